@@ -1,0 +1,1 @@
+"""Prefect flows and the ``tematik`` command: thin wiring of ``pipeline``."""

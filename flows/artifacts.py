@@ -1,0 +1,49 @@
+"""Prefect artifacts that make a run's page in the UI a readable summary."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from prefect.artifacts import create_link_artifact, create_markdown_artifact, create_table_artifact
+
+from pipeline.export import RunResult
+
+
+def _percent(value: float) -> str:
+    return f"{100 * value:.1f} %"
+
+
+def publish_artifacts(result: RunResult, output_dir: Path, top_quotes: int = 3) -> None:
+    """A theme-frequency table, the top quotes per theme, and a link to the output folder."""
+    total = result.frequencies["total"]
+    create_table_artifact(
+        key="theme-frequencies",
+        table=[
+            {
+                "tema": row.label,
+                "tekster": int(row.n_texts),
+                "vægtet hyppighed": round(float(row.weighted_frequency), 2),
+                "andel": _percent(row.share),
+                "95 %-interval": f"{_percent(row.ci_low)} – {_percent(row.ci_high)}",
+            }
+            for row in total.itertuples()
+        ],
+        description="Vægtede temahyppigheder for hele kørslen",
+    )
+
+    lines = ["# Udvalgte citater pr. tema", ""]
+    quotes = result.quotes_by_theme
+    for theme_id, label in result.taxonomy_labels.items():
+        chosen = quotes[quotes["theme"] == theme_id].sort_values("rank").head(top_quotes)
+        if chosen.empty:
+            continue
+        lines += [f"## {label}", ""]
+        lines += [f"> {row.text}\n>\n> — *{row.workshop} · {row.question} · {row.source_file}*\n" for row in chosen.itertuples()]
+    create_markdown_artifact(key="top-quotes", markdown="\n".join(lines), description="Citater pr. tema")
+
+    create_link_artifact(
+        key="output-folder",
+        link=Path(output_dir).resolve().as_uri(),
+        link_text=str(output_dir),
+        description="Mappen med alle eksporter fra kørslen",
+    )

@@ -1,0 +1,31 @@
+"""Deployments the secretariat starts from the Prefect UI (``tematik serve``)."""
+
+from __future__ import annotations
+
+from prefect import serve
+
+from flows.series import series_flow
+from flows.workshop import workshop_flow
+
+
+def deployments(taxonomy: str, out: str, models: str):
+    """The two deployments with their default parameters; the UI form can change each one."""
+    common = {"taxonomy": taxonomy, "out": out, "models": models}
+    return [
+        workshop_flow.to_deployment(
+            name="efter-workshop",
+            description="Kør efter en workshop: vælg inputmappe og taksonomi.",
+            parameters=common,
+            tags=["tematik"],
+        ),
+        series_flow.to_deployment(
+            name="workshopserie",
+            description="Flere workshops i én kørsel: én emnemodel, resultater pr. workshop og samlet.",
+            parameters=common,
+            tags=["tematik"],
+        ),
+    ]
+
+
+def serve_deployments(taxonomy: str, out: str, models: str) -> None:
+    serve(*deployments(taxonomy, out, models))

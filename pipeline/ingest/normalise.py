@@ -1,0 +1,67 @@
+"""Text normalisation and duplicate merging: the step between reading and analysis.
+
+Every reader hands over the texts as found; here they become comparable: Unicode NFC
+(a Danish "å" typed on a Mac is two code points, on Windows one), invisible characters
+removed, whitespace collapsed. Answers without a letter or digit ("", "-", "...") are
+dropped, and answers that differ only in case are merged into one row whose weight is
+the sum, so "Samarbejde" given by twelve people is one text standing for twelve voices.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+
+import pandas as pd
+
+# Soft hyphen, zero-width space/joiners and BOM: invisible, but they make equal words unequal.
+_INVISIBLE = re.compile("[\u00ad\u200b\u200c\u200d\u2060\ufeff]")
+_WHITESPACE = re.compile(r"\s+")
+_WORD_CHARACTER = re.compile(r"\w")
+DUPLICATE_SCOPE = ["workshop", "source_kind", "question"]
+
+
+def normalise_text(text: object) -> str:
+    """NFC, invisible characters removed, runs of whitespace (incl. no-break space) as one space."""
+    if text is None or (not isinstance(text, str) and pd.isna(text)):
+        return ""
+    text = unicodedata.normalize("NFC", str(text))
+    return _WHITESPACE.sub(" ", _INVISIBLE.sub("", text)).strip()
+
+
+def is_empty_text(text: str) -> bool:
+    """True when the text has no letter or digit: nothing to analyse."""
+    return _WORD_CHARACTER.search(text) is None
+
+
+@dataclass
+class NormaliseStats:
+    """Rows dropped as empty and rows merged into an earlier duplicate, per value of ``count_by``."""
+
+    empty: dict
+    merged: dict
+
+
+def normalise_texts(frame: pd.DataFrame, count_by: str = "source_file") -> tuple[pd.DataFrame, NormaliseStats]:
+    """Normalise ``text`` and ``question``, drop empty texts, merge exact and case-only duplicates.
+
+    Duplicates are merged within the same workshop, source kind and question; the merged
+    row keeps the first row's id, wording and extra columns, and its weight is the sum.
+    """
+    frame = frame.copy()
+    frame["text"] = frame["text"].map(normalise_text)
+    frame["question"] = frame["question"].map(normalise_text)
+    empty = frame["text"].map(is_empty_text).astype(bool)
+    empty_counts = frame.loc[empty, count_by].value_counts().to_dict()
+    frame = frame.loc[~empty]
+
+    keys = [frame[column] for column in DUPLICATE_SCOPE] + [frame["text"].str.casefold()]
+    duplicate = pd.Series(pd.MultiIndex.from_arrays(keys).duplicated(keep="first"), index=frame.index)
+    total_weight = frame.groupby(keys, sort=False, dropna=False)["weight"].transform("sum")
+    merged_counts = frame.loc[duplicate, count_by].value_counts().to_dict()
+    frame = frame.assign(weight=total_weight.astype(float)).loc[~duplicate].reset_index(drop=True)
+    return frame, NormaliseStats(
+        empty={k: int(v) for k, v in empty_counts.items()},
+        merged={k: int(v) for k, v in merged_counts.items()},
+    )

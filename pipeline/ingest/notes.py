@@ -1,0 +1,288 @@
+"""Summary notes (Word, Markdown, plain text, text PDF) as passages under their section heading.
+
+Every non-empty paragraph, list item and table cell is one passage; headings are not
+passages but set the ``question`` of the passages below them. Which heading: the nearest
+one of level ``config.note_heading_level`` or higher (default 2), so in a note organised
+as "2 Opsamling > 2.1 Tema 1 > Potentialer" the passages belong to "2.1 Tema 1"; the
+full path of headings goes to the extra column ``section_path``. Passages before any
+heading get the document title (Word "Title" style) or the file stem.
+
+Headings are recognised by style in Word (Heading N / Overskrift N, also via a custom
+style based on one), by ``#`` in Markdown. Plain text and PDF have no markup, so a line
+is a heading when it is
+
+* numbered like a section, "2 Opsamling" or "2.1 Tema 1: ..." (level = depth of the
+  number), short and without final punctuation; or
+* a short line (at most 10 words) on its own between blank lines, not ending in
+  punctuation (level = one below the last numbered heading, else 1).
+
+PDF text is taken with pypdf's layout mode, so vertical gaps become blank lines;
+paragraphs are reassembled from their lines, a paragraph also ends at a short line
+ending a sentence, and words hyphenated at a line break are rejoined ("digitali- /
+sering" -> "digitalisering") except after a capital or digit ("EU-projekter",
+"CO2-udledning"). A real hyphen that falls at a line break ("it- / sikkerhed") cannot be
+told from hyphenation and is removed too.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pypdf
+from docx.table import Table
+from docx.text.paragraph import Paragraph
+from markdown_it import MarkdownIt
+
+from pipeline.config import IngestConfig
+from pipeline.errors import InputError
+from pipeline.ingest.files import check_file, open_document, read_text
+from pipeline.ingest.report import Extract
+
+_HEADING_STYLE = re.compile(r"^(?:heading|overskrift)\s*(\d)\b", re.IGNORECASE)
+_TITLE_STYLES = {"title", "titel"}
+_SECTION_NUMBER = re.compile(r"^(\d{1,2}(?:\.\d{1,2})*)(\.?)\s+(\S.*)$")  # not years: "2023 var ..."
+_BULLET = re.compile(r"^(?:[-*•–·▪◦●■]|\d+[.)])\s+")
+_FINAL_PUNCTUATION = tuple(".!?;,:…")
+_PAGE_NUMBER = re.compile(r"^(?:side\s+|page\s+)?\d+(?:\s*(?:/|af|of)\s*\d+)?$", re.IGNORECASE)
+_LINE_END_HYPHEN = re.compile(r"(\w+)[-\u2010]$")
+
+
+class _Outline:
+    """Headings seen so far, and the passages collected under them."""
+
+    def __init__(self, stem: str, config: IngestConfig):
+        self.stem, self.level = stem, config.note_heading_level
+        self.title: str | None = None
+        self.headings: dict[int, str] = {}
+        self.rows: list[dict] = []
+        self.sections: set[str] = set()
+
+    def heading(self, level: int, text: str) -> None:
+        text = " ".join(text.split())
+        if not text:
+            return
+        if level == 0:
+            self.title = self.title or text
+            return
+        self.headings = {k: v for k, v in self.headings.items() if k < level}
+        self.headings[level] = text
+
+    def question(self) -> str:
+        upper = [k for k in self.headings if k <= self.level]
+        if upper:
+            return self.headings[max(upper)]
+        if self.headings:
+            return self.headings[min(self.headings)]
+        return self.title or self.stem
+
+    def passage(self, text: str) -> None:
+        if not text.strip():
+            return
+        question = self.question()
+        self.sections.add(question)
+        self.rows.append({
+            "text_id": f"{self.stem}:p{len(self.rows) + 1}",
+            "text": text,
+            "question": question,
+            "weight": 1.0,
+            "section_path": " > ".join(self.headings[k] for k in sorted(self.headings)),
+        })
+
+    def extract(self, layout: str) -> Extract:
+        return Extract(self.rows, layout, n_questions=len(self.sections))
+
+
+# --- Word -------------------------------------------------------------------------------
+
+def docx_extract(path: Path, config: IngestConfig) -> Extract:
+    document = open_document(path)
+    outline = _Outline(path.stem, config)
+    for block in document.iter_inner_content():
+        if isinstance(block, Paragraph):
+            level = _heading_level(block)
+            if level is None:
+                outline.passage(block.text)
+            else:
+                outline.heading(level, block.text)
+        elif isinstance(block, Table):
+            for text in _cell_texts(block):
+                outline.passage(text)
+    return outline.extract("Word document")
+
+
+def _heading_level(paragraph: Paragraph) -> int | None:
+    """0 for a title, N for Heading N (also through a custom style based on one), else None."""
+    style, depth = paragraph.style, 0
+    while style is not None and depth < 5:
+        name = (style.name or "").strip()
+        if name.casefold() in _TITLE_STYLES:
+            return 0
+        match = _HEADING_STYLE.match(name)
+        if match:
+            return int(match.group(1))
+        style, depth = style.base_style, depth + 1
+    return None
+
+
+def _cell_texts(table: Table) -> list[str]:
+    """Paragraphs of each cell once (merged cells repeat), without a header row of short labels."""
+    seen: set = set()  # the cell elements themselves: ids of lxml proxies are reused
+    rows = []
+    for row in table.rows:
+        cells = []
+        for cell in row.cells:
+            if cell._tc not in seen:
+                seen.add(cell._tc)
+                cells.append([p.text for p in cell.paragraphs if p.text.strip()])
+        rows.append(cells)
+    if len(rows) > 1 and all(_is_label(" ".join(cell)) for cell in rows[0]):
+        rows = rows[1:]
+    return [text for cells in rows for cell in cells for text in cell]
+
+
+def _is_label(text: str) -> bool:
+    return len(text.split()) <= 4 and not text.rstrip().endswith(_FINAL_PUNCTUATION)
+
+
+# --- Markdown ---------------------------------------------------------------------------
+
+def markdown_extract(path: Path, config: IngestConfig) -> Extract:
+    text, encoding = read_text(path)
+    outline = _Outline(path.stem, config)
+    tokens = MarkdownIt("commonmark").enable("table").parse(text)
+    for before, token in zip(tokens, tokens[1:]):
+        if token.type != "inline":
+            continue
+        content = _inline_text(token)
+        if before.type == "heading_open":
+            outline.heading(int(before.tag[1:]), content)
+        elif before.type in ("paragraph_open", "td_open"):
+            outline.passage(content)
+    return outline.extract(f"Markdown, {encoding}")
+
+
+def _inline_text(token) -> str:
+    parts = []
+    for child in token.children or []:
+        if child.type in ("text", "code_inline"):
+            parts.append(child.content)
+        elif child.type in ("softbreak", "hardbreak"):
+            parts.append(" ")
+    return "".join(parts)
+
+
+# --- plain text and PDF -----------------------------------------------------------------
+
+def text_extract(path: Path, config: IngestConfig) -> Extract:
+    text, encoding = read_text(path)
+    return plain_text_outline(text, path.stem, config).extract(f"plain text, {encoding}")
+
+
+def pdf_extract(path: Path, config: IngestConfig) -> Extract:
+    text = pdf_text(path)
+    return plain_text_outline(text, path.stem, config).extract("PDF")
+
+
+def plain_text_outline(text: str, stem: str, config: IngestConfig) -> _Outline:
+    """Blocks between blank lines become headings (see module doc), list items or paragraphs."""
+    outline = _Outline(stem, config)
+    blocks = [[line.strip() for line in block.splitlines() if line.strip()] for block in re.split(r"\n\s*\n", text)]
+    blocks = [block for block in blocks if block]
+    numbered_level = 0
+    for index, lines in enumerate(blocks):
+        while lines and _numbered_heading_level(lines[0]):
+            numbered_level = _numbered_heading_level(lines[0])
+            outline.heading(numbered_level, lines[0])
+            lines = lines[1:]
+        if len(lines) == 1 and index < len(blocks) - 1 and _is_short_heading(lines[0]):
+            outline.heading(numbered_level + 1, lines[0])
+            continue
+        for item in _items(lines):
+            outline.passage(join_lines(item))
+    return outline
+
+
+def _numbered_heading_level(line: str) -> int:
+    """Depth of a section number ("2" -> 1, "2.1" -> 2) when the line is a numbered heading, else 0.
+
+    "1. Text" and "1) Text" are list items, not headings: a single number needs no dot.
+    """
+    match = _SECTION_NUMBER.match(line)
+    if not match or (match.group(2) and "." not in match.group(1)) or not _is_short_heading(match.group(3)):
+        return 0
+    return match.group(1).count(".") + 1
+
+
+def _is_short_heading(line: str) -> bool:
+    return (
+        len(line) <= 100
+        and len(line.split()) <= 10
+        and not line.endswith(_FINAL_PUNCTUATION)
+        and (line[0].isupper() or line[0].isdigit())
+    )
+
+
+def _items(lines: list[str]) -> list[list[str]]:
+    """Lines grouped into paragraphs/list items: a bullet or "1." / "1)" starts a new item."""
+    items: list[list[str]] = []
+    for line in lines:
+        bullet = _BULLET.match(line)
+        if bullet or not items:
+            items.append([line[bullet.end() :] if bullet else line])
+        else:
+            items[-1].append(line)
+    return items
+
+
+def join_lines(lines: list[str]) -> str:
+    """Lines of one paragraph as one string, with words hyphenated at a line break rejoined."""
+    text = lines[0]
+    for line in lines[1:]:
+        hyphenated = _LINE_END_HYPHEN.search(text)
+        if text.endswith("\u00ad"):  # soft hyphen: a hyphenation point by definition
+            text = text[:-1] + line
+        elif hyphenated and line[:1].islower():
+            fragment = hyphenated.group(1)
+            keep = fragment[-1].isupper() or fragment[-1].isdigit()  # "EU-", "CO2-": real hyphens
+            text = (text if keep else text[:-1]) + line
+        else:
+            text = f"{text} {line}"
+    return text
+
+
+def pdf_text(path: Path) -> str:
+    """The PDF's text as lines with blank lines between paragraphs, page numbers dropped."""
+    check_file(path)
+    try:
+        reader = pypdf.PdfReader(path)
+        if reader.is_encrypted and not reader.decrypt(""):
+            raise InputError(path, "file is password-protected (encrypted); save an unprotected copy")
+        pages = [page.extract_text(extraction_mode="layout") or "" for page in reader.pages]
+    except InputError:
+        raise
+    except Exception as exc:  # pypdf raises many types on damaged files
+        first = (str(exc).splitlines() or [""])[0]
+        raise InputError(path, f"not a readable PDF (corrupt or encrypted: {first or type(exc).__name__})") from None
+    lines: list[str] = []
+    for page in pages:
+        page_lines = [line.strip() for line in page.splitlines()]
+        page_lines = [line for line in page_lines if not _PAGE_NUMBER.match(line)]
+        lines += _mark_paragraph_ends(page_lines)
+    if not any(lines):
+        raise InputError(path, "no text found in the PDF (a scanned document? run OCR first)")
+    return "\n".join(lines)
+
+
+def _mark_paragraph_ends(lines: list[str]) -> list[str]:
+    """A blank line after a line that ends a sentence well short of the page's typical line width."""
+    lengths = sorted(len(line) for line in lines if line)
+    if not lengths:
+        return []
+    typical = lengths[int(0.9 * (len(lengths) - 1))]
+    out: list[str] = []
+    for line in lines:
+        out.append(line)
+        if line.endswith((".", "!", "?", ":")) and len(line) < 0.8 * typical:
+            out.append("")
+    return out

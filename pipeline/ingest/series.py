@@ -1,0 +1,99 @@
+"""Which files belong to which workshop in a series run (several workshops analysed together).
+
+Inputs are one of:
+
+* a manifest: YAML mapping workshop -> file or list of files/folders
+  (``{aalborg: [menti.xlsx, notat.docx], aarhus: aarhus/}``, optionally under a
+  ``workshops:`` key), or a CSV with columns ``workshop`` and ``path`` (or ``file``);
+  relative paths are relative to the manifest;
+* folders: every sub-folder with readable files is one workshop named after it; files
+  directly in the folder belong to a workshop named after the folder;
+* files: each file is its own workshop, named by its stem.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import yaml
+
+from pipeline.errors import InputError
+from pipeline.ingest.files import expand_with_folders, folder_name, is_readable
+from pipeline.ingest.tables import csv_rows
+
+_PATH_COLUMNS = ("path", "file", "fil", "sti")
+
+
+def plan_series(inputs: Sequence[str | Path]) -> list[tuple[str, Path]]:
+    """``[(workshop, file)]`` for every readable file of the series, in input order, without repeats."""
+    plan: list[tuple[str, Path]] = []
+    for given in map(Path, inputs):
+        if given.is_file() and _is_manifest(given):
+            entries = _manifest_entries(given)
+        elif given.is_dir():
+            entries = _folder_entries(given)
+        else:
+            entries = [(given.stem, given)]
+        for workshop, path in entries:
+            plan += [(workshop, file) for file in _files(path)]
+    seen: set[Path] = set()
+    unique = []
+    for workshop, file in plan:
+        if file.resolve() not in seen:
+            seen.add(file.resolve())
+            unique.append((workshop, file))
+    return unique
+
+
+def _files(path: Path) -> list[Path]:
+    return [file for file, _ in expand_with_folders([path])[0]]
+
+
+def _folder_entries(folder: Path) -> list[tuple[str, Path]]:
+    subfolders = [p for p in sorted(folder.iterdir()) if p.is_dir() and not p.name.startswith((".", "~$"))]
+    workshops = [(p.name, p) for p in subfolders if any(is_readable(f) for f in p.rglob("*"))]
+    loose = [(folder_name(folder), p) for p in sorted(folder.iterdir()) if p.is_file() and is_readable(p)]
+    if not workshops:
+        return [(folder_name(folder), folder)]
+    return loose + workshops
+
+
+def _is_manifest(path: Path) -> bool:
+    if path.suffix.lower() in (".yaml", ".yml"):
+        return True
+    if path.suffix.lower() != ".csv":
+        return False
+    header = next((row for row in csv_rows(path)[0] if any(cell.strip() for cell in row)), [])
+    names = {cell.strip().casefold() for cell in header}
+    return "workshop" in names and bool(names & set(_PATH_COLUMNS))
+
+
+def _manifest_entries(path: Path) -> list[tuple[str, Path]]:
+    base = path.parent
+    if path.suffix.lower() == ".csv":
+        rows = [row for row in csv_rows(path)[0] if any(cell.strip() for cell in row)]
+        names = [cell.strip().casefold() for cell in rows[0]]
+        w, p = names.index("workshop"), next(names.index(c) for c in _PATH_COLUMNS if c in names)
+        pairs = [(row[w].strip(), row[p].strip()) for row in rows[1:] if len(row) > max(w, p)]
+    else:
+        try:
+            data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        except (yaml.YAMLError, UnicodeDecodeError) as exc:
+            raise InputError(path, f"invalid manifest: {' '.join(str(exc).split())[:200]}") from None
+        data = data.get("workshops", data) if isinstance(data, dict) else data
+        if not isinstance(data, dict):
+            raise InputError(path, "invalid manifest: expected a mapping workshop -> files")
+        pairs = [(str(name), item) for name, items in data.items()
+                 for item in (items if isinstance(items, list) else [items])]
+    entries = []
+    for number, (workshop, item) in enumerate(pairs, start=1):
+        if not workshop or not item:
+            raise InputError(path, "manifest entry lacks a workshop or a path", where=f"entry {number}")
+        target = Path(item) if Path(item).is_absolute() else base / item
+        if not target.exists():
+            raise InputError(path, f"'{item}' not found", where=f"workshop '{workshop}'")
+        entries.append((workshop, target))
+    if not entries:
+        raise InputError(path, "manifest lists no files")
+    return entries

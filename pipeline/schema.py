@@ -1,0 +1,43 @@
+"""The table of texts that every stage reads and extends.
+
+Ingestion returns a pandas DataFrame with at least these columns (in this order),
+followed by any extra columns of table inputs, carried through unchanged:
+
+===============  ========  ==============================================================
+column           dtype     meaning
+===============  ========  ==============================================================
+text_id          str       stable id: ``<file stem>:<place>`` or a table's ``id`` column
+text             str       the answer or passage, NFC-normalised, whitespace collapsed
+source_file      str       the input file's name (as given, not resolved)
+source_kind      str       ``mentimeter`` | ``note`` | ``table``
+question         str       Mentimeter question, note section heading, or table column
+workshop         str       workshop name
+weight           float     how many voices the row stands for (merged duplicates, upvotes)
+===============  ========  ==============================================================
+
+Later stages add columns: ``lemmas`` and ``language``/``is_danish`` (language),
+``topic`` (topics), ``theme``, ``theme_score`` and ``p_<theme id>`` (themes).
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+TEXT_COLUMNS: list[str] = ["text_id", "text", "source_file", "source_kind", "question", "workshop", "weight"]
+SOURCE_KINDS: tuple[str, ...] = ("mentimeter", "note", "table")
+ANDET = "andet"
+
+
+def empty_texts() -> pd.DataFrame:
+    """An empty table of texts with the schema's columns and dtypes."""
+    frame = pd.DataFrame({column: pd.Series(dtype="object") for column in TEXT_COLUMNS})
+    frame["weight"] = frame["weight"].astype(float)
+    return frame
+
+
+def check_texts(frame: pd.DataFrame) -> pd.DataFrame:
+    """Raise ``ValueError`` when ``frame`` lacks a schema column; return it unchanged otherwise."""
+    missing = [column for column in TEXT_COLUMNS if column not in frame.columns]
+    if missing:
+        raise ValueError(f"table of texts lacks columns: {', '.join(missing)}")
+    return frame

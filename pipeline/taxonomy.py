@@ -1,0 +1,137 @@
+"""Theme taxonomies: the versioned list of themes that texts are mapped to.
+
+A taxonomy is a small YAML file the user can replace (``--taxonomy my-themes.yaml``)::
+
+    name: Erhvervsfremme i Danmark 2020-2023
+    version: "2020.1"
+    themes:
+      - id: digitalisering
+        label: Digitalisering og automatisering
+        description: En eller flere danske sætninger om, hvad temaet dækker.
+        keywords: [digitalisering, automatisering, robot, data, it-sikkerhed]
+
+Keywords are lemmas (lowercase); a keyword of several words matches those lemmas in
+sequence. Texts that fit no theme get :data:`pipeline.schema.ANDET`, so that id is reserved.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from pipeline.errors import InputError
+from pipeline.schema import ANDET
+
+TAXONOMY_DIR = Path(__file__).with_name("taxonomies")
+DEFAULT_TAXONOMY = "deb-2020-2023"
+
+
+class Theme(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    id: str = Field(pattern=r"^[a-z0-9]+(_[a-z0-9]+)*$", description="Slug: lowercase ascii words joined by '_'.")
+    label: str = Field(min_length=1)
+    description: str = Field(min_length=1)
+    keywords: list[str] = Field(min_length=1, description="Lemmas (lowercase); several words match in sequence.")
+
+    @field_validator("id")
+    @classmethod
+    def _not_andet(cls, value: str) -> str:
+        if value == ANDET:
+            raise ValueError(f"theme id '{ANDET}' is reserved for texts that fit no theme")
+        return value
+
+    @field_validator("keywords")
+    @classmethod
+    def _normalise_keywords(cls, keywords: list[str]) -> list[str]:
+        cleaned = [" ".join(str(keyword).lower().split()) for keyword in keywords]
+        if any(not keyword for keyword in cleaned):
+            raise ValueError("empty keyword")
+        return list(dict.fromkeys(cleaned))  # drop repeats, keep order
+
+    @property
+    def prototype_text(self) -> str:
+        """The text embedded as the theme's prototype: label, description and keywords."""
+        return f"{self.label}. {self.description} Nøgleord: {', '.join(self.keywords)}."
+
+
+class Taxonomy(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str = Field(min_length=1)
+    version: str = Field(min_length=1)
+    themes: list[Theme] = Field(min_length=2)
+
+    @field_validator("version", mode="before")
+    @classmethod
+    def _version_as_text(cls, value: object) -> object:
+        # YAML reads `version: 2023.1` as a float; the version is a label, not a number.
+        return str(value) if isinstance(value, (int, float)) else value
+
+    @model_validator(mode="after")
+    def _unique_ids(self) -> "Taxonomy":
+        seen: set[str] = set()
+        duplicates = [theme.id for theme in self.themes if theme.id in seen or seen.add(theme.id)]
+        if duplicates:
+            raise ValueError(f"duplicate theme id(s): {', '.join(sorted(set(duplicates)))}")
+        return self
+
+    @property
+    def ids(self) -> list[str]:
+        return [theme.id for theme in self.themes]
+
+    def __getitem__(self, theme_id: str) -> Theme:
+        for theme in self.themes:
+            if theme.id == theme_id:
+                return theme
+        raise KeyError(theme_id)
+
+
+def _validation_message(error: ValidationError) -> str:
+    """The first problem of a pydantic error as one line: ``themes.2.id: Field required``."""
+    first = error.errors()[0]
+    where = ".".join(str(part) for part in first["loc"])
+    message = first["msg"].removeprefix("Value error, ")
+    more = f" (+{error.error_count() - 1} more)" if error.error_count() > 1 else ""
+    return f"invalid taxonomy: {where + ': ' if where else ''}{message}{more}"
+
+
+def taxonomy_path(name_or_path: str | Path) -> Path:
+    """The YAML file for a shipped taxonomy name or a path to one."""
+    candidate = TAXONOMY_DIR / f"{name_or_path}.yaml"
+    if isinstance(name_or_path, str) and "/" not in name_or_path and candidate.exists():
+        return candidate
+    return Path(name_or_path)
+
+
+def load_taxonomy(name_or_path: str | Path = DEFAULT_TAXONOMY) -> Taxonomy:
+    """Read and validate a taxonomy; any problem is an :class:`InputError` naming the file."""
+    path = taxonomy_path(name_or_path)
+    if not path.is_file():
+        shipped = ", ".join(p.stem for p in sorted(TAXONOMY_DIR.glob("*.yaml")))
+        raise InputError(path, f"taxonomy not found (shipped taxonomies: {shipped})")
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}" if mark is not None else None
+        raise InputError(path, f"not valid YAML: {getattr(exc, 'problem', None) or exc}", where=where) from None
+    except UnicodeDecodeError:
+        raise InputError(path, "not a UTF-8 text file") from None
+    if not isinstance(data, dict):
+        raise InputError(path, "invalid taxonomy: expected a mapping with name, version and themes")
+    try:
+        return Taxonomy.model_validate(data)
+    except ValidationError as exc:
+        raise InputError(path, _validation_message(exc)) from None
+
+
+def list_taxonomies() -> list[dict[str, object]]:
+    """Summaries of the shipped taxonomies: name (to pass to load_taxonomy), title, version, themes."""
+    summaries = []
+    for path in sorted(TAXONOMY_DIR.glob("*.yaml")):
+        taxonomy = load_taxonomy(path)
+        summaries.append({"name": path.stem, "title": taxonomy.name, "version": taxonomy.version, "themes": taxonomy.ids})
+    return summaries

@@ -1,0 +1,356 @@
+"""Map texts and topics to the themes of a taxonomy, or to ``andet`` when none fits.
+
+Neither keyword matching nor embedding similarity to theme descriptions is good enough
+alone (each below 0.8 macro-F1 on our labelled sets, failing on different texts), so
+:class:`ThemeMapper` combines evidence in five steps:
+
+1. **Keywords** (:class:`KeywordMatcher`): theme keywords found among a text's lemmas.
+   Danish compounds count: ``digitaliseringsniveau`` and ``industrirobot`` hold the
+   keywords ``digitalisering`` and ``robot``.
+2. **Embedding similarity**: cosine between the text and each theme's prototype
+   (label + description + keywords, embedded as a query), standardised per theme over
+   the corpus so a theme whose description sits close to everything gains no edge.
+   Together with the keywords this gives each text a first distribution over the themes
+   and ``andet`` (the *prior*).
+3. **Self-training**: texts where the prior is confident become seeds for a logistic
+   regression on the corpus's own embeddings and lemma TF-IDF, which then scores every
+   text. It learns the workshop's own wording, without any labels.
+4. **Context**: texts sharing a note section (the heading is part of the evidence) or a
+   topic are pulled toward their group's distribution, unless the group is mixed.
+5. **andet**: a text whose evidence for every theme is weak goes to ``andet``.
+
+All weights and thresholds are in :class:`pipeline.config.ThemeConfig`, with the
+measurement that chose them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+import numpy as np
+import pandas as pd
+from scipy import sparse
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.linear_model import LogisticRegression
+
+from pipeline.config import ThemeConfig
+from pipeline.embeddings import Embedder
+from pipeline.schema import ANDET
+from pipeline.taxonomy import Taxonomy
+
+Lemmatiser = Callable[[list[str]], list[list[str]]]
+
+# Endings a short keyword may carry and still count ("data" -> "dataene", "job" -> "jobs").
+INFLECTIONS = ("", "s", "e", "en", "er", "et", "ene", "erne", "r", "ne", "t")
+
+
+def default_lemmatiser() -> Lemmatiser:
+    """The project's lemmatiser, so keywords are compared in the form texts are."""
+    from pipeline.language import TextAnalyzer
+
+    return TextAnalyzer().lemmatise
+
+
+def _tokens(lemmas: str | Sequence[str]) -> list[str]:
+    return lemmas.split() if isinstance(lemmas, str) else [str(lemma) for lemma in lemmas]
+
+
+class KeywordMatcher:
+    """Counts, per text and theme, the lemmas that are (or contain) one of the theme's keywords.
+
+    A lemma matches a keyword when it equals it, when it is a short keyword plus an
+    inflection ending, or, for keywords of at least ``min_compound_length`` letters,
+    when it contains the keyword as a compound part: at the start (``robotteknologi``)
+    or after a first part of at least three letters (``industrirobot``,
+    ``digitaliseringsniveau``). Short keywords never match inside words, so ``data``
+    does not hit ``kandidatuddannelse``. Hyphenated lemmas also match by their parts
+    (``co2-udledning``). A keyword of several words matches those lemmas in sequence.
+    Each keyword is used as written and, when a lemmatiser is given, in lemma form.
+
+    A lemma that matches several themes is split evenly among them, so shared words
+    (``digital``) add to each theme's count less than specific ones.
+    """
+
+    def __init__(self, taxonomy: Taxonomy, lemmatiser: Lemmatiser | None = None, min_compound_length: int = 5):
+        self.taxonomy = taxonomy
+        self.min_compound_length = min_compound_length
+        forms: list[set[tuple[str, ...]]] = []
+        for theme in taxonomy.themes:
+            written = [tuple(keyword.split()) for keyword in theme.keywords]
+            lemmatised = [tuple(tokens) for tokens in lemmatiser(list(theme.keywords))] if lemmatiser else []
+            # A lemma form that lost a word (a stop word or number: "nyt produkt", "industri 4.0")
+            # would be broader than the keyword, so only same-length forms are kept.
+            lemmatised = [form for form, original in zip(lemmatised, written) if len(form) == len(original)]
+            forms.append({form for form in written + lemmatised if form})
+        self.single_ = [sorted(form[0] for form in theme_forms if len(form) == 1) for theme_forms in forms]
+        self.phrases_ = [sorted(form for form in theme_forms if len(form) > 1) for theme_forms in forms]
+        self._cache: dict[str, frozenset[int]] = {}
+
+    def _word_matches(self, word: str, keyword: str) -> bool:
+        if word == keyword:
+            return True
+        if len(keyword) < self.min_compound_length:
+            return word.startswith(keyword) and word[len(keyword) :] in INFLECTIONS
+        start = word.find(keyword)
+        while start != -1:
+            if start == 0 or start >= 3:
+                return True
+            start = word.find(keyword, start + 1)
+        return False
+
+    def themes_of(self, lemma: str) -> frozenset[int]:
+        """Indices of the themes whose single-word keywords ``lemma`` matches."""
+        lemma = lemma.lower()
+        if lemma not in self._cache:
+            parts = [lemma] + ([part for part in lemma.split("-") if part] if "-" in lemma else [])
+            self._cache[lemma] = frozenset(
+                index
+                for index, keywords in enumerate(self.single_)
+                if any(self._word_matches(part, keyword) for part in parts for keyword in keywords)
+            )
+        return self._cache[lemma]
+
+    def _phrase_at(self, tokens: list[str], start: int, phrase: tuple[str, ...]) -> bool:
+        end = start + len(phrase)
+        if end > len(tokens) or tokens[start : end - 1] != list(phrase[:-1]):
+            return False
+        return self._word_matches(tokens[end - 1], phrase[-1])
+
+    def count(self, lemmas: Sequence[str | Sequence[str]]) -> np.ndarray:
+        """``(n texts, n themes)`` keyword hits, shared lemmas split among their themes."""
+        counts = np.zeros((len(lemmas), len(self.taxonomy.themes)))
+        for row, text_lemmas in enumerate(lemmas):
+            tokens = [token.lower() for token in _tokens(text_lemmas)]
+            for position, token in enumerate(tokens):
+                matched = set(self.themes_of(token))
+                matched.update(
+                    index
+                    for index, phrases in enumerate(self.phrases_)
+                    if any(self._phrase_at(tokens, position, phrase) for phrase in phrases)
+                )
+                for index in matched:
+                    counts[row, index] += 1.0 / len(matched)
+        return counts
+
+
+def _softmax(scores: np.ndarray) -> np.ndarray:
+    shifted = np.exp(scores - scores.max(axis=1, keepdims=True))
+    return shifted / shifted.sum(axis=1, keepdims=True)
+
+
+def _normalise(distribution: np.ndarray) -> np.ndarray:
+    return distribution / distribution.sum(axis=1, keepdims=True)
+
+
+def _weighted_mean(rows: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    return (rows * weights[:, None]).sum(axis=0) / weights.sum()
+
+
+class ThemeMapper:
+    """Theme distributions for texts and topics; see the module docstring for the method.
+
+    ``fit(lemmas, embeddings, topics, weights, sections=None)`` sets
+
+    ``text_themes_``
+        one row per input text: ``theme`` (an id or ``andet``), ``theme_score`` (the
+        probability of that theme) and ``p_<id>`` for every theme plus ``p_andet``.
+    ``topic_themes_``
+        one row per topic (not -1): ``topic``, ``theme``, ``theme_score``, ``mixed``
+        (no theme reaches ``config.mixed_topic_threshold``: members keep their own
+        themes) and the topic's ``p_`` columns.
+    """
+
+    def __init__(
+        self,
+        taxonomy: Taxonomy,
+        embedder: Embedder,
+        config: ThemeConfig | None = None,
+        lemmatiser: Lemmatiser | None = None,
+    ):
+        self.taxonomy = taxonomy
+        self.embedder = embedder
+        self.config = config or ThemeConfig()
+        self.lemmatiser = lemmatiser
+
+    # ------------------------------------------------------------------ public API
+
+    @property
+    def classes_(self) -> list[str]:
+        return self.taxonomy.ids + [ANDET]
+
+    def fit(
+        self,
+        lemmas: Sequence[str | Sequence[str]],
+        embeddings: np.ndarray,
+        topics: Sequence[int] | np.ndarray | None = None,
+        weights: Sequence[float] | np.ndarray | None = None,
+        sections: Sequence[str | None] | None = None,
+    ) -> "ThemeMapper":
+        config = self.config
+        n = len(lemmas)
+        embeddings = np.asarray(embeddings, dtype=np.float64)
+        if embeddings.shape[0] != n:
+            raise ValueError(f"{n} lemma rows but {embeddings.shape[0]} embeddings")
+        self.topics_ = np.full(n, -1) if topics is None else np.asarray(topics, dtype=int)
+        self.weights_ = np.ones(n) if weights is None else np.asarray(weights, dtype=float)
+        lemmatiser = self.lemmatiser or default_lemmatiser()
+        self.matcher_ = KeywordMatcher(self.taxonomy, lemmatiser, config.min_compound_length)
+        self.prototypes_ = self.embedder.embed_queries([theme.prototype_text for theme in self.taxonomy.themes])
+        self.keyword_vectors_ = [self.embedder.embed_queries(theme.keywords) for theme in self.taxonomy.themes]
+
+        token_lists = [_tokens(text_lemmas) for text_lemmas in lemmas]
+        self.keyword_counts_ = self.matcher_.count(token_lists)
+        self.similarities_ = self.similarity(embeddings)
+        self.similarity_scale_ = float(np.std(self.similarities_ - self.similarities_.mean(axis=1, keepdims=True))) or 1.0
+        self.prior_ = self._evidence(self.keyword_counts_, self._standout(self.similarities_))
+        distribution = self.prior_
+        if config.self_training_weight > 0:
+            self.self_trained_ = self._self_train(self.prior_, token_lists, embeddings)
+            distribution = (1 - config.self_training_weight) * distribution + config.self_training_weight * self.self_trained_
+        if sections is not None and config.section_weight > 0:
+            distribution = self._smooth_by_sections(distribution, sections, lemmatiser)
+        self.text_distribution_ = distribution
+        self.topic_overrides_: dict[int, str] = {}
+        self._assign()
+        return self
+
+    def set_topic_theme(self, topic: int, theme_id: str) -> "ThemeMapper":
+        """An analyst's correction: every text of ``topic`` gets ``theme_id`` (score 1)."""
+        if theme_id not in self.classes_:
+            raise ValueError(f"unknown theme {theme_id!r}; known: {', '.join(self.classes_)}")
+        if topic not in set(self.topics_.tolist()) or topic < 0:
+            raise ValueError(f"no topic {topic}")
+        self.topic_overrides_[int(topic)] = theme_id
+        self._assign()
+        return self
+
+    # ------------------------------------------------------------------ evidence
+
+    def similarity(self, embeddings: np.ndarray) -> np.ndarray:
+        """``(n, n themes)`` cosine to each theme: mean of the prototype's and the best keywords'.
+
+        The prototype (label, description, keywords as one query) captures the theme as
+        a whole; the mean of the ``config.keyword_top_k`` most similar single keywords
+        catches short answers that name one facet ("Cybersikkerhed").
+        """
+        embeddings = np.asarray(embeddings, dtype=np.float64)
+        to_prototypes = embeddings @ self.prototypes_.T.astype(np.float64)
+        k = self.config.keyword_top_k
+        to_keywords = np.column_stack(
+            [np.sort(embeddings @ vectors.T.astype(np.float64), axis=1)[:, -k:].mean(axis=1) for vectors in self.keyword_vectors_]
+        )
+        return (to_prototypes + to_keywords) / 2
+
+    def _standout(self, similarities: np.ndarray) -> np.ndarray:
+        """How far each theme's similarity stands above the text's mean similarity to all themes.
+
+        Per text, not per theme over the corpus: a corpus where one theme dominates
+        must not make that theme look average. The unit is the corpus's spread, so
+        the scores mean the same for any embedder.
+        """
+        return (similarities - similarities.mean(axis=1, keepdims=True)) / self.similarity_scale_
+
+    def _evidence(self, keyword_counts: np.ndarray, standout: np.ndarray) -> np.ndarray:
+        """Keyword and similarity evidence -> distribution over themes + andet (last column)."""
+        config = self.config
+        keyword_logits = np.log(keyword_counts + config.keyword_smoothing)
+        logits = config.keyword_weight * keyword_logits + config.embedding_weight * standout / config.temperature
+        themes = _softmax(logits)
+        # How well the text fits *any* theme: keyword hits, or a similarity well above
+        # the theme's corpus average. A text with neither is andet.
+        keyword_fit = 1 - np.exp(-keyword_counts.sum(axis=1) / config.keyword_fit_scale)
+        similarity_fit = 1 / (1 + np.exp(-(standout.max(axis=1) - config.similarity_fit_z) / config.similarity_fit_scale))
+        # A signal switched off (weight 0, for ablations) gives no evidence of fit either.
+        keyword_fit *= config.keyword_weight > 0
+        similarity_fit *= config.embedding_weight > 0
+        fit = 1 - (1 - keyword_fit) * (1 - similarity_fit)
+        return np.column_stack([themes * fit[:, None], 1 - fit])
+
+    def _self_train(self, prior: np.ndarray, token_lists: list[list[str]], embeddings: np.ndarray) -> np.ndarray:
+        """Logistic regression on confident texts (seeds) -> a distribution for every text."""
+        config = self.config
+        n, k = prior.shape
+        labels = prior.argmax(axis=1)
+        confident = prior.max(axis=1) >= config.seed_threshold
+        present = [c for c in range(k) if (confident & (labels == c)).sum() >= config.min_seeds_per_class]
+        if len(present) < 2:
+            return prior
+        seeds = confident & np.isin(labels, present)
+        documents = [" ".join(tokens) for tokens in token_lists]
+        tfidf = TfidfVectorizer(analyzer=str.split, min_df=2 if n >= 20 else 1, sublinear_tf=True)
+        try:
+            words = tfidf.fit_transform(documents)
+        except ValueError:  # no term in two texts: embeddings only
+            words = sparse.csr_matrix((n, 0))
+        features = sparse.hstack([sparse.csr_matrix(embeddings), words * config.tfidf_scale]).tocsr()
+        model = LogisticRegression(C=config.self_training_c, class_weight="balanced", max_iter=2000)
+        model.fit(features[seeds], labels[seeds], sample_weight=self.weights_[seeds] ** 0.5)
+        predicted = np.zeros((n, k))
+        predicted[:, model.classes_] = model.predict_proba(features)
+        # Classes without seeds keep a share of their prior probability.
+        missing = [c for c in range(k) if c not in present]
+        if missing:
+            predicted[:, missing] = prior[:, missing]
+            predicted = _normalise(predicted)
+        return predicted
+
+    def _group_distribution(self, members: np.ndarray, distribution: np.ndarray) -> np.ndarray:
+        return _weighted_mean(distribution[members], self.weights_[members])
+
+    def _smooth_by_sections(self, distribution: np.ndarray, sections: Sequence[str | None], lemmatiser: Lemmatiser) -> np.ndarray:
+        """Pull each text toward its section's distribution: passages and heading together."""
+        config = self.config
+        names = pd.Series(list(sections), dtype="object").fillna("").astype(str).str.strip()
+        headings = sorted(set(names) - {""})
+        if not headings:
+            return distribution
+        heading_prior = self._evidence(
+            self.matcher_.count(lemmatiser(headings)),
+            self._standout(self.similarity(self.embedder.embed(headings))),
+        )
+        smoothed = distribution.copy()
+        self.section_themes_ = {}
+        for heading, prior in zip(headings, heading_prior):
+            members = np.flatnonzero(names.to_numpy() == heading)
+            passages = self._group_distribution(members, distribution)
+            group = (config.heading_weight * prior + passages) / (config.heading_weight + 1)
+            self.section_themes_[heading] = group
+            if group[self._decide(group[None, :])[0]] >= config.mixed_topic_threshold:
+                smoothed[members] = (1 - config.section_weight) * distribution[members] + config.section_weight * group
+        return smoothed
+
+    # ------------------------------------------------------------------ assignment
+
+    def _decide(self, distribution: np.ndarray) -> np.ndarray:
+        """Class index per row: andet when the evidence of fitting any theme is too weak, else the likeliest theme."""
+        andet = len(self.classes_) - 1
+        return np.where(distribution[:, andet] >= self.config.andet_threshold, andet, distribution[:, :andet].argmax(axis=1))
+
+    def _assign(self) -> None:
+        """Topic distributions, topic themes, and each text's final theme."""
+        config = self.config
+        distribution = self.text_distribution_
+        columns = [f"p_{theme}" for theme in self.classes_]
+        final = distribution.copy()
+        rows = []
+        for topic in sorted(set(self.topics_.tolist()) - {-1}):
+            members = np.flatnonzero(self.topics_ == topic)
+            topic_distribution = self._group_distribution(members, distribution)
+            if topic in self.topic_overrides_:
+                topic_distribution = np.eye(len(self.classes_))[self.classes_.index(self.topic_overrides_[topic])]
+                final[members] = topic_distribution
+                mixed = False
+            else:
+                mixed = bool(topic_distribution[self._decide(topic_distribution[None, :])[0]] < config.mixed_topic_threshold)
+                if not mixed:
+                    final[members] = (1 - config.topic_weight) * distribution[members] + config.topic_weight * topic_distribution
+            best = int(self._decide(topic_distribution[None, :])[0])
+            rows.append([topic, self.classes_[best], float(topic_distribution[best]), mixed, *topic_distribution])
+        self.topic_themes_ = pd.DataFrame(rows, columns=["topic", "theme", "theme_score", "mixed", *columns])
+        self.topic_themes_ = self.topic_themes_.astype({"topic": int, "theme_score": float, "mixed": bool})
+
+        best = self._decide(final)
+        themes = np.array(self.classes_, dtype=object)[best]
+        self.text_themes_ = pd.DataFrame(final, columns=columns)
+        self.text_themes_.insert(0, "theme", pd.Series(themes, dtype="object"))
+        self.text_themes_.insert(1, "theme_score", final[np.arange(len(final)), best])

@@ -1,0 +1,334 @@
+"""Topics: BERTopic on precomputed embeddings, with lemma-based topic words.
+
+Clustering sees the embeddings of the *original* texts; c-TF-IDF sees the *lemma
+strings* (space-joined content lemmas from :class:`pipeline.language.TextAnalyzer`,
+stop words already removed). This is done by handing BERTopic the lemma strings as
+its documents together with the precomputed embeddings, and a ``CountVectorizer``
+that splits on whitespace only, so every topic word is a lemma as the language stage
+produced it. The original texts stay on our side; they are only used to deduplicate.
+
+Identical texts are clustered once (density would otherwise be inflated by repeated
+answers) and their topic is broadcast back to every row.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import warnings
+from contextlib import contextmanager
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from pipeline.config import TopicConfig
+from pipeline.embeddings import Embedder, bertopic_backend, normalise_rows
+
+logger = logging.getLogger(__name__)
+
+TOPIC_INFO_COLUMNS = ["topic", "size", "name", "words"]
+# BERTopic replaces an empty document with this token; a text with no content lemma
+# must not make it a topic word.
+_EMPTY_DOC = "emptydoc"
+# UMAP's spectral initialisation and k-NN graph break down below this many points.
+MIN_CLUSTERABLE = 8
+
+
+def adaptive_parameters(n: int, config: TopicConfig) -> dict[str, int]:
+    """UMAP/HDBSCAN sizes for ``n`` distinct texts; explicit config values win.
+
+    * ``n_neighbors = clip(round(sqrt(n)), 5, 15)``, at most ``n - 1``: BERTopic's 15
+      for a few hundred texts and up; smaller neighbourhoods below that, where 15
+      neighbours would be a large share of the corpus and blur the groups.
+    * ``min_cluster_size = clip(round(n ** 0.5 / 1.5), 3, 100)``: 3 at 20-30 texts
+      (a topic is at least three answers), ~12 at 300, ~37 at 3,000, 100 from
+      ~22,500 on. A share of n (e.g. 2 %) made topics too coarse at a few thousand
+      texts; a square root keeps the number of topics growing slowly with the corpus.
+    * ``min_samples = max(1, min_cluster_size // 3)``: HDBSCAN's default
+      (= min_cluster_size) marks most short answers as noise; a small value keeps
+      clusters while noise is still given to topics by outlier reduction.
+    * ``n_components = min(config.n_components, n - 2)``.
+
+    ``benchmarks``/the module report give the topic counts and outlier shares behind
+    these numbers for 30, 300, 3,000 and 30,000 texts.
+    """
+    n_neighbors = config.n_neighbors or int(np.clip(round(np.sqrt(n)), 5, 15))
+    min_cluster_size = config.min_cluster_size or int(np.clip(round(np.sqrt(n) / 1.5), 3, 100))
+    min_samples = config.min_samples or max(1, min_cluster_size // 3)
+    return {
+        "n_neighbors": max(2, min(n_neighbors, n - 1)),
+        "n_components": max(2, min(config.n_components, n - 2)),
+        "min_cluster_size": max(2, min(min_cluster_size, n // 2)),
+        "min_samples": min_samples,
+    }
+
+
+def _lemma_vectorizer():
+    from sklearn.feature_extraction.text import CountVectorizer
+
+    # Lemma strings are already lowercased and filtered: split on whitespace only.
+    return CountVectorizer(token_pattern=r"\S+", lowercase=False, stop_words=[_EMPTY_DOC])
+
+
+class TopicModeler:
+    """BERTopic topics for a corpus of texts, sized to the corpus.
+
+    ``fit(texts, lemmas, embeddings)`` sets:
+
+    * ``topics_`` - ``np.ndarray[int]``, one topic per input row, -1 = outlier;
+    * ``topic_info_`` - DataFrame ``[topic, size, name, words]``; ``size`` counts input
+      rows, ``words`` are the top lemmas comma-separated, ``name`` is e.g.
+      ``"3_robot_automatisering_data"`` or the analyst's name (:meth:`rename_topics`);
+    * ``topic_embeddings_`` - L2-normalised centroid of each topic's text embeddings,
+      row ``i`` = topic ``i`` (outliers excluded);
+    * ``clustered_`` - False when there were fewer than ``config.min_texts`` distinct
+      texts (or HDBSCAN found no topic): then every topic is -1;
+    * ``parameters_`` - the UMAP/HDBSCAN sizes used (see :func:`adaptive_parameters`).
+
+    Outliers are reduced with BERTopic's ``reduce_outliers`` (``config.reduce_outliers``
+    strategy) and the topic words recomputed with the same lemma vectorizer.
+    Everything random is seeded with ``config.random_state``: same input, same topics.
+    """
+
+    def __init__(self, config: TopicConfig | None = None, embedder: Embedder | None = None):
+        self.config = config or TopicConfig()
+        self.embedder = embedder
+        self.model_ = None
+        self.clustered_ = False
+        self.parameters_: dict[str, int] = {}
+        self._docs: list[str] = []  # lemma document per distinct text, aligned with model_.topics_
+        self._rows = np.zeros(0, dtype=int)  # input row -> distinct text
+        self._labels: dict[int, str] = {}
+
+    # ------------------------------------------------------------------ fitting
+
+    def fit(self, texts: Sequence[str], lemmas: Sequence[str], embeddings: np.ndarray) -> "TopicModeler":
+        texts, lemmas, embeddings = _check_inputs(texts, lemmas, embeddings)
+        first_row: dict[str, int] = {}
+        for row, text in enumerate(texts):
+            first_row.setdefault(text, row)
+        position = {text: k for k, text in enumerate(first_row)}
+        self._rows = np.array([position[text] for text in texts], dtype=int)
+        keep = list(first_row.values())
+        self._docs = [lemmas[i].strip() or _EMPTY_DOC for i in keep]
+        vectors = embeddings[keep]
+        n = len(keep)
+        self.model_, self._labels, self.parameters_ = None, {}, {}
+        self.clustered_ = False
+        minimum = max(self.config.min_texts, MIN_CLUSTERABLE)
+        if n < minimum:
+            logger.warning(
+                "only %d distinct texts (< %d): no topic clustering; themes are mapped text by text", n, minimum
+            )
+            return self._refresh()
+
+        self.parameters_ = adaptive_parameters(n, self.config)
+        model = self._new_bertopic()
+        with _quiet_umap():
+            topics, _ = model.fit_transform(self._docs, embeddings=vectors)
+        if max(topics) < 0:
+            logger.warning("HDBSCAN found no topic among %d texts; every text is an outlier (-1)", n)
+            return self._refresh()
+        strategy = self.config.reduce_outliers
+        if strategy != "none" and min(topics) < 0:
+            topics = model.reduce_outliers(
+                self._docs, topics, strategy=strategy, threshold=self.config.outlier_threshold, embeddings=vectors
+            )
+            model.update_topics(
+                self._docs,
+                topics=topics,
+                top_n_words=self.config.top_n_words,
+                vectorizer_model=model.vectorizer_model,
+                ctfidf_model=model.ctfidf_model,
+            )
+        # Centroids of the texts' own embeddings (update_topics would fall back to
+        # embedding the topic words); BERTopic keeps them unnormalised, as here.
+        ids = np.asarray(model.topics_)
+        model.topic_embeddings_ = np.vstack([vectors[ids == topic].mean(axis=0) for topic in sorted(set(ids))])
+        self.model_, self.clustered_ = model, True
+        return self._refresh()
+
+    def fit_transform(self, texts, lemmas, embeddings) -> np.ndarray:
+        return self.fit(texts, lemmas, embeddings).topics_
+
+    def _new_bertopic(self):
+        from bertopic import BERTopic
+        from bertopic.vectorizers import ClassTfidfTransformer
+        from hdbscan import HDBSCAN
+        from umap import UMAP
+
+        p, seed = self.parameters_, self.config.random_state
+        return BERTopic(
+            embedding_model=bertopic_backend(self.embedder) if self.embedder is not None else None,
+            umap_model=UMAP(
+                n_neighbors=p["n_neighbors"],
+                n_components=p["n_components"],
+                min_dist=0.0,
+                metric="cosine",
+                random_state=seed,
+            ),
+            hdbscan_model=HDBSCAN(
+                min_cluster_size=p["min_cluster_size"],
+                min_samples=p["min_samples"],
+                metric="euclidean",
+                cluster_selection_method="eom",
+                prediction_data=True,
+            ),
+            vectorizer_model=_lemma_vectorizer(),
+            # Words such as "virksomhed" occur in every topic of a workshop; damp them.
+            ctfidf_model=ClassTfidfTransformer(reduce_frequent_words=True),
+            top_n_words=self.config.top_n_words,
+            calculate_probabilities=False,
+        )
+
+    # ------------------------------------------------------------------ results
+
+    @property
+    def topic_embeddings_(self) -> np.ndarray:
+        if self.model_ is None:
+            return np.zeros((0, 0), dtype=np.float32)
+        centroids = np.asarray(self.model_.topic_embeddings_)
+        return normalise_rows(centroids[self.model_._outliers :])
+
+    def _refresh(self) -> "TopicModeler":
+        """Recompute ``topics_`` and ``topic_info_`` from the BERTopic model and labels."""
+        if self.model_ is None:
+            self.topics_ = np.full(len(self._rows), -1, dtype=int)
+            self.topic_info_ = pd.DataFrame(
+                {"topic": pd.Series(dtype=int), "size": pd.Series(dtype=int), "name": pd.Series(dtype=str), "words": pd.Series(dtype=str)}
+            )
+            if len(self._rows):
+                self.topic_info_ = pd.DataFrame([{"topic": -1, "size": len(self._rows), "name": "-1_outliers", "words": ""}])
+            return self
+        self.topics_ = np.asarray(self.model_.topics_, dtype=int)[self._rows]
+        ids, sizes = np.unique(self.topics_, return_counts=True)
+        rows = []
+        for topic, size in zip(ids.tolist(), sizes.tolist()):
+            words = [word for word, _ in self.model_.get_topic(topic) or [] if word]
+            name = self._labels.get(topic) or f"{topic}_" + "_".join(words[:3])
+            rows.append({"topic": topic, "size": size, "name": name, "words": ", ".join(words)})
+        self.topic_info_ = pd.DataFrame(rows, columns=TOPIC_INFO_COLUMNS)
+        if self._labels:
+            self.model_.set_topic_labels(dict(self._labels))  # BERTopic's own plots show them too
+        return self
+
+    # ------------------------------------------------------------------ new texts
+
+    def transform(self, texts: Sequence[str], lemmas: Sequence[str], embeddings: np.ndarray) -> np.ndarray:
+        """Topics for (new) texts: UMAP + HDBSCAN ``approximate_predict`` as BERTopic does;
+        texts HDBSCAN leaves as outliers go to the most similar topic centroid (cosine
+        >= ``outlier_threshold``) unless outlier reduction is off. ``texts`` are unused by
+        the model and kept for symmetry with :meth:`fit`."""
+        texts, lemmas, embeddings = _check_inputs(texts, lemmas, embeddings)
+        if self.model_ is None:
+            return np.full(len(texts), -1, dtype=int)
+        docs = [lemma.strip() or _EMPTY_DOC for lemma in lemmas]
+        with _quiet_umap():
+            topics, _ = self.model_.transform(docs, embeddings=embeddings)
+        topics = np.asarray(topics, dtype=int)
+        outliers = topics < 0
+        if self.config.reduce_outliers != "none" and outliers.any():
+            similarity = normalise_rows(embeddings[outliers]) @ self.topic_embeddings_.T
+            best = similarity.argmax(axis=1)
+            ok = similarity[np.arange(len(best)), best] >= self.config.outlier_threshold
+            topics[np.flatnonzero(outliers)[ok]] = best[ok]
+        return topics
+
+    # ------------------------------------------------------------------ analyst edits
+
+    def rename_topics(self, names: dict[int, str]) -> "TopicModeler":
+        """Give topics analyst names (shown in ``topic_info_["name"]``); no refit."""
+        self._check_topics(names)
+        self._labels.update({int(topic): str(name) for topic, name in names.items()})
+        return self._refresh()
+
+    def merge_topics(self, groups: Sequence[Sequence[int]] | Sequence[int]) -> dict[int, int]:
+        """Merge each group of topics into one; no refit.
+
+        BERTopic renumbers topics by size afterwards: the returned ``{old: new}`` map
+        covers every topic. A merged topic keeps the first analyst name in its group.
+        """
+        if groups and isinstance(groups[0], (int, np.integer)):
+            groups = [groups]
+        groups = [[int(topic) for topic in group] for group in groups]
+        self._check_topics([topic for group in groups for topic in group])
+        if any(topic < 0 for group in groups for topic in group):
+            raise ValueError("the outlier topic -1 cannot be merged")
+        before = np.asarray(self.model_.topics_, dtype=int)
+        self.model_.merge_topics(self._docs, groups)
+        after = np.asarray(self.model_.topics_, dtype=int)
+        mapping = {int(old): int(new) for old, new in zip(before, after)}
+        labels: dict[int, str] = {}
+        for old, label in sorted(self._labels.items()):
+            labels.setdefault(mapping[old], label)
+        self._labels = labels
+        self.model_.custom_labels_ = None  # stale after renumbering; _refresh sets them again
+        self._refresh()
+        return mapping
+
+    def _check_topics(self, topics) -> None:
+        if self.model_ is None:
+            raise ValueError("no topics to edit: the model was not clustered")
+        unknown = sorted(set(int(t) for t in topics) - set(self.topic_info_["topic"]))
+        if unknown:
+            raise ValueError(f"unknown topics: {unknown}")
+
+    # ------------------------------------------------------------------ persistence
+
+    def save(self, folder: str | Path) -> Path:
+        """Write ``bertopic.pickle`` (full model: UMAP + HDBSCAN, so new texts can be
+        assigned; no embedding model), ``state.json`` and ``topic_info.csv``."""
+        folder = Path(folder)
+        folder.mkdir(parents=True, exist_ok=True)
+        if self.model_ is not None:
+            self.model_.save(folder / "bertopic.pickle", serialization="pickle", save_embedding_model=False)
+        state = {
+            "config": self.config.model_dump(mode="json"),
+            "embedder": getattr(self.embedder, "name", None),
+            "clustered": self.clustered_,
+            "parameters": self.parameters_,
+            "labels": {str(topic): label for topic, label in self._labels.items()},
+            "rows": self._rows.tolist(),
+            "docs": self._docs,
+        }
+        (folder / "state.json").write_text(json.dumps(state, ensure_ascii=False, indent=1), encoding="utf-8")
+        self.topic_info_.to_csv(folder / "topic_info.csv", index=False)
+        return folder
+
+    @classmethod
+    def load(cls, folder: str | Path, embedder: Embedder | None = None) -> "TopicModeler":
+        """Read a folder written by :meth:`save` (a pickle: load only folders you wrote)."""
+        folder = Path(folder)
+        state = json.loads((folder / "state.json").read_text(encoding="utf-8"))
+        if embedder is not None and state["embedder"] and embedder.name != state["embedder"]:
+            logger.warning("topic model was fitted with embeddings %r, loaded with %r", state["embedder"], embedder.name)
+        modeler = cls(TopicConfig.model_validate(state["config"]), embedder)
+        modeler.clustered_ = state["clustered"]
+        modeler.parameters_ = state["parameters"]
+        modeler._labels = {int(topic): label for topic, label in state["labels"].items()}
+        modeler._rows = np.asarray(state["rows"], dtype=int)
+        modeler._docs = state["docs"]
+        if (folder / "bertopic.pickle").exists():
+            from bertopic import BERTopic
+
+            modeler.model_ = BERTopic.load(folder / "bertopic.pickle")
+            modeler.model_.embedding_model = bertopic_backend(embedder) if embedder is not None else None
+        return modeler._refresh()
+
+
+def _check_inputs(texts, lemmas, embeddings) -> tuple[list[str], list[str], np.ndarray]:
+    texts, lemmas = [str(t) for t in texts], [str(lemma) for lemma in lemmas]
+    embeddings = np.asarray(embeddings, dtype=np.float32)
+    if not (len(texts) == len(lemmas) == len(embeddings)):
+        raise ValueError(f"texts ({len(texts)}), lemmas ({len(lemmas)}) and embeddings ({len(embeddings)}) differ in length")
+    return texts, lemmas, embeddings.reshape(len(texts), -1)
+
+
+@contextmanager
+def _quiet_umap():
+    """Silence UMAP's notice that a fixed random_state disables parallelism (intended)."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=".*n_jobs value .* overridden.*")
+        yield

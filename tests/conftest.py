@@ -1,0 +1,41 @@
+"""Test-session set-up shared by all tests.
+
+Prefect, the embedding cache and spaCy all write under the home folder by default; the
+tests point them at a throw-away folder so runs are isolated and leave nothing behind.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+import pytest
+
+_SESSION_HOME = Path(tempfile.mkdtemp(prefix="tematik-tests-"))
+# Set before Prefect is imported anywhere: its settings are read at import time.
+os.environ["PREFECT_HOME"] = str(_SESSION_HOME / "prefect")
+os.environ["PREFECT_SERVER_ANALYTICS_ENABLED"] = "false"
+os.environ.setdefault("PREFECT_LOGGING_TO_API_WHEN_MISSING_FLOW", "ignore")
+os.environ["TEMATIK_CACHE"] = str(_SESSION_HOME / "cache")
+
+REPO = Path(__file__).resolve().parents[1]
+DEMO = REPO / "corpora" / "demo"
+SHARED = REPO.parent / "shared" / "corpora" / "nordjylland-2023"
+
+
+@pytest.fixture(scope="session")
+def prefect_server():
+    """One temporary Prefect server for every flow test of the session (~10 s to start)."""
+    from prefect.testing.utilities import prefect_test_harness
+
+    with prefect_test_harness(server_startup_timeout=120):
+        yield
+
+
+@pytest.fixture(scope="session")
+def shared_workshop() -> Path:
+    """The real North Jutland workshop next to the repository; tests using it skip without it."""
+    if not SHARED.is_dir():
+        pytest.skip("../shared/corpora/nordjylland-2023 is not present")
+    return SHARED

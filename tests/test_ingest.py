@@ -1,0 +1,450 @@
+"""Ingestion from real files made in the test: Mentimeter exports, tables, notes; normalisation."""
+
+from __future__ import annotations
+
+import unicodedata
+
+import pandas as pd
+import pytest
+from helpers_ingest_files import (
+    SHARED,
+    write_docx,
+    write_pdf,
+    write_session_workbook,
+    write_table_workbook,
+    write_voters_workbook,
+)
+
+from pipeline.config import IngestConfig
+from pipeline.ingest import combine, default_workshop_name, expand_inputs, read_file, read_inputs, write_texts_csv
+from pipeline.ingest.series import plan_series
+from pipeline.schema import TEXT_COLUMNS
+
+OPEN_QUESTION = "Hvad skal erhvervshuset gøre mere af?"
+WORDCLOUD_QUESTION = "Ét ord om fremtidens virksomhed"
+QA_QUESTION = "Spørgsmål til panelet"
+CHOICE_QUESTION = "Hvor enig er du i strategien?"
+
+
+def _per_question(texts: pd.DataFrame) -> dict[str, list[str]]:
+    return texts.groupby("question")["text"].agg(list).to_dict()
+
+
+# --- Mentimeter -------------------------------------------------------------------------
+
+def _session_blocks():
+    return [
+        {"type": "Open Ended", "question": OPEN_QUESTION,
+         "answers": ["Mere rådgivning om eksport", "Hjælp til digitalisering", "Flere netværk for ejerledere"]},
+        {"type": "Multiple Choice", "question": CHOICE_QUESTION, "answers": ["Meget enig", "Uenig"]},
+        {"type": "Word Cloud", "question": WORDCLOUD_QUESTION,
+         "answers": ["grøn, digital", "robust\nlokal", "innovativ"]},
+        {"type": "Q&A", "question": QA_QUESTION, "upvotes_header": "Upvotes",
+         "answers": [("Hvordan får små virksomheder adgang til kapital?", 4), ("Hvem betaler for kurserne?", None)]},
+    ]
+
+
+def test_mentimeter_session_sheets_read_free_text_only(tmp_path):
+    path = write_session_workbook(tmp_path / "menti.xlsx", _session_blocks())
+    ingested = read_inputs([path])
+    texts = ingested.texts
+
+    assert list(texts.columns[: len(TEXT_COLUMNS)]) == TEXT_COLUMNS
+    assert set(texts["source_kind"]) == {"mentimeter"}
+    assert set(texts["workshop"]) == {"menti"}
+    assert set(texts["session"]) == {"Session 1"}
+    by_question = _per_question(texts)
+    assert CHOICE_QUESTION not in by_question  # multiple choice is not free text
+    assert by_question[OPEN_QUESTION] == ["Mere rådgivning om eksport", "Hjælp til digitalisering",
+                                          "Flere netværk for ejerledere"]
+    assert sorted(by_question[WORDCLOUD_QUESTION]) == ["digital", "grøn", "innovativ", "lokal", "robust"]
+    qa = texts[texts["question"] == QA_QUESTION].set_index("text")["weight"]
+    assert qa.to_dict() == {
+        "Hvordan får små virksomheder adgang til kapital?": 5.0,  # 1 + 4 upvotes
+        "Hvem betaler for kurserne?": 1.0,
+    }
+    assert texts["text_id"].is_unique
+
+    (report,) = ingested.report.files
+    assert (report.n_read, report.n_questions, report.n_texts) == (10, 3, 10)
+    assert report.skipped_questions == [f"'{CHOICE_QUESTION}' (Multiple Choice)"]
+    line = ingested.report.summary_lines()[0]
+    assert line.startswith("menti.xlsx: 10 answers (3 questions") and "skipped 1 non-text question" in line
+
+
+def test_wordcloud_split_can_be_turned_off(tmp_path):
+    path = write_session_workbook(tmp_path / "menti.xlsx", _session_blocks())
+    texts = read_inputs([path], IngestConfig(wordcloud_split=False)).texts
+    assert sorted(_per_question(texts)[WORDCLOUD_QUESTION]) == ["grøn, digital", "innovativ", "robust lokal"]
+
+
+def test_mentimeter_responses_mismatch_is_reported(tmp_path):
+    blocks = [{"type": "open", "question": OPEN_QUESTION, "answers": ["Et svar", "Et andet svar"], "responses": 3}]
+    ingested = read_inputs([write_session_workbook(tmp_path / "menti.xlsx", blocks)])
+    assert "2 answers but the export says 3 responses" in ingested.report.summary_lines()[0]
+
+
+VOTERS_HEADER = ["Date (UTC)", "Session", "Voter", OPEN_QUESTION, "Giv strategien en karakter fra 1 til 5"]
+VOTERS_ROWS = [
+    ["2026-05-04 10:01", "Session 1", "v1", "Bedre kollektiv trafik til erhvervsområderne", 4],
+    ["2026-05-04 10:02", "Session 1", "v2", None, 5],
+    ["2026-05-04 10:03", "Session 2", "v3", "Mere fokus på iværksættere", 3],
+]
+
+
+def test_mentimeter_voters_sheet(tmp_path):
+    path = write_voters_workbook(tmp_path / "voters.xlsx", VOTERS_HEADER, VOTERS_ROWS)
+    ingested = read_inputs([path])
+    texts = ingested.texts
+    assert texts["text"].tolist() == ["Bedre kollektiv trafik til erhvervsområderne", "Mere fokus på iværksættere"]
+    assert set(texts["question"]) == {OPEN_QUESTION}
+    assert texts["session"].tolist() == ["Session 1", "Session 2"]
+    assert ingested.report.files[0].skipped_questions == ["'Giv strategien en karakter fra 1 til 5' (numbers only)"]
+
+
+def test_mentimeter_voters_type_row_enables_wordcloud_split(tmp_path):
+    header = ["Date (UTC)", "Session", "Voter", WORDCLOUD_QUESTION, CHOICE_QUESTION]
+    rows = [[None, None, None, "Word Cloud", "Multiple Choice"],
+            ["2026-05-04", "Session 1", "v1", "grøn, robust", "Enig"],
+            ["2026-05-04", "Session 1", "v2", "grøn", "Uenig"]]
+    ingested = read_inputs([write_voters_workbook(tmp_path / "voters.xlsx", header, rows)])
+    assert ingested.texts.set_index("text")["weight"].to_dict() == {"grøn": 2.0, "robust": 1.0}
+    assert ingested.report.files[0].skipped_questions == [f"'{CHOICE_QUESTION}' (Multiple Choice)"]
+
+
+def test_mentimeter_csv_export(tmp_path):
+    path = tmp_path / "menti.csv"
+    frame = pd.DataFrame(VOTERS_ROWS, columns=VOTERS_HEADER)
+    frame.to_csv(path, index=False, sep=";", encoding="utf-8-sig")
+    texts = read_inputs([path]).texts
+    assert set(texts["source_kind"]) == {"mentimeter"}
+    assert texts["text"].tolist() == ["Bedre kollektiv trafik til erhvervsområderne", "Mere fokus på iværksættere"]
+
+
+def test_workbook_with_both_layouts_is_not_counted_twice(tmp_path):
+    blocks = [{"type": "open", "question": OPEN_QUESTION, "answers": ["Svar et", "Svar to"]}]
+    path = write_session_workbook(tmp_path / "menti.xlsx", blocks)
+    write_voters_workbook(tmp_path / "voters.xlsx", ["Date (UTC)", "Session", "Voter", OPEN_QUESTION],
+                          [["d", "Session 1", "v1", "Svar et"], ["d", "Session 1", "v2", "Svar to"]])
+    import openpyxl  # copy the Voters sheet into the sessions workbook, as Mentimeter puts both in one file
+
+    workbook = openpyxl.load_workbook(path)
+    voters = workbook.create_sheet("Voters")
+    for row in openpyxl.load_workbook(tmp_path / "voters.xlsx")["Voters"].iter_rows(values_only=True):
+        voters.append(row)
+    workbook.save(path)
+    assert read_inputs([path]).texts["weight"].sum() == 2
+
+
+# --- tables -----------------------------------------------------------------------------
+
+POSTCARDS = pd.DataFrame({
+    "ID": ["7", "8", "9"],
+    "Kommune": ["Hjørring", "Aalborg", "Thisted"],
+    "Svar": ["Vi mangler faglærte i bygge- og anlægsbranchen; især tømrere",
+             "Grøn omstilling kræver rådgivning, ikke kun tilskud",
+             "Bedre bredbånd i yderområderne \"nu\""],
+})
+
+
+@pytest.mark.parametrize(
+    ("sep", "encoding"), [(";", "cp1252"), (",", "utf-8"), ("\t", "utf-8-sig"), (";", "latin-1"), (",", "utf-16")]
+)
+def test_csv_delimiters_and_encodings(tmp_path, sep, encoding):
+    path = tmp_path / "postkort.csv"
+    POSTCARDS.to_csv(path, index=False, sep=sep, encoding=encoding)
+    ingested = read_inputs([path])
+    texts = ingested.texts
+    assert texts["text"].tolist() == POSTCARDS["Svar"].tolist()  # æ/ø/å, quotes, ; and , inside answers intact
+    assert texts["text_id"].tolist() == ["postkort:7", "postkort:8", "postkort:9"]
+    assert texts["Kommune"].tolist() == POSTCARDS["Kommune"].tolist()  # extra column carried through
+    assert set(texts["question"]) == {"Svar"} and set(texts["source_kind"]) == {"table"}
+    assert "ID" not in texts.columns and "Svar" not in texts.columns
+
+
+def test_single_column_csv_with_commas_in_answers(tmp_path):
+    path = tmp_path / "svar.csv"
+    path.write_text(
+        "Kommentar (valgfri)\nMere samarbejde, tak\nFlere praktikpladser\nKortere sagsbehandling, færre skemaer\n",
+        encoding="utf-8",
+    )
+    texts = read_inputs([path]).texts
+    assert set(texts["question"]) == {"Kommentar (valgfri)"}
+    assert texts["text"].tolist() == ["Mere samarbejde, tak", "Flere praktikpladser",
+                                      "Kortere sagsbehandling, færre skemaer"]
+    assert texts["text_id"].tolist() == ["svar:2", "svar:3", "svar:4"]
+
+
+def test_xlsx_table_with_title_rows_question_and_weight_columns(tmp_path):
+    grid = [
+        ["Svar fra borgermødet"],  # a title row, not the header
+        [],
+        ["Spørgsmål", "Svar", "Vægt", "Alder"],
+        ["Hvad mangler byen?", "Et værksted for iværksættere", 2, 34],
+        ["Hvad mangler byen?", "Billigere erhvervslokaler", None, 51],
+        ["Hvad virker?", "Samarbejdet med skolerne", 1, 28],
+    ]
+    path = write_table_workbook(tmp_path / "postkort.xlsx", {"Ark1": grid})
+    texts = read_inputs([path]).texts
+    assert texts["text"].tolist() == ["Et værksted for iværksættere", "Billigere erhvervslokaler",
+                                      "Samarbejdet med skolerne"]
+    assert texts["question"].tolist() == ["Hvad mangler byen?", "Hvad mangler byen?", "Hvad virker?"]
+    assert texts["weight"].tolist() == [2.0, 1.0, 1.0]
+    assert texts["Alder"].tolist() == [34, 51, 28]
+    assert texts["text_id"].tolist() == ["postkort:Ark1:4", "postkort:Ark1:5", "postkort:Ark1:6"]
+
+
+def test_xlsx_table_sheets_and_text_column_option(tmp_path):
+    sheets = {
+        "Info": [["Note", "Værdi"], ["Indsamlet", "maj"]],
+        "Gruppe A": [["Ønske", "Navn"], ["Fælles kantine for små firmaer", "A1"]],
+        "Gruppe B": [["Ønske", "Navn"], ["Mentorordning for nye ejere", "B1"]],
+    }
+    path = write_table_workbook(tmp_path / "ideer.xlsx", sheets)
+    with pytest.raises(Exception, match="no text column"):
+        read_inputs([path])
+    texts = read_inputs([path], IngestConfig(text_column="ØNSKE")).texts
+    assert texts["text"].tolist() == ["Fælles kantine for små firmaer", "Mentorordning for nye ejere"]
+    assert texts["sheet"].tolist() == ["Gruppe A", "Gruppe B"]
+    first = read_inputs([path], IngestConfig(text_column="ønske", table_sheets="first")).texts
+    assert first["text"].tolist() == ["Fælles kantine for små firmaer"] and "sheet" not in first.columns
+
+
+# --- notes ------------------------------------------------------------------------------
+
+NOTE_BLOCKS = [
+    ("Title", "Opsamling fra testworkshop"),
+    ("Normal", "Workshoppen samlede 80 deltagere."),
+    ("Heading 1", "2 Temaer"),
+    ("Heading 2", "2.1 Tema 1: Arbejdskraft"),
+    ("Heading 3", "Potentialer"),
+    ("Normal", "Deltagerne pegede på tre muligheder:"),
+    ("List Bullet", "Flere lærepladser i industrien."),
+    ("List Number", "Opkvalificering af ufaglærte."),
+    ("Heading 2", "2.2 Tema 2: Grøn omstilling"),
+    ("Normal", ""),
+    ("Normal", "Virksomhederne efterspørger konkrete beregninger af gevinsten."),
+    ("table", [["Forslag", "Aktør"], ["Energitjek for alle SMV'er.", "Erhvervshuset"]]),
+]
+
+
+def test_docx_headings_lists_and_tables(tmp_path):
+    path = write_docx(tmp_path / "notat.docx", NOTE_BLOCKS)
+    ingested = read_inputs([path])
+    texts = ingested.texts.set_index("text")
+    assert texts["question"].to_dict() == {
+        "Workshoppen samlede 80 deltagere.": "Opsamling fra testworkshop",
+        "Deltagerne pegede på tre muligheder:": "2.1 Tema 1: Arbejdskraft",
+        "Flere lærepladser i industrien.": "2.1 Tema 1: Arbejdskraft",
+        "Opkvalificering af ufaglærte.": "2.1 Tema 1: Arbejdskraft",
+        "Virksomhederne efterspørger konkrete beregninger af gevinsten.": "2.2 Tema 2: Grøn omstilling",
+        "Energitjek for alle SMV'er.": "2.2 Tema 2: Grøn omstilling",
+        "Erhvervshuset": "2.2 Tema 2: Grøn omstilling",
+    }
+    assert texts.loc["Flere lærepladser i industrien.", "section_path"] == (
+        "2 Temaer > 2.1 Tema 1: Arbejdskraft > Potentialer"
+    )
+    assert set(texts["source_kind"]) == {"note"}
+    assert ingested.report.files[0].n_questions == 3
+
+
+def test_note_heading_level_option(tmp_path):
+    path = write_docx(tmp_path / "notat.docx", NOTE_BLOCKS)
+    deep = read_inputs([path], IngestConfig(note_heading_level=3)).texts.set_index("text")["question"]
+    top = read_inputs([path], IngestConfig(note_heading_level=1)).texts.set_index("text")["question"]
+    assert deep["Flere lærepladser i industrien."] == "Potentialer"
+    assert top["Flere lærepladser i industrien."] == "2 Temaer"
+
+
+def test_markdown_note(tmp_path):
+    path = tmp_path / "noter.md"
+    path.write_text(
+        "# Opsamling\n\nIndledende **bemærkning** om dagen.\n\n## 2.1 Tema 1: Innovation\n\n"
+        "Første afsnit fortsætter\npå en ny linje.\n\n- Punkt et om [patenter](https://example.org)\n"
+        "- Punkt to om `test`-faciliteter\n\n### Forslag\n\n1. Et innovationslaboratorium\n\n"
+        "| Forslag | Ansvar |\n|---|---|\n| Fælles testcenter | Kommunen |\n",
+        encoding="utf-8",
+    )
+    texts = read_inputs([path]).texts
+    assert texts["text"].tolist() == [
+        "Indledende bemærkning om dagen.",
+        "Første afsnit fortsætter på en ny linje.",
+        "Punkt et om patenter",
+        "Punkt to om test-faciliteter",
+        "Et innovationslaboratorium",
+        "Fælles testcenter",
+        "Kommunen",
+    ]
+    assert texts["question"].tolist() == ["Opsamling"] + ["2.1 Tema 1: Innovation"] * 6
+    assert texts["section_path"].iloc[-1] == "Opsamling > 2.1 Tema 1: Innovation > Forslag"
+
+
+def test_plain_text_note(tmp_path):
+    path = tmp_path / "noter.txt"
+    path.write_text(
+        "Opsamlingsnotat\n\n"
+        "2 Opsamling på temasessioner\n"
+        "2.1 Tema 1: Robuste forsyningskæder\n\n"
+        "Generelt\n\n"
+        "Deltagerne drøftede lange forsyningskæder\nog risikoen ved én leverandør.\n\n"
+        "- Hjemtagning af produktion.\n- Flere leverandører\n  i Norden.\n\n"
+        "1. Et nummereret punkt, ikke en overskrift.\n\n"
+        "2.2 Tema 2: Turisme\n\nKysterne trækker gæster hele året.\n",
+        encoding="cp1252",
+    )
+    texts = read_inputs([path]).texts
+    assert texts["text"].tolist() == [
+        "Deltagerne drøftede lange forsyningskæder og risikoen ved én leverandør.",
+        "Hjemtagning af produktion.",
+        "Flere leverandører i Norden.",
+        "Et nummereret punkt, ikke en overskrift.",
+        "Kysterne trækker gæster hele året.",
+    ]
+    assert texts["question"].tolist() == ["2.1 Tema 1: Robuste forsyningskæder"] * 4 + ["2.2 Tema 2: Turisme"]
+    assert texts["section_path"].iloc[0] == (
+        "2 Opsamling på temasessioner > 2.1 Tema 1: Robuste forsyningskæder > Generelt"
+    )
+
+
+def test_pdf_hyphenation_and_paragraphs(tmp_path):
+    path = write_pdf(tmp_path / "notat.pdf", [
+        ["2.1 Tema 1: Digital omstilling", "",
+         "Virksomhederne efterspørger hjælp til digitali-",
+         "sering af produktionen og bedre it-sikkerhed i hele",
+         "værdikæden, især i de mindre virksomheder i regionen.",
+         "De vil vide mere.",
+         "Et nyt afsnit begynder her med flere store EU-",
+         "projekter og mindre CO2-udledning i den lokale pro-",
+         "duktion og i transporten af varer og mennesker.",
+         "", "1"],
+        ["• Flere rådgivere med erfaring fra",
+         "produktionsvirksomheder.", "", "2"],
+    ])
+    texts = read_inputs([path]).texts
+    assert texts["text"].tolist() == [
+        "Virksomhederne efterspørger hjælp til digitalisering af produktionen og bedre it-sikkerhed i hele "
+        "værdikæden, især i de mindre virksomheder i regionen. De vil vide mere.",
+        "Et nyt afsnit begynder her med flere store EU-projekter og mindre CO2-udledning i den lokale "
+        "produktion og i transporten af varer og mennesker.",
+        "Flere rådgivere med erfaring fra produktionsvirksomheder.",
+    ]
+    assert set(texts["question"]) == {"2.1 Tema 1: Digital omstilling"}
+
+
+# --- normalisation, folders, output -----------------------------------------------------
+
+def test_normalisation_merges_duplicates_and_drops_empties(tmp_path):
+    decomposed = unicodedata.normalize("NFD", "Grøn omstilling på  værkstederne")
+    frame = pd.DataFrame({
+        "id": ["a", "b", "c", "d", "e", "f", "g"],
+        "spørgsmål": ["Q1", "Q1", "Q1", "Q1", "Q2", "Q1", "Q1"],
+        "svar": ["Grøn omstilling på værkstederne", decomposed, " GRØN OMSTILLING PÅ VÆRKSTEDERNE ",
+                 "Grøn omstilling på værkstederne", "Grøn omstilling på værkstederne", "", " - "],
+    })
+    frame.to_csv(tmp_path / "svar.csv", index=False, encoding="utf-8")
+    ingested = read_inputs([tmp_path / "svar.csv"])
+    texts = ingested.texts
+    assert texts[["text_id", "text", "question", "weight"]].values.tolist() == [
+        ["svar:a", "Grøn omstilling på værkstederne", "Q1", 4.0],  # first id and wording kept
+        ["svar:e", "Grøn omstilling på værkstederne", "Q2", 1.0],  # another question: not merged
+    ]
+    assert all(unicodedata.is_normalized("NFC", t) for t in texts["text"])
+    report = ingested.report.files[0]
+    assert (report.n_read, report.n_empty, report.n_merged, report.n_texts, report.weight) == (7, 2, 3, 2, 5.0)
+    assert "2 empty dropped, 3 duplicates merged -> 2 texts" in ingested.report.summary_lines()[0]
+
+
+def test_duplicates_are_merged_within_workshop_only(tmp_path):
+    for workshop in ("aalborg", "hjoerring"):
+        (tmp_path / workshop).mkdir()
+        (tmp_path / workshop / "svar.csv").write_text("svar\nMere samarbejde\nmere samarbejde\n", encoding="utf-8")
+    ingested = read_inputs([tmp_path / "aalborg", tmp_path / "hjoerring"])
+    texts = ingested.texts
+    assert texts[["workshop", "weight"]].values.tolist() == [["aalborg", 2.0], ["hjoerring", 2.0]]
+    assert texts["text_id"].is_unique  # same file stem in two folders
+    assert ingested.report.summary_lines()[-1].startswith("total: 2 texts from 2 files")
+
+
+def test_folder_expansion_and_workshop_names(tmp_path):
+    folder = tmp_path / "Aalborg 2026"
+    (folder / "noter").mkdir(parents=True)
+    (folder / "b.csv").write_text("svar\nEt svar fra b\n", encoding="utf-8")
+    (folder / "noter" / "a.md").write_text("Et afsnit fra a.\n", encoding="utf-8")
+    (folder / "~$b.xlsx").write_bytes(b"lock")
+    (folder / ".skjult.csv").write_text("svar\nskjult\n", encoding="utf-8")
+    (folder / "README.md").write_text("Om mappen.\n", encoding="utf-8")
+    (folder / "billede.png").write_bytes(b"\x89PNG")
+    assert [p.name for p in expand_inputs([folder])] == ["b.csv", "a.md"]
+    assert default_workshop_name([folder]) == "Aalborg 2026"
+
+    ingested = read_inputs([folder])
+    assert ingested.texts["text"].tolist() == ["Et svar fra b", "Et afsnit fra a."]
+    assert set(ingested.texts["workshop"]) == {"Aalborg 2026"}
+    assert ingested.report.skipped_files == ["README.md", "billede.png"]
+    assert set(read_inputs([folder], IngestConfig(workshop="Nord")).texts["workshop"]) == {"Nord"}
+    assert set(read_inputs([folder / "b.csv"]).texts["workshop"]) == {"b"}
+
+
+def test_read_file_and_combine_match_read_inputs(tmp_path):
+    path = write_session_workbook(tmp_path / "menti.xlsx", _session_blocks())
+    frame = read_file(path, IngestConfig(workshop="W"))
+    assert len(frame) == 10 and set(frame["workshop"]) == {"W"}
+    combined = combine([frame])
+    direct = read_inputs([path], IngestConfig(workshop="W"))
+    pd.testing.assert_frame_equal(combined.texts, direct.texts)
+    assert combined.report.summary_lines() == direct.report.summary_lines()
+
+
+def test_write_texts_csv_is_utf8_with_bom(tmp_path):
+    path = tmp_path / "svar.csv"
+    path.write_text("svar;kommune\nÆrø har brug for færger;Ærø\n", encoding="cp1252")
+    texts = read_inputs([path]).texts
+    out = write_texts_csv(texts, tmp_path / "ud" / "tekster.csv")
+    assert out.read_bytes().startswith(b"\xef\xbb\xbf")
+    back = pd.read_csv(out, encoding="utf-8-sig")
+    assert back["text"].tolist() == ["Ærø har brug for færger"] and back["kommune"].tolist() == ["Ærø"]
+    assert list(back.columns[: len(TEXT_COLUMNS)]) == TEXT_COLUMNS
+    assert [p.name for p in out.parent.iterdir()] == ["tekster.csv"]  # no temporary file left
+
+
+def test_plan_series_from_folders_and_manifests(tmp_path):
+    root = tmp_path / "runde"
+    for workshop in ("Aarhus", "Herning"):
+        (root / workshop).mkdir(parents=True)
+        (root / workshop / "svar.csv").write_text("svar\nEt svar\n", encoding="utf-8")
+    assert [(w, p.parent.name) for w, p in plan_series([root])] == [("Aarhus", "Aarhus"), ("Herning", "Herning")]
+
+    manifest = tmp_path / "serie.yaml"
+    manifest.write_text("workshops:\n  Nord: runde/Aarhus/svar.csv\n  Vest: [runde/Herning]\n", encoding="utf-8")
+    assert [(w, p.name) for w, p in plan_series([manifest])] == [("Nord", "svar.csv"), ("Vest", "svar.csv")]
+
+    table = tmp_path / "serie.csv"
+    table.write_text("workshop;path\nSyd;runde/Herning/svar.csv\n", encoding="utf-8")
+    assert [(w, p.parent.name) for w, p in plan_series([table])] == [("Syd", "Herning")]
+
+
+# --- the real North Jutland workshop, when present next to the repository ---------------
+
+shared = pytest.mark.skipif(not SHARED.is_dir(), reason="../shared/corpora/nordjylland-2023 is not present")
+
+
+@shared
+def test_shared_mentimeter_export_counts():
+    frame = read_file(SHARED / "mentimeter-export.xlsx")
+    assert len(frame) == 196 and frame["question"].nunique() == 2
+    assert frame["text_id"].is_unique
+    ingested = read_inputs([SHARED / "mentimeter-export.xlsx"])
+    assert ingested.texts["weight"].sum() == 196
+    report = ingested.report.files[0]
+    assert (report.n_read, report.n_questions) == (196, 2) and not report.notes  # Responses rows agree
+
+
+@shared
+def test_shared_note_passages_sit_under_their_theme_heading():
+    texts = read_inputs([SHARED / "opsamlingsnotat.docx"]).texts
+    labelled = pd.read_csv(SHARED / "note-passage-themes.csv")
+    question_of = dict(zip(texts["text"], texts["question"]))
+    for passage in labelled["text"]:
+        question = question_of[" ".join(unicodedata.normalize("NFC", passage).split())]
+        assert question.startswith("2.") and "Tema" in question, (passage[:60], question)
+    assert texts.loc[texts["question"].str.startswith("2."), "question"].nunique() == 6

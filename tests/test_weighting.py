@@ -1,0 +1,169 @@
+"""Text weights, weighted theme shares and their bootstrap intervals."""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from pipeline.config import WeightConfig
+from pipeline.weighting import frequency_tables, text_weights, theme_frequencies, with_text_weights
+
+THEMES = ["arbejdskraft", "iværksætteri", "groen", "innovation", "digital", "international"]
+ALL = THEMES + ["andet"]
+
+
+def make_assignments(n: int, seed: int = 0, shares: list[float] | None = None) -> pd.DataFrame:
+    """Random texts over two workshops and three questions with soft theme memberships."""
+    rng = np.random.default_rng(seed)
+    # "international" never occurs: zero-text themes must still be reported.
+    shares = shares or [0.3, 0.1, 0.25, 0.1, 0.15, 0.0, 0.1]
+    assigned = rng.choice(len(ALL), size=n, p=shares)
+    membership = rng.dirichlet(np.ones(len(ALL)), n) * 0.3 * (np.asarray(shares) > 0)
+    membership[np.arange(n), assigned] += 1.0
+    membership /= membership.sum(axis=1, keepdims=True)
+    frame = pd.DataFrame(
+        {
+            "text_id": [f"t:{i}" for i in range(n)],
+            "text": [f"svar {i}" for i in range(n)],
+            "source_file": "svar.xlsx",
+            "source_kind": rng.choice(["mentimeter", "note", "table"], size=n, p=[0.7, 0.2, 0.1]),
+            "question": rng.choice(["Styrker", "Svagheder", "Idéer"], size=n),
+            "workshop": rng.choice(["Aalborg", "Hjørring"], size=n, p=[0.75, 0.25]),
+            "weight": rng.integers(1, 4, size=n).astype(float),
+            "theme": np.asarray(ALL)[assigned],
+        }
+    )
+    for j, theme in enumerate(ALL):
+        frame[f"p_{theme}"] = membership[:, j]
+    return frame
+
+
+def test_text_weight_is_voices_times_source_kind_weight():
+    frame = make_assignments(60)
+    config = WeightConfig(source_kind_weights={"mentimeter": 1.0, "note": 5.0})
+    weights = text_weights(frame, config)
+    expected = frame["weight"] * frame["source_kind"].map({"mentimeter": 1.0, "note": 5.0, "table": 1.0})
+    np.testing.assert_allclose(weights, expected)  # kinds not listed ("table") weigh 1
+    assert weights.index.equals(frame.index)
+    weighted = with_text_weights(frame, config)
+    np.testing.assert_allclose(weighted["weight"], expected)
+    np.testing.assert_allclose(weighted["voices"], frame["weight"])
+
+
+def test_workshop_normalisation_equalises_totals_and_keeps_the_scale():
+    frame = make_assignments(200)
+    plain = text_weights(frame, WeightConfig())
+    normalised = text_weights(frame, WeightConfig(normalise_workshops=True))
+    before, after = plain.groupby(frame["workshop"]).sum(), normalised.groupby(frame["workshop"]).sum()
+    assert before["Aalborg"] > 2 * before["Hjørring"]
+    assert after["Aalborg"] == pytest.approx(after["Hjørring"])
+    assert after.mean() == pytest.approx(before.mean())
+    # Within a workshop the texts keep their relative weights.
+    aalborg = frame["workshop"] == "Aalborg"
+    np.testing.assert_allclose(normalised[aalborg] / plain[aalborg], after["Aalborg"] / before["Aalborg"])
+
+
+def test_shares_sum_to_one_and_every_theme_is_reported():
+    frame = make_assignments(300)
+    for by in (None, "workshop", "question", "source_kind"):
+        table = theme_frequencies(frame, THEMES, WeightConfig(n_bootstrap=50), by=by)
+        groups = [table] if by is None else [group for _, group in table.groupby(by)]
+        for group in groups:
+            assert group["theme"].tolist() == ALL  # taxonomy order, andet last, zero-text themes kept
+            assert group["share"].sum() == pytest.approx(1.0)
+    total = theme_frequencies(frame, THEMES, WeightConfig(n_bootstrap=50))
+    international = total.set_index("theme").loc["international"]
+    assert international["n_texts"] == 0 and international["share"] == 0
+    assert total["n_texts"].sum() == len(frame)
+    np.testing.assert_allclose(total["weighted_frequency"].sum(), frame["weight"].sum())
+
+
+def test_soft_membership_splits_a_text():
+    frame = make_assignments(2).assign(weight=[2.0, 1.0], theme=["groen", "digital"])
+    for theme in ALL:
+        frame[f"p_{theme}"] = 0.0
+    frame.loc[0, ["p_groen", "p_digital"]] = [0.5, 0.5]
+    frame.loc[1, "p_digital"] = 1.0
+    table = theme_frequencies(frame, THEMES, WeightConfig(n_bootstrap=20)).set_index("theme")
+    assert table.loc["groen", "weighted_frequency"] == pytest.approx(1.0)
+    assert table.loc["digital", "weighted_frequency"] == pytest.approx(2.0)
+    assert table.loc["digital", "share"] == pytest.approx(2 / 3)
+
+
+def test_a_text_of_weight_three_counts_as_three_copies():
+    frame = make_assignments(40).assign(weight=1.0)
+    heavy = frame.copy()
+    heavy.loc[0, "weight"] = 3.0
+    copies = pd.concat([frame, frame.iloc[[0, 0]]], ignore_index=True)
+    config = WeightConfig(n_bootstrap=20)
+    a, b = theme_frequencies(heavy, THEMES, config), theme_frequencies(copies, THEMES, config)
+    np.testing.assert_allclose(a["weighted_frequency"], b["weighted_frequency"])
+    np.testing.assert_allclose(a["share"], b["share"])
+    assert b["n_texts"].sum() == a["n_texts"].sum() + 2  # n_texts counts rows, not voices
+
+
+def test_note_passages_weigh_as_configured():
+    frame = make_assignments(2).assign(source_kind=["mentimeter", "note"], weight=1.0, theme=["groen", "digital"])
+    for theme in ALL:
+        frame[f"p_{theme}"] = (frame["theme"] == theme).astype(float)
+
+    def digital_share(config: WeightConfig) -> float:
+        weighted = with_text_weights(frame, config)
+        return theme_frequencies(weighted, THEMES, config).set_index("theme").loc["digital", "share"]
+
+    assert digital_share(WeightConfig()) == pytest.approx(3 / 4)  # default: a note passage is 3 voices
+    assert digital_share(WeightConfig(source_kind_weights={"note": 1.0})) == pytest.approx(1 / 2)
+
+
+def test_intervals_contain_the_estimate_are_seeded_and_shrink_with_more_texts():
+    frame = make_assignments(150)
+    config = WeightConfig(n_bootstrap=400, random_state=3)
+    table = theme_frequencies(frame, THEMES, config)
+    assert (table["ci_low"] <= table["share"]).all() and (table["share"] <= table["ci_high"]).all()
+    occurring = table["n_texts"] > 0
+    assert (table.loc[occurring, "ci_high"] > table.loc[occurring, "ci_low"]).all()
+    pd.testing.assert_frame_equal(table, theme_frequencies(frame, THEMES, config))
+    reseeded = theme_frequencies(frame, THEMES, config.model_copy(update={"random_state": 4}))
+    assert not np.allclose(reseeded["ci_low"], table["ci_low"])
+    larger = theme_frequencies(make_assignments(1500), THEMES, config)
+    width = (table["ci_high"] - table["ci_low"])[occurring]
+    assert ((larger["ci_high"] - larger["ci_low"])[occurring] < width).all()
+
+
+def test_interval_coverage_on_repeated_samples():
+    """The 95 % interval covers the population share in about 95 % of samples."""
+    population = make_assignments(20000, seed=11)
+    truth = theme_frequencies(population, THEMES, WeightConfig(n_bootstrap=0)).set_index("theme")["share"]
+    rng = np.random.default_rng(5)
+    config = WeightConfig(n_bootstrap=300)
+    covered = []
+    for _ in range(80):
+        sample = population.iloc[rng.choice(len(population), 200, replace=False)]
+        table = theme_frequencies(sample, THEMES, config).set_index("theme")
+        covered.append(((table["ci_low"] <= truth) & (truth <= table["ci_high"]))[["arbejdskraft", "groen", "digital"]])
+    coverage = pd.concat(covered).mean()
+    assert 0.88 <= coverage <= 0.99
+
+
+def test_membership_columns_and_labels():
+    frame = make_assignments(50)
+    hard = frame.drop(columns=[f"p_{theme}" for theme in ALL])
+    table = theme_frequencies(hard, THEMES, WeightConfig(n_bootstrap=10))
+    np.testing.assert_allclose(table["weighted_frequency"], [frame.loc[frame["theme"] == t, "weight"].sum() for t in ALL])
+    with pytest.raises(ValueError, match="p_digital"):
+        theme_frequencies(frame.drop(columns=["p_digital"]), THEMES, WeightConfig())
+    tables = frequency_tables(frame, THEMES, WeightConfig(n_bootstrap=10), labels={"groen": "Grøn omstilling"})
+    assert list(tables) == ["total", "workshop", "question", "source_kind"]
+    assert list(tables["workshop"].columns) == ["workshop", "theme", "label", "n_texts", "weighted_frequency", "share", "ci_low", "ci_high"]
+    assert tables["total"].set_index("theme").loc[["groen", "digital"], "label"].tolist() == ["Grøn omstilling", "digital"]
+
+
+def test_bootstrap_scales_to_a_large_run():
+    frame = make_assignments(30000)
+    start = time.perf_counter()
+    table = theme_frequencies(frame, THEMES, WeightConfig(n_bootstrap=1000))
+    assert time.perf_counter() - start < 10
+    assert (table.loc[table["n_texts"] > 0, "ci_high"] - table.loc[table["n_texts"] > 0, "ci_low"]).max() < 0.03
