@@ -61,14 +61,23 @@ class _ProgressHandler(logging.Handler):
         super().__init__(logging.INFO)
         self.status = status
 
+    # Prefect's own state lines; the steps' own messages say more.
+    _ENGINE_LINES = ("Finished in state", "Beginning flow run", "Beginning subflow", "Created task run", "Executing")
+
     def emit(self, record: logging.LogRecord) -> None:
-        message = record.getMessage().splitlines()[0][:110]
-        self.status.update(f"[bold]tematik[/] {message}")
-        console.log(message, highlight=False)
+        message = record.getMessage().splitlines()[0]
+        if message.startswith(self._ENGINE_LINES):
+            return
+        self.status.update(f"[bold]tematik[/] {message[:100]}")
+        if record.levelno >= logging.INFO and "Encountered exception" not in message:
+            console.print(f"  {message}", highlight=False, markup=False)
 
 
 @contextmanager
 def _progress(title: str, debug: bool):
+    if "--verbose" not in sys.argv:
+        # BERTopic warns about its own internals (pickling, custom topic lists) on every run.
+        logging.getLogger("BERTopic").setLevel(logging.ERROR)
     handler = None
     try:
         with console.status(f"[bold]tematik[/] {title}") as status:

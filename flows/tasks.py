@@ -22,7 +22,7 @@ from prefect.logging import get_run_logger
 
 import pipeline
 from pipeline import ingest
-from pipeline.analysis import Analysis
+from pipeline.analysis import Analysis, note_sections
 from pipeline.config import EmbeddingConfig, IngestConfig, LanguageConfig, RunConfig
 from pipeline.embeddings import make_embedder
 from pipeline.export import RunResult, write_run
@@ -49,15 +49,24 @@ def content_key(*parts: object) -> str:
     return digest.hexdigest()
 
 
-@lru_cache(maxsize=4)
 def text_analyzer(config: LanguageConfig) -> TextAnalyzer:
     """One spaCy pipeline per process and config: loading it costs more than using it."""
-    return TextAnalyzer(config)
+    return _text_analyzer(config.model_dump_json())
 
 
 @lru_cache(maxsize=4)
+def _text_analyzer(config_json: str) -> TextAnalyzer:
+    return TextAnalyzer(LanguageConfig.model_validate_json(config_json))
+
+
 def embedder(config: EmbeddingConfig):
-    return make_embedder(config)
+    """One embedding model per process and config."""
+    return _embedder(config.model_dump_json())
+
+
+@lru_cache(maxsize=4)
+def _embedder(config_json: str):
+    return make_embedder(EmbeddingConfig.model_validate_json(config_json))
 
 
 @task(retries=2, retry_delay_seconds=2, cache_policy=NO_CACHE, task_run_name="ingest {path.name}")
@@ -123,7 +132,13 @@ def map_themes(
     annotated: pd.DataFrame, embeddings: np.ndarray, topics: np.ndarray, taxonomy: Taxonomy, config: RunConfig
 ) -> ThemeMapper:
     mapper = ThemeMapper(taxonomy, embedder(config.embeddings), config.themes)
-    mapper.fit(annotated["lemmas"].tolist(), embeddings, topics, annotated["weight"].to_numpy(float))
+    mapper.fit(
+        annotated["lemmas"].tolist(),
+        embeddings,
+        topics,
+        annotated["weight"].to_numpy(float),
+        sections=note_sections(annotated),
+    )
     n_andet = int((mapper.text_themes_["theme"] == "andet").sum())
     get_run_logger().info("Temaer: %d af %d tekster i 'andet'", n_andet, len(annotated))
     return mapper

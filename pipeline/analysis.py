@@ -28,15 +28,13 @@ import pipeline
 from pipeline.config import RunConfig
 from pipeline.embeddings import Embedder, make_embedder
 from pipeline.errors import InputError
-from pipeline.export import RunResult
+from pipeline.export import ANDET_LABEL, RunResult
 from pipeline.schema import ANDET
 from pipeline.taxonomy import Taxonomy, load_taxonomy
 from pipeline.themes import ThemeMapper
 from pipeline.topics import TopicModeler
 from pipeline.quotes import representative_quotes
 from pipeline.weighting import frequency_tables, with_text_weights
-
-ANDET_LABEL = "Andet / nye temaer"
 
 
 def slug(text: str) -> str:
@@ -48,6 +46,15 @@ def new_run_id(name: str, now: datetime | None = None) -> str:
     """``<name slug>-<UTC timestamp>``: sorts by time, never collides with an earlier run."""
     now = now or datetime.now(timezone.utc)
     return f"{slug(name)}-{now:%Y%m%d-%H%M%S}"
+
+
+def note_sections(texts: pd.DataFrame) -> list[str | None]:
+    """Section heading of each note passage (None for answers): notes are organised by
+    theme sessions, so a passage's section is evidence of its theme."""
+    return [
+        question if kind == "note" and isinstance(question, str) and question else None
+        for kind, question in zip(texts["source_kind"], texts["question"])
+    ]
 
 
 def file_sha256(path: Path) -> str:
@@ -132,11 +139,6 @@ class Analysis:
         table.insert(table.columns.get_loc("theme") + 1, "theme_label", table["theme"].map(self.labels))
         return table
 
-    def emerging_topics(self) -> pd.DataFrame:
-        """Topics mapped to ``andet``: often the workshop's most interesting finding."""
-        table = self.topic_table()
-        return table[(table["topic"] >= 0) & (table["theme"] == ANDET)].reset_index(drop=True)
-
     def frequencies(self) -> dict[str, pd.DataFrame]:
         """Weighted theme frequencies in total and by workshop, question and source kind."""
         return frequency_tables(self.assignments(), self.taxonomy.ids, self.config.weights, labels=self.labels)
@@ -161,7 +163,6 @@ class Analysis:
             frequencies=self.frequencies() if frequencies is None else frequencies,
             quotes_by_theme=self.quotes("theme") if quotes_by_theme is None else quotes_by_theme,
             quotes_by_topic=self.quotes("topic") if quotes_by_topic is None else quotes_by_topic,
-            emerging=self.emerging_topics(),
             taxonomy_labels=self.labels,
             manifest=self.manifest(run_id, inputs, timings or {}),
         )
@@ -194,7 +195,11 @@ class Analysis:
 
     def _refit_themes(self) -> None:
         self.mapper.fit(
-            self.texts["lemmas"].tolist(), self.embeddings, self.modeler.topics_, self.texts["weight"].to_numpy(float)
+            self.texts["lemmas"].tolist(),
+            self.embeddings,
+            self.modeler.topics_,
+            self.texts["weight"].to_numpy(float),
+            sections=note_sections(self.texts),
         )
         for topic, theme in self.edits.themes.items():
             self.mapper.set_topic_theme(topic, theme)

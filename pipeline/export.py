@@ -260,7 +260,7 @@ def _write_files(result: RunResult, folder: Path) -> None:
     csv(_long_frequencies(result.frequencies), "theme_frequencies.csv")
     write_xlsx(result.frequencies, folder / "theme_frequencies.xlsx")
     topics = result.topics.copy()
-    if "theme" in topics.columns:
+    if "theme" in topics.columns and "theme_label" not in topics.columns:
         topics.insert(topics.columns.get_loc("theme") + 1, "theme_label", topics["theme"].map(lambda t: labels.get(t, t)))
     csv(topics, "topics.csv")
 

@@ -206,7 +206,10 @@ class ThemeMapper:
         distribution = self.prior_
         if config.self_training_weight > 0:
             self.self_trained_ = self._self_train(self.prior_, token_lists, embeddings)
-            distribution = (1 - config.self_training_weight) * distribution + config.self_training_weight * self.self_trained_
+            themes = (1 - config.self_training_weight) * distribution[:, :-1] + config.self_training_weight * self.self_trained_ * (
+                1 - distribution[:, -1:]
+            )
+            distribution = np.column_stack([themes, distribution[:, -1]])
         if sections is not None and config.section_weight > 0:
             distribution = self._smooth_by_sections(distribution, sections, lemmatiser)
         self.text_distribution_ = distribution
@@ -267,15 +270,22 @@ class ThemeMapper:
         return np.column_stack([themes * fit[:, None], 1 - fit])
 
     def _self_train(self, prior: np.ndarray, token_lists: list[list[str]], embeddings: np.ndarray) -> np.ndarray:
-        """Logistic regression on confident texts (seeds) -> a distribution for every text."""
+        """Logistic regression on confident texts (seeds) -> a theme distribution for every text.
+
+        Seeds are texts that fit a theme (``p_andet`` below ``config.andet_threshold``)
+        and whose likeliest theme has at least ``config.seed_threshold`` of the theme
+        probability. Returns ``(n, n themes)`` rows summing to 1 (given a theme); the
+        prior's own conditional distribution where there are too few seeds.
+        """
         config = self.config
-        n, k = prior.shape
-        labels = prior.argmax(axis=1)
-        confident = prior.max(axis=1) >= config.seed_threshold
-        present = [c for c in range(k) if (confident & (labels == c)).sum() >= config.min_seeds_per_class]
+        n = prior.shape[0]
+        conditional = _normalise(prior[:, :-1] + 1e-12)
+        labels = conditional.argmax(axis=1)
+        seeds = (prior[:, -1] < config.andet_threshold) & (conditional.max(axis=1) >= config.seed_threshold)
+        present = [c for c in range(conditional.shape[1]) if (seeds & (labels == c)).sum() >= config.min_seeds_per_class]
+        seeds &= np.isin(labels, present)
         if len(present) < 2:
-            return prior
-        seeds = confident & np.isin(labels, present)
+            return conditional
         documents = [" ".join(tokens) for tokens in token_lists]
         tfidf = TfidfVectorizer(analyzer=str.split, min_df=2 if n >= 20 else 1, sublinear_tf=True)
         try:
@@ -284,14 +294,9 @@ class ThemeMapper:
             words = sparse.csr_matrix((n, 0))
         features = sparse.hstack([sparse.csr_matrix(embeddings), words * config.tfidf_scale]).tocsr()
         model = LogisticRegression(C=config.self_training_c, class_weight="balanced", max_iter=2000)
-        model.fit(features[seeds], labels[seeds], sample_weight=self.weights_[seeds] ** 0.5)
-        predicted = np.zeros((n, k))
-        predicted[:, model.classes_] = model.predict_proba(features)
-        # Classes without seeds keep a share of their prior probability.
-        missing = [c for c in range(k) if c not in present]
-        if missing:
-            predicted[:, missing] = prior[:, missing]
-            predicted = _normalise(predicted)
+        model.fit(features[seeds], labels[seeds])
+        predicted = conditional.copy()  # themes without seeds keep their prior share
+        predicted[:, model.classes_] = model.predict_proba(features) * conditional[:, model.classes_].sum(axis=1, keepdims=True)
         return predicted
 
     def _group_distribution(self, members: np.ndarray, distribution: np.ndarray) -> np.ndarray:

@@ -1,0 +1,253 @@
+"""TopicModeler: real BERTopic fits on short Danish answers written for these tests."""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from pipeline.config import EmbeddingConfig, TopicConfig
+from pipeline.embeddings import make_embedder
+from pipeline.topics import TopicModeler, adaptive_parameters
+
+pytestmark = pytest.mark.slow
+
+ROBOTS = [
+    "Robotter kan overtage de tunge og ensformige løft i produktionen",
+    "Flere virksomheder bør investere i robotter og automatisering",
+    "Automatisering af produktionen giver højere produktivitet",
+    "Robotterne på fabrikken frigør medarbejdere til mere komplekse opgaver",
+    "Små virksomheder mangler hjælp til at komme i gang med automatisering",
+    "Kunstig intelligens og robotteknologi vil ændre industrien",
+    "Vi har automatiseret pakningen med en samarbejdende robot",
+    "Digitalisering og automatisering af arbejdsgange sparer tid",
+    "Data fra maskinerne kan bruges til at optimere produktionen",
+    "Investeringer i automatiseringsteknologi er for dyre for mange SMV'er",
+    "Robotter på lagret gør logistikken hurtigere",
+    "Automatiserede produktionslinjer kræver nye digitale kompetencer",
+    "En robotcelle kan betale sig hjem på få år",
+    "Sensorer og software automatiserer kvalitetskontrollen",
+    "Virksomhederne skal bruge data og kunstig intelligens i produktionen",
+    "Vi drømmer om en fuldt automatiseret fabrik",
+]
+SKILLS = [
+    "Vi mangler faglærte og lærlinge i byggeriet",
+    "Flere unge skal vælge en erhvervsuddannelse",
+    "Virksomhederne bør tage flere lærlinge og elever",
+    "Manglen på kvalificeret arbejdskraft bremser væksten",
+    "Lærlingene skal have bedre praktikpladser i de små virksomheder",
+    "Det er svært at rekruttere elektrikere og smede",
+    "Efteruddannelse af ufaglærte medarbejdere er afgørende",
+    "Erhvervsskolerne skal samarbejde tættere med virksomhederne",
+    "Vi kan ikke finde faglært arbejdskraft til vores værksted",
+    "Flere praktikpladser til elever fra erhvervsskolerne",
+    "Unge bør få øjnene op for håndværksfagene",
+    "Rekruttering af udenlandsk arbejdskraft kan afhjælpe manglen",
+    "Opkvalificering af medarbejderne gennem AMU-kurser",
+    "Mesterlæren skal styrkes så flere lærlinge bliver uddannet",
+    "Virksomheder mangler hænder, især faglærte håndværkere",
+    "Uddannelse af flere tømrere, murere og VVS'ere",
+]
+EXPORT = [
+    "Eksporten til Tyskland og Sverige kan vokse betydeligt",
+    "Små virksomheder har brug for hjælp til at komme ind på nye eksportmarkeder",
+    "Internationale messer åbner døre til udenlandske kunder",
+    "Vi eksporterer allerede til flere lande i Europa",
+    "Eksportrådgivning bør være lettere tilgængelig for SMV'er",
+    "Nye markeder i Asien rummer store muligheder for vores produkter",
+    "Samhandel med udlandet kræver kendskab til lokale regler",
+    "Flere virksomheder skal sælge deres varer på det globale marked",
+    "Internationalisering giver adgang til større markeder",
+    "Handelsbarrierer og told gør eksporten vanskeligere",
+    "Eksportfremme gennem ambassaderne og Trade Council",
+    "Udenlandske investorer kan styrke regionens virksomheder",
+    "Vi vil gerne sælge mere til kunder i Norge og Tyskland",
+    "Danske fødevarer har et godt ry på eksportmarkederne",
+    "Salg til udlandet kræver oversatte hjemmesider og lokale partnere",
+    "Eksportvirksomheder er mere robuste end dem der kun sælger hjemme",
+]
+TEXTS = ROBOTS + SKILLS + EXPORT
+GROUPS = np.array([0] * len(ROBOTS) + [1] * len(SKILLS) + [2] * len(EXPORT))
+
+
+def lemmatise(texts: list[str]) -> list[str]:
+    """Space-joined content lemmas from the language stage."""
+    from pipeline.language import TextAnalyzer
+
+    return [" ".join(lemmas) for lemmas in TextAnalyzer().lemmatise(texts)]
+
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory):
+    embedder = make_embedder(EmbeddingConfig(backend="e5", cache_dir=tmp_path_factory.mktemp("cache")))
+    return {"embedder": embedder, "texts": TEXTS, "lemmas": lemmatise(TEXTS), "embeddings": embedder.embed(TEXTS)}
+
+
+@pytest.fixture(scope="module")
+def fitted(corpus):
+    return TopicModeler(TopicConfig(), corpus["embedder"]).fit(corpus["texts"], corpus["lemmas"], corpus["embeddings"])
+
+
+def purity(topics: np.ndarray, topic: int) -> float:
+    members = GROUPS[topics == topic]
+    return Counter(members.tolist()).most_common(1)[0][1] / len(members)
+
+
+def test_fit_finds_the_three_groups(fitted, corpus):
+    assert fitted.clustered_
+    info = fitted.topic_info_
+    assert list(info.columns) == ["topic", "size", "name", "words"]
+    assert info["size"].sum() == len(TEXTS) and len(fitted.topics_) == len(TEXTS)
+    real = info[info.topic >= 0]
+    assert len(real) >= 2
+    pure = [topic for topic in real.topic if purity(fitted.topics_, topic) >= 0.8]
+    assert len(pure) >= 2
+    # Every group is the majority of some topic: none was swallowed by another.
+    majorities = {Counter(GROUPS[fitted.topics_ == topic].tolist()).most_common(1)[0][0] for topic in real.topic}
+    assert majorities == {0, 1, 2}
+    # Default outlier reduction gives every text a topic.
+    assert (fitted.topics_ >= 0).all()
+    assert fitted.parameters_ == adaptive_parameters(len(TEXTS), TopicConfig())
+
+
+def test_topic_words_are_lemmas(fitted, corpus):
+    vocabulary = {lemma for text in corpus["lemmas"] for lemma in text.split()}
+    words = [word for cell in fitted.topic_info_["words"] for word in cell.split(", ")]
+    assert words and set(words) <= vocabulary
+    assert "robot" in words and "robotterne" not in words and "robotter" not in words
+    for row in fitted.topic_info_.itertuples():
+        assert row.name == f"{row.topic}_" + "_".join(row.words.split(", ")[:3])
+    robot_topic = Counter(fitted.topics_[GROUPS == 0].tolist()).most_common(1)[0][0]
+    robot_words = fitted.topic_info_.set_index("topic").loc[robot_topic, "words"].split(", ")
+    assert {"robot", "automatisering"} & set(robot_words[:5])
+
+
+def test_topic_embeddings_are_topic_centroids(fitted, corpus):
+    centroids = fitted.topic_embeddings_
+    n_topics = int((fitted.topic_info_.topic >= 0).sum())
+    assert centroids.shape == (n_topics, 384)
+    np.testing.assert_allclose(np.linalg.norm(centroids, axis=1), 1.0, atol=1e-5)
+    mean = corpus["embeddings"][fitted.topics_ == 0].mean(axis=0)
+    np.testing.assert_allclose(centroids[0], mean / np.linalg.norm(mean), atol=1e-5)
+
+
+def test_same_input_same_topics(fitted, corpus):
+    again = TopicModeler(TopicConfig(), corpus["embedder"]).fit(corpus["texts"], corpus["lemmas"], corpus["embeddings"])
+    np.testing.assert_array_equal(again.topics_, fitted.topics_)
+    pd.testing.assert_frame_equal(again.topic_info_, fitted.topic_info_)
+
+
+def test_too_few_texts_are_not_clustered(corpus, caplog):
+    with caplog.at_level(logging.WARNING, logger="pipeline.topics"):
+        model = TopicModeler(TopicConfig(min_texts=20), corpus["embedder"]).fit(
+            TEXTS[:12], corpus["lemmas"][:12], corpus["embeddings"][:12]
+        )
+    assert not model.clustered_
+    assert (model.topics_ == -1).all() and len(model.topics_) == 12
+    assert "no topic clustering" in caplog.text
+    assert model.transform(TEXTS[:2], corpus["lemmas"][:2], corpus["embeddings"][:2]).tolist() == [-1, -1]
+
+
+def test_distinct_texts_decide_and_duplicates_share_a_topic(corpus):
+    # 15 distinct texts repeated to 30 rows are still too few for min_texts=20.
+    rows = list(range(15)) * 2
+    few = TopicModeler(TopicConfig(min_texts=20)).fit(
+        [TEXTS[i] for i in rows], [corpus["lemmas"][i] for i in rows], corpus["embeddings"][rows]
+    )
+    assert not few.clustered_
+    rows = list(range(len(TEXTS))) + [0, 0, 20]
+    model = TopicModeler(TopicConfig(), corpus["embedder"]).fit(
+        [TEXTS[i] for i in rows], [corpus["lemmas"][i] for i in rows], corpus["embeddings"][rows]
+    )
+    assert model.topics_[-3] == model.topics_[-2] == model.topics_[0]
+    assert model.topics_[-1] == model.topics_[20]
+    assert model.topic_info_["size"].sum() == len(rows)
+
+
+@pytest.mark.parametrize("n", [8, 10, 14])
+def test_tiny_corpora_at_the_umap_edge(corpus, n):
+    rows = [i for group in range(3) for i in np.flatnonzero(GROUPS == group)[: (n + 2 - group) // 3]][:n]
+    model = TopicModeler(TopicConfig(min_texts=8), corpus["embedder"]).fit(
+        [TEXTS[i] for i in rows], [corpus["lemmas"][i] for i in rows], corpus["embeddings"][rows]
+    )
+    assert len(model.topics_) == n
+    assert model.parameters_["n_neighbors"] < n
+    assert model.topic_info_["size"].sum() == n
+    if model.clustered_:
+        assert set(model.topics_) <= set(model.topic_info_.topic)
+
+
+def test_save_load_transform(fitted, corpus, tmp_path):
+    fitted.save(tmp_path / "topics")
+    loaded = TopicModeler.load(tmp_path / "topics", corpus["embedder"])
+    pd.testing.assert_frame_equal(loaded.topic_info_, fitted.topic_info_)
+    np.testing.assert_array_equal(loaded.topics_, fitted.topics_)
+    predicted = loaded.transform(corpus["texts"], corpus["lemmas"], corpus["embeddings"])
+    np.testing.assert_array_equal(predicted, fitted.topics_)
+    # A new answer about robots lands in the robot topic.
+    new = ["Vi har brug for flere robotter i produktionen"]
+    robot_topic = Counter(fitted.topics_[GROUPS == 0].tolist()).most_common(1)[0][0]
+    assert loaded.transform(new, lemmatise(new), corpus["embedder"].embed(new)).tolist() == [robot_topic]
+
+
+def test_rename_and_merge_without_refit(corpus, tmp_path):
+    model = TopicModeler(TopicConfig(), corpus["embedder"]).fit(corpus["texts"], corpus["lemmas"], corpus["embeddings"])
+    words_before = model.topic_info_.set_index("topic")["words"]
+    model.rename_topics({0: "Automatisering"})
+    assert model.topic_info_.set_index("topic").loc[0, "name"] == "Automatisering"
+    assert model.topic_info_.set_index("topic")["words"].equals(words_before)
+    with pytest.raises(ValueError, match="unknown topics"):
+        model.rename_topics({99: "x"})
+
+    n_topics = int((model.topic_info_.topic >= 0).sum())
+    before = model.topics_.copy()
+    a, b = 0, n_topics - 1
+    mapping = model.merge_topics([[a, b]])
+    merged = mapping[a]
+    assert mapping[b] == merged
+    assert int((model.topic_info_.topic >= 0).sum()) == n_topics - 1
+    assert (model.topics_[np.isin(before, [a, b])] == merged).all()
+    np.testing.assert_array_equal(model.topics_, [mapping[t] for t in before])
+    assert model.topic_embeddings_.shape[0] == n_topics - 1
+    info = model.topic_info_.set_index("topic")
+    assert info.loc[merged, "name"] == "Automatisering"  # the name follows the merged topic
+    assert info.loc[merged, "size"] == np.isin(before, [a, b]).sum()
+    vocabulary = {lemma for text in corpus["lemmas"] for lemma in text.split()}
+    assert set(info.loc[merged, "words"].split(", ")) <= vocabulary
+
+    model.save(tmp_path / "edited")
+    loaded = TopicModeler.load(tmp_path / "edited", corpus["embedder"])
+    pd.testing.assert_frame_equal(loaded.topic_info_, model.topic_info_)
+    np.testing.assert_array_equal(loaded.transform(corpus["texts"], corpus["lemmas"], corpus["embeddings"]), model.topics_)
+
+
+def test_lsa_embeddings_fast_path(corpus):
+    lsa = make_embedder(EmbeddingConfig(backend="lsa"))
+    model = TopicModeler(TopicConfig(), lsa).fit(TEXTS, corpus["lemmas"], lsa.embed(TEXTS))
+    assert model.clustered_
+    assert int((model.topic_info_.topic >= 0).sum()) >= 2
+    assert max(purity(model.topics_, topic) for topic in set(model.topics_)) >= 0.8
+
+
+def test_outliers_kept_when_reduction_is_off(corpus):
+    config = TopicConfig(reduce_outliers="none", min_cluster_size=8, min_samples=8)
+    model = TopicModeler(config, corpus["embedder"]).fit(corpus["texts"], corpus["lemmas"], corpus["embeddings"])
+    assert model.clustered_ and (model.topics_ == -1).any()
+    assert -1 in set(model.topic_info_.topic)
+    assert model.topic_embeddings_.shape[0] == int((model.topic_info_.topic >= 0).sum())
+
+
+def test_inputs_must_align(corpus):
+    with pytest.raises(ValueError, match="differ in length"):
+        TopicModeler().fit(TEXTS, corpus["lemmas"][:-1], corpus["embeddings"])
+
+
+def test_adaptive_parameters_grow_with_the_corpus():
+    sizes = [adaptive_parameters(n, TopicConfig()) for n in (10, 30, 300, 3000, 30000)]
+    assert [p["n_neighbors"] for p in sizes] == sorted(p["n_neighbors"] for p in sizes)
+    assert [p["min_cluster_size"] for p in sizes] == sorted(p["min_cluster_size"] for p in sizes)
+    assert all(p["n_neighbors"] < n for p, n in zip(sizes, (10, 30, 300, 3000, 30000)))
+    assert adaptive_parameters(30, TopicConfig(n_neighbors=4, min_cluster_size=6))["min_cluster_size"] == 6
