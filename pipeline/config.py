@@ -89,6 +89,7 @@ class ThemeConfig(_Section):
     # labelled sets (benchmarks/data/*.csv, corpora/demo/gold.csv); see README "Theme mapping".
     min_compound_length: int = Field(5, description="Keywords this long also match as a compound part.")
     keyword_weight: float = 1.0
+    keyword_idf: bool = Field(True, description="Weight keyword hits by the lemma's idf in the corpus.")
     keyword_smoothing: float = 0.5
     embedding_weight: float = 1.0
     keyword_top_k: int = Field(3, description="A theme's similarity averages its prototype's and its k most similar keywords'.")
@@ -102,7 +103,7 @@ class ThemeConfig(_Section):
     self_training_c: float = 1.0
     tfidf_scale: float = 1.0
     section_weight: float = 0.5
-    heading_weight: float = 1.0
+    heading_weight: float = 0.5
     topic_weight: float = 0.5
     andet_threshold: float = Field(0.5, description="A text or topic is andet when p_andet reaches this.")
     mixed_topic_threshold: float = 0.5

@@ -24,6 +24,11 @@ from __future__ import annotations
 import pandas as pd
 
 TEXT_COLUMNS: list[str] = ["text_id", "text", "source_file", "source_kind", "question", "workshop", "weight"]
+# Columns later stages add; an input table's own column of that name is kept as ``input_<name>``.
+ADDED_COLUMNS: frozenset[str] = frozenset(
+    {"lemmas", "language", "is_danish", "language_backend", "voices", "topic", "topic_label", "theme", "theme_label",
+     "theme_score"}  # fmt: skip
+)
 SOURCE_KINDS: tuple[str, ...] = ("mentimeter", "note", "table")
 ANDET = "andet"
 
@@ -33,6 +38,12 @@ def empty_texts() -> pd.DataFrame:
     frame = pd.DataFrame({column: pd.Series(dtype="object") for column in TEXT_COLUMNS})
     frame["weight"] = frame["weight"].astype(float)
     return frame
+
+
+def protect_added_columns(frame: pd.DataFrame) -> pd.DataFrame:
+    """Rename extra input columns that a later stage would overwrite (a gold ``theme`` column, say)."""
+    clashes = {c: f"input_{c}" for c in frame.columns if c in ADDED_COLUMNS or str(c).startswith("p_")}
+    return frame.rename(columns=clashes) if clashes else frame
 
 
 def check_texts(frame: pd.DataFrame) -> pd.DataFrame:

@@ -25,6 +25,8 @@ measurement that chose them.
 
 from __future__ import annotations
 
+import unicodedata
+from collections import Counter
 from collections.abc import Callable, Sequence
 
 import numpy as np
@@ -39,6 +41,9 @@ from pipeline.schema import ANDET
 from pipeline.taxonomy import Taxonomy
 
 Lemmatiser = Callable[[list[str]], list[list[str]]]
+
+# Separates the levels of a heading path in ``sections`` (as ingestion writes ``section_path``).
+SECTION_SEPARATOR = " > "
 
 # Endings a short keyword may carry and still count ("data" -> "dataene", "job" -> "jobs").
 INFLECTIONS = ("", "s", "e", "en", "er", "et", "ene", "erne", "r", "ne", "t")
@@ -100,7 +105,7 @@ class KeywordMatcher:
 
     def themes_of(self, lemma: str) -> frozenset[int]:
         """Indices of the themes whose single-word keywords ``lemma`` matches."""
-        lemma = lemma.lower()
+        lemma = normalise_lemma(lemma)
         if lemma not in self._cache:
             parts = [lemma] + ([part for part in lemma.split("-") if part] if "-" in lemma else [])
             self._cache[lemma] = frozenset(
@@ -116,11 +121,14 @@ class KeywordMatcher:
             return False
         return self._word_matches(tokens[end - 1], phrase[-1])
 
-    def count(self, lemmas: Sequence[str | Sequence[str]]) -> np.ndarray:
-        """``(n texts, n themes)`` keyword hits, shared lemmas split among their themes."""
+    def count(self, lemmas: Sequence[str | Sequence[str]], lemma_weights: dict[str, float] | None = None) -> np.ndarray:
+        """``(n texts, n themes)`` keyword hits, shared lemmas split among their themes.
+
+        With ``lemma_weights`` a hit counts its lemma's weight instead of 1.
+        """
         counts = np.zeros((len(lemmas), len(self.taxonomy.themes)))
         for row, text_lemmas in enumerate(lemmas):
-            tokens = [token.lower() for token in _tokens(text_lemmas)]
+            tokens = [normalise_lemma(token) for token in _tokens(text_lemmas)]
             for position, token in enumerate(tokens):
                 matched = set(self.themes_of(token))
                 matched.update(
@@ -128,9 +136,27 @@ class KeywordMatcher:
                     for index, phrases in enumerate(self.phrases_)
                     if any(self._phrase_at(tokens, position, phrase) for phrase in phrases)
                 )
+                weight = 1.0 if lemma_weights is None else lemma_weights.get(token, 1.0)
                 for index in matched:
-                    counts[row, index] += 1.0 / len(matched)
+                    counts[row, index] += weight / len(matched)
         return counts
+
+
+def normalise_lemma(lemma: str) -> str:
+    """Lowercase, compatibility-normalised ("CO₂" -> "co2")."""
+    return unicodedata.normalize("NFKC", lemma).lower()
+
+
+def idf_weights(token_lists: list[list[str]]) -> dict[str, float]:
+    """Per lemma ``idf / max idf`` over the corpus (smooth idf): 1 for a lemma in one text, less for common ones.
+
+    A keyword every passage uses ("kompetence" in a note where each theme session ends
+    with skills needs) says little about which theme a passage is about.
+    """
+    n = len(token_lists)
+    frequency = Counter(token for tokens in token_lists for token in {normalise_lemma(t) for t in tokens})
+    top = np.log((1 + n) / 2) + 1
+    return {token: (np.log((1 + n) / (1 + df)) + 1) / top for token, df in frequency.items()}
 
 
 def _softmax(scores: np.ndarray) -> np.ndarray:
@@ -199,10 +225,11 @@ class ThemeMapper:
         self.keyword_vectors_ = [self.embedder.embed_queries(theme.keywords) for theme in self.taxonomy.themes]
 
         token_lists = [_tokens(text_lemmas) for text_lemmas in lemmas]
-        self.keyword_counts_ = self.matcher_.count(token_lists)
+        self.keyword_hits_ = self.matcher_.count(token_lists)
+        self.keyword_counts_ = self.matcher_.count(token_lists, idf_weights(token_lists) if config.keyword_idf else None)
         self.similarities_ = self.similarity(embeddings)
         self.similarity_scale_ = float(np.std(self.similarities_ - self.similarities_.mean(axis=1, keepdims=True))) or 1.0
-        self.prior_ = self._evidence(self.keyword_counts_, self._standout(self.similarities_))
+        self.prior_ = self._evidence(self.keyword_counts_, self.keyword_hits_, self._standout(self.similarities_))
         distribution = self.prior_
         if config.self_training_weight > 0:
             self.self_trained_ = self._self_train(self.prior_, token_lists, embeddings)
@@ -253,7 +280,7 @@ class ThemeMapper:
         """
         return (similarities - similarities.mean(axis=1, keepdims=True)) / self.similarity_scale_
 
-    def _evidence(self, keyword_counts: np.ndarray, standout: np.ndarray) -> np.ndarray:
+    def _evidence(self, keyword_counts: np.ndarray, keyword_hits: np.ndarray, standout: np.ndarray) -> np.ndarray:
         """Keyword and similarity evidence -> distribution over themes + andet (last column)."""
         config = self.config
         keyword_logits = np.log(keyword_counts + config.keyword_smoothing)
@@ -261,7 +288,7 @@ class ThemeMapper:
         themes = _softmax(logits)
         # How well the text fits *any* theme: keyword hits, or a similarity well above
         # the theme's corpus average. A text with neither is andet.
-        keyword_fit = 1 - np.exp(-keyword_counts.sum(axis=1) / config.keyword_fit_scale)
+        keyword_fit = 1 - np.exp(-keyword_hits.sum(axis=1) / config.keyword_fit_scale)
         similarity_fit = 1 / (1 + np.exp(-(standout.max(axis=1) - config.similarity_fit_z) / config.similarity_fit_scale))
         # A signal switched off (weight 0, for ablations) gives no evidence of fit either.
         keyword_fit *= config.keyword_weight > 0
@@ -303,26 +330,40 @@ class ThemeMapper:
         return _weighted_mean(distribution[members], self.weights_[members])
 
     def _smooth_by_sections(self, distribution: np.ndarray, sections: Sequence[str | None], lemmatiser: Lemmatiser) -> np.ndarray:
-        """Pull each text toward its section's distribution: passages and heading together."""
+        """Pull each text toward the distributions of the note sections it sits in.
+
+        A section is a heading, or a heading path ("2 Temaer > 2.1 Tema 1: Grøn omstilling >
+        Udfordringer"); every level of a path is a section of its own, like a topic made
+        by the note's author. A section's distribution pools its passages and its heading
+        (the heading counts as ``config.heading_weight`` passages, and only as evidence
+        *for* themes: "Potentialer og udfordringer" names no theme, which says nothing
+        about whether the passages do). Mixed sections (no class reaching
+        ``config.mixed_topic_threshold``) are ignored; a text is pulled toward the mean of
+        the others with weight ``config.section_weight``.
+        """
         config = self.config
-        names = pd.Series(list(sections), dtype="object").fillna("").astype(str).str.strip()
-        headings = sorted(set(names) - {""})
-        if not headings:
+        paths = [[part.strip() for part in str(section or "").split(SECTION_SEPARATOR) if part.strip()] for section in sections]
+        members: dict[tuple[str, ...], list[int]] = {}
+        for row, path in enumerate(paths):
+            for depth in range(1, len(path) + 1):
+                members.setdefault(tuple(path[:depth]), []).append(row)
+        if not members:
             return distribution
-        heading_prior = self._evidence(
-            self.matcher_.count(lemmatiser(headings)),
-            self._standout(self.similarity(self.embedder.embed(headings))),
-        )
-        smoothed = distribution.copy()
+        keys = sorted(members)
+        headings = [key[-1] for key in keys]
+        heading_hits = self.matcher_.count(lemmatiser(headings))
+        heading_prior = self._evidence(heading_hits, heading_hits, self._standout(self.similarity(self.embedder.embed(headings))))
+        context = np.zeros_like(distribution)
         self.section_themes_ = {}
-        for heading, prior in zip(headings, heading_prior):
-            members = np.flatnonzero(names.to_numpy() == heading)
-            passages = self._group_distribution(members, distribution)
-            group = (config.heading_weight * prior + passages) / (config.heading_weight + 1)
-            self.section_themes_[heading] = group
+        for key, prior in zip(keys, heading_prior):
+            rows = np.asarray(members[key])
+            passages = self._group_distribution(rows, distribution)
+            theme_mass = config.heading_weight * np.append(prior[:-1], 0.0)
+            group = (theme_mass + passages) / (theme_mass.sum() + 1)
+            self.section_themes_[SECTION_SEPARATOR.join(key)] = group
             if group[self._decide(group[None, :])[0]] >= config.mixed_topic_threshold:
-                smoothed[members] = (1 - config.section_weight) * distribution[members] + config.section_weight * group
-        return smoothed
+                context[rows] += np.log(group + 1e-6)
+        return _normalise(distribution * np.exp(config.section_weight * context))
 
     # ------------------------------------------------------------------ assignment
 

@@ -448,3 +448,12 @@ def test_shared_note_passages_sit_under_their_theme_heading():
         question = question_of[" ".join(unicodedata.normalize("NFC", passage).split())]
         assert question.startswith("2.") and "Tema" in question, (passage[:60], question)
     assert texts.loc[texts["question"].str.startswith("2."), "question"].nunique() == 6
+
+
+def test_input_columns_named_like_pipeline_outputs_are_kept_under_input_prefix(tmp_path):
+    path = tmp_path / "labelled.csv"
+    path.write_text("text,theme,topic\nFlere robotter i produktionen,digitalisering,7\n", encoding="utf-8")
+    texts = read_inputs([path]).texts
+    assert "theme" not in texts.columns and "topic" not in texts.columns
+    assert texts.loc[0, "input_theme"] == "digitalisering"
+    assert str(texts.loc[0, "input_topic"]) == "7"

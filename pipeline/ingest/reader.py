@@ -23,7 +23,7 @@ from pipeline.ingest.files import (
 )
 from pipeline.ingest.normalise import normalise_texts
 from pipeline.ingest.report import Extract, FileReport, IngestReport, attach_report, report_of
-from pipeline.schema import TEXT_COLUMNS, check_texts, empty_texts
+from pipeline.schema import TEXT_COLUMNS, check_texts, empty_texts, protect_added_columns
 
 _NOTE_READERS = {
     ".docx": notes.docx_extract,
@@ -122,7 +122,7 @@ def combine(frames: Sequence[pd.DataFrame], skipped_files: Sequence[str] = ()) -
     filled = [frame.assign(_file=i) for i, frame in enumerate(frames) if len(frame)]
     if not filled:
         raise InputError(None, f"no texts found in {names}")
-    texts = pd.concat(filled, ignore_index=True)
+    texts = protect_added_columns(pd.concat(filled, ignore_index=True))
     repeat = texts.groupby("text_id", sort=False).cumcount()
     texts.loc[repeat > 0, "text_id"] = texts["text_id"] + "~" + (repeat + 1).astype(str)
     texts, stats = normalise_texts(texts, count_by="_file")

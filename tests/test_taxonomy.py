@@ -1,0 +1,106 @@
+"""Taxonomies: the shipped ones load, and broken files fail with one line naming the file."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from pipeline.errors import InputError
+from pipeline.taxonomy import DEFAULT_TAXONOMY, Taxonomy, list_taxonomies, load_taxonomy
+
+DEB_IDS = [
+    "kvalificeret_arbejdskraft",
+    "ivaerksaetteri",
+    "groen_omstilling",
+    "innovation",
+    "digitalisering",
+    "internationalisering",
+]
+NORDJYLLAND_IDS = [
+    "robusthed_resiliens",
+    "groen_omstilling_baeredygtighed",
+    "co2_fangst_anvendelse_lagring",
+    "digitalisering_i_industrien",
+    "byer_og_kystomraader",
+    "kompetenceforsyning",
+]
+
+VALID = {
+    "name": "Testworkshop",
+    "version": "1",
+    "themes": [
+        {"id": "mad", "label": "Mad", "description": "Mad og drikke.", "keywords": ["mad", "kage"]},
+        {"id": "sport", "label": "Sport", "description": "Sport og motion.", "keywords": ["fodbold", "løb"]},
+    ],
+}
+
+
+def write(tmp_path: Path, data: object, name: str = "taxonomy.yaml") -> Path:
+    path = tmp_path / name
+    path.write_text(data if isinstance(data, str) else yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize("name, ids", [("deb-2020-2023", DEB_IDS), ("nordjylland-2023", NORDJYLLAND_IDS)])
+def test_shipped_taxonomies_load_with_rich_lemma_keywords(name, ids):
+    taxonomy = load_taxonomy(name)
+    assert taxonomy.ids == ids
+    for theme in taxonomy.themes:
+        assert len(theme.keywords) >= 15, theme.id
+        assert all(keyword == keyword.lower().strip() for keyword in theme.keywords)
+        assert len(theme.description.split()) >= 15
+
+
+def test_default_and_listing():
+    assert load_taxonomy().ids == load_taxonomy(DEFAULT_TAXONOMY).ids == DEB_IDS
+    listed = {entry["name"]: entry for entry in list_taxonomies()}
+    assert {"deb-2020-2023", "nordjylland-2023"} <= set(listed)
+    assert listed["nordjylland-2023"]["themes"] == NORDJYLLAND_IDS
+
+
+def test_custom_file_loads_and_normalises(tmp_path):
+    data = {**VALID, "version": 2024.1}
+    data["themes"][0] = {**VALID["themes"][0], "keywords": ["Mad", " kage ", "mad"]}
+    taxonomy = load_taxonomy(write(tmp_path, data))
+    assert isinstance(taxonomy, Taxonomy)
+    assert taxonomy.version == "2024.1"  # YAML number read as a version label
+    assert taxonomy["mad"].keywords == ["mad", "kage"]
+
+
+@pytest.mark.parametrize(
+    "change, message",
+    [
+        (lambda d: d["themes"].append(dict(d["themes"][0])), "duplicate theme id(s): mad"),
+        (lambda d: d["themes"][1].update(id="andet"), "reserved"),
+        (lambda d: d["themes"][0].pop("description"), "themes.0.description: Field required"),
+        (lambda d: d["themes"][0].update(keywords=[]), "themes.0.keywords"),
+        (lambda d: d["themes"][0].update(id="Grøn omstilling"), "themes.0.id"),
+        (lambda d: d.pop("version"), "version: Field required"),
+        (lambda d: d.update(themes=d["themes"][:1]), "themes"),
+        (lambda d: d["themes"][0].update(colour="green"), "themes.0.colour"),
+    ],
+)
+def test_invalid_taxonomy_is_one_line_input_error_naming_the_file(tmp_path, change, message):
+    data = yaml.safe_load(yaml.safe_dump(VALID))
+    change(data)
+    path = write(tmp_path, data, "mine.yaml")
+    with pytest.raises(InputError) as caught:
+        load_taxonomy(path)
+    text = str(caught.value)
+    assert "\n" not in text
+    assert text.startswith(str(path))
+    assert message in text
+
+
+def test_bad_yaml_and_missing_file(tmp_path):
+    path = write(tmp_path, "name: x\nthemes: [unclosed\n", "broken.yaml")
+    with pytest.raises(InputError, match=r"broken\.yaml.*line \d+.*not valid YAML"):
+        load_taxonomy(path)
+    with pytest.raises(InputError, match="not a mapping|expected a mapping"):
+        load_taxonomy(write(tmp_path, "- just\n- a list\n", "list.yaml"))
+    with pytest.raises(InputError, match=r"nope\.yaml: taxonomy not found \(shipped taxonomies: .*deb-2020-2023"):
+        load_taxonomy(tmp_path / "nope.yaml")
+    with pytest.raises(InputError, match="taxonomy not found"):
+        load_taxonomy("no-such-taxonomy")
