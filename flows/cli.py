@@ -69,7 +69,8 @@ class _ProgressHandler(logging.Handler):
         if message.startswith(self._ENGINE_LINES):
             return
         self.status.update(f"[bold]tematik[/] {message[:100]}")
-        if record.levelno >= logging.INFO and "Encountered exception" not in message:
+        # Errors are summed up in the one line printed when the run stops.
+        if logging.INFO <= record.levelno < logging.ERROR:
             console.print(f"  {message}", highlight=False, markup=False)
 
 
@@ -86,7 +87,7 @@ def _progress(title: str, debug: bool):
                 logging.getLogger(name).addHandler(handler)
             yield
     except InputError as error:
-        console.print(f"[red]error:[/] {error}", highlight=False)
+        console.print(f"[red]error:[/] {error}", highlight=False, soft_wrap=True)
         raise typer.Exit(1) from None
     except (typer.Exit, KeyboardInterrupt):
         raise
@@ -94,7 +95,7 @@ def _progress(title: str, debug: bool):
         if debug:
             raise
         reason = str(error).splitlines()[0] if str(error) else type(error).__name__
-        console.print(f"[red]failed:[/] {reason}", highlight=False)
+        console.print(f"[red]failed:[/] {reason}", highlight=False, soft_wrap=True)
         raise typer.Exit(2) from None
     finally:
         if handler is not None:

@@ -25,6 +25,7 @@ from pipeline import ingest
 from pipeline.analysis import Analysis, note_sections
 from pipeline.config import EmbeddingConfig, IngestConfig, LanguageConfig, RunConfig
 from pipeline.embeddings import make_embedder
+from pipeline.errors import InputError
 from pipeline.export import RunResult, write_run
 from pipeline.language import TextAnalyzer
 from pipeline.taxonomy import Taxonomy
@@ -69,7 +70,24 @@ def _embedder(config_json: str):
     return make_embedder(EmbeddingConfig.model_validate_json(config_json))
 
 
-@task(retries=2, retry_delay_seconds=2, cache_policy=NO_CACHE, task_run_name="ingest {path.name}")
+def _not_bad_input(task, task_run, state) -> bool:
+    """Retry IO hiccups, not bad input: a broken file stays broken."""
+    try:
+        state.result()
+    except InputError:
+        return False
+    except Exception:  # noqa: BLE001 - anything else may be passing
+        return True
+    return False
+
+
+@task(
+    retries=2,
+    retry_delay_seconds=2,
+    retry_condition_fn=_not_bad_input,
+    cache_policy=NO_CACHE,
+    task_run_name="ingest {path.name}",
+)
 def ingest_file(path: Path, config: IngestConfig) -> pd.DataFrame:
     frame = ingest.read_file(path, config)
     get_run_logger().info("%s: %d tekster læst", path.name, len(frame))
@@ -154,7 +172,7 @@ def pick_quotes(analysis: Analysis, group: str) -> pd.DataFrame:
     return analysis.quotes(group)
 
 
-@task(retries=2, retry_delay_seconds=2, cache_policy=NO_CACHE)
+@task(retries=2, retry_delay_seconds=2, retry_condition_fn=_not_bad_input, cache_policy=NO_CACHE)
 def export(result: RunResult, out_dir: Path) -> Path:
     folder = write_run(result, out_dir)
     get_run_logger().info("Resultater skrevet til %s", folder)

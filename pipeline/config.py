@@ -102,8 +102,8 @@ class ThemeConfig(_Section):
     min_seeds_per_class: int = 2
     self_training_c: float = 1.0
     tfidf_scale: float = 1.0
-    section_weight: float = 0.5
-    heading_weight: float = 0.5
+    section_weight: float = 1.0
+    heading_weight: float = 1.0
     topic_weight: float = 0.5
     andet_threshold: float = Field(0.5, description="A text or topic is andet when p_andet reaches this.")
     mixed_topic_threshold: float = 0.5

@@ -168,6 +168,19 @@ def _normalise(distribution: np.ndarray) -> np.ndarray:
     return distribution / distribution.sum(axis=1, keepdims=True)
 
 
+_EPSILON = 1e-6
+
+
+def _pool(distribution: np.ndarray, group: np.ndarray, weight: float) -> np.ndarray:
+    """Log-linear pooling, ``p ∝ p_text * p_group ** weight``.
+
+    A product of experts rather than a mixture: where the text's own evidence is weak
+    the group decides; a text with strong evidence for another theme keeps it (a
+    passage on export inside an innovation session stays export).
+    """
+    return _normalise(distribution * (group + _EPSILON) ** weight)
+
+
 def _weighted_mean(rows: np.ndarray, weights: np.ndarray) -> np.ndarray:
     return (rows * weights[:, None]).sum(axis=0) / weights.sum()
 
@@ -361,11 +374,15 @@ class ThemeMapper:
             theme_mass = config.heading_weight * np.append(prior[:-1], 0.0)
             group = (theme_mass + passages) / (theme_mass.sum() + 1)
             self.section_themes_[SECTION_SEPARATOR.join(key)] = group
-            if group[self._decide(group[None, :])[0]] >= config.mixed_topic_threshold:
-                context[rows] += np.log(group + 1e-6)
+            if not self._is_mixed(group):
+                context[rows] += np.log(group + _EPSILON)
         return _normalise(distribution * np.exp(config.section_weight * context))
 
     # ------------------------------------------------------------------ assignment
+
+    def _is_mixed(self, group_distribution: np.ndarray) -> bool:
+        """A group (topic, section) is mixed when its own class has less than ``config.mixed_topic_threshold``."""
+        return bool(group_distribution[self._decide(group_distribution[None, :])[0]] < self.config.mixed_topic_threshold)
 
     def _decide(self, distribution: np.ndarray) -> np.ndarray:
         """Class index per row: andet when the evidence of fitting any theme is too weak, else the likeliest theme."""
@@ -387,9 +404,9 @@ class ThemeMapper:
                 final[members] = topic_distribution
                 mixed = False
             else:
-                mixed = bool(topic_distribution[self._decide(topic_distribution[None, :])[0]] < config.mixed_topic_threshold)
+                mixed = self._is_mixed(topic_distribution)
                 if not mixed:
-                    final[members] = (1 - config.topic_weight) * distribution[members] + config.topic_weight * topic_distribution
+                    final[members] = _pool(distribution[members], topic_distribution, config.topic_weight)
             best = int(self._decide(topic_distribution[None, :])[0])
             rows.append([topic, self.classes_[best], float(topic_distribution[best]), mixed, *topic_distribution])
         self.topic_themes_ = pd.DataFrame(rows, columns=["topic", "theme", "theme_score", "mixed", *columns])
