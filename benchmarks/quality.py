@@ -2,7 +2,7 @@
 
     python benchmarks/quality.py --labels benchmarks/data/deb-dev.csv --taxonomy deb-2020-2023
     python benchmarks/quality.py --labels benchmarks/data/sydkyst-2024.csv --taxonomy benchmarks/data/sydkyst-2024.yaml
-    python benchmarks/quality.py --labels corpora/demo/gold.csv --note corpora/demo/opsamlingsnotat.docx
+    python benchmarks/quality.py --labels benchmarks/data/demo-gold.csv --note corpora/demo/opsamlingsnotat.docx
     python benchmarks/quality.py --shared-note            # the real North Jutland note, if present
 
 ``--labels`` is a CSV with ``text,theme`` (theme = a taxonomy id or ``andet``) and an

@@ -2,12 +2,12 @@
 
 The demo is a fictional workshop written for tematik ("Strategiworkshop om erhvervsfremme,
 Erhvervshus Midtjylland, 14. november 2026"). Every text is kept next to its gold theme so
-that the input files and ``gold.csv`` can never drift apart. Run
+that the input files and ``benchmarks/data/demo-gold.csv`` can never drift apart. Run
 
     python corpora/build_demo.py
 
 to regenerate ``mentimeter-export.xlsx``, ``opsamlingsnotat.docx``, ``postkort.csv`` and
-``gold.csv``. Output is byte-for-byte reproducible: document properties and zip entry
+``benchmarks/data/demo-gold.csv``. Output is byte-for-byte reproducible: document properties and zip entry
 timestamps are pinned, so regenerating leaves git clean unless a text changed.
 """
 
@@ -26,6 +26,8 @@ import docx
 import openpyxl
 
 DEMO_DIR = Path(__file__).resolve().parent / "demo"
+# Gold labels live with the benchmarks: a file in the demo folder would be read as workshop input.
+GOLD_PATH = Path(__file__).resolve().parents[1] / "benchmarks" / "data" / "demo-gold.csv"
 WORKSHOP = "Strategiworkshop om erhvervsfremme, Erhvervshus Midtjylland, 14. november 2026"
 FIXED_TIME = dt.datetime(2026, 11, 14, 16, 0, 0)
 
@@ -487,7 +489,7 @@ def main() -> None:
     write_mentimeter(DEMO_DIR / "mentimeter-export.xlsx")
     write_note(DEMO_DIR / "opsamlingsnotat.docx")
     write_postcards(DEMO_DIR / "postkort.csv")
-    write_gold(DEMO_DIR / "gold.csv")
+    write_gold(GOLD_PATH)
     answers = [theme for _, pairs in MENTIMETER for text, theme in pairs if text]
     print(f"mentimeter: {len(answers)} answers (+ empty cells), themes {dict(Counter(answers).most_common())}")
     print(f"note: {len(NOTE)} passages, themes {dict(Counter(t for _, _, t in NOTE).most_common())}")

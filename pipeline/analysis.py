@@ -49,11 +49,15 @@ def new_run_id(name: str, now: datetime | None = None) -> str:
 
 
 def note_sections(texts: pd.DataFrame) -> list[str | None]:
-    """Section heading of each note passage (None for answers): notes are organised by
-    theme sessions, so a passage's section is evidence of its theme."""
+    """Heading path of each note passage (None for answers and tables).
+
+    Notes are organised by theme sessions, so a passage's section is evidence of its
+    theme; the theme mapper treats every level of the path as a group.
+    """
+    path = texts["section_path"] if "section_path" in texts.columns else texts["question"]
     return [
-        question if kind == "note" and isinstance(question, str) and question else None
-        for kind, question in zip(texts["source_kind"], texts["question"])
+        str(section) if kind == "note" and isinstance(section, str) and section else None
+        for kind, section in zip(texts["source_kind"], path)
     ]
 
 

@@ -1,26 +1,29 @@
 """Map texts and topics to the themes of a taxonomy, or to ``andet`` when none fits.
 
 Neither keyword matching nor embedding similarity to theme descriptions is good enough
-alone (each below 0.8 macro-F1 on our labelled sets, failing on different texts), so
-:class:`ThemeMapper` combines evidence in five steps:
+alone (each failing on different texts), so :class:`ThemeMapper` combines evidence:
 
-1. **Keywords** (:class:`KeywordMatcher`): theme keywords found among a text's lemmas.
-   Danish compounds count: ``digitaliseringsniveau`` and ``industrirobot`` hold the
-   keywords ``digitalisering`` and ``robot``.
-2. **Embedding similarity**: cosine between the text and each theme's prototype
-   (label + description + keywords, embedded as a query), standardised per theme over
-   the corpus so a theme whose description sits close to everything gains no edge.
-   Together with the keywords this gives each text a first distribution over the themes
-   and ``andet`` (the *prior*).
-3. **Self-training**: texts where the prior is confident become seeds for a logistic
-   regression on the corpus's own embeddings and lemma TF-IDF, which then scores every
-   text. It learns the workshop's own wording, without any labels.
-4. **Context**: texts sharing a note section (the heading is part of the evidence) or a
-   topic are pulled toward their group's distribution, unless the group is mixed.
-5. **andet**: a text whose evidence for every theme is weak goes to ``andet``.
+1. **Keywords** (:class:`KeywordMatcher`): theme keywords among a text's lemmas, each
+   hit weighted by the lemma's idf in the corpus. Danish compounds count:
+   ``digitaliseringsniveau`` and ``industrirobot`` hold ``digitalisering`` and ``robot``.
+2. **Embedding similarity**: cosine between the text and each theme (its prototype -
+   label, description and keywords as one query - and its most similar keywords), as
+   a *standout*: how far the theme rises above the text's mean similarity to all themes.
+   Keywords and similarity give a distribution over the themes (a product of the two),
+   and the evidence that the text fits *any* theme decides ``p_andet``.
+3. **Self-training**: confident texts become seeds of a logistic regression on the
+   corpus's own embeddings and lemma TF-IDF, which then scores every text - it adapts
+   to the workshop's wording without labels.
+4. **Context**: note sections (every level of a heading path, the heading itself
+   counting as evidence) and topics are groups made by the note's author and by the
+   topic model. A text is pooled with the distribution of every group it sits in that
+   is not mixed, log-linearly (:func:`_pool`), so a text with weak evidence follows its
+   group while a text with strong evidence of another theme keeps it.
+5. **Decision**: ``andet`` when ``p_andet`` reaches ``config.andet_threshold``, else the
+   likeliest theme. A topic's theme is decided the same way on its pooled distribution.
 
-All weights and thresholds are in :class:`pipeline.config.ThemeConfig`, with the
-measurement that chose them.
+Weights and thresholds live in :class:`pipeline.config.ThemeConfig`, with the
+measurements (``benchmarks/quality.py``) that chose them.
 """
 
 from __future__ import annotations
@@ -171,32 +174,50 @@ def _normalise(distribution: np.ndarray) -> np.ndarray:
 _EPSILON = 1e-6
 
 
-def _pool(distribution: np.ndarray, group: np.ndarray, weight: float) -> np.ndarray:
-    """Log-linear pooling, ``p ∝ p_text * p_group ** weight``.
+def _pool(distribution: np.ndarray, groups: np.ndarray, weight: float) -> np.ndarray:
+    """Pool texts with their groups' distributions, log-linearly and in two factors.
 
-    A product of experts rather than a mixture: where the text's own evidence is weak
-    the group decides; a text with strong evidence for another theme keeps it (a
-    passage on export inside an innovation session stays export).
+    ``distribution`` rows are texts, ``groups`` rows the distribution of a group each text
+    sits in (same shape; several groups: call repeatedly). Whether a text is ``andet``
+    and which theme it has, given that it has one, are pooled separately: the andet
+    odds multiply (``odds_text * odds_group ** weight``), and so do the conditional theme
+    distributions. So a passage without evidence of its own ("Deltagerne pegede på tre
+    veje frem:") takes its section's theme, a passage with strong evidence of another
+    theme keeps it (export inside an innovation session stays export), and a passage
+    that fits no theme stays andet unless its group is sure.
     """
-    return _normalise(distribution * (group + _EPSILON) ** weight)
+    andet = np.clip(distribution[:, -1], _EPSILON, 1 - _EPSILON)
+    group_andet = np.clip(groups[:, -1], _EPSILON, 1 - _EPSILON)
+    odds = andet / (1 - andet) * (group_andet / (1 - group_andet)) ** weight
+    conditional = _normalise(distribution[:, :-1] + _EPSILON) * _normalise(groups[:, :-1] + _EPSILON) ** weight
+    return np.column_stack([_normalise(conditional) / (1 + odds)[:, None], odds / (1 + odds)])
 
 
 def _weighted_mean(rows: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    weights = weights if weights.sum() > 0 else np.ones(len(rows))
     return (rows * weights[:, None]).sum(axis=0) / weights.sum()
 
 
 class ThemeMapper:
     """Theme distributions for texts and topics; see the module docstring for the method.
 
-    ``fit(lemmas, embeddings, topics, weights, sections=None)`` sets
+    ``fit(lemmas, embeddings, topics=None, weights=None, sections=None)``: ``lemmas`` are
+    space-joined content lemmas (or lists), ``topics`` one topic per text (-1 = outlier),
+    ``weights`` how many voices a text stands for (topic and section distributions are
+    weighted means), ``sections`` a note heading or heading path per text (``None`` or
+    "" where there is none; for notes pass ingestion's ``section_path``). It sets
 
     ``text_themes_``
         one row per input text: ``theme`` (an id or ``andet``), ``theme_score`` (the
-        probability of that theme) and ``p_<id>`` for every theme plus ``p_andet``.
+        probability of that theme) and ``p_<id>`` for every theme plus ``p_andet``
+        (rows sum to 1).
     ``topic_themes_``
         one row per topic (not -1): ``topic``, ``theme``, ``theme_score``, ``mixed``
-        (no theme reaches ``config.mixed_topic_threshold``: members keep their own
-        themes) and the topic's ``p_`` columns.
+        (no class reaches ``config.mixed_topic_threshold``: the topic does not pull its
+        members, who keep their own themes) and the topic's ``p_`` columns.
+
+    The keyword lemma forms come from ``lemmatiser`` (default: the project's
+    :class:`pipeline.language.TextAnalyzer`), so they match the texts' lemmas.
     """
 
     def __init__(
@@ -228,8 +249,9 @@ class ThemeMapper:
         config = self.config
         n = len(lemmas)
         embeddings = np.asarray(embeddings, dtype=np.float64)
-        if embeddings.shape[0] != n:
-            raise ValueError(f"{n} lemma rows but {embeddings.shape[0]} embeddings")
+        for name, values in (("embeddings", embeddings), ("topics", topics), ("weights", weights), ("sections", sections)):
+            if values is not None and len(values) != n:
+                raise ValueError(f"{n} lemma rows but {len(values)} {name}")
         self.topics_ = np.full(n, -1) if topics is None else np.asarray(topics, dtype=int)
         self.weights_ = np.ones(n) if weights is None else np.asarray(weights, dtype=float)
         lemmatiser = self.lemmatiser or default_lemmatiser()
@@ -241,7 +263,8 @@ class ThemeMapper:
         self.keyword_hits_ = self.matcher_.count(token_lists)
         self.keyword_counts_ = self.matcher_.count(token_lists, idf_weights(token_lists) if config.keyword_idf else None)
         self.similarities_ = self.similarity(embeddings)
-        self.similarity_scale_ = float(np.std(self.similarities_ - self.similarities_.mean(axis=1, keepdims=True))) or 1.0
+        spread = self.similarities_ - self.similarities_.mean(axis=1, keepdims=True)
+        self.similarity_scale_ = float(np.std(spread)) if spread.size and np.std(spread) > 0 else 1.0
         self.prior_ = self._evidence(self.keyword_counts_, self.keyword_hits_, self._standout(self.similarities_))
         distribution = self.prior_
         if config.self_training_weight > 0:
@@ -366,7 +389,7 @@ class ThemeMapper:
         headings = [key[-1] for key in keys]
         heading_hits = self.matcher_.count(lemmatiser(headings))
         heading_prior = self._evidence(heading_hits, heading_hits, self._standout(self.similarity(self.embedder.embed(headings))))
-        context = np.zeros_like(distribution)
+        pooled = distribution.copy()
         self.section_themes_ = {}
         for key, prior in zip(keys, heading_prior):
             rows = np.asarray(members[key])
@@ -375,8 +398,8 @@ class ThemeMapper:
             group = (theme_mass + passages) / (theme_mass.sum() + 1)
             self.section_themes_[SECTION_SEPARATOR.join(key)] = group
             if not self._is_mixed(group):
-                context[rows] += np.log(group + _EPSILON)
-        return _normalise(distribution * np.exp(config.section_weight * context))
+                pooled[rows] = _pool(pooled[rows], np.tile(group, (len(rows), 1)), config.section_weight)
+        return pooled
 
     # ------------------------------------------------------------------ assignment
 
@@ -406,7 +429,7 @@ class ThemeMapper:
             else:
                 mixed = self._is_mixed(topic_distribution)
                 if not mixed:
-                    final[members] = _pool(distribution[members], topic_distribution, config.topic_weight)
+                    final[members] = _pool(distribution[members], np.tile(topic_distribution, (len(members), 1)), config.topic_weight)
             best = int(self._decide(topic_distribution[None, :])[0])
             rows.append([topic, self.classes_[best], float(topic_distribution[best]), mixed, *topic_distribution])
         self.topic_themes_ = pd.DataFrame(rows, columns=["topic", "theme", "theme_score", "mixed", *columns])

@@ -37,25 +37,28 @@ MIN_CLUSTERABLE = 8
 
 
 def adaptive_parameters(n: int, config: TopicConfig) -> dict[str, int]:
-    """UMAP/HDBSCAN sizes for ``n`` distinct texts; explicit config values win.
+    """UMAP/HDBSCAN sizes for ``n`` distinct texts; values set in ``config`` win.
 
-    * ``n_neighbors = clip(round(sqrt(n)), 5, 15)``, at most ``n - 1``: BERTopic's 15
-      for a few hundred texts and up; smaller neighbourhoods below that, where 15
-      neighbours would be a large share of the corpus and blur the groups.
-    * ``min_cluster_size = clip(round(n ** 0.5 / 1.5), 3, 100)``: 3 at 20-30 texts
-      (a topic is at least three answers), ~12 at 300, ~37 at 3,000, 100 from
-      ~22,500 on. A share of n (e.g. 2 %) made topics too coarse at a few thousand
-      texts; a square root keeps the number of topics growing slowly with the corpus.
+    * ``n_neighbors = clip(round(3 * log10(n) + 3), 5, 15)``, at most ``n - 1``:
+      7 at 30 texts, 10 at 300, 13 at 3,000, BERTopic's 15 from 10,000 on. Small
+      corpora need small neighbourhoods or groups blur together; 15 is enough for big ones.
+    * ``min_cluster_size = clip(round(sqrt(n) / 2), 3, 100)``: 3 up to ~50 texts (a
+      topic is at least three answers), 9 at 300, 27 at 3,000, 87 at 30,000. A fixed
+      share of n (2 %) gave 16-17 topics at 100-300 texts, BERTopic's fixed 10 gave
+      none at 30; the square root keeps the topic count growing slowly (~4 at 30,
+      ~10 at 300, ~18 at 3,000 on labelled test sets).
     * ``min_samples = max(1, min_cluster_size // 3)``: HDBSCAN's default
-      (= min_cluster_size) marks most short answers as noise; a small value keeps
-      clusters while noise is still given to topics by outlier reduction.
+      (= min_cluster_size) makes most short answers noise and sometimes collapses a
+      300-text workshop into 2-3 topics; a third keeps clusters stable while the
+      remaining noise is given to topics by outlier reduction.
     * ``n_components = min(config.n_components, n - 2)``.
 
-    ``benchmarks``/the module report give the topic counts and outlier shares behind
-    these numbers for 30, 300, 3,000 and 30,000 texts.
+    Measurements behind these choices (corpora of 30-30,000 texts, topic counts,
+    outlier shares, fit times) are in the topics section of the project's benchmark
+    notes.
     """
-    n_neighbors = config.n_neighbors or int(np.clip(round(np.sqrt(n)), 5, 15))
-    min_cluster_size = config.min_cluster_size or int(np.clip(round(np.sqrt(n) / 1.5), 3, 100))
+    n_neighbors = config.n_neighbors or int(np.clip(round(3 * np.log10(max(n, 2)) + 3), 5, 15))
+    min_cluster_size = config.min_cluster_size or int(np.clip(round(np.sqrt(n) / 2), 3, 100))
     min_samples = config.min_samples or max(1, min_cluster_size // 3)
     return {
         "n_neighbors": max(2, min(n_neighbors, n - 1)),

@@ -1,0 +1,222 @@
+"""Theme mapping with the real lemmatiser and real e5 embeddings."""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from sklearn.metrics import f1_score
+
+from pipeline.config import EmbeddingConfig, ThemeConfig
+from pipeline.embeddings import make_embedder
+from pipeline.language import TextAnalyzer
+from pipeline.schema import ANDET
+from pipeline.taxonomy import load_taxonomy
+from pipeline.themes import KeywordMatcher, ThemeMapper
+
+REPO = Path(__file__).resolve().parents[1]
+
+ROBOTS = [
+    "Vi skal have flere robotter ind i produktionen",
+    "Automatisering af svejsning med en cobot",
+    "Robotteknologien er blevet billig nok til små virksomheder",
+    "Industrirobotterne kører om natten uden mennesker",
+]
+GREEN = [
+    "Vi vil ned i CO2-udledning og energiforbrug",
+    "Genanvendelse af plastaffald fra produktionen",
+    "Solceller på taget og varmepumpe i hallen",
+    "Kunderne kræver et klimaregnskab af os",
+]
+LABOUR = [
+    "Vi kan ikke finde faglærte medarbejdere",
+    "Flere lærlinge og praktikpladser i regionen",
+    "Efteruddannelse af de ansatte i nye kompetencer",
+]
+EXPORT = ["Eksport til Tyskland og nye markeder i udlandet", "Deltagelse i messer i udlandet for at finde kunder"]
+UNRELATED = ["Fodboldkampen i går endte to-nul til hjemmeholdet", "Kagen til min fødselsdag var med jordbær og flødeskum"]
+TEXTS = ROBOTS + GREEN + LABOUR + EXPORT + UNRELATED
+
+
+@pytest.fixture(scope="module")
+def analyzer():
+    return TextAnalyzer()
+
+
+@pytest.fixture(scope="module")
+def embedder():
+    return make_embedder(EmbeddingConfig())
+
+
+@pytest.fixture(scope="module")
+def corpus(analyzer, embedder):
+    lemmas = [" ".join(tokens) for tokens in analyzer.lemmatise(TEXTS)]
+    return lemmas, embedder.embed(TEXTS)
+
+
+def mapper(embedder, analyzer, taxonomy="deb-2020-2023", **config) -> ThemeMapper:
+    return ThemeMapper(load_taxonomy(taxonomy), embedder, ThemeConfig(**config), lemmatiser=analyzer.lemmatise)
+
+
+def index(texts: list[str]) -> list[int]:
+    return [TEXTS.index(text) for text in texts]
+
+
+def test_keyword_matching_counts_compounds_but_not_short_words_inside_others(analyzer):
+    matcher = KeywordMatcher(load_taxonomy("deb-2020-2023"), analyzer.lemmatise)
+    ids = matcher.taxonomy.ids
+
+    def themes(lemma: str) -> set[str]:
+        return {ids[i] for i in matcher.themes_of(lemma)}
+
+    assert themes("digitaliseringsniveauet") == {"digitalisering"}  # keyword + linking -s- + ending
+    assert "digitalisering" in themes("robotteknologien")  # compound starting with "robot"
+    assert themes("industrirobotterne") == {"digitalisering"}  # "robot" as the second part, inflected
+    assert "groen_omstilling" in themes("co2-udledningen")  # hyphenated: by its parts
+    assert themes("CO₂") == {"groen_omstilling"}  # compatibility form of the digit
+    assert "digitalisering" not in themes("kandidatuddannelse")  # "data" is too short to match inside
+    assert themes("fodboldkamp") == set()
+    # a keyword of two words matches those lemmas in sequence, not apart
+    green = ids.index("groen_omstilling")
+    digital = ids.index("digitalisering")
+    assert matcher.count([["social", "medium"]])[0, digital] == 1  # "sociale medier", in lemma form
+    assert matcher.count([["medium", "social"]])[0, digital] == 0
+    assert matcher.count([["grøn", "omstilling", "grøn"]])[0, green] == 3  # a lemma counts once per theme
+
+
+def test_robots_are_digitalisation_and_unrelated_texts_are_andet(embedder, analyzer, corpus):
+    lemmas, embeddings = corpus
+    result = mapper(embedder, analyzer).fit(lemmas, embeddings).text_themes_
+    themes = result["theme"].tolist()
+    assert [themes[i] for i in index(ROBOTS)] == ["digitalisering"] * len(ROBOTS)
+    assert [themes[i] for i in index(GREEN)] == ["groen_omstilling"] * len(GREEN)
+    assert [themes[i] for i in index(LABOUR)] == ["kvalificeret_arbejdskraft"] * len(LABOUR)
+    assert [themes[i] for i in index(EXPORT)] == ["internationalisering"] * len(EXPORT)
+    assert [themes[i] for i in index(UNRELATED)] == [ANDET] * len(UNRELATED)
+    columns = [f"p_{theme}" for theme in load_taxonomy().ids] + ["p_andet"]
+    assert list(result.columns) == ["theme", "theme_score", *columns]
+    np.testing.assert_allclose(result[columns].sum(axis=1), 1.0, atol=1e-9)
+    assert ((result["theme_score"] > 0) & (result["theme_score"] <= 1)).all()
+    chosen = result.apply(lambda row: row[f"p_{row['theme']}"], axis=1)
+    np.testing.assert_allclose(result["theme_score"], chosen)
+
+
+def test_mixed_topic_keeps_text_themes_and_pure_topic_pulls_weak_members(embedder, analyzer, corpus):
+    lemmas, embeddings = corpus
+    alone = mapper(embedder, analyzer).fit(lemmas, embeddings).text_themes_
+    topics = np.full(len(TEXTS), -1)
+    topics[index(GREEN[:1] + LABOUR[:1] + EXPORT[:1])] = 0  # climate, skills, export: mixed
+    topics[index(ROBOTS + LABOUR[2:])] = 1  # robots, plus one skills text
+    # A topic is mixed when no class has 40 % of it (the default is 50 %; explicit here
+    # so the test does not hang on how sharp four short robot answers come out).
+    fitted = mapper(embedder, analyzer, mixed_topic_threshold=0.4).fit(lemmas, embeddings, topics)
+    table = fitted.topic_themes_.set_index("topic")
+    assert bool(table.loc[0, "mixed"]) and not bool(table.loc[1, "mixed"])
+    assert table.loc[1, "theme"] == "digitalisering"
+    assert table.loc[1, [c for c in table.columns if c.startswith("p_")]].sum() == pytest.approx(1.0)
+    members_of_mixed = index(GREEN[:1] + LABOUR[:1] + EXPORT[:1])
+    assert fitted.text_themes_["theme"].iloc[members_of_mixed].tolist() == alone["theme"].iloc[members_of_mixed].tolist()
+    np.testing.assert_allclose(fitted.text_themes_.iloc[members_of_mixed, 1:], alone.iloc[members_of_mixed, 1:])
+    skills = index(LABOUR[2:])[0]
+    assert fitted.text_themes_.loc[skills, "p_digitalisering"] > alone.loc[skills, "p_digitalisering"]
+    outliers = np.flatnonzero(topics == -1)
+    assert fitted.text_themes_["theme"].iloc[outliers].tolist() == alone["theme"].iloc[outliers].tolist()
+
+
+def test_set_topic_theme_overrides_members(embedder, analyzer, corpus):
+    lemmas, embeddings = corpus
+    topics = np.full(len(TEXTS), -1)
+    topics[index(ROBOTS)] = 0
+    topics[index(GREEN)] = 1
+    fitted = mapper(embedder, analyzer).fit(lemmas, embeddings, topics)
+    assert fitted.topic_themes_.set_index("topic").loc[0, "theme"] == "digitalisering"
+    fitted.set_topic_theme(0, "innovation")
+    members = index(ROBOTS)
+    assert set(fitted.text_themes_["theme"].iloc[members]) == {"innovation"}
+    assert fitted.text_themes_["theme_score"].iloc[members].tolist() == [1.0] * len(members)
+    assert fitted.topic_themes_.set_index("topic").loc[0, "theme"] == "innovation"
+    assert set(fitted.text_themes_["theme"].iloc[index(GREEN)]) == {"groen_omstilling"}  # other topics untouched
+    fitted.set_topic_theme(1, ANDET)
+    assert set(fitted.text_themes_["theme"].iloc[index(GREEN)]) == {ANDET}
+    with pytest.raises(ValueError, match="unknown theme"):
+        fitted.set_topic_theme(0, "sport")
+    with pytest.raises(ValueError, match="no topic 7"):
+        fitted.set_topic_theme(7, "innovation")
+
+
+def test_section_heading_decides_passages_without_evidence_of_their_own(embedder, analyzer):
+    passages = [
+        "Deltagerne pegede på tre mulige veje frem:",
+        "Det blev understreget, at det haster.",
+        "Mange virksomheder har investeret i nye maskiner, der opsamler data.",
+        "Eksporten til Tyskland er vigtig for mange af virksomhederne.",
+        "Flere efterlyste grønne krav i udbud og hjælp til klimaregnskaber.",
+        "Der var enighed om, at energiforbruget skal ned.",
+    ]
+    sections = ["2 Temaer > 2.3 Tema 3: Digitalisering og automatisering"] * 4 + ["2 Temaer > 2.4 Tema 4: Grøn omstilling"] * 2
+    lemmas = [" ".join(tokens) for tokens in analyzer.lemmatise(passages)]
+    embeddings = embedder.embed(passages)
+    plain = mapper(embedder, analyzer).fit(lemmas, embeddings).text_themes_["theme"].tolist()
+    context = mapper(embedder, analyzer).fit(lemmas, embeddings, sections=sections)
+    themes = context.text_themes_["theme"].tolist()
+    assert plain[0] != "digitalisering"  # nothing in the passage itself says digitalisation
+    assert themes[:3] == ["digitalisering"] * 3
+    assert themes[3] == "internationalisering"  # strong evidence of its own survives the section
+    assert themes[4:] == ["groen_omstilling"] * 2
+    assert "2 Temaer > 2.3 Tema 3: Digitalisering og automatisering" in context.section_themes_
+
+
+def test_custom_taxonomy(tmp_path, embedder, analyzer):
+    path = tmp_path / "fritid.yaml"
+    path.write_text(
+        """name: Fritid
+version: "1"
+themes:
+  - id: sport
+    label: Sport og motion
+    description: Idræt, fodbold, løb, svømning, træning og sportsklubber.
+    keywords: [sport, fodbold, løb, svømning, træning, idrætsforening, kamp, mål]
+  - id: mad
+    label: Mad og bagværk
+    description: Madlavning, bagning, kager, opskrifter og måltider.
+    keywords: [mad, kage, bage, opskrift, måltid, jordbær, fløde]
+""",
+        encoding="utf-8",
+    )
+    texts = UNRELATED + ["Robotter i produktionen"]
+    lemmas = [" ".join(tokens) for tokens in analyzer.lemmatise(texts)]
+    fitted = mapper(embedder, analyzer, taxonomy=path).fit(lemmas, embedder.embed(texts))
+    assert fitted.text_themes_["theme"].tolist() == ["sport", "mad", ANDET]
+    assert list(fitted.text_themes_.columns[2:]) == ["p_sport", "p_mad", "p_andet"]
+
+
+def test_deterministic(embedder, analyzer, corpus):
+    lemmas, embeddings = corpus
+    topics = np.arange(len(TEXTS)) % 3
+    first = mapper(embedder, analyzer).fit(lemmas, embeddings, topics).text_themes_
+    second = mapper(embedder, analyzer).fit(lemmas, embeddings, topics).text_themes_
+    assert first.equals(second)
+
+
+def test_shared_note_macro_f1_floor(shared_workshop):
+    """The real North Jutland note (104 labelled passages) with its section headings.
+
+    Measured 0.889 macro-F1 with section context and 0.654 without (see README); the
+    floors leave a margin for numeric differences across machines, not for regressions.
+    """
+    spec = importlib.util.spec_from_file_location("quality", REPO / "benchmarks" / "quality.py")
+    quality = importlib.util.module_from_spec(spec)
+    sys.modules.setdefault("quality", quality)  # dataclasses look their module up there
+    spec.loader.exec_module(quality)
+    frame = quality.load_labels(shared_workshop / "note-passage-themes.csv", shared_workshop / "opsamlingsnotat.docx")
+    assert len(frame) >= 100
+    analyzer, embedder = TextAnalyzer(), make_embedder(EmbeddingConfig())
+    taxonomy = load_taxonomy("nordjylland-2023")
+    prepared = quality.prepare(frame, analyzer, embedder, use_topics=False)
+    for sections, floor in ((True, 0.85), (False, 0.62)):
+        fitted = quality.map_themes(prepared, taxonomy, embedder, analyzer, ThemeConfig(), topics=False, sections=sections)
+        score = f1_score(frame["theme"], fitted.text_themes_["theme"], labels=taxonomy.ids, average="macro")
+        assert score >= floor, (sections, score)
