@@ -181,6 +181,30 @@ def write_theme_chart(total: pd.DataFrame, labels: Mapping[str, str], path: Path
     figure.savefig(path)
 
 
+def workshop_theme_table(by_workshop: pd.DataFrame, labels: Mapping[str, str]) -> pd.DataFrame:
+    """Workshops as rows, themes (labels) as columns, shares as values: the series overview."""
+    table = by_workshop.pivot(index="workshop", columns="theme", values="share")
+    order = [theme for theme in labels if theme in table.columns]
+    return table[order].rename(columns=lambda theme: labels.get(theme, theme))
+
+
+def write_workshop_chart(by_workshop: pd.DataFrame, labels: Mapping[str, str], path: Path) -> None:
+    """Heat map of theme shares per workshop, each cell labelled with its share."""
+    table = workshop_theme_table(by_workshop, labels)
+    figure = Figure(figsize=(1.2 * table.shape[1] + 3, 0.55 * table.shape[0] + 2.4), dpi=200, layout="constrained")
+    axes = figure.add_subplot()
+    image = axes.imshow(table.to_numpy(dtype=float), cmap="Blues", vmin=0, aspect="auto")
+    axes.set_xticks(range(table.shape[1]), ["\n".join(textwrap.wrap(name, 16)) for name in table.columns], fontsize=8)
+    axes.set_yticks(range(table.shape[0]), table.index, fontsize=9)
+    high = float(np.nanmax(table.to_numpy(dtype=float), initial=0))
+    for (row, column), value in np.ndenumerate(table.to_numpy(dtype=float)):
+        axes.text(column, row, percent(value), ha="center", va="center", fontsize=8,
+                  color="white" if value > 0.6 * high else "black")  # fmt: skip
+    axes.set_title("Temaernes andel pr. workshop", fontsize=11)
+    figure.colorbar(image, ax=axes, format=FuncFormatter(lambda x, _: f"{x * 100:.0f} %"), shrink=0.8)
+    figure.savefig(path)
+
+
 def _markdown_quotes(quotes: pd.DataFrame) -> list[str]:
     lines = []
     for quote in quotes.to_dict("records"):
@@ -279,6 +303,10 @@ def _write_files(result: RunResult, folder: Path) -> None:
     (folder / "emerging_topics.md").write_text("\n".join(emerging), encoding="utf-8")
     write_quotes_docx(result, themes, shares, folder / "quotes.docx")
     write_theme_chart(total, labels, folder / "theme_shares.png")
+    by_workshop = result.frequencies.get("workshop")
+    if by_workshop is not None and by_workshop["workshop"].nunique() > 1:
+        write_xlsx({"andele": workshop_theme_table(by_workshop, labels).reset_index()}, folder / "workshop_themes.xlsx")
+        write_workshop_chart(by_workshop, labels, folder / "workshop_themes.png")
 
     files = [
         {"name": path.name, "bytes": path.stat().st_size, "sha256": hashlib.sha256(path.read_bytes()).hexdigest()}

@@ -126,3 +126,18 @@ def test_series_flow_gives_results_per_workshop(prefect_server, tmp_path):
     assert set(shares.index) == {"Aarhus", "Herning"}
     assert all(abs(total - 1) < 1e-6 for total in shares)
     assert {"theme-frequencies", "top-quotes", "output-folder"} <= set(_artifacts(state.state_details.flow_run_id))
+    overview = pd.read_excel(outcome.output_dir / "workshop_themes.xlsx")
+    assert list(overview["workshop"]) == ["Aarhus", "Herning"]
+    assert overview.drop(columns="workshop").sum(axis=1).round(6).eq(1).all()
+    assert (outcome.output_dir / "workshop_themes.png").stat().st_size > 10_000
+
+
+def test_served_deployments_offer_both_flows_with_their_defaults():
+    from flows.deploy import deployments
+
+    served = deployments(taxonomy="nordjylland-2023", out="/srv/tematik/outputs", models="/srv/tematik/models")
+    assert {(d.flow_name, d.name) for d in served} == {("workshop", "efter-workshop"), ("series", "workshopserie")}
+    for deployment in served:
+        assert deployment.parameters["taxonomy"] == "nordjylland-2023"
+        assert deployment.parameters["out"] == "/srv/tematik/outputs"
+        assert deployment.enforce_parameter_schema  # the UI form checks what the secretariat types

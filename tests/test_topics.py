@@ -187,10 +187,17 @@ def test_save_load_transform(fitted, corpus, tmp_path):
     np.testing.assert_array_equal(loaded.topics_, fitted.topics_)
     predicted = loaded.transform(corpus["texts"], corpus["lemmas"], corpus["embeddings"])
     np.testing.assert_array_equal(predicted, fitted.topics_)
-    # A new answer about robots lands in the robot topic.
-    new = ["Vi har brug for flere robotter i produktionen"]
-    robot_topic = Counter(fitted.topics_[GROUPS == 0].tolist()).most_common(1)[0][0]
-    assert loaded.transform(new, lemmatise(new), corpus["embedder"].embed(new)).tolist() == [robot_topic]
+    # New answers land in a topic whose texts are mostly from their group.
+    new = {
+        0: ["Vi har brug for flere robotter i produktionen", "Automatisering kan løse de gentagne opgaver"],
+        1: ["Der uddannes for få smede og elektrikere", "Lærlingepladser er svære at finde for unge"],
+        2: ["Vi skal sælge flere produkter i udlandet", "Eksportstøtte til virksomheder der vil ud i verden"],
+    }
+    texts = [text for group in new.values() for text in group]
+    predicted = loaded.transform(texts, lemmatise(texts), corpus["embedder"].embed(texts))
+    expected = [group for group, group_texts in new.items() for _ in group_texts]
+    majority = {t: Counter(GROUPS[fitted.topics_ == t].tolist()).most_common(1)[0][0] for t in set(fitted.topics_)}
+    assert [majority[t] for t in predicted] == expected
 
 
 def test_rename_and_merge_without_refit(corpus, tmp_path):
@@ -232,12 +239,37 @@ def test_lsa_embeddings_fast_path(corpus):
     assert max(purity(model.topics_, topic) for topic in set(model.topics_)) >= 0.8
 
 
-def test_outliers_kept_when_reduction_is_off(corpus):
-    config = TopicConfig(reduce_outliers="none", min_cluster_size=8, min_samples=8)
-    model = TopicModeler(config, corpus["embedder"]).fit(corpus["texts"], corpus["lemmas"], corpus["embeddings"])
-    assert model.clustered_ and (model.topics_ == -1).any()
-    assert -1 in set(model.topic_info_.topic)
-    assert model.topic_embeddings_.shape[0] == int((model.topic_info_.topic >= 0).sum())
+OFF_TOPIC = [
+    "Tak for en god dag",
+    "Kaffen var kold i pausen",
+    "Hvor kan man finde slides fra oplæggene?",
+    "Parkeringen var svær at finde",
+    "Mere tid til netværk næste gang",
+    "Oplægsholderen talte for hurtigt",
+]
+
+
+def test_outlier_reduction(corpus):
+    texts = TEXTS + OFF_TOPIC
+    lemmas, embeddings = lemmatise(texts), corpus["embedder"].embed(texts)
+    strict = {"min_cluster_size": 5, "min_samples": 5}  # dense cores only: some texts stay noise
+
+    kept = TopicModeler(TopicConfig(reduce_outliers="none", **strict), corpus["embedder"]).fit(texts, lemmas, embeddings)
+    assert kept.clustered_ and (kept.topics_ == -1).any()
+    assert -1 in set(kept.topic_info_.topic)
+    assert kept.topic_embeddings_.shape[0] == int((kept.topic_info_.topic >= 0).sum())
+
+    reduced = TopicModeler(TopicConfig(**strict), corpus["embedder"]).fit(texts, lemmas, embeddings)
+    assert (reduced.topics_ >= 0).all() and -1 not in set(reduced.topic_info_.topic)
+    clustered = kept.topics_ >= 0
+    np.testing.assert_array_equal(reduced.topics_[clustered], kept.topics_[clustered])
+    # Each former outlier went to the topic whose centroid (before reduction) is most similar.
+    outliers = np.flatnonzero(~clustered)
+    nearest = (embeddings[outliers] @ kept.topic_embeddings_.T).argmax(axis=1)
+    np.testing.assert_array_equal(reduced.topics_[outliers], nearest)
+
+    unreachable = TopicModeler(TopicConfig(outlier_threshold=0.99, **strict), corpus["embedder"]).fit(texts, lemmas, embeddings)
+    np.testing.assert_array_equal(unreachable.topics_, kept.topics_)
 
 
 def test_inputs_must_align(corpus):
