@@ -125,11 +125,13 @@ class E5Embedder(Embedder):
     ``query:`` for symmetric tasks (clustering, similarity), ``passage:`` for the
     documents of a retrieval pair. tematik's documents are clustered and compared
     with each other and with theme descriptions, a symmetric use, and measurement
-    agrees: on the labelled Nordjylland note passages (104 passages, 6 themes) and on
-    a 3-group set of short answers, ``query:`` gave better leave-one-out 5-NN theme
-    accuracy and k-means agreement with the labels than ``passage:`` (figures in the
-    module report). So documents *and* queries use ``query:`` by default;
-    ``document_prefix="passage"`` is kept for retrieval-style use.
+    agrees. Leave-one-out 5-NN label accuracy / k-means ARI, ``query:`` vs ``passage:``:
+    104 labelled Nordjylland note passages (6 themes) 0.61/0.13 vs 0.59/0.09; 48 short
+    answers in 3 groups 1.00/1.00 vs 0.96/0.96; 196 Mentimeter answers by question
+    0.69 vs 0.69 (a tie). So documents *and* queries use ``query:`` by default;
+    ``e5:passage`` (``document_prefix="passage"``) is kept for retrieval-style use.
+    Speed: ~100 texts/s for Mentimeter-length answers (~40 characters), ~25/s for
+    note passages (~260 characters), 2 cores, batches of 64.
     """
 
     def __init__(self, document_prefix: Literal["query", "passage"] = "query", batch_size: int = 64):
