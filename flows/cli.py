@@ -245,7 +245,9 @@ def topics(model: ModelArg, debug: DebugOpt = False) -> None:
 @app.command()
 def edit(
     model: ModelArg,
-    rename: Annotated[list[str], typer.Option(help="TOPIC=NAME: give a topic a readable name.")] = [],
+    rename: Annotated[
+        list[str], typer.Option(help="TOPIC=NAME: give a topic a readable name (ids as after --merge).")
+    ] = [],
     merge: Annotated[list[str], typer.Option(help="A,B[,C]: merge topics into one.")] = [],
     theme: Annotated[list[str], typer.Option(help="TOPIC=THEME_ID: correct a topic's theme (or 'andet').")] = [],
     debug: DebugOpt = False,
@@ -266,7 +268,10 @@ def edit(
         except ValueError:
             raise InputError(None, "--merge takes topic ids separated by commas, e.g. --merge 2,5") from None
         if groups:
-            analysis.merge_topics(groups)
+            renumbered = analysis.merge_topics(groups)
+            for group in groups:
+                new = sorted({renumbered.get(t, t) for t in group})
+                out.print(f"Emne {'+'.join(map(str, group))} er nu emne {', '.join(map(str, new))}")
         for topic, name in pairs(rename, "rename"):
             analysis.rename_topic(topic, name)
         for topic, theme_id in pairs(theme, "theme"):

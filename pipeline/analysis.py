@@ -214,12 +214,14 @@ class Analysis:
         if unknown:
             raise InputError(self.folder, f"no topic {', '.join(map(str, unknown))} (topics: {sorted(known)})")
 
-    def merge_topics(self, groups: list[list[int]]) -> None:
+    def merge_topics(self, groups: list[list[int]]) -> dict[int, int]:
+        """Merge each group into one topic; returns ``{old id: new id}`` (BERTopic renumbers by size)."""
         for group in groups:
             self._check_topics(group)
-        self.modeler.merge_topics(groups)
+        renumbered = self.modeler.merge_topics(groups)
         self.edits.merge += groups
         self._refit_themes()
+        return renumbered
 
     def rename_topic(self, topic: int, name: str) -> None:
         self._check_topics([topic])
