@@ -104,12 +104,14 @@ def _progress(title: str, debug: bool):
 
 
 def _summary(outcome) -> None:
+    from pipeline.export import percent
+
     table = Table(title=f"Temaer ({outcome.n_texts} tekster, {outcome.n_topics} emner)")
     table.add_column("Tema")
     table.add_column("Andel", justify="right")
     table.add_column("95 %-interval", justify="right")
     for label, share, low, high in sorted(outcome.shares, key=lambda row: -row[1]):
-        table.add_row(label, f"{share:.1%}", f"{low:.1%} – {high:.1%}")
+        table.add_row(label, percent(share), f"{percent(low)} – {percent(high)}")
     out.print(table)
     out.print(f"Resultater: [bold]{outcome.output_dir}[/]")
     out.print(f"Emnemodel:  {outcome.model_dir}")

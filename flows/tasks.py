@@ -22,7 +22,7 @@ from prefect.logging import get_run_logger
 
 import pipeline
 from pipeline import ingest
-from pipeline.analysis import Analysis, note_sections
+from pipeline.analysis import Analysis, fit_themes
 from pipeline.config import EmbeddingConfig, IngestConfig, LanguageConfig, RunConfig
 from pipeline.embeddings import make_embedder
 from pipeline.errors import InputError
@@ -149,14 +149,7 @@ def fit_topics(annotated: pd.DataFrame, embeddings: np.ndarray, config: RunConfi
 def map_themes(
     annotated: pd.DataFrame, embeddings: np.ndarray, topics: np.ndarray, taxonomy: Taxonomy, config: RunConfig
 ) -> ThemeMapper:
-    mapper = ThemeMapper(taxonomy, embedder(config.embeddings), config.themes)
-    mapper.fit(
-        annotated["lemmas"].tolist(),
-        embeddings,
-        topics,
-        annotated["weight"].to_numpy(float),
-        sections=note_sections(annotated),
-    )
+    mapper = fit_themes(ThemeMapper(taxonomy, embedder(config.embeddings), config.themes), annotated, embeddings, topics)
     n_andet = int((mapper.text_themes_["theme"] == "andet").sum())
     get_run_logger().info("Temaer: %d af %d tekster i 'andet'", n_andet, len(annotated))
     return mapper

@@ -61,6 +61,13 @@ def note_sections(texts: pd.DataFrame) -> list[str | None]:
     ]
 
 
+def fit_themes(mapper: ThemeMapper, texts: pd.DataFrame, embeddings: np.ndarray, topics) -> ThemeMapper:
+    """Fit ``mapper`` on a table of annotated texts: lemmas, weights, topics and note sections."""
+    return mapper.fit(
+        texts["lemmas"].tolist(), embeddings, topics, texts["weight"].to_numpy(float), sections=note_sections(texts)
+    )
+
+
 def file_sha256(path: Path) -> str:
     import hashlib
 
@@ -198,13 +205,7 @@ class Analysis:
     # --- analyst edits, without refitting ------------------------------------------
 
     def _refit_themes(self) -> None:
-        self.mapper.fit(
-            self.texts["lemmas"].tolist(),
-            self.embeddings,
-            self.modeler.topics_,
-            self.texts["weight"].to_numpy(float),
-            sections=note_sections(self.texts),
-        )
+        fit_themes(self.mapper, self.texts, self.embeddings, self.modeler.topics_)
         for topic, theme in self.edits.themes.items():
             self.mapper.set_topic_theme(topic, theme)
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import shutil
-from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -57,7 +56,7 @@ def test_workshop_flow_writes_every_export(demo_runs):
     assert EXPORTS <= {path.name for path in outcome.output_dir.iterdir()}
 
     assignments = pd.read_csv(outcome.output_dir / "assignments.csv")
-    texts = pd.read_csv(outcome.output_dir / "assignments.csv")["text"]
+    texts = assignments["text"]
     assert len(assignments) == outcome.n_texts > 100
     assert set(assignments["source_kind"]) == {"mentimeter", "note", "table"}
     assert assignments["theme"].nunique() >= 4  # the demo covers the six themes unevenly

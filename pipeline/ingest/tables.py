@@ -14,7 +14,6 @@ import io
 import itertools
 import math
 import re
-from collections import Counter
 from datetime import date, datetime, time
 from pathlib import Path
 
