@@ -70,11 +70,11 @@ def _embedder(config_json: str):
     return make_embedder(EmbeddingConfig.model_validate_json(config_json))
 
 
-def _not_bad_input(task, task_run, state) -> bool:
-    """Retry IO hiccups, not bad input: a broken file stays broken."""
+def _worth_retrying(task, task_run, state) -> bool:
+    """Retry IO hiccups, not bad input or an existing output folder: neither goes away."""
     try:
         state.result()
-    except InputError:
+    except (InputError, FileExistsError):
         return False
     except Exception:  # noqa: BLE001 - anything else may be passing
         return True
@@ -84,7 +84,7 @@ def _not_bad_input(task, task_run, state) -> bool:
 @task(
     retries=2,
     retry_delay_seconds=2,
-    retry_condition_fn=_not_bad_input,
+    retry_condition_fn=_worth_retrying,
     cache_policy=NO_CACHE,
     task_run_name="ingest {path.name}",
 )
@@ -165,7 +165,7 @@ def pick_quotes(analysis: Analysis, group: str) -> pd.DataFrame:
     return analysis.quotes(group)
 
 
-@task(retries=2, retry_delay_seconds=2, retry_condition_fn=_not_bad_input, cache_policy=NO_CACHE)
+@task(retries=2, retry_delay_seconds=2, retry_condition_fn=_worth_retrying, cache_policy=NO_CACHE)
 def export(result: RunResult, out_dir: Path) -> Path:
     folder = write_run(result, out_dir)
     get_run_logger().info("Resultater skrevet til %s", folder)
