@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import itertools
+import json
 import sys
 import warnings
 from dataclasses import dataclass
@@ -42,6 +43,8 @@ from pipeline.themes import ThemeMapper
 from pipeline.topics import TopicModeler
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "corpora" / "nordjylland-2023"
+# What production runs: topics always, sections when there are notes.
+FULL_METHODS = ("+ topics", "full (self-training, topics, sections)")
 
 # name -> (ThemeConfig overrides, use topics, use sections). Each signal alone, then combined.
 ABLATIONS: dict[str, tuple[dict, bool, bool]] = {
@@ -121,13 +124,24 @@ def shares(themes: pd.Series, classes: list[str]) -> pd.Series:
 
 
 def scores(gold: pd.Series, predicted: pd.Series, classes: list[str]) -> dict[str, float]:
+    """Macro-F1 (``andet`` is a class when the labels use it), accuracy, share error and andet P/R.
+
+    ``share_error`` is ½·Σ|predicted share − gold share| over the themes and ``andet``: the
+    share of texts that would have to move class for the predicted shares to equal the gold
+    ones (0 = same shares, 1 = disjoint). ``andet`` precision/recall: of the texts called
+    andet, how many are; of the andet texts, how many are called so (nan without any).
+    """
     labels = sorted(set(gold))
     share_error = (shares(predicted, classes) - shares(gold, classes)).abs()
+    gold_andet, predicted_andet = gold.to_numpy() == ANDET, predicted.to_numpy() == ANDET
+    both = float((gold_andet & predicted_andet).sum())
     return {
         "macro_f1": f1_score(gold, predicted, labels=labels, average="macro", zero_division=0),
         "accuracy": float((gold.to_numpy() == predicted.to_numpy()).mean()),
-        "share_err_mean": float(share_error.mean()),
+        "share_error": float(share_error.sum() / 2),
         "share_err_max": float(share_error.max()),
+        "andet_p": both / predicted_andet.sum() if predicted_andet.any() else float("nan"),
+        "andet_r": both / gold_andet.sum() if gold_andet.any() else float("nan"),
     }
 
 
@@ -170,7 +184,9 @@ def topic_diversity(topic_words: list[list[str]], top_n: int = 10) -> float:
     return len(set(words)) / len(words) if words else float("nan")
 
 
-def run(frame: pd.DataFrame, taxonomy: Taxonomy, backend: str, use_topics: bool, title: str) -> pd.DataFrame:
+def run(
+    frame: pd.DataFrame, taxonomy: Taxonomy, backend: str, use_topics: bool, title: str, full_only: bool = False
+) -> pd.DataFrame:
     analyzer = TextAnalyzer()
     embedder = make_embedder(EmbeddingConfig(backend=backend))
     unknown = sorted(set(frame["theme"]) - set(taxonomy.ids) - {ANDET})
@@ -188,9 +204,17 @@ def run(frame: pd.DataFrame, taxonomy: Taxonomy, backend: str, use_topics: bool,
     for name, (overrides, topics, sections) in ABLATIONS.items():
         if (topics and not use_topics) or (sections and not has_sections):
             continue
+        if full_only and name not in FULL_METHODS:
+            continue
         mapper = map_themes(prepared, taxonomy, embedder, analyzer, ThemeConfig(**overrides), topics, sections)
         predicted = mapper.text_themes_["theme"]
-        rows.append({"method": name, **scores(gold, predicted, classes)})
+        row = {"method": name, **scores(gold, predicted, classes)}
+        if "confident" in mapper.text_themes_.columns:
+            # Texts that may be quoted as examples of their theme: how many, and how many rightly.
+            confident = mapper.text_themes_["confident"].to_numpy(bool)
+            row["confident_share"] = float(confident.mean())
+            row["confident_acc"] = float((gold.to_numpy() == predicted.to_numpy())[confident].mean()) if confident.any() else float("nan")
+        rows.append(row)
         results[name] = (predicted, mapper, sections)
     table = pd.DataFrame(rows)
     print(table.to_string(index=False, float_format=lambda v: f"{v:.3f}"))
@@ -221,6 +245,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--shared-note", action="store_true", help=f"the labelled note in {SHARED} (nordjylland-2023)")
     parser.add_argument("--embedder", default="e5", help="embedding backend: e5 | lsa | sentence-transformers:<path>")
     parser.add_argument("--no-topics", action="store_true", help="skip BERTopic (no topic context)")
+    parser.add_argument("--full-only", action="store_true", help="only the production method, no ablations")
+    parser.add_argument("--json", type=Path, help="append this set's figures (one JSON object per line) to this file")
     args = parser.parse_args(argv)
     warnings.filterwarnings("ignore")
 
@@ -236,7 +262,11 @@ def main(argv: list[str] | None = None) -> None:
         taxonomy = load_taxonomy(args.taxonomy or "deb-2020-2023")
         frame = load_labels(args.labels, args.note)
         title = args.note.name if args.note else args.labels.name
-        run(frame, taxonomy, args.embedder, not args.no_topics, title)
+        table = run(frame, taxonomy, args.embedder, not args.no_topics, title, args.full_only)
+        if args.json:
+            with args.json.open("a", encoding="utf-8") as out:
+                for row in table.to_dict("records"):
+                    out.write(json.dumps({"set": title, "n": len(frame), **row}) + "\n")
     except InputError as error:
         sys.exit(f"error: {error}")
 

@@ -6,11 +6,7 @@ from pathlib import Path
 
 from prefect.artifacts import create_link_artifact, create_markdown_artifact, create_table_artifact
 
-from pipeline.export import RunResult
-
-
-def _percent(value: float) -> str:
-    return f"{100 * value:.1f} %"
+from pipeline.export import RunResult, percent as _percent
 
 
 def publish_artifacts(result: RunResult, output_dir: Path, top_quotes: int = 3) -> None:

@@ -1,23 +1,20 @@
-"""The ``tematik`` command.
+"""Kommandoen ``tematik``.
 
-Exit codes: 0 success; 1 bad input (a one-line reason naming the file); 2 any other
-failure (a one-line reason; ``--debug`` shows the traceback).
+Exit codes: 0 success; 1 bad input (one Danish line naming the file); 2 any other
+failure (one line; ``--debug`` shows the traceback); 130 interrupted (Ctrl-C).
+
+Heavy libraries (Prefect, BERTopic, spaCy) are imported inside the commands that use
+them, so ``tematik --help``, ``taxonomies`` and ``topics`` start at once.
 """
 
 from __future__ import annotations
 
 import logging
 import os
-import sys
+import time
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Optional
-
-# Before Prefect is imported: no telemetry, and Prefect's own console lines are replaced
-# by the progress display below (everything still goes to the Prefect API / UI).
-os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
-if "--verbose" not in sys.argv:
-    os.environ.setdefault("PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL", "CRITICAL")
 
 import typer
 from rich.console import Console
@@ -25,82 +22,100 @@ from rich.table import Table
 
 from pipeline.errors import InputError
 
+# Before Prefect is imported (inside the commands): no telemetry.
+os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+
 app = typer.Typer(
     help="tematik: fra workshop-input til vægtede temahyppigheder og citater.",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    rich_markup_mode=None,
 )
 console = Console(stderr=True)
 out = Console()
 
 InputsArg = Annotated[
-    list[Path], typer.Argument(help="Input files or folders: Mentimeter exports, notes (.docx/.pdf/.md/.txt), CSV/Excel tables.")
+    list[Path], typer.Argument(help="Inputfiler eller -mapper: Mentimeter-eksporter, notater (.docx/.pdf/.md/.txt), CSV/Excel-tabeller.")
 ]
 TaxonomyOpt = Annotated[
-    str, typer.Option("--taxonomy", "-t", help="Shipped taxonomy name (see `tematik taxonomies`) or a YAML file.")
+    Optional[str],
+    typer.Option("--taxonomy", "-t", help="Medfølgende taksonomi (se `tematik taxonomies`) eller en YAML-fil; standard: konfigurationens (deb-2020-2023)."),
 ]
-OutOpt = Annotated[Path, typer.Option("--out", "-o", help="Folder for results; each run gets its own sub-folder.")]
-ModelsOpt = Annotated[Path, typer.Option("--models", help="Folder where the fitted topic model of each run is saved.")]
-ConfigOpt = Annotated[Optional[Path], typer.Option("--config", help="YAML file with settings (see README).")]
+OutOpt = Annotated[Path, typer.Option("--out", "-o", help="Mappe til resultater; hver kørsel får sin egen undermappe.")]
+ModelsOpt = Annotated[Path, typer.Option("--models", help="Mappe hvor hver kørsels emnemodel gemmes.")]
+ConfigOpt = Annotated[Optional[Path], typer.Option("--config", help="YAML-fil med indstillinger (se README).")]
 TextColumnOpt = Annotated[
-    Optional[str], typer.Option("--text-column", help="Column with the text in CSV/Excel tables (default: guessed).")
+    Optional[str], typer.Option("--text-column", help="Kolonnen med teksten i CSV/Excel-tabeller (standard: gættes).")
 ]
 EmbedderOpt = Annotated[
     Optional[str],
-    typer.Option("--embedder", help="'e5' (default), 'lsa' (fast, no model) or 'sentence-transformers:<local path>'."),
+    typer.Option("--embedder", help="'e5' (standard), 'lsa' (hurtig, ingen model) eller 'sentence-transformers:<lokal sti>'."),
 ]
-VerboseOpt = Annotated[bool, typer.Option("--verbose", help="Show Prefect's own log lines.")]
-DebugOpt = Annotated[bool, typer.Option("--debug", help="Show the full traceback on errors.")]
+KeepPersonalOpt = Annotated[
+    bool, typer.Option("--behold-persondata", help="Fjern ikke navne, CPR-numre, e-mails og telefonnumre (registreres i manifestet).")
+]
+VerboseOpt = Annotated[bool, typer.Option("--verbose", help="Vis Prefects egne loglinjer.")]
+DebugOpt = Annotated[bool, typer.Option("--debug", help="Vis hele tracebacken ved fejl.")]
 
 
 class _ProgressHandler(logging.Handler):
-    """Shows each flow/task log line as the current step of a spinner."""
-
-    def __init__(self, status):
-        super().__init__(logging.INFO)
-        self.status = status
+    """Shows each flow/task log line as the current step of the progress display."""
 
     # Prefect's own state lines; the steps' own messages say more.
     _ENGINE_LINES = ("Finished in state", "Beginning flow run", "Beginning subflow", "Created task run", "Executing")
+
+    def __init__(self, status, started: float):
+        super().__init__(logging.INFO)
+        self.status, self.started = status, started
 
     def emit(self, record: logging.LogRecord) -> None:
         message = record.getMessage().splitlines()[0]
         if message.startswith(self._ENGINE_LINES):
             return
-        self.status.update(f"[bold]tematik[/] {message[:100]}")
+        self.status.update(f"[bold]tematik[/] {message[:90]}")
         # Errors are summed up in the one line printed when the run stops.
         if logging.INFO <= record.levelno < logging.ERROR:
-            console.print(f"  {message}", highlight=False, markup=False)
+            console.print(f"  {time.monotonic() - self.started:5.1f} s  {message}", highlight=False, markup=False)
 
 
 @contextmanager
-def _progress(title: str, debug: bool):
-    if "--verbose" not in sys.argv:
+def _progress(title: str, debug: bool, verbose: bool = False):
+    """A spinner with the current step; errors end in one Danish line and the documented exit code."""
+    if not verbose:
         # BERTopic warns about its own internals (pickling, custom topic lists) on every run.
         logging.getLogger("BERTopic").setLevel(logging.ERROR)
     handler = None
     try:
         with console.status(f"[bold]tematik[/] {title}") as status:
-            handler = _ProgressHandler(status)
-            for name in ("prefect.flow_runs", "prefect.task_runs"):
+            handler = _ProgressHandler(status, time.monotonic())
+            for name in ("prefect.flow_runs", "prefect.task_runs", "tematik"):
                 logging.getLogger(name).addHandler(handler)
             yield
     except InputError as error:
-        console.print(f"[red]error:[/] {error}", highlight=False, soft_wrap=True)
+        console.print(f"[red]fejl:[/] {error}", highlight=False, soft_wrap=True)
         raise typer.Exit(1) from None
-    except (typer.Exit, KeyboardInterrupt):
+    except KeyboardInterrupt:
+        console.print("[yellow]Afbrudt.[/] Intet halvt skrevet resultat er efterladt.", highlight=False)
+        raise typer.Exit(130) from None
+    except typer.Exit:
         raise
     except Exception as error:  # noqa: BLE001 - the command line's last line of defence
         if debug:
             raise
         reason = str(error).splitlines()[0] if str(error) else type(error).__name__
-        console.print(f"[red]failed:[/] {reason}", highlight=False, soft_wrap=True)
+        console.print(f"[red]fejlede:[/] {reason}", highlight=False, soft_wrap=True)
         raise typer.Exit(2) from None
     finally:
         if handler is not None:
-            for name in ("prefect.flow_runs", "prefect.task_runs"):
+            for name in ("prefect.flow_runs", "prefect.task_runs", "tematik"):
                 logging.getLogger(name).removeHandler(handler)
+
+
+def _quiet_prefect(verbose: bool) -> None:
+    """Prefect's console lines are replaced by the progress display (everything still reaches the API/UI)."""
+    if not verbose:
+        os.environ.setdefault("PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL", "CRITICAL")
 
 
 def _summary(outcome) -> None:
@@ -113,6 +128,14 @@ def _summary(outcome) -> None:
     for label, share, low, high in sorted(outcome.shares, key=lambda row: -row[1]):
         table.add_row(label, percent(share), f"{percent(low)} – {percent(high)}")
     out.print(table)
+    if outcome.emerging:
+        emerging = Table(title="Nye temaer i 'andet' (største først)")
+        emerging.add_column("Nyt tema")
+        emerging.add_column("Tekster", justify="right")
+        emerging.add_column("Andel", justify="right")
+        for name, size, share in outcome.emerging[:5]:
+            emerging.add_row(name, str(size), percent(share))
+        out.print(emerging)
     out.print(f"Resultater: [bold]{outcome.output_dir}[/]")
     out.print(f"Emnemodel:  {outcome.model_dir}")
     if outcome.cached_steps:
@@ -122,20 +145,22 @@ def _summary(outcome) -> None:
 @app.command()
 def run(
     inputs: InputsArg,
-    taxonomy: TaxonomyOpt = "deb-2020-2023",
+    taxonomy: TaxonomyOpt = None,
     out_dir: OutOpt = Path("outputs"),
-    workshop: Annotated[Optional[str], typer.Option(help="Workshop name (default: the input folder's name).")] = None,
+    workshop: Annotated[Optional[str], typer.Option(help="Workshoppens navn (standard: inputmappens navn).")] = None,
     models: ModelsOpt = Path("models"),
     config: ConfigOpt = None,
     text_column: TextColumnOpt = None,
     embedder: EmbedderOpt = None,
+    behold_persondata: KeepPersonalOpt = False,
     verbose: VerboseOpt = False,
     debug: DebugOpt = False,
 ) -> None:
-    """Analyse one workshop: themes, frequencies and quotes, written to OUT/<run id>/."""
-    from flows.workshop import workshop_flow
+    """Analysér én workshop: temaer, hyppigheder og citater, skrevet til OUT/<kørsels-id>/."""
+    _quiet_prefect(verbose)
+    with _progress("starter workshop-flow …", debug, verbose):
+        from flows.workshop import workshop_flow
 
-    with _progress("starter workshop-flow …", debug):
         outcome = workshop_flow(
             inputs=[str(p) for p in inputs],
             taxonomy=taxonomy,
@@ -145,6 +170,7 @@ def run(
             config_file=str(config) if config else None,
             text_column=text_column,
             embedder=embedder,
+            behold_persondata=behold_persondata,
         )
     _summary(outcome)
 
@@ -152,28 +178,30 @@ def run(
 @app.command()
 def series(
     inputs: Annotated[
-        list[Path], typer.Argument(help="A manifest (YAML/CSV), folders with one sub-folder per workshop, or files.")
+        list[Path], typer.Argument(help="Et manifest (YAML/CSV), mapper med én undermappe pr. workshop, eller filer.")
     ],
-    taxonomy: TaxonomyOpt = "deb-2020-2023",
-    name: Annotated[str, typer.Option(help="Name of the series, used in the run id.")] = "serie",
+    taxonomy: TaxonomyOpt = None,
+    name: Annotated[str, typer.Option(help="Seriens navn, bruges i kørslens id.")] = "serie",
     out_dir: OutOpt = Path("outputs"),
     models: ModelsOpt = Path("models"),
     workshop_column: Annotated[
-        Optional[str], typer.Option(help="Table column naming each row's workshop (overrides folder names).")
+        Optional[str], typer.Option(help="Tabelkolonne der angiver hver rækkes workshop (går forud for mappenavne).")
     ] = None,
     normalise: Annotated[
-        bool, typer.Option("--normalise/--no-normalise", help="Give every workshop the same total weight.")
+        bool, typer.Option("--normalise/--no-normalise", help="Giv hver workshop samme samlede vægt.")
     ] = True,
     config: ConfigOpt = None,
     text_column: TextColumnOpt = None,
     embedder: EmbedderOpt = None,
+    behold_persondata: KeepPersonalOpt = False,
     verbose: VerboseOpt = False,
     debug: DebugOpt = False,
 ) -> None:
-    """Analyse several workshops together: one topic model, results per workshop and in total."""
-    from flows.series import series_flow
+    """Analysér flere workshops samlet: én emnemodel, resultater pr. workshop og i alt."""
+    _quiet_prefect(verbose)
+    with _progress("starter serie-flow …", debug, verbose):
+        from flows.series import series_flow
 
-    with _progress("starter serie-flow …", debug):
         outcome = series_flow(
             inputs=[str(p) for p in inputs],
             taxonomy=taxonomy,
@@ -185,6 +213,7 @@ def series(
             normalise_workshops=normalise,
             text_column=text_column,
             embedder=embedder,
+            behold_persondata=behold_persondata,
         )
     _summary(outcome)
 
@@ -192,12 +221,12 @@ def series(
 @app.command()
 def ingest(
     inputs: InputsArg,
-    out_file: Annotated[Path, typer.Option("--out", "-o", help="CSV file to write the table of texts to.")],
-    workshop: Annotated[Optional[str], typer.Option(help="Workshop name.")] = None,
+    out_file: Annotated[Path, typer.Option("--out", "-o", help="CSV-fil som teksttabellen skrives til.")],
+    workshop: Annotated[Optional[str], typer.Option(help="Workshoppens navn.")] = None,
     text_column: TextColumnOpt = None,
     debug: DebugOpt = False,
 ) -> None:
-    """Read inputs into one table of texts (for inspection); no analysis."""
+    """Læs input til én teksttabel (til eftersyn); ingen analyse."""
     from pipeline.config import IngestConfig
     from pipeline.ingest import read_inputs, write_texts_csv
 
@@ -211,75 +240,97 @@ def ingest(
 
 @app.command()
 def taxonomies() -> None:
-    """List the shipped taxonomies."""
+    """Vis de medfølgende taksonomier."""
     from pipeline.taxonomy import list_taxonomies
 
     table = Table(title="Taksonomier (brug navnet med --taxonomy, eller en egen YAML-fil)")
     for column in ("Navn", "Titel", "Version", "Temaer"):
         table.add_column(column)
     for summary in list_taxonomies():
-        table.add_row(summary["name"], summary["title"], str(summary["version"]), ", ".join(summary["themes"]))
+        table.add_row(summary["name"], summary["title"], str(summary["version"] or ""), ", ".join(summary["themes"]))
     out.print(table)
 
 
-ModelArg = Annotated[Path, typer.Argument(help="A saved run: models/<run id>/.")]
+ModelArg = Annotated[Path, typer.Argument(help="En gemt kørsel: models/<kørsels-id>/.")]
+
+
+def _words_that_fit(words: str, width: int) -> str:
+    """As many whole topic words as fit in ``width`` characters, '…' when some are left out."""
+    kept, used = [], 0
+    for word in [w.strip() for w in str(words).split(",") if w.strip()]:
+        if used + len(word) + (2 if kept else 0) > width - 2:
+            return ", ".join(kept) + " …" if kept else word[: max(width - 1, 1)] + "…"
+        kept.append(word)
+        used += len(word) + (2 if len(kept) > 1 else 0)
+    return ", ".join(kept)
 
 
 @app.command()
 def topics(model: ModelArg, debug: DebugOpt = False) -> None:
-    """Show a saved run's topics: size, words, theme and theme score."""
-    from pipeline.analysis import Analysis
+    """Vis en gemt kørsels emner: id, størrelse, navn/ord og tema (id til --theme) — uden at genberegne noget."""
+    from pipeline.saved_run import load_run
+    from pipeline.views import topic_table
 
     with _progress("åbner emnemodel …", debug):
-        table = Analysis.load(model).topic_table()
-    view = Table(title=f"Emner i {model.name}")
-    for column in ("Emne", "Navn", "Tekster", "Vægt", "Ord", "Tema", "Score"):
-        view.add_column(column)
-    names = table["label"] if "label" in table.columns else table["name"]
-    for row, name in zip(table.itertuples(), names):
+        analysis = load_run(model)
+        table = topic_table(analysis)
+    fixed = 4 + 7 + max(len(str(t)) for t in table["theme"]) + 5 + 16  # id, texts, theme id, score, borders
+    width = max(out.width - fixed, 20)
+    view = Table(title=f"Emner i {model.name}", expand=False)
+    view.add_column("Emne", justify="right", no_wrap=True)
+    view.add_column("Tekster", justify="right", no_wrap=True)
+    view.add_column("Navn og ord", no_wrap=True, max_width=width)
+    view.add_column("Tema", no_wrap=True)
+    view.add_column("Score", justify="right", no_wrap=True)
+    for row in table.itertuples():
+        generated = str(row.name).startswith(f"{row.topic}_")
+        name = "" if generated else f"{row.name}: "
         view.add_row(
-            str(row.topic), str(name), str(row.size), f"{row.weighted_size:.1f}", str(row.words)[:60],
-            str(row.theme_label), f"{row.theme_score:.2f}" if row.theme_score == row.theme_score else "",
-        )
+            str(row.topic), str(row.size), _words_that_fit(name + str(row.words), width), str(row.theme),
+            f"{row.theme_score:.2f}" if row.theme_score == row.theme_score else "",
+        )  # fmt: skip
     out.print(view)
+    ids = ", ".join(analysis.classes)
+    out.print(f"Tema-id'er til --theme/--text: {ids}", highlight=False)
+
+
+def _pairs(values: list[str], option: str, key=int) -> list[tuple]:
+    try:
+        return [(key(k.strip()), v.strip()) for k, v in (item.split("=", 1) for item in values)]
+    except ValueError:
+        raise InputError(None, f"--{option} tager NØGLE=VÆRDI, fx --{option} 3=...") from None
 
 
 @app.command()
 def edit(
     model: ModelArg,
-    rename: Annotated[
-        list[str], typer.Option(help="TOPIC=NAME: give a topic a readable name (ids as after --merge).")
-    ] = [],
-    merge: Annotated[list[str], typer.Option(help="A,B[,C]: merge topics into one.")] = [],
-    theme: Annotated[list[str], typer.Option(help="TOPIC=THEME_ID: correct a topic's theme (or 'andet').")] = [],
+    merge: Annotated[list[str], typer.Option(help="A,B[,C]: læg emner sammen; de får id A, andre emner beholder deres id.")] = [],
+    rename: Annotated[list[str], typer.Option(help="EMNE=NAVN: giv et emne et læsbart navn.")] = [],
+    theme: Annotated[list[str], typer.Option(help="EMNE=TEMA-ID: ret et emnes tema (eller 'andet').")] = [],
+    text: Annotated[list[str], typer.Option(help="TEKST-ID=TEMA-ID: flyt én tekst til et andet tema eller 'andet' (text_id i assignments.csv).")] = [],
     debug: DebugOpt = False,
 ) -> None:
-    """Rename/merge topics or correct a theme mapping; saved in the run's edits.yaml."""
-    from pipeline.analysis import Analysis
-
-    def pairs(values: list[str], option: str) -> list[tuple[int, str]]:
-        try:
-            return [(int(key), value) for key, value in (item.split("=", 1) for item in values)]
-        except ValueError:
-            raise InputError(None, f"--{option} takes TOPIC=VALUE, e.g. --{option} 3=...") from None
+    """Læg emner sammen, omdøb dem eller ret temaer; gemmes i kørslens edits.yaml, uden genberegning."""
+    from pipeline.saved_run import load_run, save_edits
 
     with _progress("retter emnemodel …", debug):
-        analysis = Analysis.load(model)
+        analysis = load_run(model)
         try:
             groups = [[int(t) for t in item.split(",")] for item in merge]
         except ValueError:
-            raise InputError(None, "--merge takes topic ids separated by commas, e.g. --merge 2,5") from None
+            raise InputError(None, "--merge tager emne-id'er adskilt af komma, fx --merge 2,5") from None
         if groups:
-            renumbered = analysis.merge_topics(groups)
-            for group in groups:
-                new = sorted({renumbered.get(t, t) for t in group})
-                out.print(f"Emne {'+'.join(map(str, group))} er nu emne {', '.join(map(str, new))}")
-        for topic, name in pairs(rename, "rename"):
+            analysis.merge_topics(groups)
+        for topic, name in _pairs(rename, "rename"):
             analysis.rename_topic(topic, name)
-        for topic, theme_id in pairs(theme, "theme"):
+        for topic, theme_id in _pairs(theme, "theme"):
             analysis.set_topic_theme(topic, theme_id)
-        analysis.save_edits()
-    out.print(f"Rettelser gemt i {model / 'edits.yaml'}; kør `tematik export {model}` for nye tabeller.")
+        for text_id, theme_id in _pairs(text, "text", key=str):
+            analysis.set_text_theme(text_id, theme_id)
+        path = save_edits(analysis)
+    for group in groups:
+        out.print(f"Emne {'+'.join(map(str, group))} er nu emne {group[0]}")
+    out.print(f"Rettelser gemt i {path}; kør `tematik export {model}` for nye tabeller.")
 
 
 @app.command()
@@ -288,24 +339,27 @@ def export(
     out_dir: OutOpt = Path("outputs"),
     debug: DebugOpt = False,
 ) -> None:
-    """Export a saved run again, with its edits, without refitting the topic model."""
-    from pipeline.analysis import Analysis, new_run_id
+    """Eksportér en gemt kørsel igen, med dens rettelser, uden at genberegne emnemodellen."""
     from pipeline.export import write_run
+    from pipeline.run import check_writable, new_run_id
+    from pipeline.saved_run import load_run
+    from pipeline.views import run_result
 
     with _progress("eksporterer …", debug):
-        analysis = Analysis.load(model)
-        result = analysis.result(run_id=new_run_id(model.name.rsplit("-", 2)[0] + "-rettet"), inputs=[])
-        folder = write_run(result, out_dir / result.manifest["run_id"])
+        check_writable(out_dir, "resultatmappen")
+        analysis = load_run(model)
+        run_id = new_run_id(f"{analysis.config.ingest.workshop or model.name}-rettet")
+        folder = write_run(run_result(analysis, run_id, inputs=[]), out_dir / run_id)
     out.print(f"Resultater: [bold]{folder}[/]")
 
 
 @app.command()
 def serve(
-    taxonomy: TaxonomyOpt = "deb-2020-2023",
+    taxonomy: TaxonomyOpt = None,
     out_dir: OutOpt = Path("outputs"),
     models: ModelsOpt = Path("models"),
 ) -> None:
-    """Serve the workshop and series flows as deployments the Prefect UI can start."""
+    """Gør workshop- og serie-flowet til deployments, som Prefect-UI'et kan starte."""
     from flows.deploy import serve_deployments
 
     serve_deployments(taxonomy=taxonomy, out=str(out_dir.resolve()), models=str(models.resolve()))

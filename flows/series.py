@@ -6,21 +6,23 @@ normalised by default so one large workshop does not outweigh the others.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from prefect import flow
 from prefect.logging import get_run_logger
 
 from flows import tasks
-from flows.workshop import RunOutcome, analyse, finish, load_run_config
-from pipeline.analysis import new_run_id
+from flows.workshop import RunOutcome, analyse, finish, run_config
+from pipeline.config import RunOverrides
 from pipeline.errors import InputError
 from pipeline.ingest.series import plan_series
-from pipeline.taxonomy import load_taxonomy
+from pipeline.run import Stopwatch, check_settings, new_run_id
 
 
-@flow(name="series", flow_run_name="series-{name}")
+@flow(name="series", flow_run_name="serie-{name}")
 def series_flow(
     inputs: list[str],
-    taxonomy: str = "deb-2020-2023",
+    taxonomy: str | None = None,
     name: str = "serie",
     out: str = "outputs",
     models: str = "models",
@@ -29,35 +31,42 @@ def series_flow(
     normalise_workshops: bool = True,
     text_column: str | None = None,
     embedder: str | None = None,
+    behold_persondata: bool = False,
 ) -> RunOutcome:
-    """Analyse a series of workshops together.
+    """Analysér flere workshops samlet: én emnemodel, resultater pr. workshop og i alt.
 
-    inputs: a manifest (YAML/CSV), folders with one sub-folder per workshop, or files.
-    workshop_column: a table column naming each row's workshop (overrides folder names).
-    normalise_workshops: give every workshop the same total weight.
+    Args:
+        inputs: Et manifest (YAML/CSV), mapper med én undermappe pr. workshop, eller filer.
+        taxonomy: Taksonomi: navnet på en medfølgende eller stien til en YAML-fil; tom = konfigurationens.
+        name: Seriens navn, bruges i kørslens id.
+        out: Mappe til resultater; hver kørsel får sin egen undermappe.
+        models: Mappe hvor hver kørsels emnemodel gemmes.
+        config_file: YAML-fil med indstillinger (se README).
+        workshop_column: Tabelkolonne der angiver hver rækkes workshop (går forud for mappenavne).
+        normalise_workshops: Giv hver workshop samme samlede vægt.
+        text_column: Kolonnen med teksten i CSV/Excel-tabeller; tom = gættes.
+        embedder: 'e5' (standard), 'lsa' eller 'sentence-transformers:<lokal sti>'.
+        behold_persondata: Slå fjernelse af persondata fra (registreres i manifestet).
     """
+    stopwatch = Stopwatch()
     plan = plan_series(inputs)
-    config = load_run_config(
+    config = run_config(
         config_file,
-        **{
-            "weights.normalise_workshops": normalise_workshops,
-            "ingest.text_column": text_column,
-            "embeddings.backend": embedder,
-        },
+        RunOverrides(taxonomy=taxonomy, normalise_workshops=normalise_workshops, text_column=text_column,
+                     embedder=embedder, redact=False if behold_persondata else None),  # fmt: skip
     )
-    taxonomy_ = load_taxonomy(taxonomy)
+    taxonomy_ = check_settings(config, Path(out), Path(models))
 
-    frames = [
-        tasks.ingest_file(path, config.ingest.model_copy(update={"workshop": workshop})) for workshop, path in plan
-    ]
-    texts = tasks.combine_texts(frames).texts
+    with stopwatch("ingest"):
+        frames = [tasks.ingest_file(path, config.ingest.model_copy(update={"workshop": workshop})) for workshop, path in plan]
+        texts = tasks.combine_texts(frames)
     if workshop_column:
         if workshop_column not in texts.columns:
-            raise InputError(None, f"no column '{workshop_column}' in the inputs' tables")
+            raise InputError(None, f"ingen kolonne '{workshop_column}' i inputtenes tabeller")
         texts["workshop"] = texts[workshop_column].fillna(texts["workshop"]).astype(str)
     workshops = sorted(texts["workshop"].unique())
     get_run_logger().info("Serie med %d workshops: %s", len(workshops), ", ".join(workshops))
 
-    analysis, cached = analyse(texts, config, taxonomy_)
+    analysis, modeler, cached = analyse(texts, config, taxonomy_, stopwatch)
     files = sorted({path for _, path in plan})
-    return finish(analysis, new_run_id(name), out, models, files, cached)
+    return finish(analysis, modeler, new_run_id(name), out, models, files, cached, stopwatch)

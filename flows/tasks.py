@@ -1,9 +1,10 @@
-"""Prefect tasks: each is a thin call into one ``pipeline`` stage.
+"""Prefect tasks: each is a thin call into one stage of :mod:`pipeline.run`.
 
-IO tasks retry (a network share can hiccup); the expensive stages (lemmatisation and
-embeddings) are cached by a hash of their inputs so a re-run after a small change only
-pays for what changed. The logic lives in ``pipeline/`` and is tested there; these
-wrappers add retries, caching and plain-language log lines.
+IO tasks retry (a network share can hiccup), bad input never does; the expensive stages
+(lemmatisation and embeddings) are cached by a hash of their inputs, so a re-run after a
+small change only pays for what changed. Their inputs are already redacted, so Prefect's
+result store never holds personal data. The logic lives in ``pipeline/`` and is tested
+there; these wrappers add retries, caching and Danish log lines.
 """
 
 from __future__ import annotations
@@ -11,7 +12,6 @@ from __future__ import annotations
 import hashlib
 import json
 from datetime import timedelta
-from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -22,15 +22,12 @@ from prefect.logging import get_run_logger
 
 import pipeline
 from pipeline import ingest
-from pipeline.analysis import Analysis, fit_themes
+from pipeline import run as stages
+from pipeline.analysis import Analysis
 from pipeline.config import EmbeddingConfig, IngestConfig, LanguageConfig, RunConfig
-from pipeline.embeddings import make_embedder
 from pipeline.errors import InputError
-from pipeline.export import RunResult, write_run
-from pipeline.language import TextAnalyzer
+from pipeline.export import RunResult
 from pipeline.taxonomy import Taxonomy
-from pipeline.themes import ThemeMapper
-from pipeline.topics import TopicModeler
 
 CACHE_FOR = timedelta(days=30)
 
@@ -50,31 +47,11 @@ def content_key(*parts: object) -> str:
     return digest.hexdigest()
 
 
-def text_analyzer(config: LanguageConfig) -> TextAnalyzer:
-    """One spaCy pipeline per process and config: loading it costs more than using it."""
-    return _text_analyzer(config.model_dump_json())
-
-
-@lru_cache(maxsize=4)
-def _text_analyzer(config_json: str) -> TextAnalyzer:
-    return TextAnalyzer(LanguageConfig.model_validate_json(config_json))
-
-
-def embedder(config: EmbeddingConfig):
-    """One embedding model per process and config."""
-    return _embedder(config.model_dump_json())
-
-
-@lru_cache(maxsize=4)
-def _embedder(config_json: str):
-    return make_embedder(EmbeddingConfig.model_validate_json(config_json))
-
-
 def _worth_retrying(task, task_run, state) -> bool:
     """Retry IO hiccups, not bad input or an existing output folder: neither goes away."""
     try:
         state.result()
-    except (InputError, FileExistsError):
+    except (InputError, FileExistsError, KeyboardInterrupt):
         return False
     except Exception:  # noqa: BLE001 - anything else may be passing
         return True
@@ -86,7 +63,7 @@ def _worth_retrying(task, task_run, state) -> bool:
     retry_delay_seconds=2,
     retry_condition_fn=_worth_retrying,
     cache_policy=NO_CACHE,
-    task_run_name="ingest {path.name}",
+    task_run_name="læs {path.name}",
 )
 def ingest_file(path: Path, config: IngestConfig) -> pd.DataFrame:
     frame = ingest.read_file(path, config)
@@ -94,48 +71,64 @@ def ingest_file(path: Path, config: IngestConfig) -> pd.DataFrame:
     return frame
 
 
-@task(cache_policy=NO_CACHE)
-def combine_texts(frames: list[pd.DataFrame]) -> ingest.Ingested:
+@task(cache_policy=NO_CACHE, task_run_name="saml tekster")
+def combine_texts(frames: list[pd.DataFrame]) -> pd.DataFrame:
     ingested = ingest.combine(frames)
     logger = get_run_logger()
     for line in ingested.report.summary_lines():
         logger.info(line)
-    return ingested
+    return ingested.texts
+
+
+@task(cache_policy=NO_CACHE, task_run_name="fjern persondata")
+def protect(texts: pd.DataFrame, config: RunConfig) -> tuple[pd.DataFrame, dict[str, int]]:
+    protected, counts = stages.protect(texts, config)
+    logger = get_run_logger()
+    if not config.redaction.enabled:
+        logger.info("Persondata beholdt (--behold-persondata)")
+    elif counts:
+        logger.info("Persondata fjernet: %s", ", ".join(f"{n} {kind}" for kind, n in counts.items() if n))
+    return protected, counts
 
 
 def _language_key(context, parameters) -> str:
     return "lemmas-" + content_key(parameters["texts"], parameters["config"])
 
 
-@task(cache_key_fn=_language_key, cache_expiration=CACHE_FOR, persist_result=True)
+@task(cache_key_fn=_language_key, cache_expiration=CACHE_FOR, persist_result=True, task_run_name="lemmatisér")
 def lemmatise(texts: list[str], config: LanguageConfig) -> pd.DataFrame:
     """Lemmas and language flags of ``texts`` (only what the key covers, so a cached result is exact)."""
-    analyzer = text_analyzer(config)
-    annotated = analyzer.annotate(pd.DataFrame({"text": texts}))
+    annotated = stages.annotate(pd.DataFrame({"text": texts}), config)
     foreign = annotated.loc[~annotated["is_danish"], "text"]
     logger = get_run_logger()
-    logger.info("Sprog: %s; %d tekster lemmatiseret", analyzer.backend, len(annotated))
+    logger.info("Sprog: %s; %d tekster lemmatiseret", annotated["language_backend"].iloc[0], len(annotated))
     if len(foreign):
-        logger.info("%d tekster ser ikke danske ud (beholdt, markeret): %s", len(foreign), "; ".join(foreign.head(5)))
-    return annotated[["lemmas", "language", "is_danish"]].assign(language_backend=analyzer.backend)
+        logger.info("%d tekster ser ikke danske ud (beholdt, markeret)", len(foreign))
+    return annotated[["lemmas", "language", "is_danish", "language_backend"]]
 
 
 def _embedding_key(context, parameters) -> str:
     return "embeddings-" + content_key(parameters["texts"], parameters["config"])
 
 
-@task(cache_key_fn=_embedding_key, cache_expiration=CACHE_FOR, persist_result=True)
+@task(cache_key_fn=_embedding_key, cache_expiration=CACHE_FOR, persist_result=True, task_run_name="embeddings")
 def embed(texts: list[str], config: EmbeddingConfig) -> np.ndarray:
-    model = embedder(config)
-    vectors = model.embed(texts)
-    get_run_logger().info("Embeddings: %d tekster med %s", len(texts), model.name)
+    vectors = stages.embed(texts, config)
+    get_run_logger().info("Embeddings: %d tekster med %s", len(texts), stages.embedding_stage(config).name)
     return vectors
 
 
-@task(cache_policy=NO_CACHE)
-def fit_topics(annotated: pd.DataFrame, embeddings: np.ndarray, config: RunConfig) -> TopicModeler:
-    modeler = TopicModeler(config.topics, embedder(config.embeddings))
-    modeler.fit(annotated["text"].tolist(), annotated["lemmas"].tolist(), embeddings)
+@task(cache_policy=NO_CACHE, task_run_name="roller i notatet")
+def mark_roles(texts: pd.DataFrame, embeddings: np.ndarray) -> pd.DataFrame:
+    marked = stages.mark_roles(texts, embeddings)
+    roles = marked["role"].value_counts()
+    get_run_logger().info("Roller: %s", ", ".join(f"{n} {role}" for role, n in roles.items()))
+    return marked
+
+
+@task(cache_policy=NO_CACHE, task_run_name="find emner")
+def fit_topics(texts: pd.DataFrame, embeddings: np.ndarray, config: RunConfig):
+    modeler = stages.fit_topics(texts, embeddings, config)
     logger = get_run_logger()
     if modeler.clustered_:
         n_topics = int((modeler.topic_info_["topic"] >= 0).sum())
@@ -145,28 +138,39 @@ def fit_topics(annotated: pd.DataFrame, embeddings: np.ndarray, config: RunConfi
     return modeler
 
 
-@task(cache_policy=NO_CACHE)
-def map_themes(
-    annotated: pd.DataFrame, embeddings: np.ndarray, topics: np.ndarray, taxonomy: Taxonomy, config: RunConfig
-) -> ThemeMapper:
-    mapper = fit_themes(ThemeMapper(taxonomy, embedder(config.embeddings), config.themes), annotated, embeddings, topics)
+@task(cache_policy=NO_CACHE, task_run_name="tildel temaer")
+def fit_themes(texts: pd.DataFrame, embeddings: np.ndarray, topics: np.ndarray, taxonomy: Taxonomy, config: RunConfig):
+    mapper = stages.fit_themes(texts, embeddings, topics, taxonomy, config)
     n_andet = int((mapper.text_themes_["theme"] == "andet").sum())
-    get_run_logger().info("Temaer: %d af %d tekster i 'andet'", n_andet, len(annotated))
+    get_run_logger().info("Temaer: %d af %d tekster i 'andet'", n_andet, len(texts))
     return mapper
 
 
-@task(cache_policy=NO_CACHE)
-def weigh(analysis: Analysis) -> dict[str, pd.DataFrame]:
-    return analysis.frequencies()
+@task(cache_policy=NO_CACHE, task_run_name="saml analysen")
+def assemble(texts, embeddings, modeler, mapper, taxonomy: Taxonomy, config: RunConfig, facts: dict) -> Analysis:
+    return stages.assemble(texts, embeddings, modeler, mapper, taxonomy, config, facts)
 
 
-@task(cache_policy=NO_CACHE, task_run_name="quotes per {group}")
-def pick_quotes(analysis: Analysis, group: str) -> pd.DataFrame:
-    return analysis.quotes(group)
+@task(cache_policy=NO_CACHE, task_run_name="tabeller og citater")
+def report(analysis: Analysis, run_id: str, inputs: list[Path]) -> RunResult:
+    from pipeline.views import run_result
+
+    return run_result(analysis, run_id, inputs)
 
 
-@task(retries=2, retry_delay_seconds=2, retry_condition_fn=_worth_retrying, cache_policy=NO_CACHE)
+@task(retries=2, retry_delay_seconds=2, retry_condition_fn=_worth_retrying, cache_policy=NO_CACHE, task_run_name="eksportér")
 def export(result: RunResult, out_dir: Path) -> Path:
+    from pipeline.export import write_run
+
     folder = write_run(result, out_dir)
     get_run_logger().info("Resultater skrevet til %s", folder)
     return folder
+
+
+@task(retries=2, retry_delay_seconds=2, retry_condition_fn=_worth_retrying, cache_policy=NO_CACHE, task_run_name="gem model")
+def save(analysis: Analysis, folder: Path, modeler) -> Path:
+    from pipeline.saved_run import save_run
+
+    saved = save_run(analysis, folder, stages.topic_model_writer(modeler))
+    get_run_logger().info("Emnemodel gemt i %s", saved)
+    return saved

@@ -1,7 +1,7 @@
 """The after-workshop flow: files in, theme frequencies and quotes out.
 
-Reads as the list of steps it is; each step is a task in ``flows.tasks`` calling one
-``pipeline`` stage.
+Reads as the list of steps it is; each step is a task in :mod:`flows.tasks` calling one
+stage of :mod:`pipeline.run`, in the order that module gives.
 """
 
 from __future__ import annotations
@@ -15,9 +15,10 @@ from prefect.logging import get_run_logger
 from flows import tasks
 from flows.artifacts import publish_artifacts
 from pipeline import ingest
-from pipeline.analysis import Analysis, new_run_id
-from pipeline.config import RunConfig
-from pipeline.taxonomy import load_taxonomy
+from pipeline.analysis import Analysis
+from pipeline.config import RunConfig, RunOverrides
+from pipeline.run import Stopwatch, check_settings, new_run_id
+from pipeline.taxonomy import Taxonomy
 
 
 @dataclass
@@ -30,55 +31,50 @@ class RunOutcome:
     shares: list[tuple[str, float, float, float]]  # (theme label, share, ci_low, ci_high)
     n_texts: int
     n_topics: int
+    emerging: list[tuple[str, int, float]] = field(default_factory=list)  # (name, texts, share), biggest first
     cached_steps: list[str] = field(default_factory=list)
 
 
-def load_run_config(config_file: str | None, **overrides) -> RunConfig:
-    """The run's config: the file's (or the defaults), then the flow parameters on top."""
-    config = RunConfig.from_file(config_file) if config_file else RunConfig()
-    data = config.model_dump()
-    for dotted, value in overrides.items():
-        if value is None:
-            continue
-        section, key = dotted.split(".")
-        data[section][key] = value
-    return RunConfig.model_validate(data)
+def run_config(config_file: str | None, overrides: RunOverrides) -> RunConfig:
+    """The run's config: the file's (or the defaults), then the typed overrides on top."""
+    return overrides.apply(RunConfig.from_file(config_file))
 
 
-def analyse(texts, config: RunConfig, taxonomy) -> tuple[Analysis, list[str]]:
-    """Language → embeddings → topics → themes on an ingested table; shared by both flows."""
+def analyse(texts, config: RunConfig, taxonomy: Taxonomy, stopwatch: Stopwatch) -> tuple[Analysis, object, list[str]]:
+    """Redaction → language → embeddings → roles → topics → themes → the frozen analysis; shared by both flows."""
+    with stopwatch("redaction"):
+        texts, redacted = tasks.protect(texts, config)
     text_list = texts["text"].tolist()
-    cached: list[str] = []
-
-    language_state = tasks.lemmatise(text_list, config.language, return_state=True)
-    embedding_state = tasks.embed(text_list, config.embeddings, return_state=True)
-    for step, state in (("lemmatisering", language_state), ("embeddings", embedding_state)):
-        if state.name == "Cached":
-            cached.append(step)
-    annotated = texts.join(language_state.result().set_index(texts.index))
-    embeddings = embedding_state.result()
-
-    modeler = tasks.fit_topics(annotated, embeddings, config)
-    mapper = tasks.map_themes(annotated, embeddings, modeler.topics_, taxonomy, config)
-    analysis = Analysis(
-        texts=annotated, embeddings=embeddings, modeler=modeler, mapper=mapper, taxonomy=taxonomy, config=config
-    )
+    with stopwatch("language"):
+        language = tasks.lemmatise(text_list, config.language, return_state=True)
+    with stopwatch("embeddings"):
+        embedding = tasks.embed(text_list, config.embeddings, return_state=True)
+    cached = [step for step, state in (("lemmatisering", language), ("embeddings", embedding)) if state.name == "Cached"]
     if cached:
         get_run_logger().info("Genbrugt fra cache: %s", ", ".join(cached))
-    return analysis, cached
+    texts = texts.join(language.result().set_index(texts.index))
+    embeddings = embedding.result()
+    with stopwatch("roles"):
+        texts = tasks.mark_roles(texts, embeddings)
+    with stopwatch("topics"):
+        modeler = tasks.fit_topics(texts, embeddings, config)
+    with stopwatch("themes"):
+        mapper = tasks.fit_themes(texts, embeddings, modeler.topics_, taxonomy, config)
+    with stopwatch("assemble"):
+        analysis = tasks.assemble(texts, embeddings, modeler, mapper, taxonomy, config, {"redaction": redacted})
+    return analysis, modeler, cached
 
 
-def finish(analysis: Analysis, run_id: str, out: str, models: str, inputs: list[Path], cached: list[str]) -> RunOutcome:
-    """Weights, quotes and exports; save the model for analysts; publish the run summary."""
-    result = analysis.result(
-        run_id=run_id,
-        inputs=inputs,
-        frequencies=tasks.weigh(analysis),
-        quotes_by_theme=tasks.pick_quotes(analysis, "theme"),
-        quotes_by_topic=tasks.pick_quotes(analysis, "topic"),
-    )
-    output_dir = tasks.export(result, Path(out) / run_id)
-    model_dir = analysis.save(Path(models) / run_id)
+def finish(
+    analysis: Analysis, modeler, run_id: str, out: str, models: str, inputs: list[Path], cached: list[str], stopwatch: Stopwatch
+) -> RunOutcome:
+    """Tables, quotes and exports; the saved run for analysts; the run summary in Prefect."""
+    analysis.facts["timings_seconds"] = dict(stopwatch.seconds)
+    with stopwatch("report"):
+        result = tasks.report(analysis, run_id, inputs)
+    with stopwatch("export"):
+        output_dir = tasks.export(result, Path(out) / run_id)
+    model_dir = tasks.save(analysis, Path(models) / run_id, modeler)
     publish_artifacts(result, output_dir)
     total = result.frequencies["total"]
     return RunOutcome(
@@ -90,37 +86,56 @@ def finish(analysis: Analysis, run_id: str, out: str, models: str, inputs: list[
         ),
         n_texts=len(analysis.texts),
         n_topics=analysis.n_topics,
+        emerging=[(str(row.name), int(row.size), float(row.share)) for row in result.emerging.itertuples()],
         cached_steps=cached,
     )
 
 
-@flow(name="workshop", flow_run_name="workshop-{workshop}")
+def _workshop_run_name() -> str:
+    """Flow runs are named after the workshop, by default the input folder's name."""
+    from prefect.runtime import flow_run
+
+    parameters = flow_run.parameters
+    return parameters.get("workshop") or ingest.default_workshop_name(parameters.get("inputs") or ["."])
+
+
+@flow(name="workshop", flow_run_name=_workshop_run_name)
 def workshop_flow(
     inputs: list[str],
-    taxonomy: str = "deb-2020-2023",
+    taxonomy: str | None = None,
     workshop: str | None = None,
     out: str = "outputs",
     models: str = "models",
     config_file: str | None = None,
     text_column: str | None = None,
     embedder: str | None = None,
+    behold_persondata: bool = False,
 ) -> RunOutcome:
-    """Analyse one workshop.
+    """Analysér én workshop: temaer, hyppigheder og citater.
 
-    inputs: files or folders (Mentimeter exports, notes, CSV/Excel tables).
-    taxonomy: shipped taxonomy name or a YAML file.
-    workshop: workshop name (default: the input folder's or first file's name).
-    out / models: parent folders; each run writes its own sub-folder named by run id.
+    Args:
+        inputs: Filer eller mapper: Mentimeter-eksporter, notater (.docx/.pdf/.md/.txt), CSV/Excel-tabeller.
+        taxonomy: Taksonomi: navnet på en medfølgende (fx deb-2020-2023) eller stien til en YAML-fil; tom = konfigurationens.
+        workshop: Workshoppens navn; tom = inputmappens navn.
+        out: Mappe til resultater; hver kørsel får sin egen undermappe.
+        models: Mappe hvor hver kørsels emnemodel gemmes.
+        config_file: YAML-fil med indstillinger (se README).
+        text_column: Kolonnen med teksten i CSV/Excel-tabeller; tom = gættes.
+        embedder: 'e5' (standard), 'lsa' eller 'sentence-transformers:<lokal sti>'.
+        behold_persondata: Slå fjernelse af persondata fra (registreres i manifestet).
     """
+    stopwatch = Stopwatch()
     files = ingest.expand_inputs(inputs)
     workshop = workshop or ingest.default_workshop_name(inputs)
-    config = load_run_config(
+    config = run_config(
         config_file,
-        **{"ingest.workshop": workshop, "ingest.text_column": text_column, "embeddings.backend": embedder},
+        RunOverrides(taxonomy=taxonomy, workshop=workshop, text_column=text_column, embedder=embedder,
+                     redact=False if behold_persondata else None),  # fmt: skip
     )
-    taxonomy_ = load_taxonomy(taxonomy if taxonomy else config.themes.taxonomy)
+    taxonomy_ = check_settings(config, Path(out), Path(models))
 
-    frames = [tasks.ingest_file(path, config.ingest) for path in files]
-    texts = tasks.combine_texts(frames).texts
-    analysis, cached = analyse(texts, config, taxonomy_)
-    return finish(analysis, new_run_id(workshop), out, models, files, cached)
+    with stopwatch("ingest"):
+        frames = [tasks.ingest_file(path, config.ingest) for path in files]
+        texts = tasks.combine_texts(frames)
+    analysis, modeler, cached = analyse(texts, config, taxonomy_, stopwatch)
+    return finish(analysis, modeler, new_run_id(workshop), out, models, files, cached, stopwatch)

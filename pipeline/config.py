@@ -8,12 +8,13 @@ stage takes loose flags threaded through calls. Each stage reads only its own pa
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import ClassVar, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from pipeline.errors import InputError
+from pipeline.taxonomy import DEFAULT_TAXONOMY
 
 
 class _Section(BaseModel):
@@ -83,6 +84,20 @@ class TopicConfig(_Section):
     random_state: int = 42
 
 
+# Answers that fit no theme of any taxonomy (written for tematik, none from a labelled set):
+# SimilarityEvidence measures how far each theme stands out for them, its per-theme baseline.
+# Only virtues, attitudes, process and meta comments - no subject that a taxonomy might have
+# as a theme (infrastructure, health, tourism ...).
+ANDET_REFERENCES = (
+    "Respekt for hinanden", "Ordentlighed", "Rummelighed", "Entusiasme", "Positiv indstilling",
+    "Hårdt arbejde", "Vi holder fast", "Godt humør", "Tak for en god dag", "Jeg er ikke sikker",
+    "Mange forskellige ting", "Det er svært at sige", "Bedre koordinering", "Fælles mål",
+    "At vi lytter til hinanden", "Opbakning", "Udholdenhed", "Nærvær", "Godt samspil", "Involvering",
+    "Modige beslutninger", "Loyalitet", "Vedvarende indsats", "Motivation", "Mere af det gode",
+    "Glæde", "Realisme", "Pragmatisme", "Vi skal lykkes sammen", "Et stærkt fællesskab",
+)
+
+
 class ThemeConfig(_Section):
     """Theme mapping (pipeline/themes.py).
 
@@ -93,7 +108,7 @@ class ThemeConfig(_Section):
     after each choice, never used to choose; README "Theme mapping" has the figures.
     """
 
-    taxonomy: str = Field("deb-2020-2023", description="Shipped taxonomy name or path to a YAML taxonomy file.")
+    taxonomy: str = Field(DEFAULT_TAXONOMY, description="Shipped taxonomy name or path to a YAML taxonomy file.")
     # --- keywords
     min_compound_length: int = Field(
         5, description="Keywords this long also match inside compounds ('robot' in 'industrirobot'); shorter ones only as words."
@@ -113,7 +128,22 @@ class ThemeConfig(_Section):
     keyword_fit_scale: float = Field(1.0, description="Keyword hits for fit 1 - exp(-hits / scale): one hit = 0.63.")
     similarity_fit_z: float = Field(1.0, description="Best standout at which similarity fit is 0.5.")
     similarity_fit_scale: float = Field(0.5, description="Width of the similarity-fit sigmoid.")
-    andet_threshold: float = Field(0.5, description="A text or topic is andet when p_andet reaches this (grid 0.3-0.7 flat).")
+    andet_threshold: float = Field(0.5, description="Self-training seeds have p_andet below this.")
+    # --- per-theme calibration: answers that fit no theme, whose similarity profile each theme is measured against
+    calibrate_themes: bool = Field(
+        True, description="Subtract each theme's mean similarity standout over andet_references (sink themes need more)."
+    )
+    andet_references: list[str] = Field(
+        default_factory=lambda: list(ANDET_REFERENCES),
+        description="Answers that fit no theme in any taxonomy: virtues, attitudes, process and meta comments.",
+    )
+    # --- decision: andet is a class like the others
+    min_theme_score: float = Field(
+        0.35, description="A text or topic gets a theme only when it is its likeliest class and has at least this."
+    )
+    confident_score: float = Field(
+        0.5, description="A text is confident (may be quoted as an example of its theme) when its theme has at least this."
+    )
     # --- self-training (dev: neutral, +-0.01 per set; kept for its adaptation to a corpus's own words)
     self_training_weight: float = Field(0.5, description="Share of the classifier in the theme distribution (0 = off).")
     seed_threshold: float = Field(0.5, description="Seeds: theme probability (given a theme) at least this.")
@@ -136,9 +166,21 @@ class ThemeConfig(_Section):
 
 
 class WeightConfig(_Section):
+    """Text weights and headline shares (pipeline/weighting.py; formula in its docstring and the README)."""
+
+    source_groups: dict[str, str] = Field(
+        default_factory=lambda: {"mentimeter": "deltagere", "table": "deltagere", "note": "notat"},
+        description="Source group of each source kind: the participants' own answers, or the consultants' note.",
+    )
+    source_shares: dict[str, float] | None = Field(
+        default_factory=lambda: {"deltagere": 1.0, "notat": 1.0},
+        description="Relative share of the headline weight per source group, whatever its number of texts "
+        "(default: answers and note count equally); groups absent from a run leave the others 100 %. "
+        "None: no balancing, every text weighs its voices x source_kind_weights.",
+    )
     source_kind_weights: dict[str, float] = Field(
-        default_factory=lambda: {"mentimeter": 1.0, "table": 1.0, "note": 3.0},
-        description="Weight of one text by source kind: an answer is one voice, a note passage summarises many.",
+        default_factory=dict,
+        description="Relative weight of one text by source kind within its source group (kinds not listed: 1).",
     )
     normalise_workshops: bool = Field(
         False, description="Scale weights so each workshop contributes the same total (series runs)."
@@ -147,9 +189,20 @@ class WeightConfig(_Section):
     confidence: float = 0.95
     random_state: int = 42
 
+    @model_validator(mode="after")
+    def _every_group_has_a_share(self) -> "WeightConfig":
+        if self.source_shares is not None:
+            missing = sorted(set(self.source_groups.values()) - set(self.source_shares))
+            if missing:
+                raise ValueError(f"source_shares lacks a share for source group(s): {', '.join(missing)}")
+            if any(share < 0 for share in self.source_shares.values()) or not any(self.source_shares.values()):
+                raise ValueError("source_shares must be >= 0 and not all 0")
+        return self
+
 
 class QuoteConfig(_Section):
-    k: int = 5
+    k: int = Field(5, description="Quotes per theme or topic from the participants' answers (mentimeter, table).")
+    note_k: int | None = Field(None, description="Excerpts per theme or topic from the note ('Fra opsamlingen'); None: k.")
     min_words: int = 4
     max_words: int = 60
     diversity: float = Field(0.3, description="MMR trade-off: 0 = most central only, 1 = most diverse only.")
@@ -161,7 +214,55 @@ class QuoteConfig(_Section):
     )
 
 
+class EmergingConfig(_Section):
+    """Emerging themes: the content texts in ``andet`` clustered on their own (pipeline/emerging.py)."""
+
+    distance_threshold: float = Field(
+        0.35, description="Average-linkage cosine distance at which clusters of andet texts stop merging."
+    )
+    lexical_weight: float = Field(
+        1.0, description="Weight of the lemma TF-IDF vector next to the e5 vector (both unit length) when clustering."
+    )
+    min_size: int = Field(3, ge=2, description="Fewest texts an emerging theme has; smaller clusters are not reported.")
+    max_themes: int = Field(10, ge=1, description="Most emerging themes reported (biggest first).")
+    n_words: int = Field(8, ge=1, description="Top lemmas listed per emerging theme (the name uses the first three).")
+    n_quotes: int = Field(5, ge=1, description="Quotes per emerging theme (3-5 when the theme has them), participants first.")
+    max_clustered: int = Field(
+        2000, ge=10, description="Andet texts clustered pairwise at most; the rest join the nearest cluster (keeps it linear)."
+    )
+
+
+class RedactionConfig(_Section):
+    """Redaction of personal data right after ingestion (pipeline/redact.py), before anything is
+    lemmatised, embedded, cached, saved or sent to Prefect."""
+
+    enabled: bool = Field(
+        True,
+        description="Replace CPR numbers, e-mail addresses, phone numbers, URLs with a query and person names by "
+        "[CPR], [E-MAIL], [TELEFON], [URL], [NAVN]; --behold-persondata turns it off.",
+    )
+    names: bool = Field(True, description="Redact person names (first-name list, titles, NER); off keeps names.")
+    all_urls: bool = Field(
+        False, description="Redact every URL, not only those with a query, fragment or user info (links to public pages are kept)."
+    )
+    ner_pipeline: str | None = Field(
+        "da_core_news_sm",
+        description="spaCy pipeline (package or path) whose PER entities are redacted too, when it is installed; null = off.",
+    )
+    extra_names: list[str] = Field(
+        default_factory=list,
+        description="Names always redacted: single first names (treated like the list's) or full names (exact phrase).",
+    )
+    allow_words: list[str] = Field(
+        default_factory=list,
+        description="Words or phrases never redacted as names, e.g. organisations named after a person ('Niels Brock').",
+    )
+
+
 class RunConfig(_Section):
+    """The whole run. The one source of truth: a config file sets it, :class:`RunOverrides`
+    (command-line flags, flow parameters) are applied on top, and the manifest records it."""
+
     ingest: IngestConfig = Field(default_factory=IngestConfig)
     language: LanguageConfig = Field(default_factory=LanguageConfig)
     embeddings: EmbeddingConfig = Field(default_factory=EmbeddingConfig)
@@ -169,16 +270,54 @@ class RunConfig(_Section):
     themes: ThemeConfig = Field(default_factory=ThemeConfig)
     weights: WeightConfig = Field(default_factory=WeightConfig)
     quotes: QuoteConfig = Field(default_factory=QuoteConfig)
+    emerging: EmergingConfig = Field(default_factory=EmergingConfig)
+    redaction: RedactionConfig = Field(default_factory=RedactionConfig)
 
     @classmethod
-    def from_file(cls, path: str | Path) -> "RunConfig":
-        """Read a YAML (or JSON) config; unknown keys are an error naming the file."""
+    def from_file(cls, path: str | Path | None) -> "RunConfig":
+        """Read a YAML (or JSON) config; unknown keys are an error naming the file. ``None``: the defaults."""
+        if path is None:
+            return cls()
         path = Path(path)
         try:
             data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
             return cls.model_validate(data)
         except FileNotFoundError:
-            raise InputError(path, "config file not found") from None
-        except (yaml.YAMLError, ValueError) as exc:
+            raise InputError(path, "konfigurationsfilen findes ikke") from None
+        except (yaml.YAMLError, ValueError, UnicodeDecodeError) as exc:
             first = str(exc).splitlines()
-            raise InputError(path, "invalid config: " + " ".join(s.strip() for s in first[:3])) from None
+            raise InputError(path, "ugyldig konfiguration: " + " ".join(s.strip() for s in first[:3])) from None
+
+
+class RunOverrides(BaseModel):
+    """Typed settings from the command line or a flow's parameters, applied on top of a :class:`RunConfig`.
+
+    ``None`` leaves the config's value. :attr:`TARGETS` names the one config field each
+    override sets, so a typo is a validation error here, not a silently ignored key.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    taxonomy: str | None = None
+    workshop: str | None = None
+    text_column: str | None = None
+    embedder: str | None = None
+    normalise_workshops: bool | None = None
+    redact: bool | None = None
+
+    TARGETS: ClassVar[dict[str, tuple[str, str]]] = {
+        "taxonomy": ("themes", "taxonomy"),
+        "workshop": ("ingest", "workshop"),
+        "text_column": ("ingest", "text_column"),
+        "embedder": ("embeddings", "backend"),
+        "normalise_workshops": ("weights", "normalise_workshops"),
+        "redact": ("redaction", "enabled"),
+    }
+
+    def apply(self, config: RunConfig) -> RunConfig:
+        """A copy of ``config`` with every override that is set; the result is validated."""
+        data = config.model_dump()
+        for name, value in self.model_dump(exclude_none=True).items():
+            section, key = self.TARGETS[name]
+            data[section][key] = value
+        return RunConfig.model_validate(data)

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
+
+_LINE_BREAKS = re.compile("[\n\r\v\f\x1c-\x1e\x85\u2028\u2029]+")
 
 
 class InputError(Exception):
@@ -18,4 +21,5 @@ class InputError(Exception):
         location = "" if self.path is None else str(self.path)
         if where:
             location = f"{location} ({where})" if location else where
-        super().__init__(f"{location}: {message}" if location else message)
+        # One line whatever the input held: messages quote cells, column names and file names.
+        super().__init__(_LINE_BREAKS.sub(" ", f"{location}: {message}" if location else message))

@@ -1,9 +1,9 @@
-"""Theme taxonomies: the versioned list of themes that texts are mapped to.
+"""Theme taxonomies: the list of themes that texts are mapped to.
 
 A taxonomy is a small YAML file the user can replace (``--taxonomy my-themes.yaml``)::
 
     name: Erhvervsfremme i Danmark 2020-2023
-    version: "2020.1"
+    version: "2020.1"            # optional; "" when absent
     themes:
       - id: digitalisering
         label: Digitalisering og automatisering
@@ -26,6 +26,7 @@ from pipeline.schema import ANDET
 
 TAXONOMY_DIR = Path(__file__).with_name("taxonomies")
 DEFAULT_TAXONOMY = "deb-2020-2023"
+MAX_TAXONOMY_BYTES = 2 * 1024**2
 
 
 class Theme(BaseModel):
@@ -61,14 +62,22 @@ class Taxonomy(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     name: str = Field(min_length=1)
-    version: str = Field(min_length=1)
+    version: str = Field("", description="Optional label of the taxonomy's edition; '' when the file has none.")
     themes: list[Theme] = Field(min_length=2)
 
     @field_validator("version", mode="before")
     @classmethod
     def _version_as_text(cls, value: object) -> object:
         # YAML reads `version: 2023.1` as a float; the version is a label, not a number.
-        return str(value) if isinstance(value, (int, float)) else value
+        # `version:` with nothing after it is YAML null: no version, like leaving it out.
+        if value is None:
+            return ""
+        return str(value).strip() if isinstance(value, (int, float, str)) and not isinstance(value, bool) else value
+
+    @property
+    def title(self) -> str:
+        """Name and version for people: ``Erhvervsfremme i Danmark 2020-2023 (2020.1)``, or the name alone."""
+        return f"{self.name} ({self.version})" if self.version else self.name
 
     @model_validator(mode="after")
     def _unique_ids(self) -> "Taxonomy":
@@ -92,10 +101,16 @@ class Taxonomy(BaseModel):
 def _validation_message(error: ValidationError) -> str:
     """The first problem of a pydantic error as one line: ``themes.2.id: Field required``."""
     first = error.errors()[0]
-    where = ".".join(str(part) for part in first["loc"])
-    message = first["msg"].removeprefix("Value error, ")
+    where = _short(".".join(str(part) for part in first["loc"]))
+    message = _short(first["msg"].removeprefix("Value error, "), 200)
     more = f" (+{error.error_count() - 1} more)" if error.error_count() > 1 else ""
     return f"invalid taxonomy: {where + ': ' if where else ''}{message}{more}"
+
+
+def _short(text: str, limit: int = 80) -> str:
+    """Text from the file (a key, a YAML snippet) as one short line for a message."""
+    text = " ".join(str(text).split())
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def taxonomy_path(name_or_path: str | Path) -> Path:
@@ -112,16 +127,20 @@ def load_taxonomy(name_or_path: str | Path = DEFAULT_TAXONOMY) -> Taxonomy:
     if not path.is_file():
         shipped = ", ".join(p.stem for p in sorted(TAXONOMY_DIR.glob("*.yaml")))
         raise InputError(path, f"taxonomy not found (shipped taxonomies: {shipped})")
+    if path.stat().st_size > MAX_TAXONOMY_BYTES:
+        raise InputError(path, f"not a taxonomy: {path.stat().st_size:,} bytes (a taxonomy is a few kilobytes)")
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}" if mark is not None else None
-        raise InputError(path, f"not valid YAML: {getattr(exc, 'problem', None) or exc}", where=where) from None
+        raise InputError(path, f"not valid YAML: {_short(getattr(exc, 'problem', None) or exc, 200)}", where=where) from None
     except UnicodeDecodeError:
         raise InputError(path, "not a UTF-8 text file") from None
+    except RecursionError:  # "[[[[[[..." thousands deep
+        raise InputError(path, "not valid YAML: nested too deeply") from None
     if not isinstance(data, dict):
-        raise InputError(path, "invalid taxonomy: expected a mapping with name, version and themes")
+        raise InputError(path, "invalid taxonomy: expected a mapping with name, themes and optionally version")
     try:
         return Taxonomy.model_validate(data)
     except ValidationError as exc:

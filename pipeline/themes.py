@@ -1,26 +1,40 @@
 """Map texts and topics to the themes of a taxonomy, or to ``andet`` when none fits.
 
 Neither keyword matching nor embedding similarity to theme descriptions is good enough
-alone (each failing on different texts), so :class:`ThemeMapper` combines evidence:
+alone (each failing on different texts), so :class:`ThemeMapper` combines *evidence
+sources*, small objects behind one interface (:class:`EvidenceSource`): each is fitted
+on the corpus and the evidence of the sources before it, then adds its own evidence to
+the distribution over the themes and ``andet``. A new signal is a new class.
 
-1. **Keywords** (:class:`KeywordMatcher`): theme keywords among a text's lemmas, each
-   hit weighted by the lemma's idf in the corpus. Danish compounds count:
-   ``digitaliseringsniveau`` and ``industrirobot`` hold ``digitalisering`` and ``robot``.
-2. **Embedding similarity**: cosine between the text and each theme (its prototype -
-   label, description and keywords as one query - and its most similar keywords), as
-   a *standout*: how far the theme rises above the text's mean similarity to all themes.
-   Keywords and similarity give a distribution over the themes (a product of the two),
-   and the evidence that the text fits *any* theme decides ``p_andet``.
-3. **Self-training**: confident texts become seeds of a logistic regression on the
-   corpus's own embeddings and lemma TF-IDF, which then scores every text - it adapts
-   to the workshop's wording without labels.
-4. **Context**: note sections (every level of a heading path, the heading itself
-   counting as evidence) and topics are groups made by the note's author and by the
-   topic model. A text is pooled with the distribution of every group it sits in that
-   is not mixed, log-linearly (:func:`_pool`), so a text with weak evidence follows its
-   group while a text with strong evidence of another theme keeps it.
-5. **Decision**: ``andet`` when ``p_andet`` reaches ``config.andet_threshold``, else the
-   likeliest theme. A topic's theme is decided the same way on its pooled distribution.
+Text evidence (:class:`TextEvidence`: a distribution per text from the text alone):
+
+1. :class:`KeywordEvidence`: theme keywords among a text's lemmas, each hit weighted by
+   the lemma's idf in the corpus. Danish compounds count: ``digitaliseringsniveau`` and
+   ``industrirobot`` hold ``digitalisering`` and ``robot``.
+2. :class:`SimilarityEvidence`: cosine between the text and each theme (its prototype -
+   label, description and keywords as one query - and its most similar keywords), as a
+   *standout*: how far the theme rises above the text's mean similarity to all themes,
+   **calibrated per theme** by how far it rises for answers that fit no theme (vague
+   answers such as "Tålmodighed" or "Samarbejde" lean toward the people/skills theme;
+   without calibration that theme becomes a sink for them).
+
+Text sources are independent: their theme distributions multiply, and a text is
+``andet`` only when no source finds that it fits a theme (noisy-or of the fits).
+
+Context evidence (pools each text with what surrounds it):
+
+3. :class:`SelfTraining`: confident texts become seeds of a logistic regression on the
+   corpus's own embeddings and lemma TF-IDF, which then scores every text.
+4. :class:`SectionContext`: every level of a note's heading path is a group made by the
+   note's author (the heading itself counting as evidence); a text is pooled with the
+   distribution of each group it sits in that is not mixed (:func:`_pool`).
+5. :class:`TopicContext`: the same with the topic model's topics.
+
+**Decision** (:meth:`ThemeMapper.decide`): ``andet`` is a class like the others. A text
+or topic gets a theme only when that theme is its likeliest class (it beats ``andet``)
+and reaches ``config.min_theme_score``; a topic whose likeliest class is ``andet`` is
+never labelled with a theme. A text is ``confident`` - may be quoted as an example of
+its theme - when its theme is not ``andet`` and reaches ``config.confident_score``.
 
 Weights and thresholds live in :class:`pipeline.config.ThemeConfig`, with the
 measurements (``benchmarks/quality.py``) that chose them.
@@ -28,9 +42,12 @@ measurements (``benchmarks/quality.py``) that chose them.
 
 from __future__ import annotations
 
+import copy
 import unicodedata
+from abc import ABC, abstractmethod
 from collections import Counter
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -51,6 +68,8 @@ SECTION_SEPARATOR = " > "
 # Endings a short keyword may carry and still count ("data" -> "dataene", "job" -> "jobs").
 INFLECTIONS = ("", "s", "e", "en", "er", "et", "ene", "erne", "r", "ne", "t")
 
+_EPSILON = 1e-6
+
 
 def default_lemmatiser() -> Lemmatiser:
     """The project's lemmatiser, so keywords are compared in the form texts are."""
@@ -61,6 +80,11 @@ def default_lemmatiser() -> Lemmatiser:
 
 def _tokens(lemmas: str | Sequence[str]) -> list[str]:
     return lemmas.split() if isinstance(lemmas, str) else [str(lemma) for lemma in lemmas]
+
+
+def normalise_lemma(lemma: str) -> str:
+    """Lowercase, compatibility-normalised ("CO₂" -> "co2")."""
+    return unicodedata.normalize("NFKC", lemma).lower()
 
 
 class KeywordMatcher:
@@ -92,6 +116,11 @@ class KeywordMatcher:
             forms.append({form for form in written + lemmatised if form})
         self.single_ = [sorted(form[0] for form in theme_forms if len(form) == 1) for theme_forms in forms]
         self.phrases_ = [sorted(form for form in theme_forms if len(form) > 1) for theme_forms in forms]
+        # Phrases by their first word: a phrase can only start where its first word stands.
+        self._phrases_by_first: dict[str, list[tuple[int, tuple[str, ...]]]] = {}
+        for index, phrases in enumerate(self.phrases_):
+            for phrase in phrases:
+                self._phrases_by_first.setdefault(phrase[0], []).append((index, phrase))
         self._cache: dict[str, frozenset[int]] = {}
 
     def _word_matches(self, word: str, keyword: str) -> bool:
@@ -128,26 +157,52 @@ class KeywordMatcher:
         """``(n texts, n themes)`` keyword hits, shared lemmas split among their themes.
 
         With ``lemma_weights`` a hit counts its lemma's weight instead of 1.
+
+        Vectorised: each distinct lemma is matched once (a texts x lemmas count matrix
+        times a lemmas x themes match matrix); only positions where a keyword phrase
+        could start are looked at one by one (100,000 answers: ~1 s instead of ~25 s).
         """
-        counts = np.zeros((len(lemmas), len(self.taxonomy.themes)))
-        for row, text_lemmas in enumerate(lemmas):
-            tokens = [normalise_lemma(token) for token in _tokens(text_lemmas)]
-            for position, token in enumerate(tokens):
-                matched = set(self.themes_of(token))
-                matched.update(
-                    index
-                    for index, phrases in enumerate(self.phrases_)
-                    if any(self._phrase_at(tokens, position, phrase) for phrase in phrases)
-                )
-                weight = 1.0 if lemma_weights is None else lemma_weights.get(token, 1.0)
-                for index in matched:
-                    counts[row, index] += weight / len(matched)
+        n_themes = len(self.taxonomy.themes)
+        token_lists = [_tokens(text_lemmas) for text_lemmas in lemmas]
+        normalised = {token: normalise_lemma(token) for token in {t for tokens in token_lists for t in tokens}}
+        flat = [normalised[token] for tokens in token_lists for token in tokens]
+        if not flat:
+            return np.zeros((len(token_lists), n_themes))
+        rows = np.repeat(np.arange(len(token_lists)), [len(tokens) for tokens in token_lists])
+        vocabulary, columns = np.unique(np.asarray(flat, dtype=object), return_inverse=True)
+        weights = np.ones(len(vocabulary)) if lemma_weights is None else np.array(
+            [lemma_weights.get(word, 1.0) for word in vocabulary]
+        )
+        matches = np.zeros((len(vocabulary), n_themes))
+        for column, word in enumerate(vocabulary):
+            themes = self.themes_of(word)
+            if themes:
+                matches[column, list(themes)] = 1.0 / len(themes)
+        occurrences = sparse.csr_matrix((weights[columns], (rows, columns)), shape=(len(token_lists), len(vocabulary)))
+        counts = np.asarray(occurrences @ matches)
+        if self._phrases_by_first:
+            self._add_phrases(counts, token_lists, normalised, weights, vocabulary)
         return counts
 
-
-def normalise_lemma(lemma: str) -> str:
-    """Lowercase, compatibility-normalised ("CO₂" -> "co2")."""
-    return unicodedata.normalize("NFKC", lemma).lower()
+    def _add_phrases(self, counts, token_lists, normalised, weights, vocabulary) -> None:
+        """Positions that start a keyword phrase: that lemma's hit goes to the union of its themes."""
+        weight_of = dict(zip(vocabulary.tolist(), weights))
+        for row, raw in enumerate(token_lists):
+            tokens = [normalised[token] for token in raw]
+            for position, token in enumerate(tokens):
+                candidates = self._phrases_by_first.get(token)
+                if not candidates:
+                    continue
+                phrase_themes = {index for index, phrase in candidates if self._phrase_at(tokens, position, phrase)}
+                single = self.themes_of(token)
+                if not phrase_themes - single:
+                    continue
+                weight = weight_of[token]
+                for index in single:  # undo the single-word split, redo it over the union
+                    counts[row, index] -= weight / len(single)
+                matched = single | phrase_themes
+                for index in matched:
+                    counts[row, index] += weight / len(matched)
 
 
 def idf_weights(token_lists: list[list[str]]) -> dict[str, float]:
@@ -171,9 +226,6 @@ def _normalise(distribution: np.ndarray) -> np.ndarray:
     return distribution / distribution.sum(axis=1, keepdims=True)
 
 
-_EPSILON = 1e-6
-
-
 def _pool(distribution: np.ndarray, groups: np.ndarray, weight: float) -> np.ndarray:
     """Pool texts with their groups' distributions, log-linearly and in two factors.
 
@@ -193,9 +245,379 @@ def _pool(distribution: np.ndarray, groups: np.ndarray, weight: float) -> np.nda
     return np.column_stack([_normalise(conditional) / (1 + odds)[:, None], odds / (1 + odds)])
 
 
-def _weighted_mean(rows: np.ndarray, weights: np.ndarray) -> np.ndarray:
-    weights = weights if weights.sum() > 0 else np.ones(len(rows))
-    return (rows * weights[:, None]).sum(axis=0) / weights.sum()
+def _group_means(codes: np.ndarray, n_groups: int, distribution: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """Weighted mean distribution of each group (``codes`` in 0..n_groups-1), in one sparse product."""
+    indicator = sparse.csr_matrix((weights, (codes, np.arange(len(codes)))), shape=(n_groups, len(codes)))
+    sums = np.asarray(indicator @ distribution)
+    totals = np.asarray(indicator.sum(axis=1)).ravel()
+    # Groups whose voices sum to 0 count their texts equally.
+    unweighted = sparse.csr_matrix((np.ones(len(codes)), (codes, np.arange(len(codes)))), shape=(n_groups, len(codes)))
+    zero = totals <= 0
+    if zero.any():
+        sums[zero] = np.asarray(unweighted @ distribution)[zero]
+        totals[zero] = np.asarray(unweighted.sum(axis=1)).ravel()[zero]
+    return sums / totals[:, None]
+
+
+def decide(distribution: np.ndarray, min_theme_score: float) -> np.ndarray:
+    """Class index per row: the likeliest class when it is andet or a theme reaching ``min_theme_score``, else andet.
+
+    ``andet`` (the last column) is a class like the others: a theme must beat it.
+    """
+    andet = distribution.shape[1] - 1
+    best = distribution.argmax(axis=1)
+    weak = distribution[np.arange(len(distribution)), best] < min_theme_score
+    return np.where(weak, andet, best)
+
+
+# ---------------------------------------------------------------------- evidence sources
+
+
+@dataclass
+class Corpus:
+    """What evidence sources see when fitted: one fit's texts and the means to read the taxonomy.
+
+    ``score_texts(texts)`` gives the text evidence (all :class:`TextEvidence` sources
+    fitted so far, combined) for texts outside the corpus, e.g. section headings.
+    """
+
+    taxonomy: Taxonomy
+    embedder: Embedder
+    lemmatiser: Lemmatiser
+    tokens: list[list[str]]
+    embeddings: np.ndarray
+    weights: np.ndarray
+    topics: np.ndarray | None = None
+    sections: list[str | None] | None = None
+    text_sources: list["TextEvidence"] = field(default_factory=list)
+
+    @property
+    def n_themes(self) -> int:
+        return len(self.taxonomy.themes)
+
+    def score_texts(self, texts: list[str]) -> np.ndarray:
+        tokens = self.lemmatiser(list(texts))
+        embeddings = np.asarray(self.embedder.embed(list(texts)), dtype=np.float64)
+        distribution = None
+        for source in self.text_sources:
+            distribution = source.combine(distribution, source.score(tokens, embeddings))
+        return distribution
+
+
+class EvidenceSource(ABC):
+    """One source of evidence about each text's theme.
+
+    ``fit(corpus, distribution)`` learns what the source needs from the corpus and the
+    evidence of the sources before it (``distribution``: ``(n texts, n themes + 1)``
+    rows over the themes and ``andet`` (last), summing to 1; ``None`` for the first
+    source). ``transform(distribution)`` returns the corpus's distribution with this
+    source's evidence added. Parameters go in ``__init__``, fitted state in ``fit``
+    with a trailing underscore, as in scikit-learn.
+    """
+
+    def fit(self, corpus: Corpus, distribution: np.ndarray | None = None) -> "EvidenceSource":
+        return self
+
+    @abstractmethod
+    def transform(self, distribution: np.ndarray | None) -> np.ndarray: ...
+
+    def __repr__(self) -> str:
+        params = ", ".join(f"{k}={v!r}" for k, v in vars(self).items() if not k.endswith("_") and not k.startswith("_"))
+        return f"{type(self).__name__}({params})"
+
+
+class TextEvidence(EvidenceSource):
+    """Evidence from each text alone: ``score(tokens, embeddings)`` works on any texts once fitted.
+
+    Text sources are independent observations of the same text: given that a text has a
+    theme, their theme distributions multiply; the text fits *some* theme when any
+    source says so (noisy-or), so ``p_andet`` is the product of their ``p_andet``.
+    """
+
+    def fit(self, corpus: Corpus, distribution: np.ndarray | None = None) -> "TextEvidence":
+        self._fit(corpus)
+        self.distribution_ = self.score(corpus.tokens, corpus.embeddings)
+        return self
+
+    def _fit(self, corpus: Corpus) -> None:
+        """Learn corpus statistics (idf, similarity scale, ...); nothing by default."""
+
+    @abstractmethod
+    def score(self, tokens: list[list[str]], embeddings: np.ndarray) -> np.ndarray:
+        """``(n, n themes + 1)`` distribution from this source alone."""
+
+    @staticmethod
+    def combine(distribution: np.ndarray | None, evidence: np.ndarray) -> np.ndarray:
+        if distribution is None:
+            return evidence
+        andet = distribution[:, -1] * evidence[:, -1]
+        themes = _normalise(_normalise(distribution[:, :-1] + 1e-12) * _normalise(evidence[:, :-1] + 1e-12))
+        return np.column_stack([themes * (1 - andet)[:, None], andet])
+
+    def transform(self, distribution: np.ndarray | None) -> np.ndarray:
+        return self.combine(distribution, self.distribution_)
+
+
+class KeywordEvidence(TextEvidence):
+    """Theme keywords among the lemmas (:class:`KeywordMatcher`), hits weighted by idf.
+
+    Theme distribution ``∝ (counts + smoothing) ** weight``; fit ``1 - exp(-hits / fit_scale)``
+    (one hit: 0.63).
+    """
+
+    def __init__(self, weight: float = 1.0, smoothing: float = 0.5, fit_scale: float = 1.0, idf: bool = True,
+                 min_compound_length: int = 5):
+        self.weight = weight
+        self.smoothing = smoothing
+        self.fit_scale = fit_scale
+        self.idf = idf
+        self.min_compound_length = min_compound_length
+
+    def _fit(self, corpus: Corpus) -> None:
+        self.matcher_ = KeywordMatcher(corpus.taxonomy, corpus.lemmatiser, self.min_compound_length)
+        self.idf_ = idf_weights(corpus.tokens) if self.idf else None
+
+    def score(self, tokens: list[list[str]], embeddings: np.ndarray) -> np.ndarray:
+        hits = self.matcher_.count(tokens)
+        counts = self.matcher_.count(tokens, self.idf_) if self.idf_ is not None else hits
+        themes = _normalise((counts + self.smoothing) ** self.weight)
+        fit = 1 - np.exp(-hits.sum(axis=1) / self.fit_scale)
+        return np.column_stack([themes * fit[:, None], 1 - fit])
+
+
+class SimilarityEvidence(TextEvidence):
+    """Embedding similarity to each theme, as a standout calibrated per theme.
+
+    Similarity to a theme is the mean of the cosine to its prototype (label,
+    description, keywords as one query) and of the ``top_k`` most similar single
+    keywords (short answers name one facet: "Cybersikkerhed"). The *standout* is how far
+    a theme's similarity rises above the text's mean similarity to all themes, in units
+    of the corpus's spread (so the scores mean the same for any embedder), minus the
+    theme's *baseline*: its mean standout over ``andet_references``, answers that fit no
+    theme. A theme that stands out for vague answers (people/skills for "Tålmodighed")
+    has to stand out more before it counts - calibration per theme, not one global
+    threshold. Theme distribution ``softmax(weight * standout / temperature)``; fit
+    ``sigmoid((max standout - fit_z) / fit_scale)``.
+    """
+
+    def __init__(self, weight: float = 1.0, top_k: int = 3, temperature: float = 1.0, fit_z: float = 1.0,
+                 fit_scale: float = 0.5, andet_references: Sequence[str] = ()):
+        self.weight = weight
+        self.top_k = top_k
+        self.temperature = temperature
+        self.fit_z = fit_z
+        self.fit_scale = fit_scale
+        self.andet_references = andet_references
+
+    def _fit(self, corpus: Corpus) -> None:
+        themes = corpus.taxonomy.themes
+        self.prototypes_ = np.asarray(corpus.embedder.embed_queries([t.prototype_text for t in themes]), dtype=np.float64)
+        vectors = [np.asarray(corpus.embedder.embed_queries(t.keywords), dtype=np.float64) for t in themes]
+        self.keyword_vectors_ = np.vstack(vectors)
+        self.keyword_theme_ = np.repeat(np.arange(len(themes)), [len(v) for v in vectors])
+        spread = self._spread(corpus.embeddings)
+        self.scale_ = float(np.std(spread)) if spread.size and np.std(spread) > 0 else 1.0
+        self.baseline_ = np.zeros(len(themes))
+        if len(self.andet_references):
+            references = np.asarray(corpus.embedder.embed(list(self.andet_references)), dtype=np.float64)
+            self.baseline_ = (self._spread(references) / self.scale_).mean(axis=0)
+
+    def similarity(self, embeddings: np.ndarray) -> np.ndarray:
+        """``(n, n themes)`` cosine to each theme: mean of the prototype's and the best keywords'."""
+        embeddings = np.asarray(embeddings, dtype=np.float64)
+        to_prototypes = embeddings @ self.prototypes_.T
+        to_keywords = embeddings @ self.keyword_vectors_.T
+        k = self.top_k
+        best = np.column_stack([
+            np.sort(to_keywords[:, self.keyword_theme_ == theme], axis=1)[:, -k:].mean(axis=1)
+            for theme in range(len(self.prototypes_))
+        ])
+        return (to_prototypes + best) / 2
+
+    def _spread(self, embeddings: np.ndarray) -> np.ndarray:
+        similarities = self.similarity(embeddings)
+        return similarities - similarities.mean(axis=1, keepdims=True)
+
+    def standout(self, embeddings: np.ndarray) -> np.ndarray:
+        return self._spread(embeddings) / self.scale_ - self.baseline_
+
+    def score(self, tokens: list[list[str]], embeddings: np.ndarray) -> np.ndarray:
+        standout = self.standout(embeddings)
+        themes = _softmax(self.weight * standout / self.temperature)
+        fit = 1 / (1 + np.exp(-(standout.max(axis=1) - self.fit_z) / self.fit_scale))
+        return np.column_stack([themes * fit[:, None], 1 - fit])
+
+
+class SelfTraining(EvidenceSource):
+    """Logistic regression on the corpus's confident texts (seeds) -> theme given a theme, for every text.
+
+    Seeds: ``p_andet`` below ``andet_threshold`` and the likeliest theme with at least
+    ``seed_threshold`` of the theme probability; themes with fewer than
+    ``min_seeds_per_class`` seeds are not learnt. Features: the embeddings and lemma
+    TF-IDF (times ``tfidf_scale``). The theme part of the distribution becomes
+    ``(1 - weight) * before + weight * classifier * (1 - p_andet)``; ``p_andet`` is kept.
+    """
+
+    def __init__(self, weight: float = 0.5, seed_threshold: float = 0.5, min_seeds_per_class: int = 10, c: float = 1.0,
+                 tfidf_scale: float = 1.0, andet_threshold: float = 0.5):
+        self.weight = weight
+        self.seed_threshold = seed_threshold
+        self.min_seeds_per_class = min_seeds_per_class
+        self.c = c
+        self.tfidf_scale = tfidf_scale
+        self.andet_threshold = andet_threshold
+
+    def fit(self, corpus: Corpus, distribution: np.ndarray | None = None) -> "SelfTraining":
+        n = len(corpus.tokens)
+        conditional = _normalise(distribution[:, :-1] + 1e-12)
+        labels = conditional.argmax(axis=1)
+        seeds = (distribution[:, -1] < self.andet_threshold) & (conditional.max(axis=1) >= self.seed_threshold)
+        present = [c for c in range(conditional.shape[1]) if (seeds & (labels == c)).sum() >= self.min_seeds_per_class]
+        seeds &= np.isin(labels, present)
+        self.n_seeds_ = int(seeds.sum())
+        self.predicted_ = conditional  # the evidence so far where there are too few seeds
+        self.model_ = None
+        if len(present) < 2:
+            return self
+        documents = [" ".join(tokens) for tokens in corpus.tokens]
+        tfidf = TfidfVectorizer(analyzer=str.split, min_df=2 if n >= 20 else 1, sublinear_tf=True)
+        try:
+            words = tfidf.fit_transform(documents)
+        except ValueError:  # no term in two texts: embeddings only
+            words = sparse.csr_matrix((n, 0))
+        features = sparse.hstack([sparse.csr_matrix(corpus.embeddings), words * self.tfidf_scale]).tocsr()
+        self.model_ = LogisticRegression(C=self.c, class_weight="balanced", max_iter=2000)
+        self.model_.fit(features[seeds], labels[seeds])
+        predicted = conditional.copy()  # themes without seeds keep their share
+        classes = self.model_.classes_
+        predicted[:, classes] = self.model_.predict_proba(features) * conditional[:, classes].sum(axis=1, keepdims=True)
+        self.predicted_ = predicted
+        return self
+
+    def transform(self, distribution: np.ndarray) -> np.ndarray:
+        themes = (1 - self.weight) * distribution[:, :-1] + self.weight * self.predicted_ * (1 - distribution[:, -1:])
+        return np.column_stack([themes, distribution[:, -1]])
+
+
+class GroupContext(EvidenceSource):
+    """Base of the context sources: texts pooled (:func:`_pool`) with the groups they sit in, unless mixed.
+
+    A group is *mixed* when its own class (:func:`decide`) has less than
+    ``mixed_threshold``: it does not pull its members.
+    """
+
+    def __init__(self, weight: float = 1.0, mixed_threshold: float = 0.5, min_theme_score: float = 0.0):
+        self.weight = weight
+        self.mixed_threshold = mixed_threshold
+        self.min_theme_score = min_theme_score
+
+    def is_mixed(self, group_distributions: np.ndarray) -> np.ndarray:
+        best = decide(group_distributions, self.min_theme_score)
+        return group_distributions[np.arange(len(group_distributions)), best] < self.mixed_threshold
+
+
+class SectionContext(GroupContext):
+    """Pull each note passage toward the distributions of the note sections it sits in.
+
+    A section is a heading, or a heading path ("2 Temaer > 2.1 Tema 1: Grøn omstilling >
+    Udfordringer"); every level of a path is a section of its own, like a topic made
+    by the note's author. A section's distribution pools its passages and its heading
+    (the heading counts as ``heading_weight`` passages, and only as evidence *for*
+    themes: "Potentialer og udfordringer" names no theme, which says nothing about
+    whether the passages do). Mixed sections are ignored. ``section_themes_`` maps each
+    section path to its distribution.
+    """
+
+    def __init__(self, weight: float = 1.0, heading_weight: float = 1.0, mixed_threshold: float = 0.5,
+                 min_theme_score: float = 0.0):
+        super().__init__(weight, mixed_threshold, min_theme_score)
+        self.heading_weight = heading_weight
+
+    def fit(self, corpus: Corpus, distribution: np.ndarray | None = None) -> "SectionContext":
+        self.section_themes_: dict[str, np.ndarray] = {}
+        self.members_: dict[str, np.ndarray] = {}
+        if corpus.sections is None:
+            return self
+        paths = [[part.strip() for part in str(s or "").split(SECTION_SEPARATOR) if part.strip()] for s in corpus.sections]
+        members: dict[tuple[str, ...], list[int]] = {}
+        for row, path in enumerate(paths):
+            for depth in range(1, len(path) + 1):
+                members.setdefault(tuple(path[:depth]), []).append(row)
+        if not members:
+            return self
+        keys = sorted(members)
+        heading_prior = corpus.score_texts([key[-1] for key in keys])
+        weights = corpus.weights
+        for key, prior in zip(keys, heading_prior):
+            rows = np.asarray(members[key])
+            passages = _group_means(np.zeros(len(rows), dtype=int), 1, distribution[rows], weights[rows])[0]
+            theme_mass = self.heading_weight * np.append(prior[:-1], 0.0)
+            name = SECTION_SEPARATOR.join(key)
+            self.section_themes_[name] = (theme_mass + passages) / (theme_mass.sum() + 1)
+            self.members_[name] = rows
+        return self
+
+    def transform(self, distribution: np.ndarray) -> np.ndarray:
+        pooled = distribution.copy()
+        names = list(self.section_themes_)
+        if not names:
+            return pooled
+        groups = np.vstack([self.section_themes_[name] for name in names])
+        for name, group, mixed in zip(names, groups, self.is_mixed(groups)):
+            if not mixed:
+                rows = self.members_[name]
+                pooled[rows] = _pool(pooled[rows], np.tile(group, (len(rows), 1)), self.weight)
+        return pooled
+
+
+class TopicContext(GroupContext):
+    """Pull each text toward its topic's distribution (the topic model's groups), unless the topic is mixed.
+
+    ``topics_`` are the topic ids (not -1), ``topic_distributions_`` their weighted mean
+    distributions, ``mixed_`` which of them are mixed.
+    """
+
+    def fit(self, corpus: Corpus, distribution: np.ndarray | None = None) -> "TopicContext":
+        topics = np.full(len(corpus.tokens), -1) if corpus.topics is None else np.asarray(corpus.topics, dtype=int)
+        self.text_topics_ = topics
+        inside = topics >= 0
+        self.topics_, codes = np.unique(topics[inside], return_inverse=True)
+        self.topic_distributions_ = (
+            _group_means(codes, len(self.topics_), distribution[inside], corpus.weights[inside])
+            if len(self.topics_) else np.zeros((0, distribution.shape[1]))
+        )
+        self.mixed_ = self.is_mixed(self.topic_distributions_) if len(self.topics_) else np.zeros(0, dtype=bool)
+        return self
+
+    def transform(self, distribution: np.ndarray) -> np.ndarray:
+        pooled = distribution.copy()
+        inside = np.flatnonzero(self.text_topics_ >= 0)
+        if not len(inside):
+            return pooled
+        position = np.searchsorted(self.topics_, self.text_topics_[inside])
+        pulled = inside[~self.mixed_[position]]
+        groups = self.topic_distributions_[np.searchsorted(self.topics_, self.text_topics_[pulled])]
+        pooled[pulled] = _pool(distribution[pulled], groups, self.weight)
+        return pooled
+
+
+def default_sources(config: ThemeConfig) -> list[EvidenceSource]:
+    """The evidence sources ``config`` describes, in order; a source with weight 0 is left out (ablations)."""
+    sources: list[EvidenceSource] = []
+    if config.keyword_weight > 0:
+        sources.append(KeywordEvidence(config.keyword_weight, config.keyword_smoothing, config.keyword_fit_scale,
+                                       config.keyword_idf, config.min_compound_length))
+    if config.embedding_weight > 0:
+        sources.append(SimilarityEvidence(config.embedding_weight, config.keyword_top_k, config.temperature,
+                                          config.similarity_fit_z, config.similarity_fit_scale,
+                                          config.andet_references if config.calibrate_themes else ()))
+    if config.self_training_weight > 0:
+        sources.append(SelfTraining(config.self_training_weight, config.seed_threshold, config.min_seeds_per_class,
+                                    config.self_training_c, config.tfidf_scale, config.andet_threshold))
+    if config.section_weight > 0:
+        sources.append(SectionContext(config.section_weight, config.heading_weight, config.mixed_topic_threshold,
+                                      config.min_theme_score))
+    return sources
 
 
 class ThemeMapper:
@@ -209,15 +631,21 @@ class ThemeMapper:
 
     ``text_themes_``
         one row per input text: ``theme`` (an id or ``andet``), ``theme_score`` (the
-        probability of that theme) and ``p_<id>`` for every theme plus ``p_andet``
-        (rows sum to 1).
+        probability of that class), ``confident`` (the theme is not ``andet`` and its
+        probability reaches ``config.confident_score``: the text may be quoted as an
+        example of it) and ``p_<id>`` for every theme plus ``p_andet`` (rows sum to 1;
+        weighted frequencies count every text by this distribution, confident or not).
     ``topic_themes_``
         one row per topic (not -1): ``topic``, ``theme``, ``theme_score``, ``mixed``
-        (no class reaches ``config.mixed_topic_threshold``: the topic does not pull its
-        members, who keep their own themes) and the topic's ``p_`` columns.
+        (its class has less than ``config.mixed_topic_threshold``: the topic does not
+        pull its members, who keep their own themes) and the topic's ``p_`` columns. A
+        topic whose likeliest class is ``andet`` has theme ``andet``.
 
-    The keyword lemma forms come from ``lemmatiser`` (default: the project's
-    :class:`pipeline.language.TextAnalyzer`), so they match the texts' lemmas.
+    ``sources``: the evidence sources, in order (default :func:`default_sources` of
+    ``config``; topic context is always added last when topics are given). They are
+    copied at fit; the fitted ones are in ``sources_``. The keyword lemma forms come
+    from ``lemmatiser`` (default: the project's :class:`pipeline.language.TextAnalyzer`;
+    production passes ``TextAnalyzer(config.language).lemmatise``).
     """
 
     def __init__(
@@ -226,13 +654,13 @@ class ThemeMapper:
         embedder: Embedder,
         config: ThemeConfig | None = None,
         lemmatiser: Lemmatiser | None = None,
+        sources: Sequence[EvidenceSource] | None = None,
     ):
         self.taxonomy = taxonomy
         self.embedder = embedder
         self.config = config or ThemeConfig()
         self.lemmatiser = lemmatiser
-
-    # ------------------------------------------------------------------ public API
+        self.sources = sources
 
     @property
     def classes_(self) -> list[str]:
@@ -254,31 +682,40 @@ class ThemeMapper:
                 raise ValueError(f"{n} lemma rows but {len(values)} {name}")
         self.topics_ = np.full(n, -1) if topics is None else np.asarray(topics, dtype=int)
         self.weights_ = np.ones(n) if weights is None else np.asarray(weights, dtype=float)
-        lemmatiser = self.lemmatiser or default_lemmatiser()
-        self.matcher_ = KeywordMatcher(self.taxonomy, lemmatiser, config.min_compound_length)
-        self.prototypes_ = self.embedder.embed_queries([theme.prototype_text for theme in self.taxonomy.themes])
-        self.keyword_vectors_ = [self.embedder.embed_queries(theme.keywords) for theme in self.taxonomy.themes]
-
-        token_lists = [_tokens(text_lemmas) for text_lemmas in lemmas]
-        self.keyword_hits_ = self.matcher_.count(token_lists)
-        self.keyword_counts_ = self.matcher_.count(token_lists, idf_weights(token_lists) if config.keyword_idf else None)
-        self.similarities_ = self.similarity(embeddings)
-        spread = self.similarities_ - self.similarities_.mean(axis=1, keepdims=True)
-        self.similarity_scale_ = float(np.std(spread)) if spread.size and np.std(spread) > 0 else 1.0
-        self.prior_ = self._evidence(self.keyword_counts_, self.keyword_hits_, self._standout(self.similarities_))
-        distribution = self.prior_
-        if config.self_training_weight > 0:
-            self.self_trained_ = self._self_train(self.prior_, token_lists, embeddings)
-            themes = (1 - config.self_training_weight) * distribution[:, :-1] + config.self_training_weight * self.self_trained_ * (
-                1 - distribution[:, -1:]
-            )
-            distribution = np.column_stack([themes, distribution[:, -1]])
-        if sections is not None and config.section_weight > 0:
-            distribution = self._smooth_by_sections(distribution, sections, lemmatiser)
+        corpus = Corpus(
+            taxonomy=self.taxonomy,
+            embedder=self.embedder,
+            lemmatiser=self.lemmatiser or default_lemmatiser(),
+            tokens=[[normalise_lemma(t) for t in _tokens(text_lemmas)] for text_lemmas in lemmas],
+            embeddings=embeddings,
+            weights=self.weights_,
+            topics=self.topics_,
+            sections=None if sections is None else list(sections),
+        )
+        sources = default_sources(config) if self.sources is None else list(self.sources)
+        self.sources_ = [copy.deepcopy(source) for source in sources]
+        distribution = None
+        for source in self.sources_:
+            distribution = source.fit(corpus, distribution).transform(distribution)
+            if isinstance(source, TextEvidence):
+                corpus.text_sources.append(source)
+        if distribution is None:
+            raise ValueError("no evidence source gives a distribution (all weights 0?)")
         self.text_distribution_ = distribution
+        self.topic_context_ = TopicContext(config.topic_weight, config.mixed_topic_threshold, config.min_theme_score)
+        self.topic_context_.fit(corpus, distribution)
         self.topic_overrides_: dict[int, str] = {}
         self._assign()
         return self
+
+    @property
+    def section_themes_(self) -> dict[str, np.ndarray]:
+        """Each note section's distribution (every level of every heading path)."""
+        return next((s.section_themes_ for s in self.sources_ if isinstance(s, SectionContext)), {})
+
+    def decide(self, distribution: np.ndarray) -> np.ndarray:
+        """Class index per row (see :func:`decide`)."""
+        return decide(distribution, self.config.min_theme_score)
 
     def set_topic_theme(self, topic: int, theme_id: str) -> "ThemeMapper":
         """An analyst's correction: every text of ``topic`` gets ``theme_id`` (score 1)."""
@@ -290,153 +727,33 @@ class ThemeMapper:
         self._assign()
         return self
 
-    # ------------------------------------------------------------------ evidence
-
-    def similarity(self, embeddings: np.ndarray) -> np.ndarray:
-        """``(n, n themes)`` cosine to each theme: mean of the prototype's and the best keywords'.
-
-        The prototype (label, description, keywords as one query) captures the theme as
-        a whole; the mean of the ``config.keyword_top_k`` most similar single keywords
-        catches short answers that name one facet ("Cybersikkerhed").
-        """
-        embeddings = np.asarray(embeddings, dtype=np.float64)
-        to_prototypes = embeddings @ self.prototypes_.T.astype(np.float64)
-        k = self.config.keyword_top_k
-        to_keywords = np.column_stack(
-            [np.sort(embeddings @ vectors.T.astype(np.float64), axis=1)[:, -k:].mean(axis=1) for vectors in self.keyword_vectors_]
-        )
-        return (to_prototypes + to_keywords) / 2
-
-    def _standout(self, similarities: np.ndarray) -> np.ndarray:
-        """How far each theme's similarity stands above the text's mean similarity to all themes.
-
-        Per text, not per theme over the corpus: a corpus where one theme dominates
-        must not make that theme look average. The unit is the corpus's spread, so
-        the scores mean the same for any embedder.
-        """
-        return (similarities - similarities.mean(axis=1, keepdims=True)) / self.similarity_scale_
-
-    def _evidence(self, keyword_counts: np.ndarray, keyword_hits: np.ndarray, standout: np.ndarray) -> np.ndarray:
-        """Keyword and similarity evidence -> distribution over themes + andet (last column)."""
-        config = self.config
-        keyword_logits = np.log(keyword_counts + config.keyword_smoothing)
-        logits = config.keyword_weight * keyword_logits + config.embedding_weight * standout / config.temperature
-        themes = _softmax(logits)
-        # How well the text fits *any* theme: keyword hits, or a similarity well above
-        # the theme's corpus average. A text with neither is andet.
-        keyword_fit = 1 - np.exp(-keyword_hits.sum(axis=1) / config.keyword_fit_scale)
-        similarity_fit = 1 / (1 + np.exp(-(standout.max(axis=1) - config.similarity_fit_z) / config.similarity_fit_scale))
-        # A signal switched off (weight 0, for ablations) gives no evidence of fit either.
-        keyword_fit *= config.keyword_weight > 0
-        similarity_fit *= config.embedding_weight > 0
-        fit = 1 - (1 - keyword_fit) * (1 - similarity_fit)
-        return np.column_stack([themes * fit[:, None], 1 - fit])
-
-    def _self_train(self, prior: np.ndarray, token_lists: list[list[str]], embeddings: np.ndarray) -> np.ndarray:
-        """Logistic regression on confident texts (seeds) -> a theme distribution for every text.
-
-        Seeds are texts that fit a theme (``p_andet`` below ``config.andet_threshold``)
-        and whose likeliest theme has at least ``config.seed_threshold`` of the theme
-        probability. Returns ``(n, n themes)`` rows summing to 1 (given a theme); the
-        prior's own conditional distribution where there are too few seeds.
-        """
-        config = self.config
-        n = prior.shape[0]
-        conditional = _normalise(prior[:, :-1] + 1e-12)
-        labels = conditional.argmax(axis=1)
-        seeds = (prior[:, -1] < config.andet_threshold) & (conditional.max(axis=1) >= config.seed_threshold)
-        present = [c for c in range(conditional.shape[1]) if (seeds & (labels == c)).sum() >= config.min_seeds_per_class]
-        seeds &= np.isin(labels, present)
-        if len(present) < 2:
-            return conditional
-        documents = [" ".join(tokens) for tokens in token_lists]
-        tfidf = TfidfVectorizer(analyzer=str.split, min_df=2 if n >= 20 else 1, sublinear_tf=True)
-        try:
-            words = tfidf.fit_transform(documents)
-        except ValueError:  # no term in two texts: embeddings only
-            words = sparse.csr_matrix((n, 0))
-        features = sparse.hstack([sparse.csr_matrix(embeddings), words * config.tfidf_scale]).tocsr()
-        model = LogisticRegression(C=config.self_training_c, class_weight="balanced", max_iter=2000)
-        model.fit(features[seeds], labels[seeds])
-        predicted = conditional.copy()  # themes without seeds keep their prior share
-        predicted[:, model.classes_] = model.predict_proba(features) * conditional[:, model.classes_].sum(axis=1, keepdims=True)
-        return predicted
-
-    def _group_distribution(self, members: np.ndarray, distribution: np.ndarray) -> np.ndarray:
-        return _weighted_mean(distribution[members], self.weights_[members])
-
-    def _smooth_by_sections(self, distribution: np.ndarray, sections: Sequence[str | None], lemmatiser: Lemmatiser) -> np.ndarray:
-        """Pull each text toward the distributions of the note sections it sits in.
-
-        A section is a heading, or a heading path ("2 Temaer > 2.1 Tema 1: Grøn omstilling >
-        Udfordringer"); every level of a path is a section of its own, like a topic made
-        by the note's author. A section's distribution pools its passages and its heading
-        (the heading counts as ``config.heading_weight`` passages, and only as evidence
-        *for* themes: "Potentialer og udfordringer" names no theme, which says nothing
-        about whether the passages do). Mixed sections (no class reaching
-        ``config.mixed_topic_threshold``) are ignored; a text is pulled toward the mean of
-        the others with weight ``config.section_weight``.
-        """
-        config = self.config
-        paths = [[part.strip() for part in str(section or "").split(SECTION_SEPARATOR) if part.strip()] for section in sections]
-        members: dict[tuple[str, ...], list[int]] = {}
-        for row, path in enumerate(paths):
-            for depth in range(1, len(path) + 1):
-                members.setdefault(tuple(path[:depth]), []).append(row)
-        if not members:
-            return distribution
-        keys = sorted(members)
-        headings = [key[-1] for key in keys]
-        heading_hits = self.matcher_.count(lemmatiser(headings))
-        heading_prior = self._evidence(heading_hits, heading_hits, self._standout(self.similarity(self.embedder.embed(headings))))
-        pooled = distribution.copy()
-        self.section_themes_ = {}
-        for key, prior in zip(keys, heading_prior):
-            rows = np.asarray(members[key])
-            passages = self._group_distribution(rows, distribution)
-            theme_mass = config.heading_weight * np.append(prior[:-1], 0.0)
-            group = (theme_mass + passages) / (theme_mass.sum() + 1)
-            self.section_themes_[SECTION_SEPARATOR.join(key)] = group
-            if not self._is_mixed(group):
-                pooled[rows] = _pool(pooled[rows], np.tile(group, (len(rows), 1)), config.section_weight)
-        return pooled
-
-    # ------------------------------------------------------------------ assignment
-
-    def _is_mixed(self, group_distribution: np.ndarray) -> bool:
-        """A group (topic, section) is mixed when its own class has less than ``config.mixed_topic_threshold``."""
-        return bool(group_distribution[self._decide(group_distribution[None, :])[0]] < self.config.mixed_topic_threshold)
-
-    def _decide(self, distribution: np.ndarray) -> np.ndarray:
-        """Class index per row: andet when the evidence of fitting any theme is too weak, else the likeliest theme."""
-        andet = len(self.classes_) - 1
-        return np.where(distribution[:, andet] >= self.config.andet_threshold, andet, distribution[:, :andet].argmax(axis=1))
-
     def _assign(self) -> None:
-        """Topic distributions, topic themes, and each text's final theme."""
-        config = self.config
-        distribution = self.text_distribution_
+        """Topic themes, the topic context, and each text's final theme."""
+        context = self.topic_context_
+        final = context.transform(self.text_distribution_) if self.config.topic_weight > 0 else self.text_distribution_.copy()
+        topic_distributions = context.topic_distributions_.copy()
+        mixed = context.mixed_.copy()
+        eye = np.eye(len(self.classes_))
+        for topic, theme in self.topic_overrides_.items():
+            index = int(np.searchsorted(context.topics_, topic))
+            topic_distributions[index] = eye[self.classes_.index(theme)]
+            mixed[index] = False
+            final[self.topics_ == topic] = topic_distributions[index]
         columns = [f"p_{theme}" for theme in self.classes_]
-        final = distribution.copy()
-        rows = []
-        for topic in sorted(set(self.topics_.tolist()) - {-1}):
-            members = np.flatnonzero(self.topics_ == topic)
-            topic_distribution = self._group_distribution(members, distribution)
-            if topic in self.topic_overrides_:
-                topic_distribution = np.eye(len(self.classes_))[self.classes_.index(self.topic_overrides_[topic])]
-                final[members] = topic_distribution
-                mixed = False
-            else:
-                mixed = self._is_mixed(topic_distribution)
-                if not mixed:
-                    final[members] = _pool(distribution[members], np.tile(topic_distribution, (len(members), 1)), config.topic_weight)
-            best = int(self._decide(topic_distribution[None, :])[0])
-            rows.append([topic, self.classes_[best], float(topic_distribution[best]), mixed, *topic_distribution])
-        self.topic_themes_ = pd.DataFrame(rows, columns=["topic", "theme", "theme_score", "mixed", *columns])
-        self.topic_themes_ = self.topic_themes_.astype({"topic": int, "theme_score": float, "mixed": bool})
+        classes = np.array(self.classes_, dtype=object)
 
-        best = self._decide(final)
-        themes = np.array(self.classes_, dtype=object)[best]
-        self.text_themes_ = pd.DataFrame(final, columns=columns)
-        self.text_themes_.insert(0, "theme", pd.Series(themes, dtype="object"))
-        self.text_themes_.insert(1, "theme_score", final[np.arange(len(final)), best])
+        best = self.decide(topic_distributions) if len(topic_distributions) else np.zeros(0, dtype=int)
+        topic_table = pd.DataFrame(topic_distributions, columns=columns)
+        topic_table.insert(0, "topic", context.topics_.astype(int))
+        topic_table.insert(1, "theme", pd.Series(classes[best], dtype="object"))
+        topic_table.insert(2, "theme_score", topic_distributions[np.arange(len(best)), best].astype(float))
+        topic_table.insert(3, "mixed", mixed.astype(bool))
+        self.topic_themes_ = topic_table
+
+        best = self.decide(final)
+        score = final[np.arange(len(final)), best]
+        text_table = pd.DataFrame(final, columns=columns)
+        text_table.insert(0, "theme", pd.Series(classes[best], dtype="object"))
+        text_table.insert(1, "theme_score", score)
+        text_table.insert(2, "confident", (best != len(self.classes_) - 1) & (score >= self.config.confident_score))
+        self.text_themes_ = text_table

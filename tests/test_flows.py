@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 
 import pandas as pd
@@ -11,7 +12,8 @@ from prefect.client.orchestration import get_client
 
 from flows.series import series_flow
 from flows.workshop import workshop_flow
-from pipeline.analysis import Analysis
+from pipeline.saved_run import load_run, save_edits
+from pipeline.views import assignments, topic_table
 
 pytestmark = pytest.mark.slow
 
@@ -92,18 +94,34 @@ def test_second_run_hits_the_cache_and_gives_the_same_result(demo_runs):
 def test_saved_model_reexports_an_analyst_correction(demo_runs):
     _, (state, _) = demo_runs
     outcome = state.result()
-    analysis = Analysis.load(outcome.model_dir)
-    topic_info = analysis.topic_table()
+    analysis = load_run(outcome.model_dir)
+    topic_info = topic_table(analysis)
     topic = int(topic_info.loc[topic_info["topic"] >= 0, "topic"].iloc[0])
     analysis.rename_topic(topic, "Analytikerens navn")
     analysis.set_topic_theme(topic, "internationalisering")
-    analysis.save_edits()
+    save_edits(analysis)
 
-    reopened = Analysis.load(outcome.model_dir)  # edits.yaml is applied on load, no refit
-    assignments = reopened.assignments()
-    members = assignments[assignments["topic"] == topic]
-    assert (members["theme"] == "internationalisering").all()
+    reopened = load_run(outcome.model_dir)  # edits.yaml is applied on load, no refit
+    table = assignments(reopened)
+    members = table[table["topic"] == topic]
+    assert len(members) and (members["theme"] == "internationalisering").all()
     assert (members["topic_label"] == "Analytikerens navn").all()
+
+
+def test_a_config_files_taxonomy_is_used_and_recorded(prefect_server, tmp_path):
+    config = tmp_path / "indstillinger.yaml"
+    config.write_text("themes:\n  taxonomy: nordjylland-2023\n", encoding="utf-8")
+    outcome = workshop_flow(
+        inputs=[str(DEMO / "postkort.csv")], out=str(tmp_path / "out"), models=str(tmp_path / "models"),
+        config_file=str(config), embedder="lsa",
+    )
+    manifest = json.loads((outcome.output_dir / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["taxonomy"]["source"] == "nordjylland-2023"
+    assert manifest["config"]["themes"]["taxonomy"] == "nordjylland-2023"
+    assert manifest["config"]["embeddings"]["backend"] == "lsa"  # the flag on top of the file
+    assert set(manifest["timings_seconds"]) >= {"ingest", "language", "embeddings", "topics", "themes", "report"}
+    table = pd.read_csv(outcome.output_dir / "assignments.csv", sep=None, engine="python")
+    assert "p_kompetenceforsyning" in table.columns and "p_digitalisering" not in table.columns
 
 
 def test_series_flow_gives_results_per_workshop(prefect_server, tmp_path):

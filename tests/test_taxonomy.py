@@ -69,6 +69,16 @@ def test_custom_file_loads_and_normalises(tmp_path):
     assert taxonomy["mad"].keywords == ["mad", "kage"]
 
 
+@pytest.mark.parametrize("version_line", ["", "version:\n", "version: ''\n", "version: null\n"])
+def test_version_is_optional(tmp_path, version_line):
+    # The format in the themes issue has no version: such a file loads, with version "".
+    themes = yaml.safe_dump({"themes": VALID["themes"]}, allow_unicode=True)
+    taxonomy = load_taxonomy(write(tmp_path, f"name: Uden version\n{version_line}{themes}"))
+    assert taxonomy.version == ""
+    assert taxonomy.title == "Uden version"
+    assert load_taxonomy(write(tmp_path, {**VALID, "version": "2026.2"}, "med.yaml")).title == "Testworkshop (2026.2)"
+
+
 @pytest.mark.parametrize(
     "change, message",
     [
@@ -77,7 +87,7 @@ def test_custom_file_loads_and_normalises(tmp_path):
         (lambda d: d["themes"][0].pop("description"), "themes.0.description: Field required"),
         (lambda d: d["themes"][0].update(keywords=[]), "themes.0.keywords"),
         (lambda d: d["themes"][0].update(id="Grøn omstilling"), "themes.0.id"),
-        (lambda d: d.pop("version"), "version: Field required"),
+        (lambda d: d.update(version=["1", "2"]), "version: Input should be a valid string"),
         (lambda d: d.update(themes=d["themes"][:1]), "themes"),
         (lambda d: d["themes"][0].update(colour="green"), "themes.0.colour"),
     ],
@@ -104,3 +114,20 @@ def test_bad_yaml_and_missing_file(tmp_path):
         load_taxonomy(tmp_path / "nope.yaml")
     with pytest.raises(InputError, match="taxonomy not found"):
         load_taxonomy("no-such-taxonomy")
+
+
+@pytest.mark.parametrize(
+    "content, message",
+    [
+        (b"\x00\x01\x02binary\xff\xfe", "not a UTF-8 text file|not valid YAML"),
+        ("name: [" * 5000, "not valid YAML"),  # nested deeper than the parser's recursion
+        ("name: x\nthemes: !!python/object/apply:os.system ['echo hi']\n", "not valid YAML"),
+        (yaml.safe_dump({**VALID, "farve\nrød": 1}), "invalid taxonomy: farve rød: Extra inputs"),  # a line break
+    ],
+)
+def test_junk_files_are_one_line_input_errors(tmp_path, content, message):
+    path = tmp_path / "junk.yaml"
+    path.write_bytes(content if isinstance(content, bytes) else content.encode("utf-8"))
+    with pytest.raises(InputError, match=message) as caught:
+        load_taxonomy(path)
+    assert "\n" not in str(caught.value) and str(caught.value).startswith(str(path))

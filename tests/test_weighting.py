@@ -41,9 +41,9 @@ def make_assignments(n: int, seed: int = 0, shares: list[float] | None = None) -
     return frame
 
 
-def test_text_weight_is_voices_times_source_kind_weight():
+def test_without_balancing_text_weight_is_voices_times_source_kind_weight():
     frame = make_assignments(60)
-    config = WeightConfig(source_kind_weights={"mentimeter": 1.0, "note": 5.0})
+    config = WeightConfig(source_shares=None, source_kind_weights={"mentimeter": 1.0, "note": 5.0})
     weights = text_weights(frame, config)
     expected = frame["weight"] * frame["source_kind"].map({"mentimeter": 1.0, "note": 5.0, "table": 1.0})
     np.testing.assert_allclose(weights, expected)  # kinds not listed ("table") weigh 1
@@ -55,8 +55,8 @@ def test_text_weight_is_voices_times_source_kind_weight():
 
 def test_workshop_normalisation_equalises_totals_and_keeps_the_scale():
     frame = make_assignments(200)
-    plain = text_weights(frame, WeightConfig())
-    normalised = text_weights(frame, WeightConfig(normalise_workshops=True))
+    plain = text_weights(frame, WeightConfig(source_shares=None))
+    normalised = text_weights(frame, WeightConfig(source_shares=None, normalise_workshops=True))
     before, after = plain.groupby(frame["workshop"]).sum(), normalised.groupby(frame["workshop"]).sum()
     assert before["Aalborg"] > 2 * before["Hjørring"]
     assert after["Aalborg"] == pytest.approx(after["Hjørring"])
@@ -105,17 +105,89 @@ def test_a_text_of_weight_three_counts_as_three_copies():
     assert b["n_texts"].sum() == a["n_texts"].sum() + 2  # n_texts counts rows, not voices
 
 
-def test_note_passages_weigh_as_configured():
-    frame = make_assignments(2).assign(source_kind=["mentimeter", "note"], weight=1.0, theme=["groen", "digital"])
+def balanced_frame(n_answers: int, n_notes: int, n_table: int = 0, workshop: str = "Aalborg", seed: int = 0) -> pd.DataFrame:
+    """Answers all about "groen", note passages all about "digital", so shares show the source balance."""
+    rng = np.random.default_rng(seed)
+    kinds = ["mentimeter"] * n_answers + ["table"] * n_table + ["note"] * n_notes
+    frame = pd.DataFrame(
+        {
+            "text_id": [f"{workshop}:{i}" for i in range(len(kinds))],
+            "text": "tekst",
+            "source_file": "f",
+            "source_kind": kinds,
+            "question": "Q",
+            "workshop": workshop,
+            "weight": rng.integers(1, 5, size=len(kinds)).astype(float),
+            "theme": ["digital" if kind == "note" else "groen" for kind in kinds],
+        }
+    )
     for theme in ALL:
         frame[f"p_{theme}"] = (frame["theme"] == theme).astype(float)
+    return frame
 
-    def digital_share(config: WeightConfig) -> float:
-        weighted = with_text_weights(frame, config)
-        return theme_frequencies(weighted, THEMES, config).set_index("theme").loc["digital", "share"]
 
-    assert digital_share(WeightConfig()) == pytest.approx(3 / 4)  # default: a note passage is 3 voices
-    assert digital_share(WeightConfig(source_kind_weights={"note": 1.0})) == pytest.approx(1 / 2)
+def note_share(frame: pd.DataFrame, config: WeightConfig) -> float:
+    weights = text_weights(frame, config)
+    return weights[frame["source_kind"] == "note"].sum() / weights.sum()
+
+
+def test_the_notes_share_of_the_headline_weight_is_the_configured_one():
+    frame = balanced_frame(n_answers=150, n_notes=40, n_table=20)
+    voices = frame["weight"].sum()
+    assert frame.loc[frame["source_kind"] == "note", "weight"].sum() / voices < 0.25  # far from half by counts
+    assert note_share(frame, WeightConfig()) == pytest.approx(0.5)  # default: answers and note count equally
+    assert note_share(frame, WeightConfig(source_shares={"deltagere": 3.0, "notat": 1.0})) == pytest.approx(0.25)
+    weights = text_weights(frame, WeightConfig())
+    assert weights.sum() == pytest.approx(voices)  # the scale stays "voices"
+    # Within a group texts weigh by their voices: Mentimeter and table answers alike.
+    answers = frame["source_kind"] != "note"
+    np.testing.assert_allclose(weights[answers] / frame.loc[answers, "weight"], weights[answers].sum() / frame.loc[answers, "weight"].sum())
+    # The headline table shows it: every note passage is "digital", every answer "groen".
+    config = WeightConfig(n_bootstrap=50)
+    total = theme_frequencies(with_text_weights(frame, config), THEMES, config).set_index("theme")
+    assert total.loc["digital", "share"] == pytest.approx(0.5)
+    assert total.loc["digital", "n_texts"] == 40
+    # ... and the table by source kind shows each kind alone.
+    by_kind = theme_frequencies(with_text_weights(frame, config), THEMES, config, by="source_kind")
+    assert by_kind.set_index(["source_kind", "theme"]).loc[("note", "digital"), "share"] == pytest.approx(1.0)
+
+
+def test_an_absent_group_leaves_the_others_the_whole_weight():
+    answers_only = balanced_frame(n_answers=30, n_notes=0)
+    np.testing.assert_allclose(text_weights(answers_only, WeightConfig()), answers_only["weight"])
+    notes_only = balanced_frame(n_answers=0, n_notes=12)
+    np.testing.assert_allclose(text_weights(notes_only, WeightConfig()), notes_only["weight"])
+    with pytest.raises(ValueError, match="notat"):
+        WeightConfig(source_groups={"mentimeter": "deltagere", "note": "notat"}, source_shares={"deltagere": 1.0})
+    with pytest.raises(ValueError, match="source group"):
+        text_weights(answers_only, WeightConfig(source_groups={"note": "notat"}, source_shares={"notat": 1.0}))
+
+
+def test_rows_that_are_not_content_weigh_nothing_and_are_not_counted():
+    frame = balanced_frame(n_answers=20, n_notes=10)
+    frame["role"] = "indhold"
+    frame.loc[frame.index[-3:], "role"] = ["om_workshoppen", "listeindledning", "opsummering"]
+    weights = text_weights(frame, WeightConfig())
+    assert (weights[frame["role"] != "indhold"] == 0).all()
+    assert note_share(frame, WeightConfig()) == pytest.approx(0.5)  # the note's 7 content passages carry its half
+    config = WeightConfig(n_bootstrap=50)
+    total = theme_frequencies(with_text_weights(frame, config), THEMES, config).set_index("theme")
+    assert total.loc["digital", "n_texts"] == 7 and total["n_texts"].sum() == 27
+
+
+def test_source_balance_combines_with_workshop_normalisation():
+    frame = pd.concat(
+        [balanced_frame(200, 30, workshop="Aalborg"), balanced_frame(40, 10, workshop="Hjørring", seed=1),
+         balanced_frame(25, 0, workshop="Thisted", seed=2)],  # fmt: skip
+        ignore_index=True,
+    )
+    config = WeightConfig(normalise_workshops=True)
+    weights = text_weights(frame, config)
+    per_workshop = weights.groupby(frame["workshop"]).sum()
+    assert per_workshop.to_numpy() == pytest.approx([per_workshop.mean()] * 3)
+    assert per_workshop.mean() == pytest.approx(frame.groupby("workshop")["weight"].sum().mean())
+    notes = (weights * (frame["source_kind"] == "note")).groupby(frame["workshop"]).sum() / per_workshop
+    assert notes.to_dict() == pytest.approx({"Aalborg": 0.5, "Hjørring": 0.5, "Thisted": 0.0})
 
 
 def test_intervals_contain_the_estimate_are_seeded_and_shrink_with_more_texts():
@@ -135,13 +207,16 @@ def test_intervals_contain_the_estimate_are_seeded_and_shrink_with_more_texts():
 
 def test_interval_coverage_on_repeated_samples():
     """The 95 % interval covers the population share in about 95 % of samples."""
-    population = make_assignments(20000, seed=11)
-    truth = theme_frequencies(population, THEMES, WeightConfig(n_bootstrap=0)).set_index("theme")["share"]
-    rng = np.random.default_rng(5)
+    # Weights balanced between answers and note (the default), recomputed on each sample
+    # as a run would: the stratified bootstrap must cover the balanced population share.
     config = WeightConfig(n_bootstrap=300)
+    population = make_assignments(20000, seed=11)
+    truth = theme_frequencies(with_text_weights(population, config), THEMES, config.model_copy(update={"n_bootstrap": 0}))
+    truth = truth.set_index("theme")["share"]
+    rng = np.random.default_rng(5)
     covered = []
     for _ in range(80):
-        sample = population.iloc[rng.choice(len(population), 200, replace=False)]
+        sample = with_text_weights(population.iloc[rng.choice(len(population), 200, replace=False)], config)
         table = theme_frequencies(sample, THEMES, config).set_index("theme")
         covered.append(((table["ci_low"] <= truth) & (truth <= table["ci_high"]))[["arbejdskraft", "groen", "digital"]])
     coverage = pd.concat(covered).mean()
@@ -162,8 +237,9 @@ def test_membership_columns_and_labels():
 
 
 def test_bootstrap_scales_to_a_large_run():
-    frame = make_assignments(30000)
+    frame = make_assignments(100_000)
+    config = WeightConfig(n_bootstrap=1000, normalise_workshops=True)  # 2 workshops x 2 source groups = 4 strata
     start = time.perf_counter()
-    table = theme_frequencies(frame, THEMES, WeightConfig(n_bootstrap=1000))
+    table = theme_frequencies(with_text_weights(frame, config), THEMES, config)
     assert time.perf_counter() - start < 10
     assert (table.loc[table["n_texts"] > 0, "ci_high"] - table.loc[table["n_texts"] > 0, "ci_low"]).max() < 0.03

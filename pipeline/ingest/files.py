@@ -1,21 +1,23 @@
 """Input files before any parsing: which ones to read, and the checks every format shares.
 
-Checks here turn the usual ways a file is unreadable (missing, empty, password-protected,
-corrupt, undecodable) into one-line :class:`InputError` messages naming the file.
+Checks here turn the usual ways a file is unreadable (missing, empty, too large,
+password-protected, corrupt, a zip bomb, undecodable) into one-line :class:`InputError`
+messages naming the file. The parsers of Office files and PDFs raise dozens of exception
+types on damaged input (zipfile, lxml, openpyxl, python-docx, pypdf); they are caught where
+the parser runs and nowhere else, so an exception from tematik's own code stays a bug.
 """
 
 from __future__ import annotations
 
 import codecs
+import re
 import zipfile
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 import charset_normalizer
 import docx
-from docx.opc.exceptions import PackageNotFoundError
 import openpyxl
-from openpyxl.utils.exceptions import InvalidFileException
 
 from pipeline.errors import InputError
 
@@ -30,6 +32,12 @@ _SAVE_AS_HINT = {
 # Password-protected Office files are not zip packages but OLE compound files ("CFB"),
 # whatever their extension says; so are pre-2007 .xls/.doc files.
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+# Workshop inputs are kilobytes to a few megabytes (a note with photos: tens). Far larger
+# files are mistakes or attacks; reading them would exhaust memory before failing.
+MAX_FILE_BYTES = 256 * 1024**2
+# xlsx/docx are zip packages read wholly into memory; the sizes declared in the zip directory
+# are enforced by zipfile while unpacking, so checking them first stops a zip bomb cheaply.
+MAX_UNPACKED_BYTES = 512 * 1024**2
 
 
 def is_readable(path: Path) -> bool:
@@ -82,14 +90,17 @@ def folder_name(folder: Path) -> str:
 
 
 def default_workshop_name(paths: Sequence[str | Path]) -> str:
-    """The first input folder's name, else the first file's stem."""
+    """The first input folder's name, else the name of the folder the first file lies in.
+
+    Not a file's stem: "mentimeter-export" would then stand in every attribution.
+    """
     paths = [Path(p) for p in paths]
     folders = [p for p in paths if p.is_dir()]
     if folders:
         return folder_name(folders[0])
     if not paths:
-        raise InputError(None, "no input files given")
-    return paths[0].stem
+        raise InputError(None, "ingen inputfiler angivet")
+    return folder_name(paths[0].parent)
 
 
 def check_file(path: Path) -> bytes:
@@ -105,38 +116,64 @@ def check_file(path: Path) -> bytes:
         head = handle.read(8)
     if not head:
         raise InputError(path, "file is empty")
+    size = path.stat().st_size
+    if size > MAX_FILE_BYTES:
+        raise InputError(path, f"file is too large ({_megabytes(size)}; at most {_megabytes(MAX_FILE_BYTES)})")
     if head == OLE_MAGIC and suffix in WORKBOOK_SUFFIXES | {".docx"}:
         raise InputError(path, "file is password-protected (encrypted); remove the password in Office and save again")
     return head
 
 
-def open_workbook(path: Path) -> openpyxl.Workbook:
-    """Open an .xlsx for reading cell values (cached formula results, not formulas)."""
+def check_package(path: Path, kind: str) -> None:
+    """An Office file (zip package) that can be unpacked: a zip, not a bomb; ``kind`` names the format."""
     check_file(path)
     try:
-        return openpyxl.load_workbook(path, read_only=True, data_only=True)
-    except (zipfile.BadZipFile, InvalidFileException, KeyError, OSError, ValueError) as exc:
-        raise InputError(path, f"not a readable Excel workbook (corrupt or another format: {_reason(exc)})") from None
+        with zipfile.ZipFile(path) as archive:
+            unpacked = sum(member.file_size for member in archive.infolist())
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError) as exc:
+        raise InputError(path, f"not a readable {kind} (corrupt or another format: {reason(exc)})") from None
+    if unpacked > MAX_UNPACKED_BYTES:
+        raise InputError(
+            path, f"not a readable {kind}: unpacks to {_megabytes(unpacked)} (at most {_megabytes(MAX_UNPACKED_BYTES)}; "
+            "damaged or a zip bomb)"
+        )
+
+
+def open_workbook(path: Path, data_only: bool = True) -> openpyxl.Workbook:
+    """Open an .xlsx read-only; ``data_only``: cells hold cached formula results, else formulas."""
+    check_package(path, "Excel workbook")
+    try:
+        return openpyxl.load_workbook(path, read_only=True, data_only=data_only)
+    except Exception as exc:  # a damaged package: zipfile, lxml, openpyxl and KeyError for missing parts
+        raise InputError(path, f"not a readable Excel workbook (corrupt or another format: {reason(exc)})") from None
 
 
 def open_document(path: Path) -> docx.document.Document:
-    check_file(path)
+    """Open a .docx; python-docx parses every part here, so a damaged file fails here."""
+    check_package(path, "Word document")
     try:
         return docx.Document(str(path))
-    except (zipfile.BadZipFile, KeyError, OSError, ValueError, PackageNotFoundError) as exc:
-        raise InputError(path, f"not a readable Word document (corrupt or another format: {_reason(exc)})") from None
+    except Exception as exc:  # zipfile, lxml ("Premature end of data in tag t"), python-docx, KeyError
+        raise InputError(path, f"not a readable Word document (corrupt or another format: {reason(exc)})") from None
 
 
-def _reason(exc: Exception) -> str:
-    return (str(exc).splitlines() or [type(exc).__name__])[0] or type(exc).__name__
+def reason(exc: BaseException) -> str:
+    """An exception as a short phrase for a one-line message (first line, at most 160 characters)."""
+    first = next((line.strip() for line in str(exc).splitlines() if line.strip()), "")
+    return (first[:157] + "..." if len(first) > 160 else first) or type(exc).__name__
+
+
+def _megabytes(size: int) -> str:
+    return f"{size / 1024**2:,.0f} MB"
 
 
 def read_text(path: Path) -> tuple[str, str]:
     """The text of a CSV/TXT/MD file and the encoding used.
 
     UTF-8 (with or without BOM) and UTF-16 with BOM first; then Windows-1252, which is
-    what Danish Excel writes for "CSV (semikolonsepareret)"; then charset-normalizer's
-    guess. Text full of control characters is binary, not text.
+    what Danish Excel writes for "CSV (semikolonsepareret)"; a file of both (answers pasted
+    together from two sources) is read as UTF-8 with its other bytes as Windows-1252; then
+    charset-normalizer's guess. Text full of control characters is binary, not text.
     """
     check_file(path)
     data = path.read_bytes()
@@ -144,13 +181,21 @@ def read_text(path: Path) -> tuple[str, str]:
     for bom, encoding in boms:
         if data.startswith(bom):
             return _decode(path, data, encoding), encoding
-    for encoding in ("utf-8", "cp1252"):
-        try:
-            text = data.decode(encoding)
-        except UnicodeDecodeError:
-            continue
+    try:
+        text = data.decode("utf-8")
         if _looks_like_text(text):
-            return text, encoding
+            return text, "utf-8"
+    except UnicodeDecodeError:
+        if _has_utf8_letters(data):
+            text = data.decode("utf-8", errors=_CP1252_FALLBACK)
+            if _looks_like_text(text):
+                return text, "utf-8 + cp1252"
+    try:
+        text = data.decode("cp1252")
+        if _looks_like_text(text):
+            return text, "cp1252"
+    except UnicodeDecodeError:
+        pass
     guess = charset_normalizer.from_bytes(data).best()
     if guess is not None and _looks_like_text(str(guess)):
         return str(guess), guess.encoding
@@ -165,6 +210,25 @@ def _decode(path: Path, data: bytes, encoding: str) -> str:
     if not _looks_like_text(text):
         raise InputError(path, f"cannot decode the file as text ({encoding} gives control characters)")
     return text
+
+
+# UTF-8 encodings of non-ASCII letters (two-byte sequences: Latin-1 supplement and beyond).
+_UTF8_LETTER = re.compile(rb"[\xc2-\xdf][\x80-\xbf]")
+_CP1252_FALLBACK = "tematik-cp1252-fallback"
+
+
+def _has_utf8_letters(data: bytes) -> bool:
+    """True when the bytes hold UTF-8 encoded letters (``æ`` as ``C3 A6``) among bytes that are not UTF-8."""
+    return _UTF8_LETTER.search(data) is not None
+
+
+def _cp1252_fallback(error: UnicodeDecodeError) -> tuple[str, int]:
+    """Decode the bytes UTF-8 refused as Windows-1252 (bytes cp1252 leaves undefined as U+FFFD)."""
+    chunk = error.object[error.start : error.end]
+    return chunk.decode("cp1252", errors="replace"), error.end
+
+
+codecs.register_error(_CP1252_FALLBACK, _cp1252_fallback)
 
 
 def _looks_like_text(text: str) -> bool:

@@ -36,7 +36,7 @@ from markdown_it import MarkdownIt
 
 from pipeline.config import IngestConfig
 from pipeline.errors import InputError
-from pipeline.ingest.files import check_file, open_document, read_text
+from pipeline.ingest.files import check_file, open_document, read_text, reason
 from pipeline.ingest.report import Extract
 
 _HEADING_STYLE = re.compile(r"^(?:heading|overskrift)\s*(\d)\b", re.IGNORECASE)
@@ -46,6 +46,9 @@ _BULLET = re.compile(r"^(?:[-*•–·▪◦●■]|\d+[.)])\s+")
 _FINAL_PUNCTUATION = tuple(".!?;,:…")
 _PAGE_NUMBER = re.compile(r"^(?:side\s+|page\s+)?\d+(?:\s*(?:/|af|of)\s*\d+)?$", re.IGNORECASE)
 _LINE_END_HYPHEN = re.compile(r"(\w+)[-\u2010]$")
+# Each page's streams are capped by pypdf (75 MB decompressed); many pages sharing one big
+# stream would still take hours, and no summary note has anywhere near this many pages.
+MAX_PDF_PAGES = 2000
 
 
 class _Outline:
@@ -98,16 +101,22 @@ class _Outline:
 def docx_extract(path: Path, config: IngestConfig) -> Extract:
     document = open_document(path)
     outline = _Outline(path.stem, config)
-    for block in document.iter_inner_content():
-        if isinstance(block, Paragraph):
-            level = _heading_level(block)
-            if level is None:
-                outline.passage(block.text)
-            else:
-                outline.heading(level, block.text)
-        elif isinstance(block, Table):
-            for text in _cell_texts(block):
+    try:
+        blocks = [
+            (_heading_level(block), block.text) if isinstance(block, Paragraph) else (None, _cell_texts(block))
+            for block in document.iter_inner_content()
+            if isinstance(block, (Paragraph, Table))
+        ]
+    except Exception as exc:  # well-formed XML that is not WordprocessingML: python-docx fails while walking it
+        raise InputError(path, f"not a readable Word document (damaged content: {reason(exc)})") from None
+    for level, content in blocks:
+        if isinstance(content, list):  # a table's cell paragraphs
+            for text in content:
                 outline.passage(text)
+        elif level is None:
+            outline.passage(content)
+        else:
+            outline.heading(level, content)
     return outline.extract("Word document")
 
 
@@ -258,12 +267,13 @@ def pdf_text(path: Path) -> str:
         reader = pypdf.PdfReader(path)
         if reader.is_encrypted and not reader.decrypt(""):
             raise InputError(path, "file is password-protected (encrypted); save an unprotected copy")
+        if len(reader.pages) > MAX_PDF_PAGES:
+            raise InputError(path, f"PDF has {len(reader.pages)} pages (at most {MAX_PDF_PAGES}): not a workshop note")
         pages = [page.extract_text(extraction_mode="layout") or "" for page in reader.pages]
     except InputError:
         raise
-    except Exception as exc:  # pypdf raises many types on damaged files
-        first = (str(exc).splitlines() or [""])[0]
-        raise InputError(path, f"not a readable PDF (corrupt or encrypted: {first or type(exc).__name__})") from None
+    except Exception as exc:  # pypdf raises many types on damaged files (and LimitReachedError on bombs)
+        raise InputError(path, f"not a readable PDF (corrupt or encrypted: {reason(exc)})") from None
     lines: list[str] = []
     for page in pages:
         page_lines = [line.strip() for line in page.splitlines()]

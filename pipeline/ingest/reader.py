@@ -19,7 +19,6 @@ from pipeline.ingest.files import (
     check_file,
     expand_with_folders,
     folder_name,
-    open_workbook,
 )
 from pipeline.ingest.normalise import normalise_texts
 from pipeline.ingest.report import Extract, FileReport, IngestReport, attach_report, report_of
@@ -93,26 +92,19 @@ def _extract(path: Path, config: IngestConfig) -> tuple[str, Extract]:
             return "mentimeter", mentimeter.mentimeter_extract(path, {None: rows}, config)
         return "table", tables.table_extract(path, {None: rows}, layout, config)
     assert suffix in WORKBOOK_SUFFIXES, suffix  # check_file refused everything else
-    grids = _workbook_grids(path)
+    grids, formula_notes = tables.workbook_grids(path)
     layout = mentimeter.detect_layout(grids)
     if layout in ("sessions", "voters"):
-        return "mentimeter", mentimeter.mentimeter_extract(path, grids, config)
-    try:
-        return "table", tables.table_extract(path, grids, "Excel", config)
-    except InputError:
-        if layout == "unknown":  # Mentimeter-like sheet names, but neither layout nor a text column
-            mentimeter.mentimeter_extract(path, grids, config)
-        raise
-
-
-def _workbook_grids(path: Path) -> dict[str | None, list[list[object]]]:
-    workbook = open_workbook(path)
-    try:
-        return {sheet.title: tables.sheet_rows(sheet) for sheet in workbook.worksheets}
-    except Exception as exc:  # damaged sheet XML surfaces only while reading rows
-        raise InputError(path, f"not a readable Excel workbook (corrupt: {type(exc).__name__})") from None
-    finally:
-        workbook.close()
+        kind, extract = "mentimeter", mentimeter.mentimeter_extract(path, grids, config)
+    else:
+        try:
+            kind, extract = "table", tables.table_extract(path, grids, "Excel", config)
+        except InputError:
+            if layout == "unknown":  # Mentimeter-like sheet names, but neither layout nor a text column
+                mentimeter.mentimeter_extract(path, grids, config)
+            raise
+    extract.notes = formula_notes + extract.notes
+    return kind, extract
 
 
 def combine(frames: Sequence[pd.DataFrame], skipped_files: Sequence[str] = ()) -> Ingested:

@@ -19,7 +19,9 @@ from pathlib import Path
 
 from pipeline.config import IngestConfig
 from pipeline.errors import InputError
-from pipeline.ingest.files import read_text
+from openpyxl.utils import get_column_letter
+
+from pipeline.ingest.files import open_workbook, read_text, reason
 from pipeline.ingest.report import Extract
 from pipeline.schema import TEXT_COLUMNS
 
@@ -53,16 +55,28 @@ def _key(name: object) -> str:
 
 
 def csv_rows(path: Path) -> tuple[list[list[str]], str]:
-    """All records of a CSV file and a description of how it was read (delimiter, encoding)."""
+    """All records of a CSV file and a description of how it was read (delimiter, encoding).
+
+    Line ends may be CRLF, LF, bare CR (old Mac Excel) or a mix; fields may be of any length
+    (one answer can be a pasted report).
+    """
     text, encoding = read_text(path)
     delimiter = sniff_delimiter(text)
-    reader = csv.reader(io.StringIO(text), delimiter=delimiter or "\x1f")
+    reader = _records(text, delimiter or "\x1f")
     try:
         rows = list(reader)
     except csv.Error as exc:
         raise InputError(path, f"cannot parse CSV: {exc}", where=f"row {reader.line_num}") from None
     layout = f"{DELIMITERS[delimiter]}-separated" if delimiter else "one column"
     return rows, f"CSV, {layout}, {encoding}"
+
+
+def _records(text: str, delimiter: str):
+    # newline="" splits lines at \r, \n and \r\n alike and leaves them in place, as the csv
+    # module needs to read line breaks inside quoted fields; the field size limit (128 KiB by
+    # default, a module-wide setting) is raised to the text's length, so no field can exceed it.
+    csv.field_size_limit(max(csv.field_size_limit(), len(text) + 1))
+    return csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
 
 
 def sniff_delimiter(text: str) -> str | None:
@@ -73,7 +87,7 @@ def sniff_delimiter(text: str) -> str | None:
     """
     best: tuple[tuple[float, int], str] | None = None
     for delimiter in DELIMITERS:
-        records = itertools.islice(csv.reader(io.StringIO(text), delimiter=delimiter), 50)
+        records = itertools.islice(_records(text, delimiter), 50)
         widths = [len(r) for r in records if any(cell.strip() for cell in r)]
         if not widths or widths[0] < 2:
             continue
@@ -85,6 +99,69 @@ def sniff_delimiter(text: str) -> str | None:
 
 def sheet_rows(sheet) -> list[list[object]]:
     return [list(row) for row in sheet.iter_rows(values_only=True)]
+
+
+# What Excel shows in a cell whose formula fails, e.g. an answer typed as "- mere samarbejde" or
+# "+ flere penge", which Excel turns into a formula ("=- mere samarbejde") that gives #NAME?.
+EXCEL_ERRORS = frozenset({
+    "#NULL!", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#N/A", "#GETTING_DATA", "#SPILL!", "#CALC!",
+    "#FIELD!", "#BLOCKED!", "#CONNECT!", "#BUSY!", "#UNKNOWN!",
+})
+
+
+def workbook_grids(path: Path) -> tuple[dict[str | None, list[list[object]]], list[str]]:
+    """Every worksheet's cell values as rows, and notes on formula cells read as their formula text.
+
+    A formula cell holds the value Excel last computed for it (cached in the file). A file
+    written by a program rather than Excel has formulas without cached values, and a failed
+    formula caches an error such as ``#NAME?``: such a cell is read as its formula as written
+    (``=HYPERLINK("http://...";"klik")``) and listed in the notes, never taken for empty.
+    """
+    grids: dict[str | None, list[list[object]]] = {}
+    formulas: dict[str, dict[tuple[int, int], str]] = {}
+    workbook = open_workbook(path, data_only=False)
+    try:
+        for sheet in workbook.worksheets:
+            rows, found = [], {}
+            for r, cells in enumerate(sheet.iter_rows()):
+                values = []
+                for c, cell in enumerate(cells):
+                    if cell.data_type == "f":
+                        found[r, c] = str(getattr(cell.value, "text", cell.value))  # ArrayFormula has .text
+                        values.append(None)
+                    else:
+                        values.append(cell.value)
+                rows.append(values)
+            grids[sheet.title] = rows
+            if found:
+                formulas[sheet.title] = found
+        if formulas:
+            cached = open_workbook(path, data_only=True)
+            try:
+                computed = {title: sheet_rows(cached[title]) for title in formulas}
+            finally:
+                cached.close()
+    except InputError:
+        raise
+    except Exception as exc:  # damaged sheet XML surfaces only while reading rows
+        raise InputError(path, f"not a readable Excel workbook (corrupt: {reason(exc)})") from None
+    finally:
+        workbook.close()
+    notes = []
+    for title, found in formulas.items():
+        uncomputed = []
+        for (r, c), formula in found.items():
+            row = computed[title][r] if r < len(computed[title]) else []
+            value = row[c] if c < len(row) else None
+            if value is None or (isinstance(value, str) and value.strip() in EXCEL_ERRORS):
+                value = formula
+                uncomputed.append(f"{get_column_letter(c + 1)}{r + 1}")
+            grids[title][r][c] = value
+        if uncomputed:
+            cells = ", ".join(uncomputed[:5]) + (f" and {len(uncomputed) - 5} more" if len(uncomputed) > 5 else "")
+            notes.append(f"sheet '{title}': {len(uncomputed)} formula cell(s) without a computed value "
+                         f"read as their formula text ({cells})")
+    return grids, notes
 
 
 def find_text_column(columns: list[str], config: IngestConfig, loose: bool = True) -> str | None:

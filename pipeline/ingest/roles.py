@@ -1,0 +1,2 @@
+"""Passage roles (stub, replaced below)."""
+CONTENT_ROLE = "indhold"

@@ -1,0 +1,323 @@
+"""The one assembly: tematik's stages in order, from input files to a saved, exported run.
+
+::
+
+    read_texts        files -> one table of texts                       (pipeline.ingest)
+    protect           personal data redacted before anything sees it    (pipeline.redact)
+    annotate          lemmas and language flags                         (pipeline.language)
+    embed             sentence embeddings                               (pipeline.embeddings)
+    mark_roles        note passages that are about the workshop itself  (pipeline.ingest.roles)
+    fit_topics        BERTopic topics                                   (pipeline.topics)
+    fit_themes        theme distributions for texts and topics          (pipeline.themes)
+    assemble          final weights, once; the frozen Analysis          (pipeline.weighting, .analysis)
+    views.run_result  frequencies, quotes, emerging themes, manifest    (pipeline.views)
+    export.write_run  the files report writers open                     (pipeline.export)
+
+The Prefect flows (``flows/``) call these functions one task each; :func:`analyse` and
+:func:`run_workshop` call them in one process for tests, saved runs and the benchmarks,
+so every figure in the README comes from the assembly production runs. The stage
+objects that are costly to build (the spaCy pipeline, the embedding model) are built
+once per process and config by :func:`language_stage` and :func:`embedding_stage`, and
+handed to every stage that needs them.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import secrets
+import tempfile
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from datetime import datetime, timezone
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from pipeline.analysis import TOPIC_WORDS_KEPT, Analysis
+from pipeline.config import EmbeddingConfig, LanguageConfig, RunConfig
+from pipeline.errors import InputError
+from pipeline.schema import ANDET
+from pipeline.taxonomy import Taxonomy, load_taxonomy
+
+logger = logging.getLogger(__name__)
+
+# Run ids become folder names: keep them well below file-system limits (255 bytes).
+MAX_SLUG_LENGTH = 60
+
+
+# --- run ids and settings checked before any work -------------------------------------
+
+
+def slug(text: str) -> str:
+    """ASCII folder-name form of a name: 'Aalborg marts 2026' -> 'aalborg-marts-2026'."""
+    import unicodedata
+
+    ascii_text = unicodedata.normalize("NFKD", text.replace("æ", "ae").replace("ø", "oe").replace("å", "aa"))
+    ascii_text = ascii_text.replace("Æ", "Ae").replace("Ø", "Oe").replace("Å", "Aa")
+    cleaned = re.sub(r"[^a-z0-9]+", "-", ascii_text.encode("ascii", "ignore").decode().lower()).strip("-")
+    return cleaned[:MAX_SLUG_LENGTH].rstrip("-") or "koersel"
+
+
+def new_run_id(name: str, now: datetime | None = None) -> str:
+    """``<name slug>-<UTC time>-<4 hex>``: sorts by time; the random part keeps two runs in one second apart."""
+    now = now or datetime.now(timezone.utc)
+    return f"{slug(name)}-{now:%Y%m%d-%H%M%S}-{secrets.token_hex(2)}"
+
+
+def check_writable(folder: Path, what: str) -> None:
+    """Fail before any analysis when ``folder`` cannot be created or written (``what`` names it)."""
+    folder = Path(folder)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=folder):
+            pass
+    except OSError as error:
+        raise InputError(folder, f"{what} kan ikke skrives ({error.strerror or error})") from None
+
+
+def check_settings(config: RunConfig, out: Path | None = None, models: Path | None = None) -> Taxonomy:
+    """Everything that can be checked before the analysis starts; returns the taxonomy that will run."""
+    from pipeline.atomic import clean_stale_staging
+
+    taxonomy = load_taxonomy(config.themes.taxonomy)
+    for folder, what in ((out, "resultatmappen"), (models, "modelmappen")):
+        if folder is not None:
+            check_writable(folder, what)
+            clean_stale_staging(Path(folder))
+    return taxonomy
+
+
+# --- stage objects, built once per process ----------------------------------------------
+
+
+def language_stage(config: LanguageConfig):
+    """The spaCy-based :class:`~pipeline.language.TextAnalyzer` for ``config`` (loading costs more than using)."""
+    return _language_stage(config.model_dump_json())
+
+
+@lru_cache(maxsize=4)
+def _language_stage(config_json: str):
+    from pipeline.language import TextAnalyzer
+
+    return TextAnalyzer(LanguageConfig.model_validate_json(config_json))
+
+
+def embedding_stage(config: EmbeddingConfig):
+    """The :class:`~pipeline.embeddings.Embedder` for ``config``, one per process."""
+    return _embedding_stage(config.model_dump_json())
+
+
+@lru_cache(maxsize=4)
+def _embedding_stage(config_json: str):
+    from pipeline.embeddings import make_embedder
+
+    return make_embedder(EmbeddingConfig.model_validate_json(config_json))
+
+
+class Stopwatch:
+    """Seconds per stage, for the manifest: ``with stopwatch("topics"): ...``."""
+
+    def __init__(self) -> None:
+        self.seconds: dict[str, float] = {}
+
+    @contextmanager
+    def __call__(self, stage: str) -> Iterator[None]:
+        start = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.seconds[stage] = round(self.seconds.get(stage, 0.0) + time.perf_counter() - start, 3)
+
+
+# --- the stages -----------------------------------------------------------------------
+
+
+def read_texts(inputs: Sequence[str | Path], config: RunConfig):
+    """Files and folders -> :class:`pipeline.ingest.Ingested` (texts and a report)."""
+    from pipeline.ingest import read_inputs
+
+    return read_inputs([Path(path) for path in inputs], config.ingest)
+
+
+def protect(texts: pd.DataFrame, config: RunConfig) -> tuple[pd.DataFrame, dict[str, int]]:
+    """Redact personal data in every text column (counts per kind, never values)."""
+    from pipeline.redact import Redactor
+
+    if not config.redaction.enabled:
+        return texts, {}
+    return Redactor(config.redaction).redact_texts(texts)
+
+
+def annotate(texts: pd.DataFrame, config: LanguageConfig) -> pd.DataFrame:
+    """``texts`` with ``lemmas``, ``language``, ``is_danish`` and the ``language_backend`` that made them."""
+    analyzer = language_stage(config)
+    return analyzer.annotate(texts).assign(language_backend=analyzer.backend)
+
+
+def embed(texts: Sequence[str], config: EmbeddingConfig) -> np.ndarray:
+    return embedding_stage(config).embed(list(texts))
+
+
+def mark_roles(texts: pd.DataFrame, embeddings: np.ndarray | None = None) -> pd.DataFrame:
+    """``texts`` with ``role``: content, or a note passage about the workshop itself / a lead-in / a restating summary."""
+    from pipeline.ingest.roles import passage_roles
+
+    return texts.assign(role=passage_roles(texts, embeddings))
+
+
+def fit_topics(texts: pd.DataFrame, embeddings: np.ndarray, config: RunConfig):
+    """BERTopic topics on the embeddings, topic words from the lemmas (:class:`~pipeline.topics.TopicModeler`)."""
+    from pipeline.topics import TopicModeler
+
+    modeler = TopicModeler(config.topics, embedding_stage(config.embeddings))
+    return modeler.fit(texts["text"].tolist(), texts["lemmas"].tolist(), embeddings)
+
+
+def note_sections(texts: pd.DataFrame) -> list[str | None]:
+    """Heading path of each note passage (None for answers and tables): notes are organised by theme sessions."""
+    path = texts["section_path"] if "section_path" in texts.columns else texts["question"]
+    return [
+        str(section) if kind == "note" and isinstance(section, str) and section else None
+        for kind, section in zip(texts["source_kind"], path)
+    ]
+
+
+def theme_mapper(taxonomy: Taxonomy, config: RunConfig):
+    """The :class:`~pipeline.themes.ThemeMapper` with the run's embedder and lemmatiser (keywords in the texts' lemma form)."""
+    from pipeline.themes import ThemeMapper
+
+    return ThemeMapper(
+        taxonomy, embedding_stage(config.embeddings), config.themes, lemmatiser=language_stage(config.language).lemmatise
+    )
+
+
+def fit_themes(texts: pd.DataFrame, embeddings: np.ndarray, topics: np.ndarray, taxonomy: Taxonomy, config: RunConfig):
+    """Theme distributions for texts and topics; weights are voices, note sections are context."""
+    return theme_mapper(taxonomy, config).fit(
+        texts["lemmas"].tolist(), embeddings, topics, texts["weight"].to_numpy(float), sections=note_sections(texts)
+    )
+
+
+def _topic_words(modeler) -> dict[int, list[tuple[str, float]]]:
+    if modeler.model_ is None:
+        return {}
+    words = {}
+    for topic in modeler.topic_info_["topic"].astype(int):
+        pairs = modeler.model_.get_topic(topic) or []
+        words[topic] = [(str(word), float(score)) for word, score in pairs[:TOPIC_WORDS_KEPT] if word]
+    return words
+
+
+def topic_figures(modeler) -> dict[str, str]:
+    """BERTopic's interactive views as plotly JSON, made now so a saved run re-exports them without BERTopic."""
+    if modeler.model_ is None:
+        return {}
+    from pipeline.html_report import bertopic_figures
+
+    return bertopic_figures(modeler.model_, modeler.documents_)
+
+
+def assemble(
+    texts: pd.DataFrame,
+    embeddings: np.ndarray,
+    modeler,
+    mapper,
+    taxonomy: Taxonomy,
+    config: RunConfig,
+    facts: dict | None = None,
+) -> Analysis:
+    """The frozen :class:`Analysis`: final weights computed once, topics and themes as decided."""
+    from pipeline.weighting import with_text_weights
+
+    frame = with_text_weights(texts.reset_index(drop=True), config.weights)
+    frame["topic"] = np.asarray(modeler.topics_, dtype=int)
+    themes = mapper.text_themes_.reset_index(drop=True)
+    frame = pd.concat([frame.drop(columns=[c for c in themes.columns if c in frame.columns]), themes], axis=1)
+    topics = modeler.topic_info_.merge(mapper.topic_themes_, on="topic", how="left")
+    topics["theme"] = topics["theme"].fillna(ANDET)
+    topics["theme_score"] = topics["theme_score"].astype(float)
+    facts = dict(facts or {})
+    facts.setdefault("backends", {})
+    facts["backends"].setdefault("language", str(frame["language_backend"].iloc[0]) if "language_backend" in frame and len(frame) else None)
+    facts["backends"].setdefault("embeddings", embedding_stage(config.embeddings).name)
+    facts["clustered"] = bool(modeler.clustered_)
+    facts["topic_parameters"] = dict(modeler.parameters_)
+    return Analysis(
+        texts=frame,
+        embeddings=np.asarray(embeddings, dtype=np.float32),
+        topics=topics,
+        taxonomy=taxonomy,
+        config=config,
+        topic_words=_topic_words(modeler),
+        facts=facts,
+        figures=topic_figures(modeler),
+    )
+
+
+def analyse(texts: pd.DataFrame, config: RunConfig, stopwatch: Stopwatch | None = None):
+    """Every stage from redaction to the frozen :class:`Analysis`, in one process (no Prefect).
+
+    Returns ``(analysis, modeler)``: the modeler only to save BERTopic's own files beside the run.
+    """
+    stopwatch = stopwatch or Stopwatch()
+    taxonomy = load_taxonomy(config.themes.taxonomy)
+    with stopwatch("redaction"):
+        texts, redacted = protect(texts, config)
+    with stopwatch("language"):
+        texts = annotate(texts, config.language)
+    with stopwatch("embeddings"):
+        embeddings = embed(texts["text"].tolist(), config.embeddings)
+    with stopwatch("roles"):
+        texts = mark_roles(texts, embeddings)
+    with stopwatch("topics"):
+        modeler = fit_topics(texts, embeddings, config)
+    with stopwatch("themes"):
+        mapper = fit_themes(texts, embeddings, modeler.topics_, taxonomy, config)
+    with stopwatch("assemble"):
+        analysis = assemble(texts, embeddings, modeler, mapper, taxonomy, config, {"redaction": redacted})
+    analysis.facts["timings_seconds"] = dict(stopwatch.seconds)
+    return analysis, modeler
+
+
+def topic_model_writer(modeler):
+    """A ``save_run`` hook that writes BERTopic's own model (safetensors) beside the run's data."""
+    return modeler.save if modeler is not None and modeler.model_ is not None else None
+
+
+def run_workshop(inputs: Sequence[str | Path], config: RunConfig, out: Path | None = None, models: Path | None = None):
+    """Read, analyse, report and (when ``out``/``models`` are given) write one run, without Prefect.
+
+    Returns ``(analysis, result, output folder or None)``.
+    """
+    from pipeline.export import write_run
+    from pipeline.saved_run import save_run
+    from pipeline.views import run_result
+
+    stopwatch = Stopwatch()
+    taxonomy = check_settings(config, out, models)
+    del taxonomy  # loaded again by analyse; checked here before any work
+    with stopwatch("ingest"):
+        ingested = read_texts(inputs, config)
+    analysis, modeler = analyse(ingested.texts, config, stopwatch)
+    files = _input_files(inputs)
+    run_id = new_run_id(config.ingest.workshop or ingested.texts["workshop"].iloc[0])
+    with stopwatch("report"):
+        result = run_result(analysis, run_id, files)
+    folder = None
+    if out is not None:
+        with stopwatch("export"):
+            folder = write_run(result, Path(out) / run_id)
+    if models is not None:
+        save_run(analysis, Path(models) / run_id, topic_model_writer(modeler))
+    analysis.facts["timings_seconds"] = dict(stopwatch.seconds)
+    return analysis, result, folder
+
+
+def _input_files(inputs: Sequence[str | Path]) -> list[Path]:
+    from pipeline.ingest import expand_inputs
+
+    return expand_inputs([Path(path) for path in inputs])

@@ -1,0 +1,130 @@
+"""Saved runs: an :class:`~pipeline.analysis.Analysis` on disk, without pickle.
+
+A model folder (``models/<run id>/``) holds::
+
+    texts.json        the texts with lemmas, roles, weights, topics and theme distributions
+                      (pandas' "table" JSON: values with their dtypes)
+    embeddings.npy    one row per text (read with allow_pickle=False)
+    topics.json       the topics, their words with c-TF-IDF scores
+    taxonomy.yaml     the taxonomy that ran
+    config.json       the config that ran
+    facts.json        backends, timings, redaction counts, ...
+    figures.json      BERTopic's views as plotly JSON (for report.html)
+    edits.yaml        the analyst's corrections
+    topic_model/      BERTopic's own safetensors model, for analysts who want it
+
+Model folders are passed between colleagues, so nothing in them is executable: opening
+one reads JSON, YAML and a plain array, and a broken file is a one-line
+:class:`~pipeline.errors.InputError` naming it. A folder is written under a hidden
+staging name and renamed when complete, so a kill while saving leaves no half-saved run.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import yaml
+
+from pipeline.analysis import Analysis, Edits
+from pipeline.atomic import write_atomically
+from pipeline.config import RunConfig
+from pipeline.errors import InputError
+from pipeline.taxonomy import load_taxonomy
+
+REQUIRED = ("texts.json", "embeddings.npy", "topics.json", "taxonomy.yaml", "config.json")
+def save_run(analysis: Analysis, folder: str | Path, topic_model_writer: Callable[[Path], None] | None = None) -> Path:
+    """Write ``analysis`` (as fitted, edits in ``edits.yaml``) to the new ``folder``.
+
+    ``topic_model_writer(path)`` adds BERTopic's own model under ``topic_model/``.
+    """
+
+    def write(staging: Path) -> None:
+        analysis.texts.to_json(staging / "texts.json", orient="table", index=False, force_ascii=False)
+        np.save(staging / "embeddings.npy", np.asarray(analysis.embeddings, dtype=np.float32), allow_pickle=False)
+        topics = {
+            "table": json.loads(analysis.topics.to_json(orient="table", index=False)),
+            "words": {str(topic): [[w, float(s)] for w, s in words] for topic, words in analysis.topic_words.items()},
+        }
+        _write_json(staging / "topics.json", topics)
+        (staging / "taxonomy.yaml").write_text(
+            yaml.safe_dump(analysis.taxonomy.model_dump(), allow_unicode=True, sort_keys=False), encoding="utf-8"
+        )
+        (staging / "config.json").write_text(analysis.config.model_dump_json(indent=2), encoding="utf-8")
+        _write_json(staging / "facts.json", analysis.facts)
+        _write_json(staging / "figures.json", analysis.figures)
+        analysis.edits.write(staging / "edits.yaml")
+        if topic_model_writer is not None:
+            topic_model_writer(staging / "topic_model")
+
+    folder = write_atomically(Path(folder), write)
+    analysis.folder = folder
+    return folder
+
+
+def _write_json(path: Path, data) -> None:
+    path.write_text(json.dumps(data, ensure_ascii=False, indent=1, default=str), encoding="utf-8")
+
+
+def _read(path: Path, reader: Callable[[Path], object]):
+    try:
+        return reader(path)
+    except FileNotFoundError:
+        raise InputError(path, "mangler i den gemte kørsel") from None
+    except InputError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - any parse error of a saved file is a broken file
+        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise InputError(path, f"ødelagt fil i den gemte kørsel ({reason[:160]})") from None
+
+
+def _read_table(path: Path) -> pd.DataFrame:
+    return pd.read_json(io.StringIO(path.read_text(encoding="utf-8")), orient="table")
+
+
+def _read_topics(path: Path) -> tuple[pd.DataFrame, dict[int, list[tuple[str, float]]]]:
+    data = json.loads(path.read_text(encoding="utf-8"))
+    table = pd.read_json(io.StringIO(json.dumps(data["table"])), orient="table")
+    words = {int(topic): [(str(w), float(s)) for w, s in pairs] for topic, pairs in data.get("words", {}).items()}
+    return table, words
+
+
+def _read_json(path: Path) -> dict:
+    data = json.loads(path.read_text(encoding="utf-8"))
+    if not isinstance(data, dict):
+        raise ValueError("forventede et JSON-objekt")
+    return data
+
+
+def load_run(folder: str | Path) -> Analysis:
+    """Open a saved run as it was reported, with its recorded edits applied; nothing is refitted."""
+    folder = Path(folder)
+    if not folder.is_dir() or not (folder / "texts.json").exists():
+        raise InputError(folder, "ikke en gemt tematik-kørsel (ingen texts.json)")
+    texts = _read(folder / "texts.json", _read_table)
+    embeddings = _read(folder / "embeddings.npy", lambda path: np.load(path, allow_pickle=False))
+    topics, topic_words = _read(folder / "topics.json", _read_topics)
+    config = _read(folder / "config.json", lambda path: RunConfig.model_validate_json(path.read_text(encoding="utf-8")))
+    taxonomy = load_taxonomy(folder / "taxonomy.yaml")
+    facts = _read(folder / "facts.json", _read_json) if (folder / "facts.json").exists() else {}
+    figures = _read(folder / "figures.json", _read_json) if (folder / "figures.json").exists() else {}
+    if len(embeddings) != len(texts):
+        raise InputError(folder / "embeddings.npy", f"{len(embeddings)} rækker, men {len(texts)} tekster")
+    analysis = Analysis(
+        texts=texts.reset_index(drop=True), embeddings=embeddings, topics=topics, taxonomy=taxonomy, config=config,
+        topic_words=topic_words, facts=facts, figures=figures, folder=folder,
+    )  # fmt: skip
+    analysis.apply_edits(Edits.read(folder / "edits.yaml"))
+    return analysis
+
+
+def save_edits(analysis: Analysis) -> Path:
+    if analysis.folder is None:
+        raise ValueError("save_run() the analysis before recording edits")
+    path = analysis.folder / "edits.yaml"
+    analysis.edits.write(path)
+    return path

