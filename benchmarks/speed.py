@@ -1,81 +1,255 @@
-"""Speed of each stage at several corpus sizes; prints its figures (not a test).
+"""Speed of tematik, end to end and stage by stage; prints its figures (not a test).
 
-    python benchmarks/speed.py [--sizes 300 3000] [--embedder e5]
+    python benchmarks/speed.py                      # cold, stages, imports, scale 1000 10000
+    python benchmarks/speed.py cold                 # `tematik run corpora/demo`, 1st and 2nd fresh process
+    python benchmarks/speed.py stages               # per-stage seconds of the demo in one process
+    python benchmarks/speed.py imports              # which heavy modules each command imports
+    python benchmarks/speed.py scale --sizes 1000 10000 100000 --embedder lsa
 
-Corpora larger than the demo are made by recombining the demo's answers into new,
-distinct texts (so deduplication does not shrink them). Embeddings are computed with
-the cache off, so the figures are cold-start speeds.
+``scale`` builds a corpus of distinct short answers with known groups by gluing
+thirds of answers of the same theme in ``benchmarks/data/deb-dev.csv`` (not ``andet``),
+runs the whole assembly (``pipeline.run.run_workshop``: ingest ... exports and the saved
+model) in a fresh process per size, reports wall time, each stage, peak memory
+(``ru_maxrss``) and the agreement of the topics with the groups (ARI, NMI), then fits
+bare BERTopic (its defaults, UMAP seeded like tematik's; pynndescent compiled beforehand,
+so its figure is warm) on the same vectors and lemmas in the same process, so
+tematik's cost is a ratio to the bare fit. Run 100,000 once: it takes minutes.
+
+The cold runs use a fresh ``TEMATIK_CACHE`` (numba and embedding caches): the first
+process compiles umap/pynndescent and embeds, the second finds both on disk.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
+import os
 import random
+import resource
+import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
 
-import numpy as np
-
-from pipeline.config import EmbeddingConfig, LanguageConfig, RunConfig, ThemeConfig, TopicConfig
-from pipeline.embeddings import make_embedder
-from pipeline.ingest import read_inputs
-from pipeline.language import TextAnalyzer
-from pipeline.taxonomy import load_taxonomy
-from pipeline.themes import ThemeMapper
-from pipeline.topics import TopicModeler
-
-DEMO = Path(__file__).resolve().parents[1] / "corpora" / "demo"
+ROOT = Path(__file__).resolve().parents[1]
+DEMO = ROOT / "corpora" / "demo"
+LABELLED = ROOT / "benchmarks" / "data" / "deb-dev.csv"
+TEMATIK = ROOT / ".venv" / "bin" / "tematik"
+PYTHON = sys.executable
 
 
-def synthetic_corpus(seed_texts: list[str], size: int, seed: int = 0) -> list[str]:
-    """``size`` distinct texts, each two demo sentences' halves glued together."""
+# --------------------------------------------------------------------------- corpora
+
+
+def grouped_corpus(size: int, seed: int = 0) -> tuple[list[str], list[str]]:
+    """``size`` distinct answers and their group: thirds of three same-theme answers glued."""
+    import pandas as pd
+
+    labelled = pd.read_csv(LABELLED)
+    labelled = labelled[labelled["theme"] != "andet"]
+    by_theme = {theme: [text.split() for text in group["text"]] for theme, group in labelled.groupby("theme")}
+    themes = sorted(by_theme)
     rng = random.Random(seed)
-    words = [text.split() for text in seed_texts if len(text.split()) >= 4]
-    texts: set[str] = set(seed_texts[:size])
-    while len(texts) < size:
-        a, b = rng.sample(words, 2)
-        texts.add(" ".join(a[: len(a) // 2 + 1] + b[len(b) // 2 :]))
-    return sorted(texts)[:size]
+    seen: dict[str, str] = {}
+    while len(seen) < size:
+        theme = rng.choice(themes)
+        a, b, c = (rng.choice(by_theme[theme]) for _ in range(3))
+        cut_a, cut_c = rng.randint(1, max(1, len(a) // 2)), rng.randint(len(c) // 2, len(c))
+        text = " ".join(a[:cut_a] + b[len(b) // 3 : 2 * len(b) // 3 + 1] + c[cut_c:])
+        seen.setdefault(text, theme)
+    texts = list(seen)
+    return texts, [seen[text] for text in texts]
 
 
-def timed(label: str, n: int, function):
+def peak_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+# --------------------------------------------------------------------------- cold processes
+
+
+def cold(args) -> None:
+    print("\n== `tematik run corpora/demo`, fresh processes, fresh TEMATIK_CACHE ==")
+    with tempfile.TemporaryDirectory() as folder:
+        env = {**os.environ, "TEMATIK_CACHE": str(Path(folder) / "cache")}
+        for attempt in ("first", "second"):
+            start = time.perf_counter()
+            done = subprocess.run(
+                [str(TEMATIK), "run", str(DEMO), "--out", f"{folder}/out", "--models", f"{folder}/models"],
+                env=env, capture_output=True, text=True,
+            )
+            seconds = time.perf_counter() - start
+            status = "ok" if done.returncode == 0 else f"exit {done.returncode}: {(done.stderr or done.stdout).strip()[-300:]}"
+            print(f"  {attempt} process: {seconds:6.1f} s wall ({status})")
+
+
+# --------------------------------------------------------------------------- stages in one process
+
+
+def stages(args) -> None:
+    print("\n== demo workshop, stage by stage in one process (caches as left by `cold`, or warm) ==")
+    subprocess.run([PYTHON, __file__, "_stages"], check=False)
+
+
+def _stages() -> None:
     start = time.perf_counter()
-    value = function()
-    seconds = time.perf_counter() - start
-    print(f"  {label:<28} {seconds:8.2f} s   {n / seconds:10.0f} texts/s")
-    return value
+    import pipeline.run as run
+    from pipeline.config import RunConfig
+    from pipeline.topics import import_bertopic
+
+    base = time.perf_counter() - start
+    started = time.perf_counter()
+    import_bertopic()
+    bertopic_seconds = time.perf_counter() - started
+    config = RunConfig()
+    started = time.perf_counter()
+    run.language_stage(config.language)
+    spacy_seconds = time.perf_counter() - started
+    started = time.perf_counter()
+    run.embedding_stage(config.embeddings)
+    model_seconds = time.perf_counter() - started
+    rows = [("imports: pipeline.run", base), ("imports: bertopic (+umap, hdbscan)", bertopic_seconds),
+            ("spaCy load", spacy_seconds), ("embedding model load", model_seconds)]
+    with tempfile.TemporaryDirectory() as folder:
+        first, _, _ = run.run_workshop([DEMO], config, out=Path(folder) / "out", models=Path(folder) / "models")
+        second, _, _ = run.run_workshop([DEMO], config, out=Path(folder) / "out", models=Path(folder) / "models")
+    one, two = first.facts["timings_seconds"], second.facts["timings_seconds"]
+    rows.append(("topic fit, first in process", one.get("topics", 0.0)))
+    rows.append(("topic fit, second in process", two.get("topics", 0.0)))
+    for stage, seconds in one.items():
+        if stage != "topics":
+            rows.append((f"{stage} (first run)", seconds))
+    own = sum(seconds for stage, seconds in two.items() if stage != "topics")
+    rows.append(("tematik's own stages, second run (all but the topic fit)", own))
+    for label, seconds in rows:
+        print(f"  {label:<58} {seconds:7.2f} s")
+    print(f"  total in process: {time.perf_counter() - start:.1f} s; peak RSS {peak_mb():.0f} MB")
+
+
+# --------------------------------------------------------------------------- imports
+
+
+COMMANDS = {
+    "tematik --help": "import sys; sys.argv=['tematik','--help']\nfrom flows.cli import app\ntry: app()\nexcept SystemExit: pass",
+    "tematik taxonomies": "import sys; sys.argv=['tematik','taxonomies']\nfrom flows.cli import app\ntry: app()\nexcept SystemExit: pass",
+    "language stage (e5 run)": "import pipeline.run as r; from pipeline.config import RunConfig; r.language_stage(RunConfig().language)",
+    "topic fit imports": "from pipeline.topics import import_bertopic; import_bertopic()",
+}
+HEAVY = ("torch", "sentence_transformers", "bertopic", "umap", "spacy", "lingua", "matplotlib", "docx", "openpyxl")
+
+
+def imports(args) -> None:
+    print("\n== heavy modules imported (python -X importtime; cumulative seconds) ==")
+    for label, code in COMMANDS.items():
+        done = subprocess.run([PYTHON, "-X", "importtime", "-c", code], capture_output=True, text=True, cwd=ROOT)
+        cumulative = {}
+        for line in done.stderr.splitlines():
+            parts = [part.strip() for part in line.removeprefix("import time:").split("|")]
+            if len(parts) == 3 and parts[1].isdigit() and parts[2] in HEAVY:
+                cumulative[parts[2]] = int(parts[1]) / 1e6
+        total = sum(int(p.split("|")[1]) for p in done.stderr.splitlines() if p.startswith("import time:") and "|" in p
+                    and p.split("|")[1].strip().isdigit() and not p.split("|")[2].startswith("  ")) / 1e6
+        found = ", ".join(f"{name} {seconds:.1f}" for name, seconds in cumulative.items()) or "none"
+        print(f"  {label:<26} imports {total:5.1f} s; heavy: {found}")
+
+
+# --------------------------------------------------------------------------- scale
+
+
+def scale(args) -> None:
+    print(f"\n== scale, --embedder {args.embedder}: whole assembly in a fresh process per size ==")
+    header = ("texts", "wall", "peak MB", "language", "embed", "topics", "themes", "report+export", "own/bare", "bare fit",
+              "ARI/NMI tematik", "ARI/NMI bare", "topics")
+    print("  " + " | ".join(header))
+    for size in args.sizes:
+        done = subprocess.run([PYTHON, __file__, "_scale", str(size), args.embedder], capture_output=True, text=True)
+        if done.returncode:
+            print(f"  {size}: failed: {done.stderr.strip()[-800:]}")
+            continue
+        r = json.loads(done.stdout.strip().splitlines()[-1])
+        t = r["timings"]
+        own = r["wall"] - t.get("topics", 0.0)
+        print("  " + " | ".join([
+            f"{size:,}", f"{r['wall']:.1f} s", f"{r['peak_mb']:.0f}", f"{t.get('language', 0):.1f}",
+            f"{t.get('embeddings', 0):.1f}", f"{t.get('topics', 0):.1f}", f"{t.get('themes', 0):.1f}",
+            f"{t.get('report', 0) + t.get('export', 0) + t.get('saved_run', 0):.1f}",
+            f"{own / r['bare_seconds']:.0%}" if r.get("bare_seconds") else "-",
+            f"{r.get('bare_seconds', 0):.1f} s", f"{r['ari']:.2f}/{r['nmi']:.2f}",
+            f"{r.get('bare_ari', 0):.2f}/{r.get('bare_nmi', 0):.2f}", f"{r['n_topics']} vs {r.get('bare_topics', '-')}",
+        ]))
+        print(f"    stages: {json.dumps(t)}; fit parameters {r['parameters']}; peak after bare fit {r['peak_after_bare_mb']:.0f} MB")
+
+
+def _scale(size: int, embedder: str) -> None:
+    start = time.perf_counter()
+    import numpy as np
+    import pandas as pd
+    from sklearn.metrics import adjusted_rand_score, normalized_mutual_info_score
+
+    import pipeline.run as run
+    from pipeline.config import RunConfig, RunOverrides
+
+    texts, groups = grouped_corpus(size)
+    config = RunOverrides(embedder=embedder).apply(RunConfig())
+    result: dict = {}
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "svar.csv"
+        pd.DataFrame({"svar": texts}).to_csv(path, index=False)
+        started = time.perf_counter()
+        analysis, _, _ = run.run_workshop([path], config, out=Path(folder) / "out", models=Path(folder) / "models")
+        result["wall"] = time.perf_counter() - started + (started - start)
+    result["timings"] = analysis.facts["timings_seconds"]
+    result["peak_mb"] = peak_mb()
+    result["parameters"] = analysis.facts.get("topic_parameters", {})
+    group_of = dict(zip(texts, groups))
+    truth = [group_of[text] for text in analysis.texts["text"]]
+    topics = analysis.texts["topic"].to_numpy()
+    result["ari"] = adjusted_rand_score(truth, topics)
+    result["nmi"] = normalized_mutual_info_score(truth, topics)
+    result["n_topics"] = int(len(set(topics.tolist()) - {-1}))
+
+    # Bare BERTopic on the same vectors and lemma documents.
+    from sklearn.feature_extraction.text import CountVectorizer
+
+    from pipeline.topics import UMAP_EXACT_LIMIT, import_bertopic
+
+    BERTopic = import_bertopic()
+    from umap import UMAP
+
+    vectors = np.asarray(analysis.embeddings, dtype=np.float32)
+    docs = [lemmas or "emptydoc" for lemmas in analysis.texts["lemmas"]]
+    if len(vectors) >= UMAP_EXACT_LIMIT:  # compile pynndescent's nn_descent outside the timing
+        UMAP(random_state=42).fit(np.random.default_rng(0).normal(size=(UMAP_EXACT_LIMIT + 10, 8)).astype(np.float32))
+    started = time.perf_counter()
+    bare = BERTopic(
+        umap_model=UMAP(n_neighbors=15, n_components=5, min_dist=0.0, metric="cosine", random_state=42),
+        vectorizer_model=CountVectorizer(token_pattern=r"\S+", lowercase=False),
+        calculate_probabilities=False,
+    )
+    bare_topics = np.asarray(bare.fit_transform(docs, embeddings=vectors)[0])
+    result["bare_seconds"] = time.perf_counter() - started
+    result["bare_ari"] = adjusted_rand_score(truth, bare_topics)
+    result["bare_nmi"] = normalized_mutual_info_score(truth, bare_topics)
+    result["bare_topics"] = int(len(set(bare_topics.tolist()) - {-1}))
+    result["peak_after_bare_mb"] = peak_mb()
+    print(json.dumps(result))
 
 
 def main() -> None:
+    if len(sys.argv) > 1 and sys.argv[1] == "_stages":
+        return _stages()
+    if len(sys.argv) > 1 and sys.argv[1] == "_scale":
+        return _scale(int(sys.argv[2]), sys.argv[3])
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sizes", type=int, nargs="+", default=[300, 3000])
-    parser.add_argument("--embedder", default="e5")
+    parser.add_argument("part", nargs="?", choices=["all", "cold", "stages", "imports", "scale"], default="all")
+    parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 10000])
+    parser.add_argument("--embedder", default="lsa")
     args = parser.parse_args()
-
-    seed_texts = read_inputs([DEMO]).texts["text"].tolist()
-    analyzer = TextAnalyzer(LanguageConfig())
-    taxonomy = load_taxonomy("deb-2020-2023")
-    print(f"language backend: {analyzer.backend}; embedder: {args.embedder}")
-    with tempfile.TemporaryDirectory() as cache:
-        embedder = make_embedder(EmbeddingConfig(backend=args.embedder, cache_dir=Path(cache)))
-        for size in args.sizes:
-            texts = synthetic_corpus(seed_texts, size)
-            print(f"\n{size} texts")
-            lemmas = timed("lemmatise", size, lambda: [" ".join(t) for t in analyzer.lemmatise(texts)])
-            vectors = timed("embed (cold)", size, lambda: embedder.embed(texts))
-            timed("embed (cached)", size, lambda: embedder.embed(texts))
-            modeler = timed("BERTopic fit", size, lambda: TopicModeler(TopicConfig(), embedder).fit(texts, lemmas, vectors))
-            n_topics = int((modeler.topic_info_["topic"] >= 0).sum())
-            print(f"  -> {n_topics} topics, {int(np.sum(modeler.topics_ < 0))} outliers")
-            timed(
-                "theme mapping",
-                size,
-                lambda: ThemeMapper(taxonomy, embedder, ThemeConfig()).fit(
-                    lemmas, vectors, modeler.topics_, np.ones(size)
-                ),
-            )
-    print(f"\nconfig: {RunConfig().topics.model_dump()}")
+    parts = {"cold": cold, "stages": stages, "imports": imports, "scale": scale}
+    for name, part in parts.items():
+        if args.part in ("all", name):
+            part(args)
 
 
 if __name__ == "__main__":

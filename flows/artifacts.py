@@ -6,7 +6,8 @@ from pathlib import Path
 
 from prefect.artifacts import create_link_artifact, create_markdown_artifact, create_table_artifact
 
-from pipeline.export import RunResult, percent as _percent
+from pipeline.export import RunResult, source
+from pipeline.export import percent as _percent
 
 
 def publish_artifacts(result: RunResult, output_dir: Path, top_quotes: int = 3) -> None:
@@ -34,7 +35,7 @@ def publish_artifacts(result: RunResult, output_dir: Path, top_quotes: int = 3) 
         if chosen.empty:
             continue
         lines += [f"## {label}", ""]
-        lines += [f"> {row.text}\n>\n> — *{row.workshop} · {row.question} · {row.source_file}*\n" for row in chosen.itertuples()]
+        lines += [f"> {quote['text']}\n>\n> — *{source(quote)}*\n" for quote in chosen.to_dict("records")]
     create_markdown_artifact(key="top-quotes", markdown="\n".join(lines), description="Citater pr. tema")
 
     create_link_artifact(

@@ -17,7 +17,10 @@ from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
+from rich import box
 from rich.console import Console
+from typer import rich_utils
+from typer.core import TyperCommand, TyperGroup
 from rich.table import Table
 
 from pipeline.errors import InputError
@@ -25,12 +28,43 @@ from pipeline.errors import InputError
 # Before Prefect is imported (inside the commands): no telemetry.
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 
+# The help screens in Danish: typer's panel titles are module settings; click's "Usage:"
+# and the --help text are set on the command classes below.
+rich_utils.ARGUMENTS_PANEL_TITLE = "Argumenter"
+rich_utils.OPTIONS_PANEL_TITLE = "Indstillinger"
+rich_utils.COMMANDS_PANEL_TITLE = "Kommandoer"
+rich_utils.ERRORS_PANEL_TITLE = "Fejl"
+rich_utils.ABORTED_TEXT = "Afbrudt."
+rich_utils.DEFAULT_STRING = "[standard: {}]"
+rich_utils.REQUIRED_LONG_STRING = "[påkrævet]"
+rich_utils.RICH_HELP = "Prøv [blue]'{command_path} {help_option}'[/] for hjælp."
+
+
+class _Danish:
+    def format_usage(self, ctx, formatter) -> None:
+        formatter.write_usage(ctx.command_path, " ".join(self.collect_usage_pieces(ctx)), prefix="Brug: ")
+
+    def get_help_option(self, ctx):
+        option = super().get_help_option(ctx)
+        if option is not None:
+            option.help = "Vis denne hjælp og afslut."
+        return option
+
+
+class DanishGroup(_Danish, TyperGroup):
+    pass
+
+
+class DanishCommand(_Danish, TyperCommand):
+    pass
+
+
 app = typer.Typer(
     help="tematik: fra workshop-input til vægtede temahyppigheder og citater.",
+    cls=DanishGroup,
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
-    rich_markup_mode=None,
 )
 console = Console(stderr=True)
 out = Console()
@@ -118,6 +152,11 @@ def _quiet_prefect(verbose: bool) -> None:
         os.environ.setdefault("PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL", "CRITICAL")
 
 
+def _interrupted() -> None:
+    """Ctrl-C did not end the run in time: said just before the hard exit (code 130)."""
+    console.print("[yellow]Afbrudt.[/] Kørslen er stoppet; intet halvt skrevet resultat er efterladt.", highlight=False)
+
+
 def _summary(outcome) -> None:
     from pipeline.export import percent
 
@@ -142,7 +181,7 @@ def _summary(outcome) -> None:
         out.print(f"Genbrugt fra cache: {', '.join(outcome.cached_steps)}")
 
 
-@app.command()
+@app.command(cls=DanishCommand)
 def run(
     inputs: InputsArg,
     taxonomy: TaxonomyOpt = None,
@@ -158,9 +197,20 @@ def run(
 ) -> None:
     """Analysér én workshop: temaer, hyppigheder og citater, skrevet til OUT/<kørsels-id>/."""
     _quiet_prefect(verbose)
-    with _progress("starter workshop-flow …", debug, verbose):
+    from flows.server import exit_on_interrupt, prefect_api, remove_own_staging
+
+    # The Prefect API (a temporary server if none runs) starts now and boots while the flows
+    # and models load; Ctrl-C ends the run within 5 s (exit 130), server stopped.
+    with (
+        _progress("starter workshop-flow …", debug, verbose),
+        exit_on_interrupt(_interrupted) as interrupt,
+        prefect_api() as api,
+    ):
+        interrupt.on_timeout(api.stop)
+        interrupt.on_timeout(lambda: remove_own_staging(out_dir, models))
         from flows.workshop import workshop_flow
 
+        api.wait()
         outcome = workshop_flow(
             inputs=[str(p) for p in inputs],
             taxonomy=taxonomy,
@@ -175,7 +225,7 @@ def run(
     _summary(outcome)
 
 
-@app.command()
+@app.command(cls=DanishCommand)
 def series(
     inputs: Annotated[
         list[Path], typer.Argument(help="Et manifest (YAML/CSV), mapper med én undermappe pr. workshop, eller filer.")
@@ -199,9 +249,18 @@ def series(
 ) -> None:
     """Analysér flere workshops samlet: én emnemodel, resultater pr. workshop og i alt."""
     _quiet_prefect(verbose)
-    with _progress("starter serie-flow …", debug, verbose):
+    from flows.server import exit_on_interrupt, prefect_api, remove_own_staging
+
+    with (
+        _progress("starter serie-flow …", debug, verbose),
+        exit_on_interrupt(_interrupted) as interrupt,
+        prefect_api() as api,
+    ):
+        interrupt.on_timeout(api.stop)
+        interrupt.on_timeout(lambda: remove_own_staging(out_dir, models))
         from flows.series import series_flow
 
+        api.wait()
         outcome = series_flow(
             inputs=[str(p) for p in inputs],
             taxonomy=taxonomy,
@@ -218,7 +277,7 @@ def series(
     _summary(outcome)
 
 
-@app.command()
+@app.command(cls=DanishCommand)
 def ingest(
     inputs: InputsArg,
     out_file: Annotated[Path, typer.Option("--out", "-o", help="CSV-fil som teksttabellen skrives til.")],
@@ -238,7 +297,7 @@ def ingest(
     out.print(f"{len(ingested.texts)} tekster skrevet til {out_file}")
 
 
-@app.command()
+@app.command(cls=DanishCommand)
 def taxonomies() -> None:
     """Vis de medfølgende taksonomier."""
     from pipeline.taxonomy import list_taxonomies
@@ -265,7 +324,7 @@ def _words_that_fit(words: str, width: int) -> str:
     return ", ".join(kept)
 
 
-@app.command()
+@app.command(cls=DanishCommand)
 def topics(model: ModelArg, debug: DebugOpt = False) -> None:
     """Vis en gemt kørsels emner: id, størrelse, navn/ord og tema (id til --theme) — uden at genberegne noget."""
     from pipeline.saved_run import load_run
@@ -274,11 +333,12 @@ def topics(model: ModelArg, debug: DebugOpt = False) -> None:
     with _progress("åbner emnemodel …", debug):
         analysis = load_run(model)
         table = topic_table(analysis)
-    fixed = 4 + 7 + max(len(str(t)) for t in table["theme"]) + 5 + 16  # id, texts, theme id, score, borders
+    # Fits 80 columns: no vertical rules, short headers, the words get what is left.
+    fixed = 2 + 5 + max(len(str(t)) for t in table["theme"]) + 5 + 2 * 5 + 6  # + rules and edges
     width = max(out.width - fixed, 20)
-    view = Table(title=f"Emner i {model.name}", expand=False)
-    view.add_column("Emne", justify="right", no_wrap=True)
-    view.add_column("Tekster", justify="right", no_wrap=True)
+    view = Table(title=f"Emner i {model.name}", box=box.SIMPLE_HEAD, padding=(0, 1))
+    view.add_column("Nr", justify="right", no_wrap=True)
+    view.add_column("Antal", justify="right", no_wrap=True)
     view.add_column("Navn og ord", no_wrap=True, max_width=width)
     view.add_column("Tema", no_wrap=True)
     view.add_column("Score", justify="right", no_wrap=True)
@@ -301,7 +361,7 @@ def _pairs(values: list[str], option: str, key=int) -> list[tuple]:
         raise InputError(None, f"--{option} tager NØGLE=VÆRDI, fx --{option} 3=...") from None
 
 
-@app.command()
+@app.command(cls=DanishCommand)
 def edit(
     model: ModelArg,
     merge: Annotated[list[str], typer.Option(help="A,B[,C]: læg emner sammen; de får id A, andre emner beholder deres id.")] = [],
@@ -333,7 +393,7 @@ def edit(
     out.print(f"Rettelser gemt i {path}; kør `tematik export {model}` for nye tabeller.")
 
 
-@app.command()
+@app.command(cls=DanishCommand)
 def export(
     model: ModelArg,
     out_dir: OutOpt = Path("outputs"),
@@ -349,11 +409,11 @@ def export(
         check_writable(out_dir, "resultatmappen")
         analysis = load_run(model)
         run_id = new_run_id(f"{analysis.config.ingest.workshop or model.name}-rettet")
-        folder = write_run(run_result(analysis, run_id, inputs=[]), out_dir / run_id)
+        folder = write_run(run_result(analysis, run_id, inputs=[]), out_dir / run_id, analysis.config.export)
     out.print(f"Resultater: [bold]{folder}[/]")
 
 
-@app.command()
+@app.command(cls=DanishCommand)
 def serve(
     taxonomy: TaxonomyOpt = None,
     out_dir: OutOpt = Path("outputs"),

@@ -24,7 +24,7 @@ import pipeline
 from pipeline import ingest
 from pipeline import run as stages
 from pipeline.analysis import Analysis
-from pipeline.config import EmbeddingConfig, IngestConfig, LanguageConfig, RunConfig
+from pipeline.config import EmbeddingConfig, ExportConfig, IngestConfig, LanguageConfig, RunConfig
 from pipeline.errors import InputError
 from pipeline.export import RunResult
 from pipeline.taxonomy import Taxonomy
@@ -81,14 +81,17 @@ def combine_texts(frames: list[pd.DataFrame]) -> pd.DataFrame:
 
 
 @task(cache_policy=NO_CACHE, task_run_name="fjern persondata")
-def protect(texts: pd.DataFrame, config: RunConfig) -> tuple[pd.DataFrame, dict[str, int]]:
-    protected, counts = stages.protect(texts, config)
+def protect(texts: pd.DataFrame, config: RunConfig) -> tuple[pd.DataFrame, dict]:
+    from pipeline.redact import KIND_LABELS
+
+    protected, report = stages.protect(texts, config)
     logger = get_run_logger()
-    if not config.redaction.enabled:
+    if not report["enabled"]:
         logger.info("Persondata beholdt (--behold-persondata)")
-    elif counts:
-        logger.info("Persondata fjernet: %s", ", ".join(f"{n} {kind}" for kind, n in counts.items() if n))
-    return protected, counts
+    else:
+        found = [f"{n} {KIND_LABELS.get(kind, kind)}" for kind, n in report["counts"].items() if n]
+        logger.info("Persondata fjernet: %s", ", ".join(found) if found else "ingen fundet")
+    return protected, report
 
 
 def _language_key(context, parameters) -> str:
@@ -159,10 +162,10 @@ def report(analysis: Analysis, run_id: str, inputs: list[Path]) -> RunResult:
 
 
 @task(retries=2, retry_delay_seconds=2, retry_condition_fn=_worth_retrying, cache_policy=NO_CACHE, task_run_name="eksportér")
-def export(result: RunResult, out_dir: Path) -> Path:
+def export(result: RunResult, out_dir: Path, config: ExportConfig) -> Path:
     from pipeline.export import write_run
 
-    folder = write_run(result, out_dir)
+    folder = write_run(result, out_dir, config)
     get_run_logger().info("Resultater skrevet til %s", folder)
     return folder
 

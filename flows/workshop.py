@@ -73,7 +73,7 @@ def finish(
     with stopwatch("report"):
         result = tasks.report(analysis, run_id, inputs)
     with stopwatch("export"):
-        output_dir = tasks.export(result, Path(out) / run_id)
+        output_dir = tasks.export(result, Path(out) / run_id, analysis.config.export)
     model_dir = tasks.save(analysis, Path(models) / run_id, modeler)
     publish_artifacts(result, output_dir)
     total = result.frequencies["total"]

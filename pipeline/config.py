@@ -82,6 +82,12 @@ class TopicConfig(_Section):
     outlier_threshold: float = Field(0.0, description="Similarity an outlier needs to join a topic when reducing outliers.")
     top_n_words: int = 10
     random_state: int = 42
+    max_fit_texts: int | None = Field(
+        20_000,
+        description="Above this many distinct texts UMAP and HDBSCAN are fitted on a seeded sample of this size and the "
+        "other texts join the topic of their nearest fitted texts (cuts the fit of 100,000 texts several-fold; "
+        "benchmarks/speed.py reports the agreement). None: always fit every text.",
+    )
 
 
 # Answers that fit no theme of any taxonomy (written for tematik, none from a labelled set):
@@ -125,7 +131,9 @@ class ThemeConfig(_Section):
     )
     temperature: float = Field(1.0, description="Divides similarity standouts (grid 0.5-2: 1 best).")
     # --- andet: how well a text fits any theme (grids flat: keyword scale 0.5-2, z 1-2.5, scale 0.25-1)
-    keyword_fit_scale: float = Field(1.0, description="Keyword hits for fit 1 - exp(-hits / scale): one hit = 0.63.")
+    keyword_fit_scale: float = Field(
+        0.5, description="Keyword hits for fit 1 - exp(-hits / scale): one hit = 0.86 (with andet as a class, 1 gave too many false andet)."
+    )
     similarity_fit_z: float = Field(1.0, description="Best standout at which similarity fit is 0.5.")
     similarity_fit_scale: float = Field(0.5, description="Width of the similarity-fit sigmoid.")
     andet_threshold: float = Field(0.5, description="Self-training seeds have p_andet below this.")
@@ -139,7 +147,7 @@ class ThemeConfig(_Section):
     )
     # --- decision: andet is a class like the others
     min_theme_score: float = Field(
-        0.35, description="A text or topic gets a theme only when it is its likeliest class and has at least this."
+        0.2, description="A text or topic gets a theme only when it is its likeliest class and has at least this (0-0.2 equal on dev)."
     )
     confident_score: float = Field(
         0.5, description="A text is confident (may be quoted as an example of its theme) when its theme has at least this."
@@ -259,6 +267,16 @@ class RedactionConfig(_Section):
     )
 
 
+class ExportConfig(_Section):
+    """The files a run writes (pipeline/export.py; the list is in its docstring and the README)."""
+
+    machine_readable: bool = Field(
+        True,
+        description="Also write data/*.csv for programs: comma-separated, decimal point, full precision, the "
+        "column ids of pipeline/schema.py (the CSV files beside them are for a Danish Excel).",
+    )
+
+
 class RunConfig(_Section):
     """The whole run. The one source of truth: a config file sets it, :class:`RunOverrides`
     (command-line flags, flow parameters) are applied on top, and the manifest records it."""
@@ -272,6 +290,7 @@ class RunConfig(_Section):
     quotes: QuoteConfig = Field(default_factory=QuoteConfig)
     emerging: EmergingConfig = Field(default_factory=EmergingConfig)
     redaction: RedactionConfig = Field(default_factory=RedactionConfig)
+    export: ExportConfig = Field(default_factory=ExportConfig)
 
     @classmethod
     def from_file(cls, path: str | Path | None) -> "RunConfig":

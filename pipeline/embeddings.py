@@ -24,9 +24,10 @@ import hashlib
 import logging
 import os
 import sqlite3
+import sys
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Sequence
-from contextlib import closing
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import closing, contextmanager
 from pathlib import Path
 from typing import Literal
 
@@ -78,6 +79,42 @@ class Embedder(ABC):
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.name!r})"
+
+
+# --------------------------------------------------------------------------- torch only when used
+
+# Imported by bertopic (its optional sentence-transformers/vision backends and torch
+# serialisation) and by spaCy's thinc (its PyTorch wrapper), though neither the e5 nor
+# the lsa backend nor a CNN spaCy pipeline needs them: ~10 s and ~400 MB per process.
+TORCH_MODULES = ("torch", "transformers", "sentence_transformers")
+
+
+@contextmanager
+def torch_free_imports() -> Iterator[None]:
+    """Import libraries that only *optionally* use torch as if torch were not installed.
+
+    While active, ``import torch`` (and transformers, sentence-transformers) raises
+    ``ModuleNotFoundError``, which bertopic and thinc catch: they mark those features
+    unavailable and go on. Afterwards the block is lifted, so an embedder or spaCy
+    pipeline that needs torch imports it as usual. What is given up, for the process:
+    bertopic's torch-based optional parts (``MultiModalBackend``, ``TextGeneration``,
+    ``ZeroShotClassification``, saving as PyTorch ``.bin``: tematik uses none; it saves
+    safetensors) and thinc's ``PyTorchWrapper`` (only transformer spaCy pipelines use it:
+    :mod:`pipeline.language` does not use this guard for them). Nothing is blocked when
+    torch is already imported.
+    """
+    if "torch" in sys.modules:
+        yield
+        return
+    blocked = [name for name in TORCH_MODULES if name not in sys.modules]
+    for name in blocked:
+        sys.modules[name] = None  # type: ignore[assignment]  # makes "import name" raise ModuleNotFoundError
+    try:
+        yield
+    finally:
+        for name in blocked:
+            if sys.modules.get(name, 0) is None:
+                del sys.modules[name]
 
 
 # --------------------------------------------------------------------------- registry
@@ -222,30 +259,57 @@ class LsaEmbedder(Embedder):
         self._pipeline = None
 
     def fit(self, texts: Sequence[str]) -> "LsaEmbedder":
-        from sklearn.decomposition import TruncatedSVD
+        """Learn the vocabularies and the SVD on ``texts``.
+
+        A corpus without any word of two letters or more (e.g. 50,000 one-letter answers)
+        has no word features: the character n-grams alone are used. A corpus with no
+        feature at all (only blanks) is an :class:`~pipeline.errors.InputError`.
+        """
+        self._fit_vectors(texts)
+        return self
+
+    def _fit_vectors(self, texts: Sequence[str]) -> np.ndarray:
         from sklearn.feature_extraction.text import TfidfVectorizer
-        from sklearn.pipeline import make_pipeline, make_union
 
         texts = [str(text) for text in texts]
-        tfidf = make_union(
-            TfidfVectorizer(analyzer="word", sublinear_tf=True),
-            TfidfVectorizer(analyzer="char_wb", ngram_range=(3, 5), sublinear_tf=True),
-        )
-        features = tfidf.fit_transform(texts)
+        parts, matrices = [], []
+        for vectorizer in (
+            TfidfVectorizer(analyzer="word", sublinear_tf=True, dtype=np.float32),
+            TfidfVectorizer(analyzer="char_wb", ngram_range=(3, 5), sublinear_tf=True, dtype=np.float32),
+        ):
+            try:
+                matrices.append(vectorizer.fit_transform(texts))
+            except ValueError:  # "empty vocabulary": no feature of this kind in the corpus
+                continue
+            parts.append(vectorizer)
+        if not parts:
+            raise InputError(
+                None, "teksterne indeholder hverken ord eller bogstaver, som kan indlejres med 'lsa'", where="embeddings"
+            )
+        return self._fit(texts, parts, matrices)
+
+    def _fit(self, texts: list[str], parts: list, matrices: list) -> np.ndarray:
+        """Fit the SVD on the fitted vectorizers' features (``matrices``); returns the corpus's vectors."""
+        import scipy.sparse
+        from sklearn.decomposition import TruncatedSVD
+        from sklearn.pipeline import make_pipeline, make_union
+
+        features = scipy.sparse.hstack(matrices).tocsr()
         dim = max(1, min(self.max_dim, len(texts) - 1, features.shape[1]))
         svd = TruncatedSVD(n_components=dim, algorithm="randomized", random_state=self.random_state)
         with np.errstate(invalid="ignore", divide="ignore"):  # explained variance of a 1-text corpus is 0/0
-            svd.fit(features)
-        self._pipeline = make_pipeline(tfidf, svd)
+            vectors = svd.fit_transform(features)
+        # The union of already fitted vectorizers transforms new texts like the hstack above.
+        self._pipeline = make_pipeline(make_union(*parts), svd)
         self.dim = dim
         # Fitted on a corpus: the fingerprint keeps vectors of different fits apart by name.
         fingerprint = hashlib.sha256("\0".join(texts).encode("utf-8")).hexdigest()[:12]
         self.name = f"lsa:dim={dim}:corpus={fingerprint}"
-        return self
+        return vectors
 
     def encode(self, texts: list[str], kind: Kind) -> np.ndarray:
         if self._pipeline is None:
-            self.fit(texts)
+            return self._fit_vectors(texts)
         return self._pipeline.transform(texts)
 
 

@@ -4,22 +4,43 @@
 renames it to ``out_dir`` at the end, so a failure leaves no half-written run, and it
 refuses an ``out_dir`` that already holds anything: a run is never overwritten.
 
-Files (CSV files are UTF-8 with BOM so Excel shows æ, ø, å right; shares are fractions):
+Files for people (Danish headers and values; shares in the spreadsheets are numbers
+formatted as percentages, in the CSV files percentage points, header "… (%)"):
 
 =========================  ===============================================================
-assignments.csv            one row per text: provenance, topic, theme, label, score, weight,
-                           memberships ``p_<theme>``, then any other columns
-theme_frequencies.csv      all frequency tables, long: ``breakdown`` (total, workshop, ...),
-                           ``group`` (empty for total), theme, label, n_texts, ..., ci_high
-theme_frequencies.xlsx     one formatted sheet per breakdown (shares as percentages)
+assignments.csv            one row per text: provenance, topic, theme, score, weight,
+                           membership of every theme, then any other columns
+theme_frequencies.csv      all frequency tables, long: Opdeling (I alt, Workshop, …), Gruppe,
+                           Tema, Tekster, Vægtet hyppighed, Andel, 95 %-interval nedre/øvre
+theme_frequencies.xlsx     the same, one sheet per breakdown
+workshop_themes.xlsx       series runs (several workshops): workshops × themes, sheets with
+(+ .png)                   shares, text counts, intervals and all figures; a heat map
 topics.csv                 topics with words, size and mapped theme
-quotes.csv / quotes.xlsx   representative quotes per theme and per topic with provenance
-quotes.md / quotes.docx    per theme: heading with label and share, quotes with their source
-                           (Word: a two-column table "Citat" / "Kilde"), then emerging topics
-emerging_topics.md         topics mapped to ``andet`` with their words and quotes
+quotes.csv / quotes.xlsx   representative quotes per theme and per topic with provenance,
+                           and the emerging themes (xlsx sheet "Nye temaer")
+quotes.md / quotes.docx    per theme: heading, one paragraph with share and interval, the
+                           participants' answers and, apart, excerpts "Fra opsamlingen";
+                           then the emerging themes. Word: A4, Danish proofing language,
+                           full-width two-column tables (quote, source) ready to paste
+emerging_topics.md         the emerging themes ("Nye temaer") with words and quotes
 theme_shares.png           bar chart of theme shares with 95 % intervals
 manifest.json              the run manifest plus every file's size and sha256
+data/*.csv                 the four CSV tables for programs (see below)
 =========================  ===============================================================
+
+CSV dialects. The CSV files above open in a Danish Excel as they are: ``;`` separator,
+decimal comma, numbers rounded, UTF-8 with BOM. For programs (pandas, R) the same tables
+are written to ``data/`` in the machine-readable form: ``,`` separator, decimal point,
+full precision, shares as fractions, UTF-8 without BOM and the column ids of
+``pipeline/schema.py`` (``text_id``, ``n_texts``, ``ci_low``, …); turn it off with
+``export: {machine_readable: false}`` in the config (:class:`~pipeline.config.ExportConfig`).
+
+Formula injection (OWASP "CSV injection"). A text a spreadsheet would evaluate — one
+that starts with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return, also after
+leading whitespace — is neutralised in every CSV and XLSX cell: in CSV files it gets a
+leading apostrophe (``'=HYPERLINK(…)``, ``'- et punkt``: still readable); in XLSX files
+it is kept verbatim as a text cell with Excel's quote prefix, so it shows as written and
+stays text even when edited. Word and Markdown files hold no formulas and keep the text.
 """
 
 from __future__ import annotations
@@ -27,35 +48,90 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-import shutil
 import textwrap
-import uuid
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import docx
 import numpy as np
 import pandas as pd
-from docx.shared import Cm
-from matplotlib.figure import Figure
-from matplotlib.ticker import FuncFormatter
-from openpyxl.styles import Alignment, Font
-from openpyxl.utils import get_column_letter
 
+from pipeline.atomic import write_atomically
+from pipeline.config import ExportConfig
 from pipeline.schema import ANDET
 
+# docx, openpyxl and matplotlib are imported inside the functions that use them: they are
+# slow to import, and `tematik --help` must not pay for them.
+
 ANDET_LABEL = "Andet / nye temaer"
-_PERCENT_COLUMNS = {"share", "ci_low", "ci_high"}
-_DECIMAL_FORMATS = {"weighted_frequency": "0.0", "weighted_size": "0.0", "weight": "0.0", "centrality": "0.000", "theme_score": "0.00"}
-_WIDE_TEXT_COLUMNS = {"text", "words", "quotes"}
+EMERGING_COLUMNS = ["name", "size", "weighted_size", "share", "words", "quotes"]
+MACHINE_READABLE_FOLDER = "data"
+EMERGING_INTRO = "Grupper af tekster uden for taksonomiens temaer (i 'andet'), største først."
+
+# --- Danish names of columns and values ------------------------------------------------
+
+DANISH_HEADERS = {
+    "text_id": "Tekst-id", "text": "Tekst", "source_file": "Fil", "source_kind": "Kildetype",
+    "question": "Spørgsmål/afsnit", "section_path": "Afsnit (sti)", "workshop": "Workshop",
+    "topic": "Emne-nr.", "topic_label": "Emne", "theme": "Tema-id", "theme_label": "Tema", "label": "Tema",
+    "theme_score": "Temascore", "weight": "Vægt", "voices": "Stemmer", "language": "Sprog", "is_danish": "Dansk",
+    "language_backend": "Sprogmodel", "lemmas": "Lemmaer", "role": "Rolle", "confident": "Sikker",
+    "n_texts": "Tekster", "weighted_frequency": "Vægtet hyppighed", "share": "Andel",
+    "ci_low": "95 %-interval nedre", "ci_high": "95 %-interval øvre", "breakdown": "Opdeling", "group": "Gruppe",
+    "grouping": "Gruppering", "rank": "Nr.", "centrality": "Centralitet", "source": "Kilde",
+    "name": "Navn", "size": "Tekster", "weighted_size": "Vægtet størrelse", "words": "Ord", "mixed": "Blandet",
+    "quotes": "Citater", "session": "Session",
+}  # fmt: skip
+SOURCE_KIND_NAMES = {"mentimeter": "Mentimeter", "note": "Opsamling", "table": "Tabel"}
+BREAKDOWN_NAMES = {"total": "I alt", "workshop": "Workshop", "question": "Spørgsmål/afsnit", "source_kind": "Kildetype"}
+SHEET_NAMES = {"total": "I alt", "workshop": "Pr. workshop", "question": "Pr. spørgsmål", "source_kind": "Pr. kildetype"}
+GROUPING_NAMES = {"theme": "Tema", "topic": "Emne"}
+_VALUE_NAMES = {"source_kind": SOURCE_KIND_NAMES, "breakdown": BREAKDOWN_NAMES, "grouping": GROUPING_NAMES}
+
+# Excel number formats by column id (Excel stores "." and shows the reader's locale: 13,8%).
+_PERCENT = "0.0%"
+NUMBER_FORMATS = {
+    "share": _PERCENT, "ci_low": _PERCENT, "ci_high": _PERCENT, "weighted_frequency": "0.0", "weighted_size": "0.0",
+    "weight": "0.00", "voices": "0", "n_texts": "0", "size": "0", "rank": "0", "topic": "0", "theme_score": "0.00",
+    "centrality": "0.000",
+}  # fmt: skip
+_MEMBERSHIP_FORMAT = "0.000"  # p_<theme>
+# Wrapped text columns and their widths (characters); other columns are fitted to their contents.
+_WRAPPED_COLUMNS = {"text": 70, "words": 70, "quotes": 70, "lemmas": 70, "source": 40}
+
+# --- formula injection -------------------------------------------------------------------
+
+_FORMULA_TRIGGERS = ("=", "+", "-", "@")
 # Characters XML (xlsx, docx) cannot hold; stray control characters from copied text.
 _XML_ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 
 
+def is_formula_like(value: object) -> bool:
+    """True for a text a spreadsheet would evaluate: it starts with = + - @, a tab or a CR
+    (also after leading whitespace, which spreadsheets skip)."""
+    return isinstance(value, str) and (value[:1] in ("\t", "\r") or value.lstrip()[:1] in _FORMULA_TRIGGERS)
+
+
+def neutralise(value):
+    """A CSV cell that no spreadsheet evaluates: formula-like texts get a leading apostrophe."""
+    return "'" + value if is_formula_like(value) else value
+
+
+def _printable(value):
+    return _XML_ILLEGAL.sub("", value) if isinstance(value, str) else value
+
+
+# --- the run --------------------------------------------------------------------------------
+
+
 @dataclass
 class RunResult:
-    """Everything one run produced; ``emerging`` is derived from ``topics`` when not given."""
+    """Everything one run produced (see the stage contracts in README / pipeline/run.py).
+
+    ``emerging``: emerging themes, biggest first (name, size, weighted_size, share, words,
+    quotes = list of texts); empty when not given. ``figures``: plotly figure JSON by name
+    (BERTopic's views for report.html); may be empty.
+    """
 
     assignments: pd.DataFrame
     topics: pd.DataFrame
@@ -65,12 +141,13 @@ class RunResult:
     taxonomy_labels: dict[str, str]
     manifest: dict = field(default_factory=dict)
     emerging: pd.DataFrame | None = None
+    figures: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.taxonomy_labels = {**self.taxonomy_labels}
         self.taxonomy_labels.setdefault(ANDET, ANDET_LABEL)
         if self.emerging is None:
-            self.emerging = emerging_topics(self.topics, self.quotes_by_topic)
+            self.emerging = pd.DataFrame(columns=EMERGING_COLUMNS)
 
 
 def topic_names(topics: pd.DataFrame) -> dict:
@@ -82,18 +159,7 @@ def topic_names(topics: pd.DataFrame) -> dict:
     return dict(zip(topics["topic"], names.astype(str)))
 
 
-def emerging_topics(topics: pd.DataFrame, quotes_by_topic: pd.DataFrame) -> pd.DataFrame:
-    """Topics mapped to ``andet`` (outliers, topic -1, excluded) with their words and quote texts."""
-    columns = ["topic", "name", "size", "weighted_size", "words", "quotes"]
-    if not {"topic", "theme"} <= set(topics.columns):  # no clustering in this run
-        return pd.DataFrame(columns=columns)
-    emerging = topics[(topics["theme"] == ANDET) & (topics["topic"] != -1)].copy()
-    quotes = quotes_by_topic.sort_values(["topic", "rank"]).groupby("topic")["text"].agg(list)
-    emerging["name"] = emerging["topic"].map(topic_names(topics))
-    emerging["quotes"] = [quotes.get(topic, []) for topic in emerging["topic"]]
-    by_size = [c for c in ("weighted_size", "size") if c in emerging.columns][:1]
-    emerging = emerging.sort_values(by_size, ascending=False, kind="stable") if by_size else emerging
-    return emerging[[c for c in columns if c in emerging.columns]].reset_index(drop=True)
+# --- Danish wording -------------------------------------------------------------------------
 
 
 def percent(value: float) -> str:
@@ -101,67 +167,200 @@ def percent(value: float) -> str:
     return "–" if pd.isna(value) else f"{value * 100:.1f} %".replace(".", ",")
 
 
-def _source(quote: Mapping) -> str:
-    return " · ".join(str(quote[c]) for c in ("workshop", "question", "source_file") if pd.notna(quote[c]) and str(quote[c]))
+def interval(low: float, high: float) -> str:
+    """Danish percentage interval: (0.184, 0.287) -> '18,4–28,7 %'."""
+    if pd.isna(low) or pd.isna(high):
+        return "–"
+    return f"{low * 100:.1f}–{high * 100:.1f} %".replace(".", ",")
 
 
-def _printable(value):
-    return _XML_ILLEGAL.sub("", value) if isinstance(value, str) else value
+def _count(n: int, one: str, many: str) -> str:
+    return f"{n} {one if n == 1 else many}"
 
 
-def _assignments_table(result: RunResult) -> pd.DataFrame:
-    table = result.assignments.copy()
-    table["theme_label"] = table["theme"].map(lambda theme: result.taxonomy_labels.get(theme, theme))
-    lead = ["text_id", "text", "source_file", "source_kind", "question", "workshop", "topic", "theme", "theme_label",
-            "theme_score", "weight", "voices", "language", "is_danish"]  # fmt: skip
-    lead = [c for c in lead if c in table.columns]
-    memberships = [c for c in table.columns if c.startswith("p_")]
-    rest = [c for c in table.columns if c not in lead and c not in memberships]
-    return table[lead + memberships + rest]
+_HEADING_NUMBER = re.compile(r"^\s*\d+(?:\.\d+)*\.?\s+(?=\D)")  # "1 ", "2.1 ", "3. " before a heading
 
 
-def _long_frequencies(frequencies: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
-    blocks = []
-    for breakdown, table in frequencies.items():
-        group = table[breakdown].astype(str) if breakdown in table.columns else ""
-        blocks.append(table.drop(columns=[breakdown], errors="ignore").assign(breakdown=breakdown, group=group))
-    long = pd.concat(blocks, ignore_index=True)
-    return long[["breakdown", "group", *[c for c in long.columns if c not in ("breakdown", "group")]]]
+def readable_heading(text: str, numbered: bool = True) -> str:
+    """A heading as a reader wants it in a source line: without its number ("2.1 "; only when
+    ``numbered``, as a Mentimeter question may start with a number of its own) and in sentence
+    case when written in capitals ("HOVEDBUDSKABER FRA WORKSHOPPEN" -> "Hovedbudskaber fra workshoppen")."""
+    text = str(text).strip()
+    if numbered:
+        text = _HEADING_NUMBER.sub("", text)
+    letters = [c for c in text if c.isalpha()]
+    if len(letters) >= 4 and all(c.isupper() for c in letters):
+        text = text.lower()
+        first = next((i for i, c in enumerate(text) if c.isalpha()), 0)
+        text = text[:first] + text[first].upper() + text[first + 1 :]
+    return text
 
 
-def _labelled_quotes(quotes: pd.DataFrame, grouping: str, names: Mapping) -> pd.DataFrame:
-    labelled = quotes.rename(columns={grouping: "group"})
-    labelled.insert(0, "grouping", grouping)
-    labelled.insert(2, "label", labelled["group"].map(lambda value: names.get(value, str(value))))
-    first = ["grouping", "group", "label", "rank", "text"]  # the quote next to its heading, provenance after
-    return labelled[first + [c for c in labelled.columns if c not in first]]
+def _present(value) -> bool:
+    return value is not None and not (isinstance(value, float) and np.isnan(value)) and str(value).strip() != ""
 
 
-def write_xlsx(sheets: Mapping[str, pd.DataFrame], path: Path) -> None:
-    """Sheets with a bold frozen header, fitted column widths, percentages and wrapped long texts."""
+def source(quote: Mapping) -> str:
+    """Where a quote comes from, for readers: "workshop · question/section" (no file names)."""
+    kind = quote.get("source_kind")
+    question = quote.get("question")
+    if _present(question):
+        question = readable_heading(question, numbered=kind == "note")
+        if kind == "table" and _generic_text_column(question) and _present(quote.get("source_file")):
+            question = Path(str(quote["source_file"])).stem.replace("_", " ").replace("-", " ").capitalize()
+    workshop = quote.get("workshop")
+    parts = [str(workshop).strip() if _present(workshop) else "", question if _present(question) else ""]
+    return " · ".join(part for part in parts if part)
+
+
+def _generic_text_column(name: str) -> bool:
+    """A table's text column named "svar", "tekst", …: says nothing about where the answer was given."""
+    from pipeline.ingest.tables import TEXT_COLUMN_NAMES
+
+    return name.casefold() in TEXT_COLUMN_NAMES
+
+
+def _words(value) -> str:
+    """Topic or theme words as "a, b, c", from a string, a list of words or of (word, score) pairs."""
+    if isinstance(value, (list, tuple, np.ndarray)):
+        return ", ".join(str(word[0] if isinstance(word, (list, tuple)) else word) for word in value)
+    return "" if not _present(value) else str(value)
+
+
+def _quotes_list(value) -> list[str]:
+    if isinstance(value, (list, tuple, np.ndarray)):
+        return [str(text) for text in value]
+    return [] if not _present(value) else [str(value)]
+
+
+# --- tables for people and for programs -------------------------------------------------------
+
+
+@dataclass
+class _Table:
+    """A table ready for people: Danish headers and values, an Excel number format per column."""
+
+    frame: pd.DataFrame
+    formats: dict[str, str]
+
+
+def _number_format(column: str, values: pd.Series) -> str | None:
+    if column in NUMBER_FORMATS:
+        return NUMBER_FORMATS[column]
+    if column.startswith("p_"):
+        return _MEMBERSHIP_FORMAT
+    if pd.api.types.is_bool_dtype(values) or not pd.api.types.is_numeric_dtype(values):
+        return None
+    return "0" if pd.api.types.is_integer_dtype(values) else "0.000"
+
+
+def danish_table(
+    frame: pd.DataFrame, labels: Mapping[str, str] | None = None, rename: Mapping[str, str] | None = None
+) -> _Table:
+    """``frame`` with Danish headers (``rename`` first, then :data:`DANISH_HEADERS`; ``p_<theme>``
+    becomes "Medlemskab: <label>") and Danish values (source kinds, breakdowns, ja/nej)."""
+    labels = labels or {}
+    table, formats, headers = frame.copy(), {}, {}
+    for column in table.columns:
+        values = table[column]
+        number_format = _number_format(str(column), values)
+        if str(column) in _VALUE_NAMES:
+            names = _VALUE_NAMES[str(column)]
+            table[column] = values.map(lambda value: names.get(value, value))
+        elif pd.api.types.is_bool_dtype(values):
+            table[column] = values.map({True: "ja", False: "nej"})
+        header = (rename or {}).get(column) or DANISH_HEADERS.get(str(column))
+        if header is None and str(column).startswith("p_"):
+            header = f"Medlemskab: {labels.get(str(column)[2:], str(column)[2:])}"
+        headers[column] = header or str(column)
+        if number_format:
+            formats[headers[column]] = number_format
+    return _Table(table.rename(columns=headers), formats)
+
+
+def _neutralised(frame: pd.DataFrame) -> pd.DataFrame:
+    """Every text cell and header that a spreadsheet would evaluate, with a leading apostrophe."""
+    safe = frame.rename(columns=lambda column: neutralise(str(column)))
+    for column in safe.columns:
+        if not pd.api.types.is_numeric_dtype(safe[column]):
+            safe[column] = safe[column].map(neutralise)
+    return safe
+
+
+def _danish_number(value, number_format: str) -> str:
+    if not _present(value):
+        return ""
+    number = float(value) * (100 if number_format.endswith("%") else 1)
+    decimals = len(number_format.rstrip("%").partition(".")[2])
+    return f"{number:.{decimals}f}".replace(".", ",")
+
+
+def write_danish_csv(table: _Table, path: Path) -> None:
+    """A CSV that a Danish Excel opens into columns: ``;``, decimal comma, rounded, UTF-8 with BOM."""
+    frame = _neutralised(table.frame)  # texts first: the numbers written below are not texts
+    headers = {}
+    for column in table.frame.columns:
+        safe = neutralise(str(column))
+        number_format = table.formats.get(column)
+        if number_format:
+            frame[safe] = table.frame[column].map(lambda value: _danish_number(value, number_format))
+            if number_format.endswith("%"):
+                headers[safe] = f"{safe} (%)"
+    frame.rename(columns=headers).to_csv(path, sep=";", index=False, encoding="utf-8-sig", lineterminator="\r\n")
+
+
+def write_machine_csv(frame: pd.DataFrame, path: Path) -> None:
+    """The machine-readable form: ``,``, decimal point, full precision, UTF-8, the schema's column ids."""
+    _neutralised(frame).to_csv(path, index=False, encoding="utf-8")
+
+
+def write_xlsx(sheets: Mapping[str, _Table], path: Path) -> None:
+    """Sheets with a bold, wrapped, frozen header with filters, fitted column widths, number
+    formats, wrapped long texts; formula-like texts stay text (see the module docstring)."""
+    from openpyxl.styles import Alignment, Font
+    from openpyxl.utils import get_column_letter
+
     with pd.ExcelWriter(path, engine="openpyxl") as writer:
-        for name, frame in sheets.items():
-            frame.map(_printable).to_excel(writer, sheet_name=name[:31], index=False)
+        for name, table in sheets.items():
+            frame = table.frame.map(_printable).rename(columns=_printable)
+            frame.to_excel(writer, sheet_name=name[:31], index=False)
             sheet = writer.sheets[name[:31]]
+            for row in sheet.iter_rows():
+                for cell in row:
+                    if cell.data_type == "f" or is_formula_like(cell.value):
+                        cell.data_type = "s"  # a text starting with "=" is an answer, not a formula
+                        cell.quotePrefix = True
             sheet.freeze_panes = "A2"
-            for index, column in enumerate(frame.columns, start=1):
+            if len(frame.columns):
+                sheet.auto_filter.ref = sheet.dimensions
+            for index, column in enumerate(table.frame.columns, start=1):
                 letter = get_column_letter(index)
-                longest = max([len(str(column)), *frame[column].astype(str).str.len().head(500).tolist()])
-                wide = column in _WIDE_TEXT_COLUMNS
-                sheet.column_dimensions[letter].width = 70 if wide else min(longest + 2, 40)
-                number_format = "0.0%" if column in _PERCENT_COLUMNS else _DECIMAL_FORMATS.get(column)
+                values = frame.iloc[:, index - 1]
+                number_format = table.formats.get(column)
+                lengths = values.astype(str).str.len().head(500)
+                longest = 8 if number_format or lengths.empty else int(lengths.max())
+                wrapped = next((w for c, w in _WRAPPED_COLUMNS.items() if column in (c, DANISH_HEADERS.get(c))), None)
+                # Headers wrap, so a long header needs only half its length; numbers need little.
+                fitted = max(longest, len(str(column)) // 2 + 1) + 2
+                sheet.column_dimensions[letter].width = wrapped or max(10, min(fitted, 45))
                 for cell in sheet[letter][1:]:
-                    if cell.data_type == "f":  # a text starting with "=" is an answer, not a formula
-                        cell.data_type = "s"
                     if number_format:
                         cell.number_format = number_format
-                    if wide:
+                    if wrapped:
                         cell.alignment = Alignment(wrap_text=True, vertical="top")
-                sheet[f"{letter}1"].font = Font(bold=True)
+                header = sheet[f"{letter}1"]
+                header.font = Font(bold=True)
+                header.alignment = Alignment(wrap_text=True, vertical="top")
+
+
+# --- charts ---------------------------------------------------------------------------------
 
 
 def write_theme_chart(total: pd.DataFrame, labels: Mapping[str, str], path: Path) -> None:
     """Horizontal bars of theme shares, largest on top, with their bootstrap intervals."""
+    from matplotlib.figure import Figure
+    from matplotlib.ticker import FuncFormatter
+
     table = total.sort_values("share", kind="stable")
     names = ["\n".join(textwrap.wrap(labels.get(theme, theme), 34)) for theme in table["theme"]]
     share = table["share"].to_numpy(dtype=float)
@@ -181,15 +380,45 @@ def write_theme_chart(total: pd.DataFrame, labels: Mapping[str, str], path: Path
     figure.savefig(path)
 
 
-def workshop_theme_table(by_workshop: pd.DataFrame, labels: Mapping[str, str]) -> pd.DataFrame:
-    """Workshops as rows, themes (labels) as columns, shares as values: the series overview."""
-    table = by_workshop.pivot(index="workshop", columns="theme", values="share")
+def workshop_theme_table(by_workshop: pd.DataFrame, labels: Mapping[str, str], values: str = "share") -> pd.DataFrame:
+    """Workshops as rows, themes (labels) as columns, ``values`` (share, n_texts, ci_low, …) as cells."""
+    table = by_workshop.pivot(index="workshop", columns="theme", values=values)
     order = [theme for theme in labels if theme in table.columns]
     return table[order].rename(columns=lambda theme: labels.get(theme, theme))
 
 
+def workshop_theme_sheets(by_workshop: pd.DataFrame, labels: Mapping[str, str]) -> dict[str, _Table]:
+    """The series overview: shares (with each workshop's texts), text counts, intervals, all figures."""
+    workshop = DANISH_HEADERS["workshop"]
+    shares = workshop_theme_table(by_workshop, labels)
+    counts = workshop_theme_table(by_workshop, labels, "n_texts")
+    low, high = (workshop_theme_table(by_workshop, labels, bound) for bound in ("ci_low", "ci_high"))
+    bounds = pd.concat([low.add_suffix(" nedre"), high.add_suffix(" øvre")], axis=1)
+    bounds = bounds[[f"{name} {end}" for name in shares.columns for end in ("nedre", "øvre")]]
+
+    def sheet(table: pd.DataFrame, number_format: str, texts: bool = False) -> _Table:
+        frame = table.rename_axis(workshop).reset_index()
+        if texts:
+            frame.insert(1, "Tekster i alt", counts.sum(axis=1).to_numpy())
+        formats = {column: number_format for column in table.columns} | ({"Tekster i alt": "0"} if texts else {})
+        return _Table(frame, formats)
+
+    long = by_workshop.drop(columns=["label"], errors="ignore").assign(
+        label=by_workshop["theme"].map(lambda theme: labels.get(theme, theme)))  # fmt: skip
+    order = ["workshop", "label", "n_texts", "weighted_frequency", "share", "ci_low", "ci_high", "theme"]
+    return {
+        "Andele": sheet(shares, _PERCENT, texts=True),
+        "Tekster": sheet(counts, "0"),
+        "95 %-intervaller": sheet(bounds, _PERCENT),
+        "Alle tal": danish_table(long[[c for c in order if c in long.columns]], labels),
+    }
+
+
 def write_workshop_chart(by_workshop: pd.DataFrame, labels: Mapping[str, str], path: Path) -> None:
     """Heat map of theme shares per workshop, each cell labelled with its share."""
+    from matplotlib.figure import Figure
+    from matplotlib.ticker import FuncFormatter
+
     table = workshop_theme_table(by_workshop, labels)
     figure = Figure(figsize=(1.2 * table.shape[1] + 3, 0.55 * table.shape[0] + 2.4), dpi=200, layout="constrained")
     axes = figure.add_subplot()
@@ -205,137 +434,378 @@ def write_workshop_chart(by_workshop: pd.DataFrame, labels: Mapping[str, str], p
     figure.savefig(path)
 
 
+# --- the tables of a run ----------------------------------------------------------------------
+
+
+def _assignments_table(result: RunResult) -> pd.DataFrame:
+    table = result.assignments.copy()
+    table["theme_label"] = table["theme"].map(lambda theme: result.taxonomy_labels.get(theme, theme))
+    lead = ["text_id", "text", "source_file", "source_kind", "question", "workshop", "topic", "topic_label", "theme",
+            "theme_label", "theme_score", "weight", "voices", "language", "is_danish"]  # fmt: skip
+    lead = [c for c in lead if c in table.columns]
+    memberships = [c for c in table.columns if c.startswith("p_")]
+    rest = [c for c in table.columns if c not in lead and c not in memberships]
+    return table[lead + memberships + rest]
+
+
+def _readable_assignments(table: pd.DataFrame) -> pd.DataFrame:
+    """For people, the theme label comes right after the text; ids and file names after."""
+    first = [c for c in ("text", "theme_label", "theme_score", "workshop", "question", "source_kind", "weight") if c in table]
+    return table[first + [c for c in table.columns if c not in first]]
+
+
+def _long_frequencies(frequencies: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
+    blocks = []
+    for breakdown, table in frequencies.items():
+        group = table[breakdown].astype(str) if breakdown in table.columns else ""
+        blocks.append(table.drop(columns=[breakdown], errors="ignore").assign(breakdown=breakdown, group=group))
+    long = pd.concat(blocks, ignore_index=True)
+    return long[["breakdown", "group", *[c for c in long.columns if c not in ("breakdown", "group")]]]
+
+
+def _readable_frequencies(table: pd.DataFrame, labels: Mapping[str, str]) -> pd.DataFrame:
+    """Label first, the theme id last; the group (workshop, question, …) before the label."""
+    table = table.copy()
+    if "label" not in table.columns:
+        table["label"] = table["theme"].map(lambda theme: labels.get(theme, theme))
+    if "breakdown" in table.columns:  # the long table: source kinds among the groups
+        kinds = table["breakdown"] == "source_kind"
+        table.loc[kinds, "group"] = table.loc[kinds, "group"].map(lambda kind: SOURCE_KIND_NAMES.get(kind, kind))
+    groups = [c for c in ("breakdown", "group", "workshop", "question", "source_kind") if c in table.columns]
+    first = [*groups, "label", "n_texts", "weighted_frequency", "share", "ci_low", "ci_high"]
+    first = [c for c in first if c in table.columns]
+    return table[first + [c for c in table.columns if c not in first]]
+
+
+def _labelled_quotes(quotes: pd.DataFrame, grouping: str, names: Mapping) -> pd.DataFrame:
+    labelled = quotes.rename(columns={grouping: "group"})
+    labelled.insert(0, "grouping", grouping)
+    labelled.insert(2, "label", labelled["group"].map(lambda value: names.get(value, str(value))))
+    first = ["grouping", "group", "label", "rank", "text"]  # the quote next to its heading, provenance after
+    return labelled[first + [c for c in labelled.columns if c not in first]]
+
+
+def _readable_quotes(quotes: pd.DataFrame, grouping: str, names: Mapping) -> _Table:
+    """One quote sheet: label, rank, quote, readable source, then provenance."""
+    table = _labelled_quotes(quotes, grouping, names).drop(columns=["grouping"])
+    table = table[["label", "group", *[c for c in table.columns if c not in ("label", "group")]]]
+    table.insert(table.columns.get_loc("text") + 1, "source", [source(quote) for quote in table.to_dict("records")])
+    header = GROUPING_NAMES[grouping]
+    return danish_table(table, rename={"label": header, "group": f"{header}-id" if grouping == "theme" else "Emne-nr."})
+
+
+def _emerging_table(emerging: pd.DataFrame) -> pd.DataFrame:
+    table = emerging.reindex(columns=[c for c in EMERGING_COLUMNS if c in emerging.columns]).copy()
+    if "words" in table:
+        table["words"] = table["words"].map(_words)
+    if "quotes" in table:
+        table["quotes"] = table["quotes"].map(lambda quotes: "\n".join(_quotes_list(quotes)))
+    return table
+
+
+def emerging_quotes(texts: Sequence[str], assignments: pd.DataFrame) -> pd.DataFrame:
+    """An emerging theme's quote texts with the provenance of the first text that reads so."""
+    columns = ["text", "workshop", "question", "source_file", "source_kind"]
+    known = assignments[[c for c in columns if c in assignments.columns]].drop_duplicates("text").set_index("text")
+    rows = [{"text": text, **(known.loc[text].to_dict() if text in known.index else {})} for text in texts]
+    return pd.DataFrame(rows, columns=columns)
+
+
+# --- quotes as Markdown -----------------------------------------------------------------------
+
+
+def _theme_order(result: RunResult) -> list[str]:
+    """Themes by share, largest first, ``andet`` last; themes without a share keep taxonomy order."""
+    total = result.frequencies["total"].set_index("theme")["share"]
+    themes = list(dict.fromkeys([*result.taxonomy_labels, *result.quotes_by_theme["theme"]]))
+    ranked = sorted((t for t in themes if t != ANDET), key=lambda t: -total.get(t, -1.0) if pd.notna(total.get(t)) else 1.0)
+    return ranked + ([ANDET] if ANDET in themes else [])
+
+
+def _kind_counts(result: RunResult, theme: str) -> tuple[int, int]:
+    """(participants' texts, note passages) whose theme is ``theme``."""
+    texts = result.assignments
+    if "theme" not in texts or "source_kind" not in texts:
+        return 0, 0
+    mine = texts["source_kind"][texts["theme"] == theme]
+    return int((mine != "note").sum()), int((mine == "note").sum())
+
+
+def theme_summary(result: RunResult, theme: str) -> str:
+    """One short Danish paragraph: the theme's share with its interval, and what it rests on."""
+    total = result.frequencies["total"].set_index("theme")
+    answers, notes = _kind_counts(result, theme)
+    basis = f"Temaet bygger på {answers} svar fra deltagerne og {notes} afsnit fra opsamlingen."  # same in plural
+    if theme not in total.index or pd.isna(total.loc[theme, "share"]):
+        return "Ingen tekster blev knyttet til temaet."
+    row = total.loc[theme]
+    share = f"{percent(row['share'])} af de vægtede input (95 %-interval {interval(row['ci_low'], row['ci_high'])})"
+    if theme == ANDET:
+        return f"Tekster, der ikke passer i nogen af temaerne, udgør {share}. {basis.replace('Temaet', 'Det')}"
+    return f"{result.taxonomy_labels.get(theme, theme)} udgør {share}. {basis}"
+
+
+def emerging_summary(theme: Mapping) -> str:
+    size = int(theme["size"]) if _present(theme.get("size")) else None
+    parts = [f"{_count(size, 'tekst', 'tekster')}" if size is not None else ""]
+    if _present(theme.get("share")):
+        parts.append(f"{percent(theme['share'])} af de vægtede input")
+    sentence = ", ".join(part for part in parts if part)
+    words = _words(theme.get("words"))
+    return (f"{sentence[:1].upper()}{sentence[1:]}. " if sentence else "") + (f"Nøgleord: {words}." if words else "")
+
+
 def _markdown_quotes(quotes: pd.DataFrame) -> list[str]:
     lines = []
-    for quote in quotes.to_dict("records"):
-        lines += [f"> {quote['text']}", ">", f"> — {_source(quote)}", ""]
+    answers, notes = quotes[quotes["source_kind"] != "note"], quotes[quotes["source_kind"] == "note"]
+    for title, part in (("Deltagernes svar", answers), ("Fra opsamlingen", notes)):
+        if part.empty:
+            continue
+        lines += [f"**{title}**", ""]
+        for quote in part.to_dict("records"):
+            where = source(quote)
+            lines += [f"> {quote['text']}", ">", f"> — {where}", ""] if where else [f"> {quote['text']}", ""]
     return lines or ["_Ingen tekster._", ""]
 
 
-def _emerging_markdown(emerging: pd.DataFrame, quotes_by_topic: pd.DataFrame, level: int) -> list[str]:
-    """Topics mapped to andet, under a heading of ``level`` (topics one level below)."""
-    lines = ["#" * level + " Nye temaer (emner uden for taksonomien)", ""]
-    if emerging.empty:
-        return lines + ["_Ingen emner blev placeret i andet._", ""]
-    for topic in emerging.to_dict("records"):
-        size = f" ({topic['size']} tekster)" if "size" in topic else ""
-        lines += ["#" * (level + 1) + f" {topic['name']}", "", f"Ord: {topic.get('words', '')}{size}", ""]
-        lines += _markdown_quotes(quotes_by_topic[quotes_by_topic["topic"] == topic["topic"]])
+def _emerging_markdown(result: RunResult, level: int) -> list[str]:
+    """The emerging themes under a heading of ``level`` (each theme one level below)."""
+    lines = ["#" * level + " Nye temaer", "", EMERGING_INTRO, ""]
+    if result.emerging.empty:
+        return lines + ["_Ingen nye temaer: ingen gruppe af tekster uden for temaerne._", ""]
+    for theme in result.emerging.to_dict("records"):
+        lines += ["#" * (level + 1) + f" {theme['name']}", "", emerging_summary(theme), ""]
+        lines += _markdown_quotes(emerging_quotes(_quotes_list(theme.get("quotes")), result.assignments))
     return lines
 
 
-def _theme_heading(theme: str, result: RunResult, shares: pd.DataFrame) -> str:
-    label = result.taxonomy_labels.get(theme, theme)
-    if theme not in shares.index:
-        return label
-    row = shares.loc[theme]
-    return f"{label} — {percent(row['share'])} (95 %-interval {percent(row['ci_low'])}–{percent(row['ci_high'])})"
+def quotes_markdown(result: RunResult) -> str:
+    lines = ["# Repræsentative citater", ""]
+    for theme in _theme_order(result):
+        lines += [f"## {result.taxonomy_labels.get(theme, theme)}", "", theme_summary(result, theme), ""]
+        lines += _markdown_quotes(result.quotes_by_theme[result.quotes_by_theme["theme"] == theme])
+    return "\n".join(lines + _emerging_markdown(result, level=2))
 
 
-def _quote_table(document, quotes: pd.DataFrame) -> None:
-    table = document.add_table(rows=1, cols=2)
-    table.style = "Light Grid Accent 1"
-    for cell, title in zip(table.rows[0].cells, ("Citat", "Kilde")):
-        cell.text = title
-    for quote in quotes.to_dict("records"):
-        cells = table.add_row().cells
-        cells[0].text, cells[1].text = _printable(str(quote["text"])), _printable(_source(quote))
-    for row in table.rows:  # Word honours cell widths, not column widths
-        row.cells[0].width, row.cells[1].width = Cm(11.5), Cm(5)
+# --- quotes as Word -----------------------------------------------------------------------------
+
+DOCX_LANGUAGE = "da-DK"
+DOCX_TABLE_STYLE = "Light Grid Accent 1"
+_PAGE_MM = (210, 297)  # A4
+_MARGIN_MM = 25
+_QUOTE_COLUMN_SHARE = 0.68  # of the text width; the source column gets the rest
 
 
-def write_quotes_docx(result: RunResult, themes: list[str], shares: pd.DataFrame, path: Path) -> None:
+def _docx_text(value) -> str:
+    """Text for Word: XML-safe, and "23,5 %" kept on one line (a no-break space before %)."""
+    return _printable(str(value)).replace(" %", "\u00a0%")
+
+
+def _set_language(rPr, language: str = DOCX_LANGUAGE) -> None:
+    from docx.oxml import OxmlElement
+    from docx.oxml.ns import qn
+
+    lang = rPr.find(qn("w:lang"))
+    if lang is None:
+        lang = OxmlElement("w:lang")
+        rPr.insert_element_before(lang, "w:eastAsianLayout", "w:specVanish", "w:oMath")
+    lang.set(qn("w:val"), language)
+
+
+def set_document_language(document, language: str = DOCX_LANGUAGE) -> None:
+    """Danish proofing everywhere Word looks: defaults, every style, every run, theme fonts."""
+    from docx.oxml.ns import qn
+
+    styles = document.styles.element
+    for style in document.styles:
+        style.element.get_or_add_rPr()
+    for rPr in styles.iter(qn("w:rPr")):  # doc defaults, styles, table-style conditions
+        _set_language(rPr, language)
+    for run in document.element.body.iter(qn("w:r")):
+        _set_language(run.get_or_add_rPr(), language)
+    theme_lang = document.settings.element.find(qn("w:themeFontLang"))
+    if theme_lang is not None:
+        theme_lang.set(qn("w:val"), language)
+    document.core_properties.language = language
+
+
+def _quote_table(document, header: Sequence[str], rows: Sequence[Sequence[str]], widths: Sequence[int], muted: bool = True):
+    """A table over the full text width in normal weight: the style's bold first column off,
+    the header row repeated on every page, rows not split across pages; ``muted``: the columns
+    after the first (the source) in small grey type."""
+    from docx.oxml import OxmlElement
+    from docx.oxml.ns import qn
+    from docx.shared import Pt, RGBColor
+
+    table = document.add_table(rows=1, cols=len(header))
+    table.style = document.styles[DOCX_TABLE_STYLE]
+    table.autofit = False
+    properties = table._tbl.tblPr
+    look = properties.find(qn("w:tblLook"))
+    if look is None:
+        look = OxmlElement("w:tblLook")
+        properties.append(look)
+    for attribute, value in {"val": "0420", "firstRow": "1", "lastRow": "0", "firstColumn": "0", "lastColumn": "0",
+                             "noHBand": "0", "noVBand": "1"}.items():  # fmt: skip
+        look.set(qn(f"w:{attribute}"), value)
+    table_width = properties.find(qn("w:tblW"))
+    if table_width is not None:
+        table_width.set(qn("w:type"), "dxa")
+        table_width.set(qn("w:w"), str(int(sum(widths) / 635)))  # EMU -> twentieths of a point
+    for cell, title in zip(table.rows[0].cells, header):
+        cell.text = _docx_text(title)
+    header_row = table.rows[0]._tr.get_or_add_trPr()
+    header_row.append(OxmlElement("w:tblHeader"))
+    for values in rows:
+        row = table.add_row()
+        row._tr.get_or_add_trPr().append(OxmlElement("w:cantSplit"))
+        for column, (cell, value) in enumerate(zip(row.cells, values)):
+            run = cell.paragraphs[0].add_run(_docx_text(value))
+            run.bold = False  # the table style makes the first column bold; quotes are not headings
+            if muted and column > 0:
+                run.font.size = Pt(9)
+                run.font.color.rgb = RGBColor(0x40, 0x40, 0x40)
+    for column, width in zip(table.columns, widths):
+        column.width = width
+    for row in table.rows:  # Word honours cell widths, LibreOffice the grid: set both
+        for cell, width in zip(row.cells, widths):
+            cell.width = width
+    return table
+
+
+def _quote_tables(document, quotes: pd.DataFrame, widths: Sequence[int]) -> None:
+    """Participants' answers, and apart the note's excerpts under "Fra opsamlingen"."""
+    kinds = quotes["source_kind"] if "source_kind" in quotes else pd.Series("", index=quotes.index)
+    parts = (("Deltagernes svar", quotes[kinds != "note"]), ("Fra opsamlingen", quotes[kinds == "note"]))
+    for title, part in parts:
+        if part.empty:
+            continue
+        rows = [(quote["text"], source(quote)) for quote in part.to_dict("records")]
+        _quote_table(document, (title, "Kilde"), rows, widths)
+        document.add_paragraph()
+
+
+def write_quotes_docx(result: RunResult, path: Path) -> None:
+    """The Word file report writers paste from: A4, Danish, per theme a heading, a paragraph
+    with the share and its interval, and quote tables; then the emerging themes."""
+    import docx
+    from docx.shared import Mm
+
     document = docx.Document()
+    section = document.sections[0]
+    section.page_width, section.page_height = Mm(_PAGE_MM[0]), Mm(_PAGE_MM[1])
+    section.left_margin = section.right_margin = section.top_margin = section.bottom_margin = Mm(_MARGIN_MM)
+    text_width = section.page_width - section.left_margin - section.right_margin
+    quote_width = int(text_width * _QUOTE_COLUMN_SHARE)
+    widths = (quote_width, text_width - quote_width)
+    document.core_properties.title = "Repræsentative citater"
+
     document.add_heading("Repræsentative citater", level=0)
-    document.add_paragraph(
+    document.add_paragraph(_docx_text(
         "Udsagnene er valgt som de mest centrale og indbyrdes forskellige pr. tema, i deltagernes egne ord. "
-        "Andelen er temaets vægtede andel af alle input med 95 %-interval."
-    )
-    for theme in themes:
-        document.add_heading(_printable(_theme_heading(theme, result, shares)), level=1)
-        quotes = result.quotes_by_theme[result.quotes_by_theme["theme"] == theme]
-        if quotes.empty:
-            document.add_paragraph("Ingen tekster.")
-        else:
-            _quote_table(document, quotes)
-    document.add_heading("Nye temaer (emner uden for taksonomien)", level=1)
+        "Deltagernes svar og uddrag fra opsamlingen står hver for sig. Andelen er temaets vægtede andel af "
+        "alle input med 95 %-interval."
+    ))
+    total = result.frequencies["total"].set_index("theme")
+    order = _theme_order(result)
+    overview = []
+    for theme in order:
+        row = total.loc[theme] if theme in total.index else None
+        overview.append((
+            result.taxonomy_labels.get(theme, theme),
+            percent(row["share"]) if row is not None else "–",
+            interval(row["ci_low"], row["ci_high"]) if row is not None else "–",
+            str(int(row["n_texts"])) if row is not None and _present(row.get("n_texts")) else "–",
+        ))  # fmt: skip
+    narrow, interval_width = int(text_width * 0.15), int(text_width * 0.25)
+    _quote_table(document, ("Tema", "Andel", "95 %-interval", "Tekster"), overview,
+                 (text_width - 2 * narrow - interval_width, narrow, interval_width, narrow), muted=False)  # fmt: skip
+
+    for theme in order:
+        document.add_heading(_docx_text(result.taxonomy_labels.get(theme, theme)), level=1)
+        document.add_paragraph(_docx_text(theme_summary(result, theme)))
+        _quote_tables(document, result.quotes_by_theme[result.quotes_by_theme["theme"] == theme], widths)
+
+    document.add_heading("Nye temaer", level=1)
+    document.add_paragraph(EMERGING_INTRO)
     if result.emerging.empty:
-        document.add_paragraph("Ingen emner blev placeret i andet.")
-    for topic in result.emerging.to_dict("records"):
-        document.add_heading(_printable(str(topic["name"])), level=2)
-        document.add_paragraph(_printable(f"Ord: {topic.get('words', '')}"))
-        quotes = result.quotes_by_topic[result.quotes_by_topic["topic"] == topic["topic"]]
-        if not quotes.empty:
-            _quote_table(document, quotes)
+        document.add_paragraph("Ingen nye temaer: ingen gruppe af tekster uden for temaerne.")
+    for theme in result.emerging.to_dict("records"):
+        document.add_heading(_docx_text(theme["name"]), level=2)
+        document.add_paragraph(_docx_text(emerging_summary(theme)))
+        _quote_tables(document, emerging_quotes(_quotes_list(theme.get("quotes")), result.assignments), widths)
+    set_document_language(document)
     document.save(path)
 
 
-def _write_files(result: RunResult, folder: Path) -> None:
+# --- the run folder -----------------------------------------------------------------------------
+
+
+def _write_files(result: RunResult, folder: Path, config: ExportConfig) -> None:
     labels = result.taxonomy_labels
-    total = result.frequencies["total"]
-    shares = total.set_index("theme")
-    themes = list(dict.fromkeys([*labels, *result.quotes_by_theme["theme"]]))
     names = topic_names(result.topics)
-
-    def csv(frame: pd.DataFrame, name: str) -> None:
-        frame.to_csv(folder / name, index=False, encoding="utf-8-sig")
-
-    csv(_assignments_table(result), "assignments.csv")
-    csv(_long_frequencies(result.frequencies), "theme_frequencies.csv")
-    write_xlsx(result.frequencies, folder / "theme_frequencies.xlsx")
+    assignments = _assignments_table(result)
+    frequencies = _long_frequencies(result.frequencies)
     topics = result.topics.copy()
     if "theme" in topics.columns and "theme_label" not in topics.columns:
         topics.insert(topics.columns.get_loc("theme") + 1, "theme_label", topics["theme"].map(lambda t: labels.get(t, t)))
-    csv(topics, "topics.csv")
+    if "words" in topics.columns:
+        topics["words"] = topics["words"].map(_words)
+    quotes = pd.concat([_labelled_quotes(result.quotes_by_theme, "theme", labels),
+                        _labelled_quotes(result.quotes_by_topic, "topic", names)], ignore_index=True)  # fmt: skip
 
-    quote_sheets = {"themes": _labelled_quotes(result.quotes_by_theme, "theme", labels),
-                    "topics": _labelled_quotes(result.quotes_by_topic, "topic", names)}  # fmt: skip
-    csv(pd.concat(quote_sheets.values(), ignore_index=True), "quotes.csv")
+    write_danish_csv(danish_table(_readable_assignments(assignments), labels), folder / "assignments.csv")
+    write_danish_csv(danish_table(_readable_frequencies(frequencies, labels), labels), folder / "theme_frequencies.csv")
+    write_danish_csv(danish_table(topics, labels), folder / "topics.csv")
+    readable_quotes = quotes.copy()
+    readable_quotes.insert(readable_quotes.columns.get_loc("text") + 1, "source",
+                           [source(quote) for quote in readable_quotes.to_dict("records")])  # fmt: skip
+    write_danish_csv(danish_table(readable_quotes, labels), folder / "quotes.csv")
+    if config.machine_readable:
+        data = folder / MACHINE_READABLE_FOLDER
+        data.mkdir()
+        write_machine_csv(assignments, data / "assignments.csv")
+        write_machine_csv(frequencies, data / "theme_frequencies.csv")
+        write_machine_csv(topics, data / "topics.csv")
+        write_machine_csv(quotes, data / "quotes.csv")
+
+    frequency_sheets = {SHEET_NAMES.get(name, name): danish_table(_readable_frequencies(table, labels), labels)
+                        for name, table in result.frequencies.items()}  # fmt: skip
+    write_xlsx(frequency_sheets, folder / "theme_frequencies.xlsx")
+    quote_sheets = {"Temaer": _readable_quotes(result.quotes_by_theme, "theme", labels),
+                    "Emner": _readable_quotes(result.quotes_by_topic, "topic", names),
+                    "Nye temaer": danish_table(_emerging_table(result.emerging))}  # fmt: skip
     write_xlsx(quote_sheets, folder / "quotes.xlsx")
 
-    markdown = ["# Repræsentative citater", ""]
-    for theme in themes:
-        markdown += [f"## {_theme_heading(theme, result, shares)}", ""]
-        markdown += _markdown_quotes(result.quotes_by_theme[result.quotes_by_theme["theme"] == theme])
-    markdown += _emerging_markdown(result.emerging, result.quotes_by_topic, level=2)
-    (folder / "quotes.md").write_text("\n".join(markdown), encoding="utf-8")
-    emerging = _emerging_markdown(result.emerging, result.quotes_by_topic, level=1)
-    (folder / "emerging_topics.md").write_text("\n".join(emerging), encoding="utf-8")
-    write_quotes_docx(result, themes, shares, folder / "quotes.docx")
-    write_theme_chart(total, labels, folder / "theme_shares.png")
+    (folder / "quotes.md").write_text(quotes_markdown(result), encoding="utf-8")
+    (folder / "emerging_topics.md").write_text("\n".join(_emerging_markdown(result, level=1)), encoding="utf-8")
+    write_quotes_docx(result, folder / "quotes.docx")
+    write_theme_chart(result.frequencies["total"], labels, folder / "theme_shares.png")
     by_workshop = result.frequencies.get("workshop")
     if by_workshop is not None and by_workshop["workshop"].nunique() > 1:
-        write_xlsx({"andele": workshop_theme_table(by_workshop, labels).reset_index()}, folder / "workshop_themes.xlsx")
+        write_xlsx(workshop_theme_sheets(by_workshop, labels), folder / "workshop_themes.xlsx")
         write_workshop_chart(by_workshop, labels, folder / "workshop_themes.png")
+    from pipeline.html_report import write_html_report
+
+    write_html_report(result, folder / "report.html")
 
     files = [
-        {"name": path.name, "bytes": path.stat().st_size, "sha256": hashlib.sha256(path.read_bytes()).hexdigest()}
-        for path in sorted(folder.iterdir())
-    ]
+        {"name": path.relative_to(folder).as_posix(), "bytes": path.stat().st_size,
+         "sha256": hashlib.sha256(path.read_bytes()).hexdigest()}
+        for path in sorted(folder.rglob("*")) if path.is_file()
+    ]  # fmt: skip
     manifest = {**result.manifest, "files": files}
     (folder / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=2, default=str), encoding="utf-8")
 
 
-def write_run(result: RunResult, out_dir: str | Path) -> Path:
-    """Write ``result`` into the new folder ``out_dir`` (all files or none) and return it.
+def write_run(result: RunResult, out_dir: str | Path, config: ExportConfig | None = None) -> Path:
+    """Write ``result`` into the new folder ``out_dir`` (all files or none, via a staging folder;
+    :mod:`pipeline.atomic`) and return it.
 
     Raises ``FileExistsError`` when ``out_dir`` exists and is not an empty folder; it is
     left untouched.
     """
-    out_dir = Path(out_dir)
-    if out_dir.exists() and (not out_dir.is_dir() or any(out_dir.iterdir())):
-        raise FileExistsError(f"{out_dir}: already exists and is not empty; runs are never overwritten, choose a new output folder")
     if "total" not in result.frequencies:
         raise ValueError("result.frequencies lacks the 'total' table")
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
-    staging = out_dir.parent / f".{out_dir.name}.{uuid.uuid4().hex[:8]}.partial"
-    staging.mkdir()
-    try:
-        _write_files(result, staging)
-        if out_dir.exists():
-            out_dir.rmdir()  # empty, checked above; fails rather than overwrite if it has filled since
-        staging.rename(out_dir)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
-    return out_dir
+    config = config or ExportConfig()
+    return write_atomically(Path(out_dir), lambda staging: _write_files(result, staging, config))

@@ -16,20 +16,24 @@ Scandinavian (often loanwords: "Innovation", "Smart Manufacturing") get ``"und"`
 from __future__ import annotations
 
 import functools
+import json
 import logging
 import re
 import time
 from collections.abc import Iterable, Iterator, Sequence
 from importlib import metadata, resources
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
-import spacy
-from lingua import IsoCode639_1, LanguageDetector, LanguageDetectorBuilder
-from spacy.language import Language as SpacyPipeline
 
 from pipeline.config import LanguageConfig
+from pipeline.embeddings import torch_free_imports
 from pipeline.errors import InputError
+
+if TYPE_CHECKING:  # spaCy and lingua are imported when a pipeline is loaded / languages detected
+    from lingua import IsoCode639_1, LanguageDetector
+    from spacy.language import Language as SpacyPipeline
 
 log = logging.getLogger(__name__)
 
@@ -95,8 +99,14 @@ def domain_stop_words() -> frozenset[str]:
 def load_spacy(pipeline: str) -> tuple[SpacyPipeline, str]:
     """``(nlp, backend description)`` for a package name or saved-pipeline path.
 
-    Cached per process: loading the lookup table takes about two seconds.
+    Cached per process: loading the lookup table takes about two seconds. spaCy is
+    imported here, without torch unless the pipeline needs it (:func:`needs_torch`).
     """
+    if needs_torch(pipeline):
+        import spacy
+    else:
+        with torch_free_imports():  # thinc imports torch only for its optional PyTorch wrapper
+            import spacy
     if spacy.util.is_package(pipeline):
         nlp = spacy.load(pipeline, exclude=UNUSED_COMPONENTS)
         return nlp, f"{pipeline} {nlp.meta.get('version', '?')}"
@@ -112,7 +122,29 @@ def load_spacy(pipeline: str) -> tuple[SpacyPipeline, str]:
     return _blank_lookup_pipeline()
 
 
+# Packages whose spaCy components run on torch (transformer pipelines such as da_core_news_trf).
+_TORCH_PACKAGES = ("spacy-transformers", "spacy-curated-transformers", "torch")
+
+
+def needs_torch(pipeline: str) -> bool:
+    """Whether the spaCy pipeline (package name or folder) declares a torch-based requirement.
+
+    Read from the package's metadata or the folder's ``meta.json`` without importing spaCy.
+    """
+    try:
+        requirements = metadata.requires(pipeline) or []
+    except metadata.PackageNotFoundError:
+        meta = Path(pipeline) / "meta.json"
+        try:
+            requirements = json.loads(meta.read_text(encoding="utf-8")).get("requirements", []) if meta.is_file() else []
+        except (OSError, ValueError):
+            requirements = []
+    return any(requirement.lower().replace("_", "-").startswith(_TORCH_PACKAGES) for requirement in requirements)
+
+
 def _blank_lookup_pipeline() -> tuple[SpacyPipeline, str]:
+    import spacy
+
     nlp = spacy.blank("da")
     lemmatizer = nlp.add_pipe("lemmatizer", config={"mode": "lookup"})
     nlp.initialize()  # reads the Danish lemma table from spacy-lookups-data
@@ -129,10 +161,14 @@ def language_detector(codes: tuple[str, ...]) -> LanguageDetector:
     Building is instant; lingua loads each language's models on first use
     (about 1.7 s and 180 MB RSS for the default six languages).
     """
+    from lingua import LanguageDetectorBuilder
+
     return LanguageDetectorBuilder.from_iso_codes_639_1(*(_iso_code(code) for code in codes)).build()
 
 
 def _iso_code(code: str) -> IsoCode639_1:
+    from lingua import IsoCode639_1  # the module only (~0.1 s); its models load on first detection
+
     try:
         return getattr(IsoCode639_1, code.upper())
     except AttributeError:

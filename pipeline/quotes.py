@@ -1,13 +1,27 @@
 """Representative quotes: central, readable, diverse texts of a theme or topic, in their original wording.
 
 For each group (a theme, ``andet`` included, or a topic) the quotes are chosen among the
-texts assigned to it:
+texts assigned to it, in two separate blocks: first up to ``k`` of the participants' own
+answers (``source_kind`` mentimeter or table), then up to ``note_k`` excerpts of the note
+(``source_kind`` note; the exports label them "Fra opsamlingen"). ``rank`` counts 1, 2, …
+within each block. Only *quotable* texts are candidates (:func:`quotable`):
 
-1. centroid = Σ w_i × m_i × e_i over the group's texts (``w`` text weight, ``m`` the
+- content: a row whose ``role`` (:mod:`pipeline.ingest.roles`) is not ``indhold`` — about
+  the workshop itself, a list lead-in, a restating summary — is never quoted;
+- a complete thought: no lead-in ending in ``:``, nothing ending in ``,``/``;``/a dash/an
+  ellipsis, and no note passage cut mid-sentence (one that starts in lower case, or that
+  lacks a full stop while the next passage of its note starts in lower case — a page or
+  paragraph break inside a sentence);
+- for themes, a text whose ``confident`` column is False (its theme is a guess) is not
+  quoted as an example of the theme; a missing column means all are confident.
+
+Within a block:
+
+1. centroid = Σ w_i × m_i × e_i over the block's candidates (``w`` text weight, ``m`` the
    text's membership of the theme ``p_<theme>``, 1 for topics; ``e`` the embedding),
    centrality_i = cosine(e_i, centroid): the texts nearest what the group says most;
 2. texts of readable length (``min_words``..``max_words``) are preferred; only when
-   fewer than ``k`` qualify are the others used, so a group never comes back empty;
+   fewer than ``k`` qualify are the others used;
 3. maximal marginal relevance picks the next quote by
    ``(1 - diversity) × centrality - diversity × max cosine to the quotes picked``,
    skipping texts closer than ``near_duplicate_similarity`` to a picked quote.
@@ -18,13 +32,42 @@ smallest id, whatever the row order.
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pandas as pd
 
 from pipeline.config import QuoteConfig
-from pipeline.weighting import theme_order
+from pipeline.weighting import is_content, theme_order
 
 PROVENANCE_COLUMNS: list[str] = ["text_id", "text", "workshop", "question", "source_file", "source_kind", "weight"]
+NOTE_KIND = "note"
+# Endings that leave a thought open: a lead-in, a list or clause going on, a cut.
+_OPEN_ENDING = re.compile(r"(?:[:,;(\-–—]|\.\.\.|…)\s*$")
+_FULL_STOP = re.compile(r"[.!?)\"»”'’]\s*$")
+
+
+def complete_thought(frame: pd.DataFrame) -> pd.Series:
+    """True for texts that read as a complete thought (see the module docstring), aligned with ``frame``.
+
+    Note passages are judged with their neighbours: ``frame``'s rows of one
+    ``source_file`` must be in document order (as ingestion gives them).
+    """
+    text = frame["text"].astype(str).str.strip()
+    complete = ~text.str.contains(_OPEN_ENDING) & text.ne("")
+    note = frame["source_kind"].astype(str).eq(NOTE_KIND)
+    starts_lower = text.str.match(r"[a-zæøå]")
+    next_starts_lower = starts_lower.groupby(frame["source_file"], sort=False).shift(-1, fill_value=False).astype(bool)
+    cut = note & (starts_lower | (~text.str.contains(_FULL_STOP) & next_starts_lower))
+    return (complete & ~cut).rename("complete")
+
+
+def quotable(frame: pd.DataFrame, group: str = "theme") -> pd.Series:
+    """True for rows that may be quoted: content, a complete thought and, for themes, confident."""
+    eligible = is_content(frame) & complete_thought(frame)
+    if group == "theme" and "confident" in frame.columns:
+        eligible &= frame["confident"].fillna(True).astype(bool)
+    return eligible.rename("quotable")
 
 
 def _unit_rows(matrix: np.ndarray) -> np.ndarray:
@@ -32,8 +75,8 @@ def _unit_rows(matrix: np.ndarray) -> np.ndarray:
     return np.divide(matrix, norms, out=np.zeros_like(matrix), where=norms > 0)
 
 
-def _mmr(vectors: np.ndarray, centrality: np.ndarray, pools: list[np.ndarray], config: QuoteConfig) -> list[int]:
-    """Pick up to ``config.k`` row positions by maximal marginal relevance, pool after pool.
+def _mmr(vectors: np.ndarray, centrality: np.ndarray, pools: list[np.ndarray], k: int, config: QuoteConfig) -> list[int]:
+    """Pick up to ``k`` row positions by maximal marginal relevance, pool after pool.
 
     Similarities to picked quotes are updated one pick at a time (never an n × n matrix:
     a theme may hold thousands of texts).
@@ -44,7 +87,7 @@ def _mmr(vectors: np.ndarray, centrality: np.ndarray, pools: list[np.ndarray], c
         nearest = np.full(len(candidates), -np.inf)
         for quote in picked:
             nearest = np.maximum(nearest, vectors[candidates] @ vectors[quote])
-        while len(candidates) and len(picked) < config.k:
+        while len(candidates) and len(picked) < k:
             keep = nearest < config.near_duplicate_similarity
             candidates, nearest = candidates[keep], nearest[keep]
             if not len(candidates):
@@ -58,7 +101,7 @@ def _mmr(vectors: np.ndarray, centrality: np.ndarray, pools: list[np.ndarray], c
     return picked
 
 
-def _group_quotes(members: pd.DataFrame, vectors: np.ndarray, membership: np.ndarray, config: QuoteConfig) -> pd.DataFrame:
+def _block_quotes(members: pd.DataFrame, vectors: np.ndarray, membership: np.ndarray, k: int, config: QuoteConfig) -> pd.DataFrame:
     order = np.argsort(members["text_id"].astype(str).to_numpy(), kind="stable")
     members, vectors, membership = members.iloc[order], vectors[order], membership[order]
     weights = members["weight"].to_numpy(dtype=float) * membership
@@ -68,11 +111,23 @@ def _group_quotes(members: pd.DataFrame, vectors: np.ndarray, membership: np.nda
     centrality = vectors @ centroid
     n_words = members["text"].astype(str).str.split().str.len().to_numpy()
     readable = (n_words >= config.min_words) & (n_words <= config.max_words)
-    picked = _mmr(vectors, centrality, [np.flatnonzero(readable), np.flatnonzero(~readable)], config)
+    picked = _mmr(vectors, centrality, [np.flatnonzero(readable), np.flatnonzero(~readable)], k, config)
     quotes = members.iloc[picked][PROVENANCE_COLUMNS].reset_index(drop=True)
     quotes.insert(0, "rank", np.arange(1, len(picked) + 1))
     quotes["centrality"] = centrality[picked]
     return quotes
+
+
+def _group_quotes(members: pd.DataFrame, vectors: np.ndarray, membership: np.ndarray, config: QuoteConfig) -> pd.DataFrame:
+    """Participants' answers first, then note excerpts: two blocks, each ranked on its own."""
+    from_note = members["source_kind"].astype(str).eq(NOTE_KIND).to_numpy()
+    note_k = config.k if config.note_k is None else config.note_k
+    blocks = [
+        _block_quotes(members[rows], vectors[rows], membership[rows], k, config)
+        for rows, k in ((~from_note, config.k), (from_note, note_k))
+        if rows.any() and k > 0
+    ]
+    return pd.concat(blocks, ignore_index=True) if blocks else pd.DataFrame(columns=["rank", *PROVENANCE_COLUMNS, "centrality"])
 
 
 def representative_quotes(
@@ -81,19 +136,22 @@ def representative_quotes(
     group: str = "theme",
     config: QuoteConfig = QuoteConfig(),
 ) -> pd.DataFrame:
-    """Up to ``config.k`` quotes per value of ``group`` ("theme" or "topic"), see the module docstring.
+    """Quotes per value of ``group`` ("theme" or "topic"), see the module docstring.
 
-    ``embeddings`` are row-aligned with ``assignments``. Columns: ``group``, rank (1..k),
-    text_id, text (original wording), workshop, question, source_file, source_kind,
-    weight, centrality. Themes come in taxonomy order (from the ``p_`` columns) then
-    ``andet``; topics ascending.
+    ``embeddings`` are row-aligned with ``assignments`` (whose rows of one note are in
+    document order). Columns: ``group``, rank (1..k within the participants' block, then
+    1..note_k within the note's), text_id, text (original wording), workshop, question,
+    source_file, source_kind, weight, centrality. Themes come in taxonomy order (from the
+    ``p_`` columns) then ``andet``; topics ascending. A group without quotable texts has
+    no rows.
     """
     embeddings = np.asarray(embeddings, dtype=float)
     if len(embeddings) != len(assignments):
         raise ValueError(f"{len(embeddings)} embeddings for {len(assignments)} texts")
     vectors = _unit_rows(embeddings)
+    eligible = quotable(assignments, group).to_numpy()
     values = assignments[group]
-    present = set(values.dropna().tolist())
+    present = set(values[eligible].dropna().tolist())
     if group == "theme":
         taxonomy = [column[2:] for column in assignments.columns if column.startswith("p_")]
         groups = [theme for theme in theme_order(taxonomy) if theme in present]
@@ -102,7 +160,7 @@ def representative_quotes(
         groups = sorted(present)
     blocks = []
     for value in groups:
-        rows = np.flatnonzero((values == value).to_numpy())
+        rows = np.flatnonzero((values == value).to_numpy() & eligible)
         column = f"p_{value}"
         membership = (
             assignments[column].to_numpy(dtype=float)[rows]

@@ -143,19 +143,26 @@ def read_texts(inputs: Sequence[str | Path], config: RunConfig):
     return read_inputs([Path(path) for path in inputs], config.ingest)
 
 
-def protect(texts: pd.DataFrame, config: RunConfig) -> tuple[pd.DataFrame, dict[str, int]]:
-    """Redact personal data in every text column (counts per kind, never values)."""
+def protect(texts: pd.DataFrame, config: RunConfig) -> tuple[pd.DataFrame, dict]:
+    """Redact personal data in every text column; the report (for the manifest) has counts per kind, never values."""
     from pipeline.redact import Redactor
 
-    if not config.redaction.enabled:
-        return texts, {}
-    return Redactor(config.redaction).redact_texts(texts)
+    redactor = Redactor(config.redaction)
+    protected, counts = redactor.redact_texts(texts)
+    return protected, {**redactor.info(), "counts": counts}
 
 
 def annotate(texts: pd.DataFrame, config: LanguageConfig) -> pd.DataFrame:
-    """``texts`` with ``lemmas``, ``language``, ``is_danish`` and the ``language_backend`` that made them."""
+    """``texts`` with ``lemmas``, ``language``, ``is_danish`` and the ``language_backend`` that made them.
+
+    Redaction placeholders ("[NAVN]") are left out of the lemmas, so they never become topic words.
+    """
+    from pipeline.redact import PLACEHOLDER_PATTERN
+
     analyzer = language_stage(config)
-    return analyzer.annotate(texts).assign(language_backend=analyzer.backend)
+    readable = texts.assign(text=texts["text"].astype(str).str.replace(PLACEHOLDER_PATTERN, " ", regex=True))
+    annotated = analyzer.annotate(readable).assign(text=texts["text"], language_backend=analyzer.backend)
+    return annotated
 
 
 def embed(texts: Sequence[str], config: EmbeddingConfig) -> np.ndarray:
@@ -310,7 +317,7 @@ def run_workshop(inputs: Sequence[str | Path], config: RunConfig, out: Path | No
     folder = None
     if out is not None:
         with stopwatch("export"):
-            folder = write_run(result, Path(out) / run_id)
+            folder = write_run(result, Path(out) / run_id, config.export)
     if models is not None:
         save_run(analysis, Path(models) / run_id, topic_model_writer(modeler))
     analysis.facts["timings_seconds"] = dict(stopwatch.seconds)

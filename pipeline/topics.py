@@ -19,6 +19,18 @@ least as well (adjusted Rand index against known groups, 20 % held out: 0.69-0.8
 0.69-0.75 at 3,000 synthetic texts). It also means the saved model needs no pickle:
 BERTopic's safetensors format (topic words, c-TF-IDF, vectorizer) plus the fitted
 texts' embeddings.
+
+Like BERTopic, every sub-model can be swapped: ``TopicModeler(config, embedder,
+umap_model=..., hdbscan_model=..., vectorizer_model=..., ctfidf_model=...)``; ``None``
+(the default) means tematik's adaptive choice, built in :meth:`TopicModeler.fit` for the
+corpus at hand (:func:`adaptive_parameters`, :func:`default_umap`, :func:`default_hdbscan`,
+:func:`lemma_vectorizer`, :func:`default_ctfidf`).
+
+Large corpora (see :func:`default_umap` and ``TopicConfig.max_fit_texts``): UMAP's
+neighbour graph comes from an exact k-nearest-neighbour search (scikit-learn) instead of
+pynndescent's ``nn_descent``, which numba compiles in every process (~30 s); above
+``max_fit_texts`` distinct texts UMAP and HDBSCAN are fitted on a seeded sample and the
+other texts get their topic by the same neighbour vote as :meth:`TopicModeler.transform`.
 """
 
 from __future__ import annotations
@@ -34,7 +46,7 @@ import numpy as np
 import pandas as pd
 
 from pipeline.config import TopicConfig
-from pipeline.embeddings import Embedder, bertopic_backend, normalise_rows
+from pipeline.embeddings import Embedder, bertopic_backend, normalise_rows, torch_free_imports
 
 logger = logging.getLogger(__name__)
 
@@ -96,15 +108,108 @@ def adaptive_parameters(n: int, config: TopicConfig) -> dict[str, int]:
     }
 
 
-def _lemma_vectorizer():
+# UMAP computes all pairwise distances below this many points and calls pynndescent's
+# nn_descent from here on (umap_.py); tematik gives it exact neighbours instead.
+UMAP_EXACT_LIMIT = 4096
+
+
+def import_bertopic():
+    """``bertopic.BERTopic``, imported with numba's cache on for umap/pynndescent and
+    without torch (see :func:`pipeline.embeddings.torch_free_imports`)."""
+    from pipeline.numba_cache import import_topic_libraries
+
+    import_topic_libraries()  # before bertopic, whose plotting module imports umap
+    with torch_free_imports():
+        from bertopic import BERTopic
+    return BERTopic
+
+
+def lemma_vectorizer():
+    """BERTopic's vectorizer for lemma strings: they are already lowercased and filtered,
+    so it splits on whitespace only; the empty-document token is never a word."""
     from sklearn.feature_extraction.text import CountVectorizer
 
-    # Lemma strings are already lowercased and filtered: split on whitespace only.
     return CountVectorizer(token_pattern=r"\S+", lowercase=False, stop_words=[_EMPTY_DOC])
+
+
+def default_ctfidf():
+    """c-TF-IDF damping words that occur in every topic ("virksomhed" in a business workshop)."""
+    import_bertopic()
+    from bertopic.vectorizers import ClassTfidfTransformer
+
+    return ClassTfidfTransformer(reduce_frequent_words=True)
+
+
+def default_hdbscan(parameters: dict[str, int]):
+    """HDBSCAN with the sizes of :func:`adaptive_parameters`."""
+    from hdbscan import HDBSCAN
+
+    return HDBSCAN(
+        min_cluster_size=parameters["min_cluster_size"],
+        min_samples=parameters["min_samples"],
+        max_cluster_size=parameters["max_cluster_size"],
+        metric="euclidean",
+        cluster_selection_method="eom",
+    )
+
+
+def default_umap(parameters: dict[str, int], random_state: int, vectors: np.ndarray | None = None):
+    """UMAP (cosine, ``min_dist=0``, seeded) with the sizes of :func:`adaptive_parameters`.
+
+    With ``vectors`` of :data:`UMAP_EXACT_LIMIT` rows or more, their exact cosine
+    neighbours are handed over as ``precomputed_knn``: UMAP would otherwise run
+    pynndescent's ``nn_descent``, whose numba code is compiled in every process (it is
+    not cacheable; ~30 s on 2 cores) and which is approximate. The exact search is
+    scikit-learn's brute-force k-neighbours on unit vectors (Euclidean order = cosine
+    order; cosine distance = d^2 / 2).
+    """
+    from pipeline.numba_cache import import_topic_libraries
+
+    import_topic_libraries()
+    from umap import UMAP
+
+    knn = (None, None, None)
+    if vectors is not None and len(vectors) >= UMAP_EXACT_LIMIT:
+        indices, distances = exact_neighbours(vectors, vectors, parameters["n_neighbors"])
+        knn = (indices, distances, None)  # no search index: tematik never calls UMAP.transform on new texts
+    return UMAP(
+        n_neighbors=parameters["n_neighbors"],
+        n_components=parameters["n_components"],
+        min_dist=0.0,
+        metric="cosine",
+        random_state=random_state,
+        precomputed_knn=knn,
+    )
+
+
+def exact_neighbours(queries: np.ndarray, points: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """Indices (int32) and cosine distances (float32) of each query's ``k`` nearest ``points``.
+
+    Both are L2-normalised first; scikit-learn's brute-force search runs in parallel
+    chunks with bounded memory (its ``ArgKmin`` reduction).
+    """
+    from sklearn.neighbors import NearestNeighbors
+
+    points, queries = normalise_rows(points), normalise_rows(queries)
+    k = min(k, len(points))
+    search = NearestNeighbors(n_neighbors=k, algorithm="brute", metric="euclidean").fit(points)
+    distances, indices = search.kneighbors(queries)
+    return indices.astype(np.int32), np.clip(distances**2 / 2, 0.0, 2.0).astype(np.float32)
 
 
 class TopicModeler:
     """BERTopic topics for a corpus of texts, sized to the corpus.
+
+    Parameters (kept as given, scikit-learn style; nothing is fitted in ``__init__``):
+
+    * ``config`` - :class:`~pipeline.config.TopicConfig`;
+    * ``embedder`` - the :class:`~pipeline.embeddings.Embedder` the embeddings came from
+      (BERTopic uses it for outlier reduction and representations; optional);
+    * ``umap_model``, ``hdbscan_model``, ``vectorizer_model``, ``ctfidf_model`` - as in
+      ``BERTopic(...)``: any object BERTopic accepts there (e.g. ``sklearn.cluster.KMeans``
+      as ``hdbscan_model``, ``sklearn.decomposition.PCA`` as ``umap_model``). ``None``:
+      tematik's adaptive default, built per fit for the corpus size. A given model is
+      cloned (``sklearn.base.clone``) for each fit when it can be, so one modeler fits twice alike.
 
     ``fit(texts, lemmas, embeddings)`` sets:
 
@@ -114,22 +219,37 @@ class TopicModeler:
       ``"3_robot_automatisering_data"`` or the analyst's name (:meth:`rename_topics`);
     * ``topic_embeddings_`` - L2-normalised centroid of each topic's text embeddings,
       row ``i`` = topic ``i`` (outliers excluded);
+    * ``model_`` - the fitted ``BERTopic`` (None when not clustered);
+    * ``documents_`` - the lemma document of each distinct text, aligned with ``model_.topics_``;
     * ``clustered_`` - False when there were fewer than ``config.min_texts`` distinct
-      texts (or HDBSCAN found no topic): then every topic is -1;
-    * ``parameters_`` - the UMAP/HDBSCAN sizes used (see :func:`adaptive_parameters`).
+      texts (or the clustering found no topic): then every topic is -1;
+    * ``parameters_`` - the UMAP/HDBSCAN sizes of the default models (see
+      :func:`adaptive_parameters`), plus ``fit_texts`` when a sample was fitted.
 
     Outliers are reduced with BERTopic's ``reduce_outliers`` (``config.reduce_outliers``
-    strategy) and the topic words recomputed with the same lemma vectorizer.
+    strategy) and the topic words recomputed with the same vectorizer.
     Everything random is seeded with ``config.random_state``: same input, same topics.
     """
 
-    def __init__(self, config: TopicConfig | None = None, embedder: Embedder | None = None):
+    def __init__(
+        self,
+        config: TopicConfig | None = None,
+        embedder: Embedder | None = None,
+        umap_model=None,
+        hdbscan_model=None,
+        vectorizer_model=None,
+        ctfidf_model=None,
+    ):
         self.config = config or TopicConfig()
         self.embedder = embedder
+        self.umap_model = umap_model
+        self.hdbscan_model = hdbscan_model
+        self.vectorizer_model = vectorizer_model
+        self.ctfidf_model = ctfidf_model
         self.model_ = None
         self.clustered_ = False
         self.parameters_: dict[str, int] = {}
-        self._docs: list[str] = []  # lemma document per distinct text, aligned with model_.topics_
+        self.documents_: list[str] = []
         self._rows = np.zeros(0, dtype=int)  # input row -> distinct text
         self._vectors = np.zeros((0, 0), dtype=np.float32)  # embedding per distinct text (for transform)
         self._labels: dict[int, str] = {}
@@ -144,8 +264,8 @@ class TopicModeler:
         position = {text: k for k, text in enumerate(first_row)}
         self._rows = np.array([position[text] for text in texts], dtype=int)
         keep = list(first_row.values())
-        self._docs = [lemmas[i].strip() or _EMPTY_DOC for i in keep]
-        vectors = self._vectors = normalise_rows(embeddings[keep])
+        self.documents_ = [lemmas[i].strip() or _EMPTY_DOC for i in keep]
+        vectors = self._vectors = normalise_rows(embeddings[keep]) if keep else np.zeros((0, 0), dtype=np.float32)
         n = len(keep)
         self.model_, self._labels, self.parameters_ = None, {}, {}
         self.clustered_ = False
@@ -155,23 +275,43 @@ class TopicModeler:
                 "only %d distinct texts (< %d): no topic clustering; themes are mapped text by text", n, minimum
             )
             return self._refresh()
-
-        self.parameters_ = adaptive_parameters(n, self.config)
-        model = self._new_bertopic()
-        with _quiet_umap():
-            topics, _ = model.fit_transform(self._docs, embeddings=vectors)
-        if max(topics) < 0:
-            logger.warning("HDBSCAN found no topic among %d texts; every text is an outlier (-1)", n)
+        if self.vectorizer_model is None and all(doc == _EMPTY_DOC for doc in self.documents_):
+            # BERTopic's vectorizer would stop on an empty vocabulary (e.g. one-letter answers only).
+            logger.warning("no text has a content word (lemma): no topic clustering; themes are mapped text by text")
             return self._refresh()
+
+        sample = self._fit_sample(n)
+        self.parameters_ = adaptive_parameters(len(sample), self.config)
+        if len(sample) < n:
+            self.parameters_["fit_texts"] = len(sample)
+        model = self._new_bertopic(vectors[sample])
+        docs = [self.documents_[i] for i in sample]
+        with _quiet_umap():
+            topics, _ = model.fit_transform(docs, embeddings=vectors[sample])
+        topics = np.asarray(topics, dtype=int)
+        if topics.max() < 0:
+            logger.warning("the clustering found no topic among %d texts; every text is an outlier (-1)", n)
+            return self._refresh()
+        if len(sample) < n:
+            # The other texts join the topic their nearest fitted texts vote for (see transform).
+            every = np.empty(n, dtype=int)
+            every[sample] = topics
+            rest = np.setdiff1d(np.arange(n), sample)
+            every[rest] = _neighbour_vote(vectors[rest], vectors[sample], topics, self.parameters_["n_neighbors"])
+            topics = every
         strategy = self.config.reduce_outliers
-        if strategy != "none" and min(topics) < 0:
-            topics = model.reduce_outliers(
-                self._docs, topics, strategy=strategy, threshold=self.config.outlier_threshold, embeddings=vectors
+        if strategy != "none" and topics.min() < 0:
+            topics = np.asarray(
+                model.reduce_outliers(
+                    self.documents_, topics.tolist(), strategy=strategy, threshold=self.config.outlier_threshold, embeddings=vectors
+                ),
+                dtype=int,
             )
+        if len(sample) < n or strategy != "none":
             with _quiet_bertopic():  # it warns that custom topics must be the last step: they are
                 model.update_topics(
-                    self._docs,
-                    topics=topics,
+                    self.documents_,
+                    topics=topics.tolist(),
                     top_n_words=self.config.top_n_words,
                     vectorizer_model=model.vectorizer_model,
                     ctfidf_model=model.ctfidf_model,
@@ -186,32 +326,23 @@ class TopicModeler:
     def fit_transform(self, texts, lemmas, embeddings) -> np.ndarray:
         return self.fit(texts, lemmas, embeddings).topics_
 
-    def _new_bertopic(self):
-        from bertopic import BERTopic
-        from bertopic.vectorizers import ClassTfidfTransformer
-        from hdbscan import HDBSCAN
-        from umap import UMAP
+    def _fit_sample(self, n: int) -> np.ndarray:
+        """Distinct texts UMAP/HDBSCAN are fitted on: all, or a seeded sample of ``config.max_fit_texts``."""
+        limit = self.config.max_fit_texts
+        if not limit or n <= limit:
+            return np.arange(n)
+        rng = np.random.default_rng(self.config.random_state)
+        return np.sort(rng.choice(n, size=limit, replace=False))
 
+    def _new_bertopic(self, vectors: np.ndarray):
+        BERTopic = import_bertopic()
         p, seed = self.parameters_, self.config.random_state
         return BERTopic(
             embedding_model=bertopic_backend(self.embedder) if self.embedder is not None else None,
-            umap_model=UMAP(
-                n_neighbors=p["n_neighbors"],
-                n_components=p["n_components"],
-                min_dist=0.0,
-                metric="cosine",
-                random_state=seed,
-            ),
-            hdbscan_model=HDBSCAN(
-                min_cluster_size=p["min_cluster_size"],
-                min_samples=p["min_samples"],
-                max_cluster_size=p["max_cluster_size"],
-                metric="euclidean",
-                cluster_selection_method="eom",
-            ),
-            vectorizer_model=_lemma_vectorizer(),
-            # Words such as "virksomhed" occur in every topic of a workshop; damp them.
-            ctfidf_model=ClassTfidfTransformer(reduce_frequent_words=True),
+            umap_model=_fresh(self.umap_model) if self.umap_model is not None else default_umap(p, seed, vectors),
+            hdbscan_model=_fresh(self.hdbscan_model) if self.hdbscan_model is not None else default_hdbscan(p),
+            vectorizer_model=_fresh(self.vectorizer_model) if self.vectorizer_model is not None else lemma_vectorizer(),
+            ctfidf_model=_fresh(self.ctfidf_model) if self.ctfidf_model is not None else default_ctfidf(),
             top_n_words=self.config.top_n_words,
             calculate_probabilities=False,
         )
@@ -258,21 +389,7 @@ class TopicModeler:
         if self.model_ is None:
             return np.full(len(texts), -1, dtype=int)
         fitted = np.asarray(self.model_.topics_, dtype=int)
-        k = min(self.parameters_["n_neighbors"], len(fitted))
-        queries = normalise_rows(embeddings)
-        topics = np.empty(len(queries), dtype=int)
-        for start in range(0, len(queries), 1024):  # bounded memory for large batches
-            similarity = queries[start : start + 1024] @ self._vectors.T
-            nearest = np.argpartition(-similarity, k - 1, axis=1)[:, :k]
-            weights = np.maximum(np.take_along_axis(similarity, nearest, axis=1), 0.0)
-            votes = np.zeros((len(similarity), fitted.max() + 2))
-            np.add.at(votes, (np.arange(len(similarity))[:, None], fitted[nearest] + 1), weights)
-            chosen = votes.argmax(axis=1) - 1
-            best = similarity.argmax(axis=1)
-            same = similarity[np.arange(len(best)), best] >= 1 - 1e-6
-            chosen[same] = fitted[best[same]]
-            topics[start : start + len(chosen)] = chosen
-        return topics
+        return _neighbour_vote(embeddings, self._vectors, fitted, self.parameters_.get("n_neighbors", 15))
 
     # ------------------------------------------------------------------ analyst edits
 
@@ -295,7 +412,7 @@ class TopicModeler:
             raise ValueError("the outlier topic -1 cannot be merged")
         self._check_topics([topic for group in groups for topic in group])
         before = np.asarray(self.model_.topics_, dtype=int)
-        self.model_.merge_topics(self._docs, groups)
+        self.model_.merge_topics(self.documents_, groups)
         after = np.asarray(self.model_.topics_, dtype=int)
         mapping = {int(old): int(new) for old, new in zip(before, after)}
         labels: dict[int, str] = {}
@@ -332,7 +449,7 @@ class TopicModeler:
             "parameters": self.parameters_,
             "labels": {str(topic): label for topic, label in self._labels.items()},
             "rows": self._rows.tolist(),
-            "docs": self._docs,
+            "docs": self.documents_,
         }
         (folder / "state.json").write_text(json.dumps(state, ensure_ascii=False, indent=1), encoding="utf-8")
         self.topic_info_.to_csv(folder / "topic_info.csv", index=False)
@@ -350,10 +467,9 @@ class TopicModeler:
         modeler.parameters_ = state["parameters"]
         modeler._labels = {int(topic): label for topic, label in state["labels"].items()}
         modeler._rows = np.asarray(state["rows"], dtype=int)
-        modeler._docs = state["docs"]
+        modeler.documents_ = state["docs"]
         if modeler.clustered_:
-            from bertopic import BERTopic
-
+            BERTopic = import_bertopic()
             with _quiet_bertopic():
                 modeler.model_ = BERTopic.load(
                     str(folder / "bertopic"), embedding_model=bertopic_backend(embedder) if embedder is not None else None
@@ -361,6 +477,33 @@ class TopicModeler:
             modeler.model_.topics_ = [int(topic) for topic in modeler.model_.topics_]
             modeler._vectors = np.load(folder / "embeddings.npy")
         return modeler._refresh()
+
+
+def _neighbour_vote(queries: np.ndarray, points: np.ndarray, topics: np.ndarray, k: int) -> np.ndarray:
+    """Topic of each query: the similarity-weighted majority topic of its ``k`` most similar
+    ``points`` (cosine); a query identical to a point takes that point's topic."""
+    if len(queries) == 0:
+        return np.zeros(0, dtype=int)
+    indices, distances = exact_neighbours(queries, points, k)
+    similarity = 1.0 - distances  # sorted, nearest first
+    weights = np.maximum(similarity, 0.0)
+    neighbour_topics = topics[indices]
+    votes = np.zeros((len(queries), topics.max() + 2))
+    np.add.at(votes, (np.arange(len(queries))[:, None], neighbour_topics + 1), weights)
+    chosen = votes.argmax(axis=1) - 1
+    same = similarity[:, 0] >= 1 - 1e-5  # float32 search: identical texts come out at 1 - ~1e-7
+    chosen[same] = neighbour_topics[same, 0]
+    return chosen
+
+
+def _fresh(model):
+    """An unfitted copy of a user-given sub-model, when scikit-learn can clone it."""
+    from sklearn.base import clone
+
+    try:
+        return clone(model)
+    except (TypeError, RuntimeError):  # not a scikit-learn estimator: used as given
+        return model
 
 
 def _check_inputs(texts, lemmas, embeddings) -> tuple[list[str], list[str], np.ndarray]:

@@ -17,7 +17,6 @@ import pandas as pd
 
 import pipeline
 from pipeline.analysis import Analysis
-from pipeline.emerging import emerging_themes
 from pipeline.export import RunResult
 from pipeline.quotes import representative_quotes
 from pipeline.weighting import frequency_tables
@@ -58,6 +57,8 @@ def quotes(analysis: Analysis, group: str, table: pd.DataFrame | None = None) ->
 
 def emerging(analysis: Analysis, table: pd.DataFrame | None = None) -> pd.DataFrame:
     """The texts in ``andet`` grouped into named emerging themes, biggest first."""
+    from pipeline.emerging import emerging_themes  # sklearn: not needed to list topics
+
     table = assignments(analysis) if table is None else table
     return emerging_themes(table, analysis.embeddings, analysis.config.emerging)
 

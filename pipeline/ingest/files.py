@@ -163,8 +163,14 @@ def reason(exc: BaseException) -> str:
     return (first[:157] + "..." if len(first) > 160 else first) or type(exc).__name__
 
 
+def short(text: object, limit: int = 40) -> str:
+    """A value from the file (a cell, a column name) as a short single line for a message."""
+    text = " ".join(str(text).split())
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
 def _megabytes(size: int) -> str:
-    return f"{size / 1024**2:,.0f} MB"
+    return f"{size / 1024**2:,.0f} MB" if size >= 1024**2 else f"{size / 1024:,.0f} KB"
 
 
 def read_text(path: Path) -> tuple[str, str]:

@@ -16,6 +16,7 @@ sheet, which repeats the same answers, is not.
 
 from __future__ import annotations
 
+import math
 import re
 from pathlib import Path
 
@@ -23,6 +24,7 @@ from openpyxl.utils import get_column_letter
 
 from pipeline.config import IngestConfig
 from pipeline.errors import InputError
+from pipeline.ingest.files import short
 from pipeline.ingest.report import Extract
 from pipeline.ingest.tables import cell_text
 
@@ -156,7 +158,9 @@ def _upvotes(path: Path, row: list[object], column: int | None, where: str) -> f
     try:
         votes = float(str(cell_text(row[column])).replace(",", "."))
     except ValueError:
-        raise InputError(path, f"upvotes '{row[column]}' is not a number", where=where) from None
+        votes = math.nan
+    if not math.isfinite(votes):  # "inf" and "nan" parse as floats
+        raise InputError(path, f"upvotes '{short(cell_text(row[column]))}' is not a number", where=where)
     return max(votes, 0.0)
 
 

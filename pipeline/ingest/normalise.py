@@ -2,9 +2,10 @@
 
 Every reader hands over the texts as found; here they become comparable: Unicode NFC
 (a Danish "å" typed on a Mac is two code points, on Windows one), invisible characters
-removed, whitespace collapsed. Answers without a letter or digit ("", "-", "...") are
-dropped, and answers that differ only in case are merged into one row whose weight is
-the sum, so "Samarbejde" given by twelve people is one text standing for twelve voices.
+removed, whitespace collapsed. Answers without a word of two or more letters or digits
+("", "-", "...", "x", "5") are dropped as empty: there is nothing in them to analyse, and a
+workshop of nothing else would leave the topic model without a vocabulary. Answers that
+differ only in case are merged into one row whose weight is the sum, so "Samarbejde" given by twelve people is one text standing for twelve voices.
 """
 
 from __future__ import annotations
@@ -18,7 +19,8 @@ import pandas as pd
 # Soft hyphen, zero-width space/joiners and BOM: invisible, but they make equal words unequal.
 _INVISIBLE = re.compile("[\u00ad\u200b\u200c\u200d\u2060\ufeff]")
 _WHITESPACE = re.compile(r"\s+")
-_WORD_CHARACTER = re.compile(r"\w")
+# Two letters or digits in a row ([^\W_] is \w without the underscore): "EU", "3D", "ja".
+_WORD = re.compile(r"[^\W_]{2}")
 DUPLICATE_SCOPE = ["workshop", "source_kind", "question"]
 
 
@@ -31,8 +33,8 @@ def normalise_text(text: object) -> str:
 
 
 def is_empty_text(text: str) -> bool:
-    """True when the text has no letter or digit: nothing to analyse."""
-    return _WORD_CHARACTER.search(text) is None
+    """True when the text has no word of two or more letters or digits: nothing to analyse."""
+    return _WORD.search(text) is None
 
 
 @dataclass

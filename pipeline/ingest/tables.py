@@ -21,7 +21,7 @@ from pipeline.config import IngestConfig
 from pipeline.errors import InputError
 from openpyxl.utils import get_column_letter
 
-from pipeline.ingest.files import open_workbook, read_text, reason
+from pipeline.ingest.files import open_workbook, read_text, reason, short
 from pipeline.ingest.report import Extract
 from pipeline.schema import TEXT_COLUMNS
 
@@ -98,7 +98,15 @@ def sniff_delimiter(text: str) -> str | None:
 
 
 def sheet_rows(sheet) -> list[list[object]]:
-    return [list(row) for row in sheet.iter_rows(values_only=True)]
+    """A read-only sheet's values by row, each row without its trailing empty cells."""
+    sheet.reset_dimensions()  # see workbook_grids
+    return [_trim(list(row)) for row in sheet.iter_rows(values_only=True)]
+
+
+def _trim(values: list[object]) -> list[object]:
+    while values and values[-1] is None:
+        values.pop()
+    return values
 
 
 # What Excel shows in a cell whose formula fails, e.g. an answer typed as "- mere samarbejde" or
@@ -122,6 +130,10 @@ def workbook_grids(path: Path) -> tuple[dict[str | None, list[list[object]]], li
     workbook = open_workbook(path, data_only=False)
     try:
         for sheet in workbook.worksheets:
+            # openpyxl pads every row to the sheet's declared width: one formatted cell in column
+            # XFD would make each row 16,384 cells (minutes and gigabytes for a few thousand rows).
+            # Without the declared dimensions a row is as wide as its own last cell.
+            sheet.reset_dimensions()
             rows, found = [], {}
             for r, cells in enumerate(sheet.iter_rows()):
                 values = []
@@ -161,7 +173,7 @@ def workbook_grids(path: Path) -> tuple[dict[str | None, list[list[object]]], li
             cells = ", ".join(uncomputed[:5]) + (f" and {len(uncomputed) - 5} more" if len(uncomputed) > 5 else "")
             notes.append(f"sheet '{title}': {len(uncomputed)} formula cell(s) without a computed value "
                          f"read as their formula text ({cells})")
-    return grids, notes
+    return {title: [_trim(row) for row in rows] for title, rows in grids.items()}, notes
 
 
 def find_text_column(columns: list[str], config: IngestConfig, loose: bool = True) -> str | None:
@@ -276,9 +288,11 @@ def _weight(path: Path, value: object, where: str) -> float:
     try:
         weight = float(text.replace(",", "."))  # Danish decimal comma
     except ValueError:
-        raise InputError(path, f"weight '{text}' is not a number", where=where) from None
-    if not weight >= 0:
-        raise InputError(path, f"weight '{text}' is negative", where=where)
+        raise InputError(path, f"weight '{short(text)}' is not a number", where=where) from None
+    if not math.isfinite(weight):
+        raise InputError(path, f"weight '{short(text)}' is not a number", where=where)
+    if weight < 0:
+        raise InputError(path, f"weight '{short(text)}' is negative", where=where)
     return weight
 
 
@@ -287,7 +301,7 @@ def _raise_no_text_column(path: Path, first_columns, config: IngestConfig):
         raise InputError(path, "no rows found")
     sheet, columns = first_columns
     where = f"sheet '{sheet}'" if sheet is not None else None
-    found = ", ".join(columns)
+    found = ", ".join(short(c) for c in columns[:20]) + (f" and {len(columns) - 20} more" if len(columns) > 20 else "")
     if config.text_column is not None:
         raise InputError(path, f"text column '{config.text_column}' not found (columns: {found})", where=where)
     raise InputError(path, f"no text column (columns: {found}); use --text-column", where=where)

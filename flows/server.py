@@ -1,0 +1,375 @@
+"""The Prefect API a command-line run reports to, and how a run stops on Ctrl-C.
+
+A flow run needs a Prefect API. ``tematik run`` finds one in this order and says in the
+log which one it uses:
+
+1. ``PREFECT_API_URL`` (environment or the active Prefect profile): that server;
+2. a local server answering on ``http://127.0.0.1:4200`` (``prefect server start``);
+3. otherwise a *temporary* server on a free local port, started in the background the
+   moment the command starts, so it boots while spaCy, BERTopic and the models load
+   (15–30 s on a 2-core machine, about as long as the server takes), and stopped when
+   the command ends.
+
+Use::
+
+    from flows.server import prefect_api, exit_on_interrupt
+
+    with exit_on_interrupt() as interrupt, prefect_api(log) as api:   # returns at once
+        interrupt.on_timeout(api.stop)       # a hard exit still stops the server
+        ...load models, import the flows...
+        api.wait()                           # blocks (up to 120 s) until the API answers
+        workshop_flow(...)
+
+The temporary server never outlives the command: it is stopped on leaving the block,
+and it dies with the command even after ``kill -9`` (Linux ``PR_SET_PDEATHSIG``, plus a
+watchdog thread in the server process that exits when its parent is gone, for other
+systems). It runs in its own process group, so a Ctrl-C in the terminal reaches only the
+command, which then stops its flow run, reports it to the still-running server and stops
+the server.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+LOCAL_SERVER = "http://127.0.0.1:4200/api"
+#: How long to wait for a temporary server to answer. Measured: 7–9 s warm and 20–25 s
+#: with a fresh Prefect home (database migrations) on an idle 2-core machine; several
+#: times that under load. Prefect's own default (20 s) made first runs fail.
+STARTUP_TIMEOUT = float(os.environ.get("TEMATIK_PREFECT_STARTUP_TIMEOUT", "120"))
+#: Exit code of a run stopped by Ctrl-C (128 + SIGINT), as shells report it.
+INTERRUPTED_EXIT_CODE = 130
+
+logger = logging.getLogger("tematik.server")
+logger.setLevel(logging.INFO)  # shown by the command's progress display (a handler on "tematik")
+
+
+class PrefectServerError(RuntimeError):
+    """The Prefect API could not be reached; the message says what to do (Danish)."""
+
+
+# Runs inside the server process before uvicorn: die with the parent process, also after
+# SIGKILL. prctl is Linux; the polling thread covers other systems and the moment between
+# fork and prctl (if the parent is already gone, exit at once).
+_LAUNCHER = """
+import os, sys, threading, time
+parent = int(sys.argv[1])
+if sys.platform.startswith("linux"):
+    import ctypes, signal
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(1, int(signal.SIGKILL), 0, 0, 0)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
+def watch():
+    while os.getppid() == parent:
+        time.sleep(0.5)
+    os._exit(0)
+if os.getppid() != parent:
+    os._exit(0)
+threading.Thread(target=watch, daemon=True, name="tematik-parent-watch").start()
+sys.argv = ["uvicorn", *sys.argv[2:]]
+import runpy
+runpy.run_module("uvicorn", run_name="__main__", alter_sys=True)
+"""
+
+
+def _answers(api_url: str, timeout: float = 0.5) -> bool:
+    """Whether ``<api_url>/health`` answers 200 (urllib: no Prefect import needed)."""
+    try:
+        with urllib.request.urlopen(f"{api_url.rstrip('/')}/health", timeout=timeout) as response:
+            return response.status == 200
+    except (OSError, ValueError):  # URLError, ConnectionRefused, timeouts are OSErrors
+        return False
+
+
+def _free_port() -> int:
+    with contextlib.closing(socket.socket(socket.AF_INET, socket.SOCK_STREAM)) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _profile_api_url() -> str | None:
+    """PREFECT_API_URL of the active Prefect profile, read without importing Prefect (3 s)."""
+    import tomllib
+
+    home = Path(os.environ.get("PREFECT_HOME", "~/.prefect")).expanduser()
+    path = Path(os.environ.get("PREFECT_PROFILES_PATH", home / "profiles.toml")).expanduser()
+    try:
+        profiles = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    active = os.environ.get("PREFECT_PROFILE") or profiles.get("active", "ephemeral")
+    url = (profiles.get("profiles", {}).get(active) or {}).get("PREFECT_API_URL")
+    return str(url) if url else None
+
+
+@dataclass
+class PrefectApi:
+    """The API a run reports to: ``url``, ``kind`` and, for a temporary server, its process."""
+
+    url: str
+    kind: str  # "configured" (PREFECT_API_URL), "running" (127.0.0.1:4200) or "temporary"
+    log: Callable[[str], object]
+    startup_timeout: float = STARTUP_TIMEOUT
+    process: subprocess.Popen | None = None
+    started: float = field(default_factory=time.monotonic)
+    ready_after: float | None = None  # seconds from start until the API answered
+    fresh_home: bool = False  # no Prefect database yet: the first start creates it (slower)
+    _stderr: Path | None = None
+
+    @property
+    def pid(self) -> int | None:
+        return self.process.pid if self.process is not None else None
+
+    def wait(self) -> float:
+        """Block until the API answers; seconds waited here. Raises PrefectServerError."""
+        if self.ready_after is not None:
+            return 0.0
+        began = time.monotonic()
+        if self.kind != "temporary":
+            if not _answers(self.url, timeout=5):
+                raise PrefectServerError(
+                    f"Prefect-serveren på {self.url} svarer ikke; start den (`prefect server start`) "
+                    "eller fjern PREFECT_API_URL, så starter tematik selv en midlertidig server."
+                )
+            self.ready_after = time.monotonic() - self.started
+            return time.monotonic() - began
+        deadline = self.started + self.startup_timeout
+        told = time.monotonic()
+        if not _answers(self.url):
+            first = " (første gang opretter den sin database)" if self.fresh_home else ""
+            self.log(f"Venter på at den midlertidige Prefect-server svarer{first}; højst {self.startup_timeout:.0f} s …")
+        while not _answers(self.url):
+            now = time.monotonic()
+            if self.process is not None and self.process.poll() is not None:
+                raise PrefectServerError(
+                    f"Den midlertidige Prefect-server stoppede under opstarten (kode {self.process.returncode})"
+                    f"{self._stderr_tail()}"
+                )
+            if now >= deadline:
+                self.stop()
+                raise PrefectServerError(
+                    f"Den midlertidige Prefect-server svarede ikke inden for {self.startup_timeout:.0f} s "
+                    f"({self.url}/health). Maskinen er måske meget belastet: sæt "
+                    "TEMATIK_PREFECT_STARTUP_TIMEOUT højere, eller start en server selv "
+                    "(`prefect server start`) og sæt PREFECT_API_URL=http://127.0.0.1:4200/api."
+                )
+            if now - told >= 15:
+                self.log(f"Venter stadig på Prefect-serveren: {now - self.started:.0f} s af højst {self.startup_timeout:.0f} s …")
+                told = now
+            time.sleep(0.1)
+        self.ready_after = time.monotonic() - self.started
+        waited = time.monotonic() - began
+        self.log(f"Prefect-serveren er klar ({self.ready_after:.1f} s efter start; ventede {waited:.1f} s på den).")
+        return waited
+
+    def _stderr_tail(self) -> str:
+        try:
+            lines = self._stderr.read_text(encoding="utf-8", errors="replace").strip().splitlines()
+        except (OSError, AttributeError):
+            return ""
+        return f": {lines[-1][:200]}" if lines else ""
+
+    def stop(self, timeout: float = 3.0) -> None:
+        """Stop the temporary server (SIGTERM, SIGKILL after ``timeout``); no-op for other kinds."""
+        process, self.process = self.process, None
+        if process is None:
+            return
+        if process.poll() is None:
+            process.terminate()
+            try:
+                process.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+        if self._stderr is not None:
+            shutil.rmtree(self._stderr.parent, ignore_errors=True)
+
+
+def _start_temporary_server(log: Callable[[str], object], startup_timeout: float) -> PrefectApi:
+    port = _free_port()
+    url = f"http://127.0.0.1:{port}/api"
+    import importlib.util
+
+    # uvicorn's --app-dir: the folder holding the prefect package, as Prefect's own ephemeral server.
+    prefect_dir = Path(importlib.util.find_spec("prefect").origin).parent.parent
+    stderr_dir = Path(tempfile.mkdtemp(prefix="tematik-prefect-"))
+    stderr_path = stderr_dir / "server.log"
+    env = {
+        **os.environ,
+        # As Prefect's own ephemeral server: no UI, ephemeral-mode services.
+        "PREFECT_UI_ENABLED": "0",
+        "PREFECT__SERVER_EPHEMERAL": "1",
+        "PREFECT__SERVER_FINAL": "1",
+        "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+    }
+    env.pop("PREFECT_API_URL", None)
+    with open(stderr_path, "wb") as stderr:
+        process = subprocess.Popen(
+            [
+                sys.executable, "-c", _LAUNCHER, str(os.getpid()),
+                "--app-dir", str(prefect_dir), "--factory", "prefect.server.api.server:create_app",
+                "--host", "127.0.0.1", "--port", str(port), "--log-level", "error", "--lifespan", "on",
+            ],
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=stderr,
+            # Own process group: a Ctrl-C in the terminal goes to tematik only, which stops the
+            # flow run, reports it to the server, and then stops the server itself.
+            start_new_session=True,
+        )
+    home = Path(os.environ.get("PREFECT_HOME", "~/.prefect")).expanduser()
+    api = PrefectApi(
+        url=url, kind="temporary", log=log, startup_timeout=startup_timeout, process=process,
+        fresh_home=not (home / "prefect.db").exists(),
+    )
+    api._stderr = stderr_path
+    log(f"Prefect: starter en midlertidig server på {url} i baggrunden, mens modellerne indlæses.")
+    return api
+
+
+def find_or_start_api(log: Callable[[str], object] | None = None, startup_timeout: float | None = None) -> PrefectApi:
+    """The configured or running Prefect API, or a temporary server being started (not waited for)."""
+    log = log or logger.info
+    startup_timeout = STARTUP_TIMEOUT if startup_timeout is None else startup_timeout
+    configured = os.environ.get("PREFECT_API_URL") or _profile_api_url()
+    if "prefect.settings" in sys.modules and not configured:
+        # Prefect already imported (tests, Python use): its settings may come from anywhere.
+        from prefect.settings import get_current_settings
+
+        configured = get_current_settings().api.url
+    if configured:
+        log(f"Prefect: bruger serveren på {configured} (PREFECT_API_URL).")
+        return PrefectApi(url=configured, kind="configured", log=log, startup_timeout=startup_timeout)
+    if _answers(LOCAL_SERVER):
+        log(f"Prefect: bruger den kørende lokale server på {LOCAL_SERVER} (kørslen ses i dens UI).")
+        return PrefectApi(url=LOCAL_SERVER, kind="running", log=log, startup_timeout=startup_timeout)
+    return _start_temporary_server(log, startup_timeout)
+
+
+def _drain_prefect_workers(timeout: float) -> None:
+    """Send queued logs and events before the server goes away (Prefect drains them only at exit)."""
+    if "prefect.logging.handlers" in sys.modules:
+        from prefect.logging.handlers import APILogWorker
+
+        with contextlib.suppress(Exception):
+            APILogWorker.drain_all(timeout=timeout, at_exit=False)
+    if "prefect.events.worker" in sys.modules:
+        from prefect.events.worker import EventsWorker
+
+        with contextlib.suppress(Exception):
+            EventsWorker.drain_all(timeout=timeout, at_exit=False)
+
+
+@contextlib.contextmanager
+def prefect_api(
+    log: Callable[[str], object] | None = None, *, startup_timeout: float | None = None
+) -> Iterator[PrefectApi]:
+    """Point Prefect at an API for the block; a temporary server is started now and stopped after.
+
+    Returns at once: call ``api.wait()`` right before the first flow call. ``log`` gets one
+    Danish line per event (default: the ``tematik.server`` logger). Enter it on the main
+    thread: Linux ties the server's life to the thread that started it.
+    """
+    api = find_or_start_api(log, startup_timeout)
+    previous = os.environ.get("PREFECT_API_URL")
+    os.environ["PREFECT_API_URL"] = api.url  # for a Prefect imported inside the block
+    try:
+        with contextlib.ExitStack() as stack:
+            if "prefect.settings" in sys.modules:  # already imported: its settings are fixed
+                from prefect.settings import PREFECT_API_URL, temporary_settings
+
+                stack.enter_context(temporary_settings(updates={PREFECT_API_URL: api.url}))
+            try:
+                yield api
+            finally:
+                if api.process is not None and api.ready_after is not None:
+                    _drain_prefect_workers(timeout=2.0)
+    finally:
+        api.stop()
+        if previous is None:
+            os.environ.pop("PREFECT_API_URL", None)
+        else:
+            os.environ["PREFECT_API_URL"] = previous
+
+
+def remove_own_staging(*parents: Path | str) -> None:
+    """Remove this process's staging folders under ``parents`` (before a hard exit skips their cleanup)."""
+    from pipeline.atomic import STAGING_SUFFIX
+
+    for parent in parents:
+        for folder in Path(parent).glob(f".*.{os.getpid()}{STAGING_SUFFIX}"):
+            shutil.rmtree(folder, ignore_errors=True)
+
+
+@dataclass
+class _Interrupt:
+    grace: float
+    message: Callable[[], object]
+    cleanups: list[Callable[[], object]] = field(default_factory=list)
+    interrupted_at: float | None = None
+    handled: bool = False  # the block was left: the command has said "Afbrudt" itself
+
+    def on_timeout(self, cleanup: Callable[[], object]) -> None:
+        """Run ``cleanup`` before a hard exit (when Ctrl-C did not end the run within the grace time)."""
+        self.cleanups.append(cleanup)
+
+    def _hard_exit(self) -> None:
+        if not self.handled:
+            self.message()
+        for cleanup in self.cleanups:
+            with contextlib.suppress(BaseException):
+                cleanup()
+        os._exit(INTERRUPTED_EXIT_CODE)
+
+
+@contextlib.contextmanager
+def exit_on_interrupt(
+    message: Callable[[], object] | None = None, *, grace: float = 3.0
+) -> Iterator[_Interrupt]:
+    """Ctrl-C ends the run within ``grace`` seconds, whatever the run is doing.
+
+    The first SIGINT raises KeyboardInterrupt as usual (so staging folders are removed, the
+    flow run is reported as crashed and the server stopped by their own ``finally``), and
+    starts a timer: a run still alive after ``grace`` s (stuck in native code, a retry, a
+    slow API) prints ``message``, runs the ``on_timeout`` cleanups and exits with 130. A
+    second Ctrl-C exits at once the same way. Main thread only (Python delivers signals there).
+    """
+    message = message or (lambda: print("Afbrudt.", file=sys.stderr))
+    interrupt = _Interrupt(grace=grace, message=message)
+
+    def handle(signum, frame):  # noqa: ARG001 - signal handler signature
+        if interrupt.interrupted_at is not None:
+            interrupt._hard_exit()
+        interrupt.interrupted_at = time.monotonic()
+        timer = threading.Timer(grace, interrupt._hard_exit)
+        timer.daemon = True
+        timer.start()
+        raise KeyboardInterrupt
+
+    if threading.current_thread() is not threading.main_thread():
+        yield interrupt
+        return
+    previous = signal.signal(signal.SIGINT, handle)
+    try:
+        yield interrupt
+    finally:
+        # The timer keeps running: exiting (Prefect drains its queues at exit) is bounded too.
+        interrupt.handled = True
+        signal.signal(signal.SIGINT, previous)
