@@ -32,6 +32,8 @@ benchmark: install
 	$(BIN)/python benchmarks/quality.py --labels benchmarks/data/sydkyst-2024.csv --taxonomy benchmarks/data/sydkyst-2024.yaml
 	$(BIN)/python benchmarks/quality.py --labels benchmarks/data/demo-gold.csv --note corpora/demo/opsamlingsnotat.docx
 	$(BIN)/python benchmarks/quality.py --labels benchmarks/data/fyn-2022/gold.csv --note benchmarks/data/fyn-2022/opsamling-fyn.md
+	$(BIN)/python benchmarks/quality.py --labels benchmarks/data/menti-deb.csv --taxonomy deb-2020-2023
+	$(BIN)/python benchmarks/quality.py --labels benchmarks/data/menti-nordjylland.csv --taxonomy nordjylland-2023
 	$(BIN)/python benchmarks/quality.py --shared-note
 
 clean:

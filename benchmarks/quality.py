@@ -3,7 +3,9 @@
     python benchmarks/quality.py --labels benchmarks/data/deb-dev.csv --taxonomy deb-2020-2023
     python benchmarks/quality.py --labels benchmarks/data/sydkyst-2024.csv --taxonomy benchmarks/data/sydkyst-2024.yaml
     python benchmarks/quality.py --labels benchmarks/data/demo-gold.csv --note corpora/demo/opsamlingsnotat.docx
-    python benchmarks/quality.py --shared-note            # the real North Jutland note, if present
+    python benchmarks/quality.py --labels benchmarks/data/menti-deb.csv --taxonomy deb-2020-2023
+    python benchmarks/quality.py --labels benchmarks/data/menti-nordjylland.csv --taxonomy nordjylland-2023
+    python benchmarks/quality.py --shared-note            # the real North Jutland note, if present (measure only)
 
 ``--labels`` is a CSV with ``text,theme`` (theme = a taxonomy id or ``andet``) and an
 optional ``section`` column (a note's section heading), used as context. ``--note``
@@ -13,9 +15,12 @@ reads a summary note with tematik's ingestion and keeps its passages that have a
 The texts run through the real stages (lemmas, embeddings, BERTopic topics, theme
 mapping). Printed: an ablation table (each signal alone, then combined; with and
 without topic/section context) with macro-F1 of text -> theme (``andet`` is a class
-when the labels use it), accuracy and the error of theme shares (mean and max of
-|predicted share - labelled share|); per-theme F1 and share error for the full method;
+when the labels use it), accuracy, the share error ½·Σ|predicted share − labelled share|
+over the themes and andet (and its largest term), andet precision and recall, and - with
+a mapper that flags them - the share of texts marked ``confident`` (quotable as examples
+of their theme) and their accuracy; per-theme F1 and share error for the full method;
 and the topic model's NMI with the labels, NPMI coherence and diversity of top words.
+``--json FILE`` appends the rows to FILE (one JSON object per line) for before/after tables.
 """
 
 from __future__ import annotations

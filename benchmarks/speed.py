@@ -74,14 +74,19 @@ def cold(args) -> None:
     with tempfile.TemporaryDirectory() as folder:
         env = {**os.environ, "TEMATIK_CACHE": str(Path(folder) / "cache")}
         for attempt in ("first", "second"):
-            start = time.perf_counter()
+            start, cpu = time.perf_counter(), _children_cpu()
             done = subprocess.run(
                 [str(TEMATIK), "run", str(DEMO), "--out", f"{folder}/out", "--models", f"{folder}/models"],
                 env=env, capture_output=True, text=True,
             )
-            seconds = time.perf_counter() - start
+            seconds, cpu = time.perf_counter() - start, _children_cpu() - cpu
             status = "ok" if done.returncode == 0 else f"exit {done.returncode}: {(done.stderr or done.stdout).strip()[-300:]}"
-            print(f"  {attempt} process: {seconds:6.1f} s wall ({status})")
+            print(f"  {attempt} process: {seconds:6.1f} s wall, {cpu:6.1f} s CPU ({status}); load average {os.getloadavg()[0]:.1f}")
+
+
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 # --------------------------------------------------------------------------- stages in one process
@@ -159,7 +164,7 @@ def imports(args) -> None:
 
 def scale(args) -> None:
     print(f"\n== scale, --embedder {args.embedder}: whole assembly in a fresh process per size ==")
-    header = ("texts", "wall", "peak MB", "language", "embed", "topics", "themes", "report+export", "own/bare", "bare fit",
+    header = ("texts", "wall (CPU)", "peak MB", "language", "embed", "topics", "themes", "report+export", "own/bare", "bare fit",
               "ARI/NMI tematik", "ARI/NMI bare", "topics")
     print("  " + " | ".join(header))
     for size in args.sizes:
@@ -171,14 +176,15 @@ def scale(args) -> None:
         t = r["timings"]
         own = r["wall"] - t.get("topics", 0.0)
         print("  " + " | ".join([
-            f"{size:,}", f"{r['wall']:.1f} s", f"{r['peak_mb']:.0f}", f"{t.get('language', 0):.1f}",
+            f"{size:,}", f"{r['wall']:.1f} s ({r['cpu']:.0f} s)", f"{r['peak_mb']:.0f}", f"{t.get('language', 0):.1f}",
             f"{t.get('embeddings', 0):.1f}", f"{t.get('topics', 0):.1f}", f"{t.get('themes', 0):.1f}",
             f"{t.get('report', 0) + t.get('export', 0) + t.get('saved_run', 0):.1f}",
             f"{own / r['bare_seconds']:.0%}" if r.get("bare_seconds") else "-",
             f"{r.get('bare_seconds', 0):.1f} s", f"{r['ari']:.2f}/{r['nmi']:.2f}",
             f"{r.get('bare_ari', 0):.2f}/{r.get('bare_nmi', 0):.2f}", f"{r['n_topics']} vs {r.get('bare_topics', '-')}",
         ]))
-        print(f"    stages: {json.dumps(t)}; fit parameters {r['parameters']}; peak after bare fit {r['peak_after_bare_mb']:.0f} MB")
+        print(f"    stages: {json.dumps(t)}; fit parameters {r['parameters']}; peak after bare fit "
+              f"{r['peak_after_bare_mb']:.0f} MB; load average {r['load']:.1f}")
 
 
 def _scale(size: int, embedder: str) -> None:
@@ -199,6 +205,9 @@ def _scale(size: int, embedder: str) -> None:
         started = time.perf_counter()
         analysis, _, _ = run.run_workshop([path], config, out=Path(folder) / "out", models=Path(folder) / "models")
         result["wall"] = time.perf_counter() - started + (started - start)
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    result["cpu"] = usage.ru_utime + usage.ru_stime
+    result["load"] = os.getloadavg()[0]
     result["timings"] = analysis.facts["timings_seconds"]
     result["peak_mb"] = peak_mb()
     result["parameters"] = analysis.facts.get("topic_parameters", {})

@@ -94,7 +94,7 @@ def torch_free_imports() -> Iterator[None]:
     """Import libraries that only *optionally* use torch as if torch were not installed.
 
     While active, ``import torch`` (and transformers, sentence-transformers) raises
-    ``ModuleNotFoundError``, which bertopic and thinc catch: they mark those features
+    ``ModuleNotFoundError`` (a ``sys.meta_path`` finder), which bertopic and thinc catch: they mark those features
     unavailable and go on. Afterwards the block is lifted, so an embedder or spaCy
     pipeline that needs torch imports it as usual. What is given up, for the process:
     bertopic's torch-based optional parts (``MultiModalBackend``, ``TextGeneration``,
@@ -106,15 +106,26 @@ def torch_free_imports() -> Iterator[None]:
     if "torch" in sys.modules:
         yield
         return
-    blocked = [name for name in TORCH_MODULES if name not in sys.modules]
-    for name in blocked:
-        sys.modules[name] = None  # type: ignore[assignment]  # makes "import name" raise ModuleNotFoundError
+    blocker = _ImportBlocker(TORCH_MODULES)
+    # A finder, not ``sys.modules[name] = None``: code that looks torch up in sys.modules
+    # (scipy's array-API helpers) must find no entry rather than None.
+    sys.meta_path.insert(0, blocker)
     try:
         yield
     finally:
-        for name in blocked:
-            if sys.modules.get(name, 0) is None:
-                del sys.modules[name]
+        sys.meta_path.remove(blocker)
+
+
+class _ImportBlocker:
+    """A ``sys.meta_path`` finder that makes importing the named top-level packages fail."""
+
+    def __init__(self, names: Sequence[str]):
+        self.names = frozenset(names)
+
+    def find_spec(self, fullname: str, path=None, target=None):
+        if fullname.partition(".")[0] in self.names:
+            raise ModuleNotFoundError(f"{fullname} is not imported by tematik here (torch_free_imports)", name=fullname)
+        return None
 
 
 # --------------------------------------------------------------------------- registry

@@ -26,8 +26,8 @@ Each emerging theme has:
 
 - ``name``: its three top lemmas, "Samarbejde, tværs og partnerskab"; ``words`` its top
   ``n_words`` lemmas by class-based TF-IDF (BERTopic's ``ClassTfidfTransformer``, the
-  clusters as classes), among lemmas used by at least two of its texts (padded to three
-  with its best other lemmas: "Vilje, stædighed og tålmodighed");
+  clusters as classes), among lemmas used by at least two of its texts (when none is, its
+  three best lemmas: "Vilje, stædighed og tålmodighed");
 - ``size`` (texts), ``weighted_size`` (Σ final weight ``w_i``) and ``share`` =
   ``weighted_size`` / Σ of every text's weight in the run (so shares compare with the
   headline table's);
@@ -135,7 +135,7 @@ def _top_words(lemmas: list[str], labels: np.ndarray, themes: list[int], n_words
         shared = [j for j in ranked if per_class[row, j] >= 2]
         # A theme of one-word answers ("Vilje", "Stædighed", "Tålmodighed") shares no lemma:
         # its best single lemmas name it.
-        padding = [j for j in ranked if per_class[row, j] < 2][: max(0, 3 - len(shared))]
+        padding = [] if shared else ranked[:3]
         words[theme] = [str(vocabulary[j]) for j in (shared + padding)[:n_words]]
     return words
 

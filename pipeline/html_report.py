@@ -352,9 +352,8 @@ def _quote_list(quotes: pd.DataFrame, with_workshop: bool) -> str:
     for quote in quotes.to_dict("records"):
         file = quote.get("source_file")
         title = f' title="{_e(file)}"' if isinstance(file, str) and file else ""
-        items.append(
-            f'<li><blockquote>{_e(quote["text"])}</blockquote><div class="source"{title}>{_e(_source(quote, with_workshop))}</div></li>'
-        )
+        source = _e(_source(quote, with_workshop))
+        items.append(f'<li><blockquote>{_e(quote["text"])}</blockquote><div class="source"{title}>{source}</div></li>')
     return f'<ul class="quotes">{"".join(items)}</ul>'
 
 
@@ -418,7 +417,8 @@ def _theme_sections(result: RunResult, shares: pd.DataFrame, with_workshop: bool
             in_theme = in_theme.sort_values("size", ascending=False, kind="stable")
         theme_quotes = quotes[quotes["theme"] == theme] if "theme" in quotes.columns else quotes.iloc[0:0]
         sections.append(
-            f'<section class="theme">{heading}{_topic_list(in_theme)}<h4 class="sr">Citater</h4>{_quotes_block(theme_quotes, with_workshop)}</section>'
+            f'<section class="theme">{heading}{_topic_list(in_theme)}'
+            f'<h4 class="sr">Citater</h4>{_quotes_block(theme_quotes, with_workshop)}</section>'
         )
     return "".join(sections)
 
@@ -440,7 +440,8 @@ def _emerging_section(emerging: pd.DataFrame | None) -> str:
         if "share" in theme and pd.notna(theme.get("share")):
             facts.append(f"{percent(theme['share'])} af input")
         quotes = theme.get("quotes")
-        quote_items = "".join(f"<li><blockquote>{_e(text)}</blockquote></li>" for text in (quotes if isinstance(quotes, (list, tuple)) else []))
+        quotes = list(quotes) if isinstance(quotes, (list, tuple)) else []
+        quote_items = "".join(f"<li><blockquote>{_e(text)}</blockquote></li>" for text in quotes)
         cards.append(
             f'<section class="emerging"><h3>{_e(title)} <span class="muted">({", ".join(facts)})</span></h3>'
             f'<div class="words">Ord: {_e(_words(theme.get("words")))}</div>'
@@ -501,7 +502,8 @@ def _run_facts(manifest: Mapping) -> str:
         for item in inputs:
             item = item if isinstance(item, Mapping) else {"path": item}
             digest = str(item.get("sha256", ""))
-            rows.append(f'<tr><td>{_e(item.get("path", ""))}</td><td><code title="{_e(digest)}">{_e(digest[:12])}</code></td></tr>')
+            code = f'<code title="{_e(digest)}">{_e(digest[:12])}</code>'
+            rows.append(f'<tr><td>{_e(item.get("path", ""))}</td><td>{code}</td></tr>')
         parts.append(
             '<h3>Inddata</h3><table class="facts"><thead><tr><th>Fil</th><th>sha256 (start)</th></tr></thead>'
             f"<tbody>{''.join(rows)}</tbody></table>"
@@ -721,7 +723,9 @@ def render_html_report(result: RunResult, plotly_js: str | None = None) -> str:
         "style-src 'unsafe-inline'; img-src data: blob:; font-src data:"
     )
     created = danish_time(manifest["created"]) if manifest.get("created") else ""
-    subtitle = " · ".join(p for p in (_e(title_name), _e(manifest.get("taxonomy", {}).get("name", "") if isinstance(manifest.get("taxonomy"), Mapping) else ""), _e(created)) if p)  # fmt: skip
+    taxonomy = manifest.get("taxonomy")
+    taxonomy_name = taxonomy.get("name", "") if isinstance(taxonomy, Mapping) else ""
+    subtitle = " · ".join(_e(part) for part in (title_name, taxonomy_name, created) if part)
     return "".join(
         [
             '<!DOCTYPE html>\n<html lang="da"><head><meta charset="utf-8">',

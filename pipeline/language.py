@@ -102,11 +102,7 @@ def load_spacy(pipeline: str) -> tuple[SpacyPipeline, str]:
     Cached per process: loading the lookup table takes about two seconds. spaCy is
     imported here, without torch unless the pipeline needs it (:func:`needs_torch`).
     """
-    if needs_torch(pipeline):
-        import spacy
-    else:
-        with torch_free_imports():  # thinc imports torch only for its optional PyTorch wrapper
-            import spacy
+    spacy = import_spacy(pipeline)
     if spacy.util.is_package(pipeline):
         nlp = spacy.load(pipeline, exclude=UNUSED_COMPONENTS)
         return nlp, f"{pipeline} {nlp.meta.get('version', '?')}"
@@ -120,6 +116,22 @@ def load_spacy(pipeline: str) -> tuple[SpacyPipeline, str]:
         return nlp, f"{meta.get('lang', '?')}_{meta.get('name', '?')} {meta.get('version', '?')} ({path})"
     log.warning("spaCy pipeline %r is not installed; using spacy.blank('da') with the lookup lemmatizer", pipeline)
     return _blank_lookup_pipeline()
+
+
+def import_spacy(pipeline: str | None = None):
+    """The ``spacy`` module, imported without torch unless ``pipeline`` needs it.
+
+    spaCy's thinc imports torch (~5-10 s) for its optional PyTorch wrapper, which only
+    transformer pipelines use; see :func:`pipeline.embeddings.torch_free_imports`. The
+    first import in a process decides, so any module importing spaCy should do it through
+    this function (lazily, where it is used).
+    """
+    if pipeline is not None and needs_torch(pipeline):
+        import spacy
+    else:
+        with torch_free_imports():
+            import spacy
+    return spacy
 
 
 # Packages whose spaCy components run on torch (transformer pipelines such as da_core_news_trf).
@@ -143,8 +155,7 @@ def needs_torch(pipeline: str) -> bool:
 
 
 def _blank_lookup_pipeline() -> tuple[SpacyPipeline, str]:
-    import spacy
-
+    spacy = import_spacy()
     nlp = spacy.blank("da")
     lemmatizer = nlp.add_pipe("lemmatizer", config={"mode": "lookup"})
     nlp.initialize()  # reads the Danish lemma table from spacy-lookups-data

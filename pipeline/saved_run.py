@@ -44,10 +44,11 @@ def save_run(analysis: Analysis, folder: str | Path, topic_model_writer: Callabl
     """
 
     def write(staging: Path) -> None:
-        analysis.texts.to_json(staging / "texts.json", orient="table", index=False, force_ascii=False)
+        # 15 digits (pandas' maximum; its default is 10): reopened numbers equal the reported ones.
+        analysis.texts.to_json(staging / "texts.json", orient="table", index=False, force_ascii=False, double_precision=15)
         np.save(staging / "embeddings.npy", np.asarray(analysis.embeddings, dtype=np.float32), allow_pickle=False)
         topics = {
-            "table": json.loads(analysis.topics.to_json(orient="table", index=False)),
+            "table": json.loads(analysis.topics.to_json(orient="table", index=False, double_precision=15)),
             "words": {str(topic): [[w, float(s)] for w, s in words] for topic, words in analysis.topic_words.items()},
         }
         _write_json(staging / "topics.json", topics)

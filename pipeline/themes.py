@@ -165,6 +165,11 @@ class KeywordMatcher:
         """``(n texts, n themes)`` keyword hits, shared lemmas split among their themes.
 
         With ``lemma_weights`` a hit counts its lemma's weight instead of 1.
+        """
+        return self.counts(lemmas, [lemma_weights])[0]
+
+    def counts(self, lemmas: Sequence[str | Sequence[str]], weightings: Sequence[dict[str, float] | None]) -> list[np.ndarray]:
+        """:meth:`count` once per weighting (``None`` = every hit 1), matching the lemmas only once.
 
         Vectorised: each distinct lemma is matched once (a texts x lemmas count matrix
         times a lemmas x themes match matrix); only positions where a keyword phrase
@@ -173,30 +178,40 @@ class KeywordMatcher:
         n_themes = len(self.taxonomy.themes)
         token_lists = [_tokens(text_lemmas) for text_lemmas in lemmas]
         normalised = {token: normalise_lemma(token) for token in {t for tokens in token_lists for t in tokens}}
-        flat = [normalised[token] for tokens in token_lists for token in tokens]
-        if not flat:
-            return np.zeros((len(token_lists), n_themes))
-        rows = np.repeat(np.arange(len(token_lists)), [len(tokens) for tokens in token_lists])
-        vocabulary, columns = np.unique(np.asarray(flat, dtype=object), return_inverse=True)
-        weights = np.ones(len(vocabulary)) if lemma_weights is None else np.array(
-            [lemma_weights.get(word, 1.0) for word in vocabulary]
+        index: dict[str, int] = {}
+        columns = np.fromiter(
+            (index.setdefault(normalised[token], len(index)) for tokens in token_lists for token in tokens), dtype=np.int64
         )
+        if not len(columns):
+            return [np.zeros((len(token_lists), n_themes)) for _ in weightings]
+        vocabulary = list(index)
+        rows = np.repeat(np.arange(len(token_lists)), [len(tokens) for tokens in token_lists])
         matches = np.zeros((len(vocabulary), n_themes))
         for column, word in enumerate(vocabulary):
             themes = self.themes_of(word)
             if themes:
                 matches[column, list(themes)] = 1.0 / len(themes)
-        occurrences = sparse.csr_matrix((weights[columns], (rows, columns)), shape=(len(token_lists), len(vocabulary)))
-        counts = np.asarray(occurrences @ matches)
-        if self._phrases_by_first:
-            self._add_phrases(counts, token_lists, normalised, weights, vocabulary)
-        return counts
+        matched = matches.any(axis=1)[columns]  # only lemmas that hit a theme need to be in the product
+        rows, columns = rows[matched], columns[matched]
+        results = []
+        for lemma_weights in weightings:
+            weights = np.ones(len(vocabulary)) if lemma_weights is None else np.array(
+                [lemma_weights.get(word, 1.0) for word in vocabulary]
+            )
+            occurrences = sparse.csr_matrix((weights[columns], (rows, columns)), shape=(len(token_lists), len(vocabulary)))
+            counts = np.asarray(occurrences @ matches)
+            if self._phrases_by_first:
+                self._add_phrases(counts, token_lists, normalised, dict(zip(vocabulary, weights)))
+            results.append(counts)
+        return results
 
-    def _add_phrases(self, counts, token_lists, normalised, weights, vocabulary) -> None:
+    def _add_phrases(self, counts, token_lists, normalised, weight_of) -> None:
         """Positions that start a keyword phrase: that lemma's hit goes to the union of its themes."""
-        weight_of = dict(zip(vocabulary.tolist(), weights))
+        starts = set(self._phrases_by_first)
         for row, raw in enumerate(token_lists):
             tokens = [normalised[token] for token in raw]
+            if starts.isdisjoint(tokens):
+                continue
             for position, token in enumerate(tokens):
                 candidates = self._phrases_by_first.get(token)
                 if not candidates:
@@ -386,8 +401,7 @@ class KeywordEvidence(TextEvidence):
         self.idf_ = idf_weights(corpus.tokens) if self.idf else None
 
     def score(self, tokens: list[list[str]], embeddings: np.ndarray) -> np.ndarray:
-        hits = self.matcher_.count(tokens)
-        counts = self.matcher_.count(tokens, self.idf_) if self.idf_ is not None else hits
+        hits, counts = self.matcher_.counts(tokens, [None, self.idf_])
         themes = _normalise((counts + self.smoothing) ** self.weight)
         fit = 1 - np.exp(-hits.sum(axis=1) / self.fit_scale)
         return np.column_stack([themes * fit[:, None], 1 - fit])
@@ -483,7 +497,7 @@ class SelfTraining(EvidenceSource):
     """
 
     def __init__(self, weight: float = 0.5, seed_threshold: float = 0.5, min_seeds_per_class: int = 10, c: float = 1.0,
-                 tfidf_scale: float = 1.0, andet_threshold: float = 0.5, max_seeds: int = 5000):
+                 tfidf_scale: float = 1.0, andet_threshold: float = 0.5, max_seeds: int = 3000):
         self.weight = weight
         self.max_seeds = max_seeds
         self.seed_threshold = seed_threshold

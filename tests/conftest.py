@@ -39,3 +39,16 @@ def shared_workshop() -> Path:
     if not SHARED.is_dir():
         pytest.skip("../shared/corpora/nordjylland-2023 is not present")
     return SHARED
+
+
+@pytest.fixture(scope="session")
+def demo_run(tmp_path_factory):
+    """One real run of the demo workshop through the one assembly (no Prefect), shared by the
+    tests that read its result: ``(analysis, result, output folder, model folder)``."""
+    from pipeline.config import RunConfig, RunOverrides
+    from pipeline.run import run_workshop
+
+    root = tmp_path_factory.mktemp("demo-run")
+    config = RunOverrides(workshop="Strategiworkshop Midtjylland 2026").apply(RunConfig())
+    analysis, result, folder = run_workshop([DEMO], config, out=root / "outputs", models=root / "models")
+    return analysis, result, folder, root / "models" / folder.name

@@ -230,3 +230,23 @@ def test_one_character_answers_only_is_a_one_line_error(tmp_path):
     path = tmp_path / "tegn.csv"
     path.write_text("svar\n" + "\n".join(rng.choice("abcæøå123.-?") for _ in range(50_000)) + "\n", encoding="utf-8")
     assert str(_error([path])) == "no texts found in tegn.csv (all 50000 answers are empty)"
+
+
+def test_csv_wider_than_excel_is_refused(tmp_path):
+    path = tmp_path / "bred.csv"
+    path.write_text(";".join(f"k{i}" for i in range(20_000)) + ";svar\n" + ";" * 20_000 + "Et svar\n", encoding="utf-8")
+    error = _error([path])
+    assert error.where == "row 1" and "20,001 fields (at most 16,384, as in Excel)" in str(error)
+
+
+@pytest.mark.timeout(60)
+def test_huge_inputs_are_read_in_linear_time(tmp_path):
+    # Joining a paragraph's lines and naming columns were quadratic: a text file of 100,000
+    # lines without a blank line, or a header of 16,000 columns, took hours.
+    note = tmp_path / "noter.txt"
+    note.write_text("Kort linje om samarbejde og digitali-\nsering i virksomhederne\n" * 50_000, encoding="utf-8")
+    texts = read_inputs([note]).texts
+    assert len(texts) == 1 and texts["text"].iloc[0].count("digitalisering") == 50_000
+    table = tmp_path / "bred.csv"
+    table.write_text(";".join(["svar"] + ["x"] * 16_000) + "\nEt svar\n", encoding="utf-8")
+    assert list(read_inputs([table]).texts.columns[-2:]) == ["x.15998", "x.15999"]

@@ -168,3 +168,41 @@ def test_bertopic_adapter(e5):
     assert isinstance(backend, BaseEmbedder)
     np.testing.assert_allclose(backend.embed(TEXTS, verbose=False), e5.embed(TEXTS), atol=1e-6)
     np.testing.assert_allclose(backend.embed_documents(TEXTS[:2]), e5.embed(TEXTS[:2]), atol=1e-6)
+
+
+def test_lsa_embeds_corpora_without_words_of_two_letters():
+    one_letter = [chr(ord("a") + i % 26) for i in range(5000)]
+    lsa = make_embedder(EmbeddingConfig(backend="lsa"))
+    vectors = lsa.embed(one_letter)
+    assert vectors.shape[0] == 5000 and np.isfinite(vectors).all()
+    np.testing.assert_allclose(vectors[0], vectors[26], atol=1e-6)  # the same letter, the same vector
+    assert lsa.embed_queries(["b"]).shape == (1, vectors.shape[1])
+
+
+def test_lsa_on_blanks_only_is_one_input_error():
+    with pytest.raises(InputError, match="hverken ord eller bogstaver") as error:
+        make_embedder(EmbeddingConfig(backend="lsa")).embed([" ", "\t", "  "])
+    assert "\n" not in str(error.value)
+
+
+def test_torch_free_imports_block_torch_only_while_active():
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    script = (
+        "import sys\n"
+        "from pipeline.embeddings import torch_free_imports\n"
+        "with torch_free_imports():\n"
+        "    try:\n"
+        "        import torch\n"
+        "    except ModuleNotFoundError:\n"
+        "        print('blocked')\n"
+        "    import bertopic\n"  # catches the missing optional import and goes on
+        "print('torch' in sys.modules, 'sentence_transformers' in sys.modules)\n"
+        "import torch\n"
+        "print(torch.ones(2).sum().item())\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=Path(__file__).parents[1])
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.split() == ["blocked", "False", "False", "2.0"]

@@ -153,14 +153,4 @@ def test_nothing_to_group(run):
         emerging_themes(frame, embeddings[:-1])
 
 
-def test_the_real_workshops_collaboration_answers_come_first(shared_workshop):
-    """On the real North Jutland workshop (theme mapping as it stands) collaboration leads the emerging themes."""
-    from pipeline.config import RunConfig
-    from pipeline.run import analyse, read_texts
-    from pipeline.views import assignments
-
-    config = RunConfig.model_validate({"themes": {"taxonomy": "nordjylland-2023"}})
-    texts = read_texts([shared_workshop / "opsamlingsnotat.docx", shared_workshop / "mentimeter-export.xlsx"], config).texts
-    analysis, _ = analyse(texts, config)
-    emerging = emerging_themes(assignments(analysis), analysis.embeddings, config.emerging)
-    assert len(emerging) and "samarbejde" in emerging["words"].iloc[0].split(", ")[:3]
+# On the real North Jutland workshop the collaboration theme is asserted by tests/test_shared_workshop.py.

@@ -334,3 +334,27 @@ THEME = st.fixed_dictionaries(
 )
 def test_taxonomy_loader(workdir, content):
     load_or_reject(write(workdir, "taksonomi.yaml", content))
+
+
+# --- series manifests ----------------------------------------------------------------------
+
+@fuzz(40)
+@given(
+    content=st.one_of(
+        st.binary(max_size=500),
+        YAML_VALUE.map(lambda v: yaml.safe_dump(v, allow_unicode=True).encode("utf-8")),
+        st.dictionaries(ANY_TEXT.map(_legal), st.one_of(YAML_VALUE, ANY_TEXT, st.just("svar.csv"), st.just(["svar.csv", 3])),
+                        max_size=3).map(lambda d: yaml.safe_dump({"workshops": d}, allow_unicode=True).encode("utf-8")),
+    )
+)
+def test_series_manifest(workdir, content):
+    from pipeline.ingest.series import plan_series
+
+    (workdir / "svar.csv").write_text("svar\nMere samarbejde\n", encoding="utf-8")
+    path = write(workdir, "serie.yaml", content)
+    try:
+        plan = plan_series([path])
+    except InputError as error:
+        assert len(str(error).splitlines()) == 1 and path.name in str(error), str(error)
+    else:
+        assert plan and all(isinstance(name, str) and file.is_file() for name, file in plan)

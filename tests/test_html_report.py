@@ -20,12 +20,10 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from conftest import DEMO
 from plotly.offline import get_plotlyjs
 
-from pipeline.config import RunConfig, RunOverrides
 from pipeline.html_report import bertopic_figures, percent, render_html_report, write_html_report
-from pipeline.run import fit_topics, run_workshop
+from pipeline.run import fit_topics
 
 pytestmark = pytest.mark.slow
 
@@ -88,11 +86,10 @@ def page_requests(net_log: Path) -> list[str]:
 
 
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory):
+def demo(demo_run, tmp_path_factory):
     """A real run of the demo workshop: (analysis, result, folder with report.html)."""
+    analysis, result, _, _ = demo_run
     folder = tmp_path_factory.mktemp("report")
-    config = RunOverrides(workshop="Strategiworkshop Midtjylland 2026").apply(RunConfig())
-    analysis, result, _ = run_workshop([DEMO], config)
     write_html_report(result, folder / "report.html")
     return analysis, result, folder
 

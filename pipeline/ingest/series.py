@@ -81,6 +81,8 @@ def _manifest_entries(path: Path) -> list[tuple[str, Path]]:
             data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
         except (yaml.YAMLError, UnicodeDecodeError) as exc:
             raise InputError(path, f"invalid manifest: {' '.join(str(exc).split())[:200]}") from None
+        except RecursionError:  # "[[[[..." thousands deep
+            raise InputError(path, "invalid manifest: nested too deeply") from None
         data = data.get("workshops", data) if isinstance(data, dict) else data
         if not isinstance(data, dict):
             raise InputError(path, "invalid manifest: expected a mapping workshop -> files")
@@ -90,8 +92,10 @@ def _manifest_entries(path: Path) -> list[tuple[str, Path]]:
     for number, (workshop, item) in enumerate(pairs, start=1):
         if not workshop or not item:
             raise InputError(path, "manifest entry lacks a workshop or a path", where=f"entry {number}")
+        if not isinstance(item, str):
+            raise InputError(path, f"expected a file or folder path, not {type(item).__name__}", where=f"entry {number}")
         target = Path(item) if Path(item).is_absolute() else base / item
-        if not target.exists():
+        if "\x00" in item or not target.exists():  # a NUL byte makes the file system call raise ValueError
             raise InputError(path, f"'{item}' not found", where=f"workshop '{workshop}'")
         entries.append((workshop, target))
     if not entries:

@@ -35,6 +35,7 @@ ID_COLUMN_NAMES = {"id", "text_id"}
 QUESTION_COLUMN_NAMES = {"question", "spørgsmål", "spm", "heading", "overskrift"}
 WEIGHT_COLUMN_NAMES = {"weight", "vægt"}
 DELIMITERS = {";": "semicolon", ",": "comma", "\t": "tab", "|": "pipe"}
+MAX_COLUMNS = 16_384  # Excel's limit; a CSV far wider is not a table of answers (and would take minutes)
 _HEADER_SEARCH_ROWS = 10  # title rows above the header are skipped, but only this many
 
 
@@ -67,6 +68,9 @@ def csv_rows(path: Path) -> tuple[list[list[str]], str]:
         rows = list(reader)
     except csv.Error as exc:
         raise InputError(path, f"cannot parse CSV: {exc}", where=f"row {reader.line_num}") from None
+    wide = next((number for number, row in enumerate(rows, start=1) if len(row) > MAX_COLUMNS), None)
+    if wide is not None:
+        raise InputError(path, f"{len(rows[wide - 1]):,} fields (at most {MAX_COLUMNS:,}, as in Excel)", where=f"row {wide}")
     layout = f"{DELIMITERS[delimiter]}-separated" if delimiter else "one column"
     return rows, f"CSV, {layout}, {encoding}"
 
@@ -208,13 +212,17 @@ def header_index(rows: list[list[object]], config: IngestConfig) -> int | None:
 def _column_names(header: list[object]) -> list[str]:
     """Header cells as unique names: blanks become ``column_<n>``, repeats get ``.1``, ``.2``."""
     names: list[str] = []
+    taken: set[str] = set()
+    repeats: dict[str, int] = {}  # the last suffix given to a name: 16,000 equal names stay linear
     for n, cell in enumerate(header, start=1):
         name = (cell_text(cell) or "").strip() or f"column_{n}"
-        base, k = name, 0
-        while name in names:
+        base, k = name, repeats.get(name, 0)
+        while name in taken:
             k += 1
             name = f"{base}.{k}"
+        repeats[base] = k
         names.append(name)
+        taken.add(name)
     return names
 
 
