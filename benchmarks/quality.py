@@ -37,15 +37,15 @@ import numpy as np
 import pandas as pd
 from sklearn.metrics import f1_score, normalized_mutual_info_score
 
-from pipeline.config import EmbeddingConfig, ThemeConfig, TopicConfig
-from pipeline.embeddings import Embedder, make_embedder
+from pipeline.config import EmbeddingConfig, LanguageConfig, RunConfig, ThemeConfig
+from pipeline.embeddings import Embedder
 from pipeline.errors import InputError
 from pipeline.ingest import read_inputs
 from pipeline.language import TextAnalyzer
 from pipeline.schema import ANDET
 from pipeline.taxonomy import Taxonomy, load_taxonomy
 from pipeline.themes import ThemeMapper
-from pipeline.topics import TopicModeler
+from pipeline.run import embedding_stage, fit_topics, language_stage, theme_mapper
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "corpora" / "nordjylland-2023"
 # What production runs: topics always, sections when there are notes.
@@ -98,13 +98,13 @@ class Prepared:
     sections: list[str] | None
 
 
-def prepare(frame: pd.DataFrame, analyzer: TextAnalyzer, embedder: Embedder, use_topics: bool) -> Prepared:
+def prepare(frame: pd.DataFrame, analyzer: TextAnalyzer, embedder: Embedder, use_topics: bool, config: RunConfig) -> Prepared:
     texts = frame["text"].tolist()
     lemmas = [" ".join(tokens) for tokens in analyzer.lemmatise(texts)]
     embeddings = embedder.embed(texts)
     topics, topic_words = np.full(len(texts), -1), []
     if use_topics:
-        modeler = TopicModeler(TopicConfig(), embedder).fit(texts, lemmas, embeddings)
+        modeler = fit_topics(pd.DataFrame({"text": texts, "lemmas": lemmas}), embeddings, config)  # as production
         topics = np.asarray(modeler.topics_)
         info = modeler.topic_info_[modeler.topic_info_["topic"] >= 0]
         topic_words = [str(words).split(", ") for words in info["words"]]
@@ -113,9 +113,10 @@ def prepare(frame: pd.DataFrame, analyzer: TextAnalyzer, embedder: Embedder, use
 
 
 def map_themes(
-    prepared: Prepared, taxonomy: Taxonomy, embedder: Embedder, analyzer: TextAnalyzer, config: ThemeConfig, topics: bool, sections: bool
+    prepared: Prepared, taxonomy: Taxonomy, config: RunConfig, themes: ThemeConfig, topics: bool, sections: bool
 ) -> ThemeMapper:
-    return ThemeMapper(taxonomy, embedder, config, lemmatiser=analyzer.lemmatise).fit(
+    """ThemeMapper built by the production assembly (pipeline.run.theme_mapper), with ``themes`` for ablations."""
+    return theme_mapper(taxonomy, config.model_copy(update={"themes": themes})).fit(
         prepared.lemmas,
         prepared.embeddings,
         prepared.topics if topics else None,
@@ -192,12 +193,15 @@ def topic_diversity(topic_words: list[list[str]], top_n: int = 10) -> float:
 def run(
     frame: pd.DataFrame, taxonomy: Taxonomy, backend: str, use_topics: bool, title: str, full_only: bool = False
 ) -> pd.DataFrame:
-    analyzer = TextAnalyzer()
-    embedder = make_embedder(EmbeddingConfig(backend=backend))
+    # The language and embedding stages as production builds them (pipeline/run.py), and
+    # ThemeMapper called as production calls it: lemmatiser from the language config.
+    analyzer = language_stage(LanguageConfig())
+    embedder = embedding_stage(EmbeddingConfig(backend=backend))
     unknown = sorted(set(frame["theme"]) - set(taxonomy.ids) - {ANDET})
     if unknown:
         raise InputError(None, f"labels use themes not in taxonomy '{taxonomy.name}': {', '.join(unknown)}")
-    prepared = prepare(frame, analyzer, embedder, use_topics)
+    config = RunConfig(embeddings=EmbeddingConfig(backend=backend))
+    prepared = prepare(frame, analyzer, embedder, use_topics, config)
     gold = frame["theme"].reset_index(drop=True)
     classes = taxonomy.ids + [ANDET]
     has_sections = prepared.sections is not None
@@ -211,7 +215,7 @@ def run(
             continue
         if full_only and name not in FULL_METHODS:
             continue
-        mapper = map_themes(prepared, taxonomy, embedder, analyzer, ThemeConfig(**overrides), topics, sections)
+        mapper = map_themes(prepared, taxonomy, config, ThemeConfig(**overrides), topics, sections)
         predicted = mapper.text_themes_["theme"]
         row = {"method": name, **scores(gold, predicted, classes)}
         if "confident" in mapper.text_themes_.columns:

@@ -113,6 +113,17 @@ class _ProgressHandler(logging.Handler):
             console.print(f"  {time.monotonic() - self.started:5.1f} s  {message}", highlight=False, markup=False)
 
 
+_FOLLOWED_LOGGERS = ("prefect.flow_runs", "prefect.task_runs", "tematik")
+
+
+def _follow_logs(handler: logging.Handler) -> None:
+    """Show the flow's and tematik's log lines in the progress display. Call again once Prefect is
+    imported: importing it configures logging anew and drops handlers attached before."""
+    for name in _FOLLOWED_LOGGERS:
+        if handler not in logging.getLogger(name).handlers:
+            logging.getLogger(name).addHandler(handler)
+
+
 @contextmanager
 def _progress(title: str, debug: bool, verbose: bool = False):
     """A spinner with the current step; errors end in one Danish line and the documented exit code."""
@@ -123,9 +134,8 @@ def _progress(title: str, debug: bool, verbose: bool = False):
     try:
         with console.status(f"[bold]tematik[/] {title}") as status:
             handler = _ProgressHandler(status, time.monotonic())
-            for name in ("prefect.flow_runs", "prefect.task_runs", "tematik"):
-                logging.getLogger(name).addHandler(handler)
-            yield
+            _follow_logs(handler)
+            yield handler
     except InputError as error:
         console.print(f"[red]fejl:[/] {error}", highlight=False, soft_wrap=True)
         raise typer.Exit(1) from None
@@ -142,7 +152,7 @@ def _progress(title: str, debug: bool, verbose: bool = False):
         raise typer.Exit(2) from None
     finally:
         if handler is not None:
-            for name in ("prefect.flow_runs", "prefect.task_runs", "tematik"):
+            for name in _FOLLOWED_LOGGERS:
                 logging.getLogger(name).removeHandler(handler)
 
 
@@ -202,14 +212,19 @@ def run(
     # The Prefect API (a temporary server if none runs) starts now and boots while the flows
     # and models load; Ctrl-C ends the run within 5 s (exit 130), server stopped.
     with (
-        _progress("starter workshop-flow …", debug, verbose),
+        _progress("starter workshop-flow …", debug, verbose) as progress,
         exit_on_interrupt(_interrupted) as interrupt,
         prefect_api() as api,
     ):
         interrupt.on_timeout(api.stop)
         interrupt.on_timeout(lambda: remove_own_staging(out_dir, models))
-        from flows.workshop import workshop_flow
+        from flows.workshop import run_config, workshop_flow
+        from pipeline.config import RunOverrides
+        from pipeline.run import warm_up
 
+        _follow_logs(progress)
+        # The costly stage objects load while the server boots; the flow reuses them.
+        warm_up(run_config(str(config) if config else None, RunOverrides(taxonomy=taxonomy, embedder=embedder)))
         api.wait()
         outcome = workshop_flow(
             inputs=[str(p) for p in inputs],
@@ -252,14 +267,20 @@ def series(
     from flows.server import exit_on_interrupt, prefect_api, remove_own_staging
 
     with (
-        _progress("starter serie-flow …", debug, verbose),
+        _progress("starter serie-flow …", debug, verbose) as progress,
         exit_on_interrupt(_interrupted) as interrupt,
         prefect_api() as api,
     ):
         interrupt.on_timeout(api.stop)
         interrupt.on_timeout(lambda: remove_own_staging(out_dir, models))
         from flows.series import series_flow
+        from flows.workshop import run_config
+        from pipeline.config import RunOverrides
+        from pipeline.run import warm_up
 
+        _follow_logs(progress)
+        # The costly stage objects load while the server boots; the flow reuses them.
+        warm_up(run_config(str(config) if config else None, RunOverrides(taxonomy=taxonomy, embedder=embedder)))
         api.wait()
         outcome = series_flow(
             inputs=[str(p) for p in inputs],

@@ -12,6 +12,7 @@ from prefect import flow
 from prefect.logging import get_run_logger
 
 from flows import tasks
+from flows.deploy import TaxonomyParam
 from flows.workshop import RunOutcome, analyse, finish, run_config
 from pipeline.config import RunOverrides
 from pipeline.errors import InputError
@@ -22,7 +23,7 @@ from pipeline.run import Stopwatch, check_settings, new_run_id
 @flow(name="series", flow_run_name="serie-{name}")
 def series_flow(
     inputs: list[str],
-    taxonomy: str | None = None,
+    taxonomy: TaxonomyParam = None,
     name: str = "serie",
     out: str = "outputs",
     models: str = "models",

@@ -13,6 +13,7 @@ from prefect import flow
 from prefect.logging import get_run_logger
 
 from flows import tasks
+from flows.deploy import TaxonomyParam
 from flows.artifacts import publish_artifacts
 from pipeline import ingest
 from pipeline.analysis import Analysis
@@ -102,7 +103,7 @@ def _workshop_run_name() -> str:
 @flow(name="workshop", flow_run_name=_workshop_run_name)
 def workshop_flow(
     inputs: list[str],
-    taxonomy: str | None = None,
+    taxonomy: TaxonomyParam = None,
     workshop: str | None = None,
     out: str = "outputs",
     models: str = "models",

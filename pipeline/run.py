@@ -118,6 +118,17 @@ def _embedding_stage(config_json: str):
     return make_embedder(EmbeddingConfig.model_validate_json(config_json))
 
 
+def warm_up(config: RunConfig) -> None:
+    """Build the costly stage objects for ``config`` now (e.g. while a Prefect server boots);
+    the stages reuse them. Bad settings fail here, before any work."""
+    load_taxonomy(config.themes.taxonomy)
+    language_stage(config.language)
+    embedding_stage(config.embeddings)
+    from pipeline import topics
+
+    topics.import_bertopic()
+
+
 class Stopwatch:
     """Seconds per stage, for the manifest: ``with stopwatch("topics"): ...``."""
 

@@ -41,7 +41,7 @@ class Theme(BaseModel):
     @classmethod
     def _not_andet(cls, value: str) -> str:
         if value == ANDET:
-            raise ValueError(f"theme id '{ANDET}' is reserved for texts that fit no theme")
+            raise ValueError(f"tema-id'et '{ANDET}' er reserveret til tekster, der ikke passer til noget tema")
         return value
 
     @field_validator("keywords")
@@ -49,7 +49,7 @@ class Theme(BaseModel):
     def _normalise_keywords(cls, keywords: list[str]) -> list[str]:
         cleaned = [" ".join(str(keyword).lower().split()) for keyword in keywords]
         if any(not keyword for keyword in cleaned):
-            raise ValueError("empty keyword")
+            raise ValueError("tomt nøgleord")
         return list(dict.fromkeys(cleaned))  # drop repeats, keep order
 
     @property
@@ -84,7 +84,7 @@ class Taxonomy(BaseModel):
         seen: set[str] = set()
         duplicates = [theme.id for theme in self.themes if theme.id in seen or seen.add(theme.id)]
         if duplicates:
-            raise ValueError(f"duplicate theme id(s): {', '.join(sorted(set(duplicates)))}")
+            raise ValueError(f"tema-id står flere gange: {', '.join(sorted(set(duplicates)))}")
         return self
 
     @property
@@ -99,12 +99,15 @@ class Taxonomy(BaseModel):
 
 
 def _validation_message(error: ValidationError) -> str:
-    """The first problem of a pydantic error as one line: ``themes.2.id: Field required``."""
+    """The first problem of a pydantic error as one line: ``ugyldig taksonomi: themes.2.id: Field required``.
+
+    The place (``themes.2.id``) names the YAML keys as written; pydantic's own wording stays English.
+    """
     first = error.errors()[0]
     where = _short(".".join(str(part) for part in first["loc"]))
     message = _short(first["msg"].removeprefix("Value error, "), 200)
-    more = f" (+{error.error_count() - 1} more)" if error.error_count() > 1 else ""
-    return f"invalid taxonomy: {where + ': ' if where else ''}{message}{more}"
+    more = f" (og {error.error_count() - 1} fejl mere)" if error.error_count() > 1 else ""
+    return f"ugyldig taksonomi: {where + ': ' if where else ''}{message}{more}"
 
 
 def _short(text: str, limit: int = 80) -> str:
@@ -126,21 +129,23 @@ def load_taxonomy(name_or_path: str | Path = DEFAULT_TAXONOMY) -> Taxonomy:
     path = taxonomy_path(name_or_path)
     if not path.is_file():
         shipped = ", ".join(p.stem for p in sorted(TAXONOMY_DIR.glob("*.yaml")))
-        raise InputError(path, f"taxonomy not found (shipped taxonomies: {shipped})")
+        raise InputError(path, f"taksonomien findes ikke (medfølgende taksonomier: {shipped})")
     if path.stat().st_size > MAX_TAXONOMY_BYTES:
-        raise InputError(path, f"not a taxonomy: {path.stat().st_size:,} bytes (a taxonomy is a few kilobytes)")
+        size = f"{path.stat().st_size:,}".replace(",", ".")
+        raise InputError(path, f"ikke en taksonomi: {size} byte (en taksonomi fylder få kilobyte)")
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
-        where = f"line {mark.line + 1}" if mark is not None else None
-        raise InputError(path, f"not valid YAML: {_short(getattr(exc, 'problem', None) or exc, 200)}", where=where) from None
+        where = f"linje {mark.line + 1}" if mark is not None else None
+        problem = _short(getattr(exc, "problem", None) or exc, 200)  # PyYAML's words, as pydantic's below
+        raise InputError(path, f"ikke gyldig YAML: {problem}", where=where) from None
     except UnicodeDecodeError:
-        raise InputError(path, "not a UTF-8 text file") from None
+        raise InputError(path, "ikke en UTF-8-tekstfil") from None
     except RecursionError:  # "[[[[[[..." thousands deep
-        raise InputError(path, "not valid YAML: nested too deeply") from None
+        raise InputError(path, "ikke gyldig YAML: for dybt indlejret") from None
     if not isinstance(data, dict):
-        raise InputError(path, "invalid taxonomy: expected a mapping with name, themes and optionally version")
+        raise InputError(path, "ugyldig taksonomi: forventede nøglerne name, themes og evt. version")
     try:
         return Taxonomy.model_validate(data)
     except ValidationError as exc:

@@ -28,7 +28,7 @@ def _error(paths, config: IngestConfig = IngestConfig()) -> InputError:
 def test_empty_file(tmp_path, name):
     (tmp_path / name).write_bytes(b"")
     error = _error([tmp_path / name])
-    assert str(error) == f"{tmp_path / name}: file is empty"
+    assert str(error) == f"{tmp_path / name}: filen er tom"
 
 
 @pytest.mark.parametrize("name", ["svar.xlsx", "notat.docx"])
@@ -37,7 +37,7 @@ def test_password_protected_office_file(tmp_path, name):
     # (magic, minor/major version, byte order) in front of empty sectors is what the check sees.
     header = OLE_MAGIC + bytes(16) + b"\x3e\x00\x03\x00\xfe\xff\x09\x00"
     (tmp_path / name).write_bytes(header + bytes(512 - len(header)) + bytes(1024))
-    assert "password-protected" in str(_error([tmp_path / name]))
+    assert "filen er beskyttet med adgangskode" in str(_error([tmp_path / name]))
 
 
 def test_corrupt_workbook(tmp_path):
@@ -46,13 +46,13 @@ def test_corrupt_workbook(tmp_path):
     (tmp_path / "tekst.xlsx").write_text("svar\nikke en projektmappe\n", encoding="utf-8")
     for name in ("halv.xlsx", "tekst.xlsx"):
         error = _error([tmp_path / name])
-        assert str(error).startswith(f"{tmp_path / name}: not a readable Excel workbook")
+        assert str(error).startswith(f"{tmp_path / name}: filen kan ikke læses som Excel-projektmappe")
 
 
 def test_corrupt_document(tmp_path):
     with zipfile.ZipFile(tmp_path / "notat.docx", "w") as archive:  # a zip, but not a Word package
         archive.writestr("hello.txt", "hej")
-    assert "not a readable Word document" in str(_error([tmp_path / "notat.docx"]))
+    assert "filen kan ikke læses som Word-dokument" in str(_error([tmp_path / "notat.docx"]))
 
 
 def test_unknown_mentimeter_layout(tmp_path):
@@ -60,61 +60,62 @@ def test_unknown_mentimeter_layout(tmp_path):
         "Presentation": [["Presentation", "Workshop"]],
         "Session 1": [["Session 1", "2026-05-04"], ["Slide", "Svarfordeling"], ["a", 3]],
     })
-    assert "unknown Mentimeter layout" in str(_error([path]))
+    assert "ukendt Mentimeter-layout" in str(_error([path]))
 
 
 def test_workbook_without_text_column_names_sheet_and_columns(tmp_path):
     path = write_table_workbook(tmp_path / "data.xlsx", {"Deltagere": [["Navn", "Kommune"], ["Anna", "Aalborg"]]})
     error = _error([path])
-    assert str(error) == f"{path} (sheet 'Deltagere'): no text column (columns: Navn, Kommune); use --text-column"
-    assert error.where == "sheet 'Deltagere'"
+    assert str(error) == f"{path} (ark 'Deltagere'): ingen tekstkolonne (kolonner: Navn, Kommune); brug --text-column"
+    assert error.where == "ark 'Deltagere'"
 
 
 def test_csv_without_text_column_lists_columns(tmp_path):
     path = tmp_path / "data.csv"
     path.write_text("Navn;Kommune\nAnna;Aalborg\n", encoding="utf-8")
-    assert str(_error([path])) == f"{path}: no text column (columns: Navn, Kommune); use --text-column"
+    assert str(_error([path])) == f"{path}: ingen tekstkolonne (kolonner: Navn, Kommune); brug --text-column"
     missing = _error([path], IngestConfig(text_column="Besked"))
-    assert "text column 'Besked' not found (columns: Navn, Kommune)" in str(missing)
+    assert "tekstkolonnen 'Besked' findes ikke (kolonner: Navn, Kommune)" in str(missing)
 
 
 def test_undecodable_csv(tmp_path):
     path = tmp_path / "binær.csv"
     path.write_bytes(bytes(range(256)) * 8)
-    assert "cannot decode the file as text" in str(_error([path]))
+    assert "filen kan ikke læses som tekst" in str(_error([path]))
 
 
 def test_ragged_csv_and_bad_weight_name_the_row(tmp_path):
     ragged = tmp_path / "skæv.csv"
     ragged.write_text("svar;kommune\nEt svar;Aalborg\nTo svar;Aarhus;ekstra\n", encoding="utf-8")
     error = _error([ragged])
-    assert error.where == "row 3" and "3 fields but the header has 2" in str(error)
+    assert error.where == "række 3" and "3 felter, men overskriftsrækken har 2" in str(error)
     weights = tmp_path / "vægte.csv"
     weights.write_text("svar;vægt\nEt svar;mange\n", encoding="utf-8")
-    assert _error([weights]).where == "row 2"
+    bad_weight = _error([weights])
+    assert bad_weight.where == "række 2" and str(bad_weight).endswith("(række 2): vægten 'mange' er ikke et tal")
 
 
-@pytest.mark.parametrize(("name", "hint"), [("slides.pptx", ""), ("gammel.xls", "save it as .xlsx"),
-                                            ("gammel.doc", "save it as .docx")])
+@pytest.mark.parametrize(("name", "hint"), [("slides.pptx", ""), ("gammel.xls", "gem den som .xlsx"),
+                                            ("gammel.doc", "gem den som .docx")])
 def test_unsupported_extension(tmp_path, name, hint):
     (tmp_path / name).write_bytes(b"data")
     message = str(_error([tmp_path / name]))
-    assert f"unsupported file type '{name[name.rindex('.'):]}'" in message and hint in message
+    assert f"filtypen '{name[name.rindex('.'):]}' kan ikke læses" in message and hint in message
 
 
 def test_missing_file_and_folder_without_readable_files(tmp_path):
-    assert str(_error([tmp_path / "findes-ikke.xlsx"])) == f"{tmp_path / 'findes-ikke.xlsx'}: file or folder not found"
+    assert str(_error([tmp_path / "findes-ikke.xlsx"])) == f"{tmp_path / 'findes-ikke.xlsx'}: filen eller mappen findes ikke"
     (tmp_path / "billeder").mkdir()
     (tmp_path / "billeder" / "foto.jpg").write_bytes(b"\xff\xd8")
-    assert "no readable files in folder" in str(_error([tmp_path / "billeder"]))
+    assert "ingen læsbare filer i mappen" in str(_error([tmp_path / "billeder"]))
 
 
 def test_only_non_text_questions_gives_no_texts(tmp_path):
     blocks = [{"type": "Multiple Choice", "question": "Hvor enig er du?", "answers": ["Enig", "Uenig"]}]
     path = write_session_workbook(tmp_path / "menti.xlsx", blocks)
-    assert str(_error([path])) == "no texts found in menti.xlsx"
+    assert str(_error([path])) == "ingen tekster fundet i menti.xlsx"
     empty = write_table_workbook(tmp_path / "tom-tabel.xlsx", {"Ark1": [["svar", "navn"], ["  ", "a"], ["-", "b"]]})
-    assert str(_error([empty])) == "no texts found in tom-tabel.xlsx (all 2 answers are empty)"
+    assert str(_error([empty])) == "ingen tekster fundet i tom-tabel.xlsx (alle 2 svar er tomme)"
 
 
 def test_pdf_without_text_encrypted_or_corrupt(tmp_path):
@@ -129,15 +130,15 @@ def test_pdf_without_text_encrypted_or_corrupt(tmp_path):
     axes.axis("off")
     figure.savefig(tmp_path / "scan.pdf")
     plt.close(figure)
-    assert "no text found in the PDF" in str(_error([tmp_path / "scan.pdf"]))
+    assert "ingen tekst i PDF-filen" in str(_error([tmp_path / "scan.pdf"]))
 
     writer = pypdf.PdfWriter(clone_from=write_pdf(tmp_path / "åben.pdf", [["Fortrolig tekst."]]))
     writer.encrypt(user_password="hemmelig", algorithm="RC4-128")
     writer.write(tmp_path / "låst.pdf")
-    assert "password-protected" in str(_error([tmp_path / "låst.pdf"]))
+    assert "filen er beskyttet med adgangskode" in str(_error([tmp_path / "låst.pdf"]))
 
     (tmp_path / "brudt.pdf").write_bytes(b"%PDF-1.7\n this is not really a pdf")
-    assert "not a readable PDF" in str(_error([tmp_path / "brudt.pdf"]))
+    assert "filen kan ikke læses som PDF" in str(_error([tmp_path / "brudt.pdf"]))
 
 
 def test_inputs_are_not_modified(tmp_path):
@@ -157,7 +158,7 @@ def test_docx_with_truncated_xml_part(tmp_path):
     good = write_docx(tmp_path / "god.docx", [("Heading 1", "1 Tema"), ("Normal", "Et afsnit om samarbejde. " * 40)])
     broken = rewrite_member(good, "word/document.xml", lambda data: data[: len(data) // 2], tmp_path / "halv.docx")
     error = _error([broken])
-    assert str(error).startswith(f"{broken}: not a readable Word document (corrupt")
+    assert str(error).startswith(f"{broken}: filen kan ikke læses som Word-dokument (beskadiget")
 
 
 def test_workbook_with_truncated_sheet_xml(tmp_path):
@@ -165,7 +166,7 @@ def test_workbook_with_truncated_sheet_xml(tmp_path):
 
     good = write_table_workbook(tmp_path / "god.xlsx", {"Ark1": [["svar"]] + [[f"Svar nummer {i}"] for i in range(50)]})
     broken = rewrite_member(good, "xl/worksheets/sheet1.xml", lambda data: data[: len(data) // 2], tmp_path / "halv.xlsx")
-    assert str(_error([broken])).startswith(f"{broken}: not a readable Excel workbook (corrupt")
+    assert str(_error([broken])).startswith(f"{broken}: filen kan ikke læses som Excel-projektmappe (beskadiget")
 
 
 @pytest.mark.parametrize("name", ["bombe.xlsx", "bombe.docx"])
@@ -186,8 +187,8 @@ def test_zip_bomb_is_refused_before_unpacking(tmp_path, monkeypatch, name):
     padded = rewrite_member(good, member, lambda data: data.replace(end, b" " * 3 * 1024**2 + end), tmp_path / name)
     assert padded.stat().st_size < 100_000  # small on disk, big unpacked
     error = _error([padded])
-    assert re.search(r"not a readable (Excel workbook|Word document): unpacks to [34] MB \(at most 2 MB; "
-                     r"damaged or a zip bomb\)$", str(error))
+    assert re.search(r"filen kan ikke læses som (Excel-projektmappe|Word-dokument): fylder [34] MB udpakket "
+                     r"\(højst 2 MB; beskadiget eller en zip-bombe\)$", str(error))
     monkeypatch.setattr(files, "MAX_UNPACKED_BYTES", 8 * 1024**2)
     assert len(read_inputs([padded]).texts) == 1  # under the limit it is just a file with much whitespace
 
@@ -199,11 +200,11 @@ def test_too_large_file_and_pdf_with_too_many_pages(tmp_path, monkeypatch):
     path.write_text("svar\n" + "Mere samarbejde om eksport\n" * 100, encoding="utf-8")
     limit = files.MAX_FILE_BYTES
     monkeypatch.setattr(files, "MAX_FILE_BYTES", 1000)
-    assert str(_error([path])).endswith("file is too large (3 KB; at most 1 KB)")
+    assert str(_error([path])).endswith("filen er for stor (3 KB; højst 1 KB)")
     monkeypatch.setattr(files, "MAX_FILE_BYTES", limit)
     pdf = write_pdf(tmp_path / "notat.pdf", [["Side et om samarbejde."], ["Side to om eksport."]])
     monkeypatch.setattr(notes, "MAX_PDF_PAGES", 1)
-    assert "PDF has 2 pages (at most 1)" in str(_error([pdf]))
+    assert "PDF-filen har 2 sider (højst 1)" in str(_error([pdf]))
 
 
 @pytest.mark.parametrize("name", ["junk.csv", "junk.txt", "junk.md", "junk.xlsx", "junk.docx", "junk.pdf"])
@@ -219,7 +220,7 @@ def test_binary_junk_with_any_extension(tmp_path, name):
 def test_messages_stay_on_one_line_whatever_the_input_holds(tmp_path):
     path = tmp_path / "data.csv"
     path.write_text('"Navn\nfornavn";"Kommune\r\nnavn"\nAnna;Aalborg\n', encoding="utf-8")
-    assert str(_error([path])) == f"{path}: no text column (columns: Navn fornavn, Kommune navn); use --text-column"
+    assert str(_error([path])) == f"{path}: ingen tekstkolonne (kolonner: Navn fornavn, Kommune navn); brug --text-column"
 
 
 def test_one_character_answers_only_is_a_one_line_error(tmp_path):
@@ -229,14 +230,14 @@ def test_one_character_answers_only_is_a_one_line_error(tmp_path):
     rng = random.Random(3)
     path = tmp_path / "tegn.csv"
     path.write_text("svar\n" + "\n".join(rng.choice("abcæøå123.-?") for _ in range(50_000)) + "\n", encoding="utf-8")
-    assert str(_error([path])) == "no texts found in tegn.csv (all 50000 answers are empty)"
+    assert str(_error([path])) == "ingen tekster fundet i tegn.csv (alle 50.000 svar er tomme)"
 
 
 def test_csv_wider_than_excel_is_refused(tmp_path):
     path = tmp_path / "bred.csv"
     path.write_text(";".join(f"k{i}" for i in range(20_000)) + ";svar\n" + ";" * 20_000 + "Et svar\n", encoding="utf-8")
     error = _error([path])
-    assert error.where == "row 1" and "20,001 fields (at most 16,384, as in Excel)" in str(error)
+    assert error.where == "række 1" and "20.001 felter (højst 16.384 som i Excel)" in str(error)
 
 
 @pytest.mark.timeout(60)

@@ -69,7 +69,8 @@ def test_mentimeter_session_sheets_read_free_text_only(tmp_path):
     assert (report.n_read, report.n_questions, report.n_texts) == (10, 3, 10)
     assert report.skipped_questions == [f"'{CHOICE_QUESTION}' (Multiple Choice)"]
     line = ingested.report.summary_lines()[0]
-    assert line.startswith("menti.xlsx: 10 answers (3 questions") and "skipped 1 non-text question" in line
+    assert line.startswith("menti.xlsx: 10 svar (3 spørgsmål; Mentimeter, session-ark)")
+    assert f"1 spørgsmål uden fritekst sprunget over: '{CHOICE_QUESTION}' (Multiple Choice)" in line
 
 
 def test_wordcloud_split_can_be_turned_off(tmp_path):
@@ -81,7 +82,7 @@ def test_wordcloud_split_can_be_turned_off(tmp_path):
 def test_mentimeter_responses_mismatch_is_reported(tmp_path):
     blocks = [{"type": "open", "question": OPEN_QUESTION, "answers": ["Et svar", "Et andet svar"], "responses": 3}]
     ingested = read_inputs([write_session_workbook(tmp_path / "menti.xlsx", blocks)])
-    assert "2 answers but the export says 3 responses" in ingested.report.summary_lines()[0]
+    assert "ark 'Session 1', Question 1: 2 svar, men eksporten angiver 3 (Responses)" in ingested.report.summary_lines()[0]
 
 
 VOTERS_HEADER = ["Date (UTC)", "Session", "Voter", OPEN_QUESTION, "Giv strategien en karakter fra 1 til 5"]
@@ -99,7 +100,7 @@ def test_mentimeter_voters_sheet(tmp_path):
     assert texts["text"].tolist() == ["Bedre kollektiv trafik til erhvervsområderne", "Mere fokus på iværksættere"]
     assert set(texts["question"]) == {OPEN_QUESTION}
     assert texts["session"].tolist() == ["Session 1", "Session 2"]
-    assert ingested.report.files[0].skipped_questions == ["'Giv strategien en karakter fra 1 til 5' (numbers only)"]
+    assert ingested.report.files[0].skipped_questions == ["'Giv strategien en karakter fra 1 til 5' (kun tal)"]
 
 
 def test_mentimeter_voters_type_row_enables_wordcloud_split(tmp_path):
@@ -201,7 +202,7 @@ def test_xlsx_table_sheets_and_text_column_option(tmp_path):
         "Gruppe B": [["Ønske", "Navn"], ["Mentorordning for nye ejere", "B1"]],
     }
     path = write_table_workbook(tmp_path / "ideer.xlsx", sheets)
-    with pytest.raises(Exception, match="no text column"):
+    with pytest.raises(Exception, match="ingen tekstkolonne"):
         read_inputs([path])
     texts = read_inputs([path], IngestConfig(text_column="ØNSKE")).texts
     assert texts["text"].tolist() == ["Fælles kantine for små firmaer", "Mentorordning for nye ejere"]
@@ -351,7 +352,7 @@ def test_normalisation_merges_duplicates_and_drops_empties(tmp_path):
     assert all(unicodedata.is_normalized("NFC", t) for t in texts["text"])
     report = ingested.report.files[0]
     assert (report.n_read, report.n_empty, report.n_merged, report.n_texts, report.weight) == (7, 2, 3, 2, 5.0)
-    assert "2 empty dropped, 3 duplicates merged -> 2 texts" in ingested.report.summary_lines()[0]
+    assert "2 tomme fjernet, 3 dubletter slået sammen -> 2 tekster" in ingested.report.summary_lines()[0]
 
 
 def test_duplicates_are_merged_within_workshop_only(tmp_path):
@@ -362,7 +363,9 @@ def test_duplicates_are_merged_within_workshop_only(tmp_path):
     texts = ingested.texts
     assert texts[["workshop", "weight"]].values.tolist() == [["aalborg", 2.0], ["hjoerring", 2.0]]
     assert texts["text_id"].is_unique  # same file stem in two folders
-    assert ingested.report.summary_lines()[-1].startswith("total: 2 texts from 2 files")
+    assert ingested.report.summary_lines()[-1] == (
+        "i alt: 2 tekster fra 2 filer (4 læst, 0 tomme fjernet, 2 dubletter slået sammen, vægt 4)"
+    )
 
 
 def test_folder_expansion_and_workshop_names(tmp_path):
@@ -381,6 +384,7 @@ def test_folder_expansion_and_workshop_names(tmp_path):
     assert ingested.texts["text"].tolist() == ["Et svar fra b", "Et afsnit fra a."]
     assert set(ingested.texts["workshop"]) == {"Aalborg 2026"}
     assert ingested.report.skipped_files == ["README.md", "billede.png"]
+    assert "ikke læst: 2 filer i mapperne: README.md, billede.png" in ingested.report.summary_lines()
     assert set(read_inputs([folder], IngestConfig(workshop="Nord")).texts["workshop"]) == {"Nord"}
     assert set(read_inputs([folder / "b.csv"]).texts["workshop"]) == {"b"}
 
@@ -519,8 +523,8 @@ def test_formula_cells_are_read_as_cached_value_or_formula_text(tmp_path):
     ]
     assert ingested.texts["kommune"].tolist() == ["Aalborg", "Aarhus", "Thisted", "Hjørring"]
     line = ingested.report.summary_lines()[0]
-    assert "1 empty dropped" in line
-    assert "sheet 'Svar': 3 formula cell(s) without a computed value read as their formula text (A3, A4, B5)" in line
+    assert "1 tomt fjernet" in line
+    assert "ark 'Svar': 3 formelceller uden beregnet værdi læst som formlens tekst (A3, A4, B5)" in line
 
 
 def test_formula_answers_in_mentimeter_export_are_not_dropped(tmp_path):
@@ -530,7 +534,7 @@ def test_formula_answers_in_mentimeter_export_are_not_dropped(tmp_path):
     ingested = read_inputs([path])
     assert ingested.texts["text"].tolist() == ["Mere rådgivning om eksport", "=+ hjælp til digitalisering",
                                                 "@netværk for ejerledere"]
-    assert "1 formula cell(s) without a computed value" in ingested.report.summary_lines()[0]
+    assert "1 formelcelle uden beregnet værdi" in ingested.report.summary_lines()[0]
 
 
 def test_answers_without_a_word_of_two_letters_or_digits_are_empty(tmp_path):

@@ -155,3 +155,35 @@ def test_the_temporary_server_dies_with_a_killed_run(tmp_path):
         time.sleep(0.1)
     assert not [pid for pid in run.server_pids if _running(pid)], "the temporary Prefect server outlived the run"
     assert not server._answers(f"http://127.0.0.1:{port}/api")
+
+
+_SWALLOWS_CTRL_C = """
+import sys, time
+from flows.server import exit_on_interrupt
+with exit_on_interrupt(lambda: print("Afbrudt (hårdt)", file=sys.stderr), grace=1.0) as interrupt:
+    interrupt.on_timeout(lambda: print("oprydning", file=sys.stderr))
+    ready = False
+    while True:  # code that catches KeyboardInterrupt and carries on (a retry loop, a library)
+        try:
+            if not ready:
+                ready = print("klar", flush=True) or True
+            time.sleep(0.05)
+        except KeyboardInterrupt:
+            pass
+"""
+
+
+@pytest.mark.timeout(60)
+def test_a_run_that_swallows_ctrl_c_is_still_stopped_after_the_grace_time():
+    process = subprocess.Popen(
+        [sys.executable, "-c", _SWALLOWS_CTRL_C], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        cwd=Path(__file__).resolve().parents[1],
+    )
+    assert process.stdout.readline().strip() == "klar"
+    interrupted = time.monotonic()
+    process.send_signal(signal.SIGINT)
+    code = process.wait(timeout=10)
+    took = time.monotonic() - interrupted
+    stderr = process.stderr.read()
+    assert code == 130 and 0.9 < took < 3, (code, took, stderr)
+    assert stderr.splitlines() == ["Afbrudt (hårdt)", "oprydning"]

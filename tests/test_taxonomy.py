@@ -82,9 +82,9 @@ def test_version_is_optional(tmp_path, version_line):
 @pytest.mark.parametrize(
     "change, message",
     [
-        (lambda d: d["themes"].append(dict(d["themes"][0])), "duplicate theme id(s): mad"),
-        (lambda d: d["themes"][1].update(id="andet"), "reserved"),
-        (lambda d: d["themes"][0].pop("description"), "themes.0.description: Field required"),
+        (lambda d: d["themes"].append(dict(d["themes"][0])), "tema-id står flere gange: mad"),
+        (lambda d: d["themes"][1].update(id="andet"), "er reserveret til tekster"),
+        (lambda d: d["themes"][0].pop("description"), "ugyldig taksonomi: themes.0.description: Field required"),
         (lambda d: d["themes"][0].update(keywords=[]), "themes.0.keywords"),
         (lambda d: d["themes"][0].update(id="Grøn omstilling"), "themes.0.id"),
         (lambda d: d.update(version=["1", "2"]), "version: Input should be a valid string"),
@@ -106,23 +106,23 @@ def test_invalid_taxonomy_is_one_line_input_error_naming_the_file(tmp_path, chan
 
 def test_bad_yaml_and_missing_file(tmp_path):
     path = write(tmp_path, "name: x\nthemes: [unclosed\n", "broken.yaml")
-    with pytest.raises(InputError, match=r"broken\.yaml.*line \d+.*not valid YAML"):
+    with pytest.raises(InputError, match=r"broken\.yaml \(linje \d+\): ikke gyldig YAML"):
         load_taxonomy(path)
-    with pytest.raises(InputError, match="not a mapping|expected a mapping"):
+    with pytest.raises(InputError, match="ugyldig taksonomi: forventede nøglerne name, themes"):
         load_taxonomy(write(tmp_path, "- just\n- a list\n", "list.yaml"))
-    with pytest.raises(InputError, match=r"nope\.yaml: taxonomy not found \(shipped taxonomies: .*deb-2020-2023"):
+    with pytest.raises(InputError, match=r"nope\.yaml: taksonomien findes ikke \(medfølgende taksonomier: .*deb-2020-2023"):
         load_taxonomy(tmp_path / "nope.yaml")
-    with pytest.raises(InputError, match="taxonomy not found"):
+    with pytest.raises(InputError, match="taksonomien findes ikke"):
         load_taxonomy("no-such-taxonomy")
 
 
 @pytest.mark.parametrize(
     "content, message",
     [
-        (b"\x00\x01\x02binary\xff\xfe", "not a UTF-8 text file|not valid YAML"),
-        ("name: [" * 5000, "not valid YAML"),  # nested deeper than the parser's recursion
-        ("name: x\nthemes: !!python/object/apply:os.system ['echo hi']\n", "not valid YAML"),
-        (yaml.safe_dump({**VALID, "farve\nrød": 1}), "invalid taxonomy: farve rød: Extra inputs"),  # a line break
+        (b"\x00\x01\x02binary\xff\xfe", "ikke en UTF-8-tekstfil|ikke gyldig YAML"),
+        ("name: [" * 5000, "ikke gyldig YAML"),  # nested deeper than the parser's recursion
+        ("name: x\nthemes: !!python/object/apply:os.system ['echo hi']\n", "ikke gyldig YAML"),
+        (yaml.safe_dump({**VALID, "farve\nrød": 1}), "ugyldig taksonomi: farve rød: Extra inputs"),  # a line break
     ],
 )
 def test_junk_files_are_one_line_input_errors(tmp_path, content, message):

@@ -66,18 +66,18 @@ def expand_with_folders(paths: Iterable[str | Path]) -> tuple[list[tuple[Path, P
             files = [p for p in inside if is_readable(p)]
             skipped += [str(p.relative_to(given)) for p in inside if not is_readable(p)]
             if not files:
-                raise InputError(given, "no readable files in folder (" + ", ".join(sorted(READABLE_SUFFIXES)) + ")")
+                raise InputError(given, "ingen læsbare filer i mappen (" + ", ".join(sorted(READABLE_SUFFIXES)) + ")")
             candidates = [(p, given) for p in files]
         elif given.exists():
             candidates = [(given, None)]
         else:
-            raise InputError(given, "file or folder not found")
+            raise InputError(given, "filen eller mappen findes ikke")
         for file, folder in candidates:
             if file.resolve() not in seen:
                 seen.add(file.resolve())
                 found.append((file, folder))
     if not found:
-        raise InputError(None, "no input files given")
+        raise InputError(None, "ingen inputfiler angivet")
     return found, skipped
 
 
@@ -107,54 +107,58 @@ def check_file(path: Path) -> bytes:
     """The file's first bytes, after the checks common to all formats (exists, not empty, supported)."""
     suffix = path.suffix.lower()
     if suffix not in READABLE_SUFFIXES:
-        hint = f"; save it as {_SAVE_AS_HINT[suffix]}" if suffix in _SAVE_AS_HINT else ""
+        hint = f"; gem den som {_SAVE_AS_HINT[suffix]}" if suffix in _SAVE_AS_HINT else ""
         supported = ", ".join(sorted(READABLE_SUFFIXES))
-        raise InputError(path, f"unsupported file type '{suffix or path.name}'{hint} (supported: {supported})")
+        raise InputError(path, f"filtypen '{suffix or path.name}' kan ikke læses{hint} (tematik læser {supported})")
     if not path.is_file():
-        raise InputError(path, "file not found")
+        raise InputError(path, "filen findes ikke")
     with path.open("rb") as handle:
         head = handle.read(8)
     if not head:
-        raise InputError(path, "file is empty")
+        raise InputError(path, "filen er tom")
     size = path.stat().st_size
     if size > MAX_FILE_BYTES:
-        raise InputError(path, f"file is too large ({_megabytes(size)}; at most {_megabytes(MAX_FILE_BYTES)})")
+        raise InputError(path, f"filen er for stor ({_megabytes(size)}; højst {_megabytes(MAX_FILE_BYTES)})")
     if head == OLE_MAGIC and suffix in WORKBOOK_SUFFIXES | {".docx"}:
-        raise InputError(path, "file is password-protected (encrypted); remove the password in Office and save again")
+        raise InputError(path, "filen er beskyttet med adgangskode (krypteret); fjern den i Office, og gem igen")
     return head
 
 
 def check_package(path: Path, kind: str) -> None:
-    """An Office file (zip package) that can be unpacked: a zip, not a bomb; ``kind`` names the format."""
+    """An Office file (zip package) that can be unpacked: a zip, not a bomb; ``kind`` names the format
+    in Danish ("Excel-projektmappe"), as it stands in "kan ikke læses som …"."""
     check_file(path)
     try:
         with zipfile.ZipFile(path) as archive:
             unpacked = sum(member.file_size for member in archive.infolist())
     except (zipfile.BadZipFile, OSError, ValueError, EOFError) as exc:
-        raise InputError(path, f"not a readable {kind} (corrupt or another format: {reason(exc)})") from None
+        message = f"filen kan ikke læses som {kind} (beskadiget eller et andet format: {reason(exc)})"
+        raise InputError(path, message) from None
     if unpacked > MAX_UNPACKED_BYTES:
         raise InputError(
-            path, f"not a readable {kind}: unpacks to {_megabytes(unpacked)} (at most {_megabytes(MAX_UNPACKED_BYTES)}; "
-            "damaged or a zip bomb)"
+            path, f"filen kan ikke læses som {kind}: fylder {_megabytes(unpacked)} udpakket (højst "
+            f"{_megabytes(MAX_UNPACKED_BYTES)}; beskadiget eller en zip-bombe)"
         )
 
 
 def open_workbook(path: Path, data_only: bool = True) -> openpyxl.Workbook:
     """Open an .xlsx read-only; ``data_only``: cells hold cached formula results, else formulas."""
-    check_package(path, "Excel workbook")
+    check_package(path, "Excel-projektmappe")
     try:
         return openpyxl.load_workbook(path, read_only=True, data_only=data_only)
     except Exception as exc:  # a damaged package: zipfile, lxml, openpyxl and KeyError for missing parts
-        raise InputError(path, f"not a readable Excel workbook (corrupt or another format: {reason(exc)})") from None
+        message = f"filen kan ikke læses som Excel-projektmappe (beskadiget eller et andet format: {reason(exc)})"
+        raise InputError(path, message) from None
 
 
 def open_document(path: Path) -> docx.document.Document:
     """Open a .docx; python-docx parses every part here, so a damaged file fails here."""
-    check_package(path, "Word document")
+    check_package(path, "Word-dokument")
     try:
         return docx.Document(str(path))
     except Exception as exc:  # zipfile, lxml ("Premature end of data in tag t"), python-docx, KeyError
-        raise InputError(path, f"not a readable Word document (corrupt or another format: {reason(exc)})") from None
+        message = f"filen kan ikke læses som Word-dokument (beskadiget eller et andet format: {reason(exc)})"
+        raise InputError(path, message) from None
 
 
 def reason(exc: BaseException) -> str:
@@ -169,8 +173,18 @@ def short(text: object, limit: int = 40) -> str:
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
+def danish_number(value: float) -> str:
+    """A whole number as Danish writes it: ``20.001`` (a point between thousands, no decimals)."""
+    return f"{value:,.0f}".replace(",", ".")
+
+
+def count(n: int, one: str, many: str) -> str:
+    """``1 fil``, ``2 filer``: a count with the singular or plural noun."""
+    return f"{danish_number(n)} {one if n == 1 else many}"
+
+
 def _megabytes(size: int) -> str:
-    return f"{size / 1024**2:,.0f} MB" if size >= 1024**2 else f"{size / 1024:,.0f} KB"
+    return f"{danish_number(size / 1024**2)} MB" if size >= 1024**2 else f"{danish_number(size / 1024)} KB"
 
 
 def read_text(path: Path) -> tuple[str, str]:
@@ -205,16 +219,16 @@ def read_text(path: Path) -> tuple[str, str]:
     guess = charset_normalizer.from_bytes(data).best()
     if guess is not None and _looks_like_text(str(guess)):
         return str(guess), guess.encoding
-    raise InputError(path, "cannot decode the file as text (not UTF-8, Windows-1252 or another known encoding)")
+    raise InputError(path, "filen kan ikke læses som tekst (hverken UTF-8, Windows-1252 eller en anden kendt kodning)")
 
 
 def _decode(path: Path, data: bytes, encoding: str) -> str:
     try:
         text = data.decode(encoding)
     except UnicodeDecodeError as exc:
-        raise InputError(path, f"cannot decode the file as {encoding} (byte {exc.start})") from None
+        raise InputError(path, f"filen kan ikke læses som {encoding} (byte {exc.start})") from None
     if not _looks_like_text(text):
-        raise InputError(path, f"cannot decode the file as text ({encoding} gives control characters)")
+        raise InputError(path, f"filen kan ikke læses som tekst ({encoding} giver kontroltegn)")
     return text
 
 

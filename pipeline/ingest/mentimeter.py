@@ -90,7 +90,7 @@ def mentimeter_extract(path: Path, grids: Grids, config: IngestConfig) -> Extrac
         return _sessions_extract(path, grids, config)
     if layout == "voters":
         return _voters_extract(path, grids, config)
-    raise InputError(path, "unknown Mentimeter layout (expected 'Question N' blocks or a Voters sheet)")
+    raise InputError(path, "ukendt Mentimeter-layout (forventede blokke med 'Question N' eller et ark 'Voters')")
 
 
 def _answers(text: str | None, kind: str, config: IngestConfig) -> list[str]:
@@ -124,16 +124,16 @@ def _sessions_extract(path: Path, grids: Grids, config: IngestConfig) -> Extract
                 for row in block[1 : header if header is not None else len(block)]
                 if row and cell_text(row[0])
             }
-            question = cell_text(labels.get("question")) or f"Question {number}"
+            question = cell_text(labels.get("question")) or f"Spørgsmål {number}"
             type_name = cell_text(labels.get("type")) or ""
             kind = FREE_TEXT_TYPES.get(_type_key(type_name))
-            where = f"sheet '{sheet}', Question {number}"
+            where = f"ark '{sheet}', Question {number}"
             if kind is None:
                 skipped.append(f"'{question}' ({type_name})")
                 continue
             questions.add(question)
             if header is None:
-                notes.append(f"{where}: no 'Answer' header, no answers read")
+                notes.append(f"{where}: ingen overskrift 'Answer', ingen svar læst")
                 continue
             header_keys = [_type_key(c) for c in block[header]]
             upvotes = next((j for j, key in enumerate(header_keys) if key in _UPVOTE_HEADERS), None)
@@ -143,13 +143,13 @@ def _sessions_extract(path: Path, grids: Grids, config: IngestConfig) -> Extract
                 if text is None:
                     continue
                 n_answers += 1
-                votes = _upvotes(path, row, upvotes, f"sheet '{sheet}', row {start + offset + 1}")
+                votes = _upvotes(path, row, upvotes, f"ark '{sheet}', række {start + offset + 1}")
                 base_id = f"{path.stem}:{_slug(sheet)}:r{start + offset + 1}"
                 _add_answers(rows, base_id, text, kind, config, question=question, weight=1.0 + votes, session=sheet)
             expected = labels.get("responses")
             if isinstance(expected, (int, float)) and int(expected) != n_answers:
-                notes.append(f"{where}: {n_answers} answers but the export says {int(expected)} responses")
-    return Extract(rows, "Mentimeter session sheets", skipped_questions=skipped, notes=notes, n_questions=len(questions))
+                notes.append(f"{where}: {n_answers} svar, men eksporten angiver {int(expected)} (Responses)")
+    return Extract(rows, "Mentimeter, session-ark", skipped_questions=skipped, notes=notes, n_questions=len(questions))
 
 
 def _upvotes(path: Path, row: list[object], column: int | None, where: str) -> float:
@@ -160,7 +160,7 @@ def _upvotes(path: Path, row: list[object], column: int | None, where: str) -> f
     except ValueError:
         votes = math.nan
     if not math.isfinite(votes):  # "inf" and "nan" parse as floats
-        raise InputError(path, f"upvotes '{short(cell_text(row[column]))}' is not a number", where=where)
+        raise InputError(path, f"antal upvotes '{short(cell_text(row[column]))}' er ikke et tal", where=where)
     return max(votes, 0.0)
 
 
@@ -190,7 +190,7 @@ def _voters_extract(path: Path, grids: Grids, config: IngestConfig) -> Extract:
             kind = FREE_TEXT_TYPES.get(_type_key(type_name))
             answered = [c for c in cells if c]
             if types is None and answered and all(_is_number(c) for c in answered):
-                kind, type_name = None, "numbers only"
+                kind, type_name = None, "kun tal"
             if kind is None:
                 skipped.append(f"'{question}' ({type_name})")
                 continue
@@ -199,7 +199,7 @@ def _voters_extract(path: Path, grids: Grids, config: IngestConfig) -> Extract:
                 session = cell_text(row[session_col]) if session_col is not None and session_col < len(row) else None
                 base_id = f"{prefix}:r{n}:{get_column_letter(j + 1)}"
                 _add_answers(rows, base_id, text, kind, config, question=question, weight=1.0, session=session or sheet)
-    return Extract(rows, "Mentimeter voters table", skipped_questions=skipped, n_questions=len(questions))
+    return Extract(rows, "Mentimeter, Voters-tabel", skipped_questions=skipped, n_questions=len(questions))
 
 
 def _type_row(row: list[object], names: list[str], meta: dict[str, int]) -> list[object] | None:

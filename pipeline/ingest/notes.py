@@ -36,7 +36,7 @@ from markdown_it import MarkdownIt
 
 from pipeline.config import IngestConfig
 from pipeline.errors import InputError
-from pipeline.ingest.files import check_file, open_document, read_text, reason
+from pipeline.ingest.files import check_file, danish_number, open_document, read_text, reason
 from pipeline.ingest.report import Extract
 
 _HEADING_STYLE = re.compile(r"^(?:heading|overskrift)\s*(\d)\b", re.IGNORECASE)
@@ -108,7 +108,7 @@ def docx_extract(path: Path, config: IngestConfig) -> Extract:
             if isinstance(block, (Paragraph, Table))
         ]
     except Exception as exc:  # well-formed XML that is not WordprocessingML: python-docx fails while walking it
-        raise InputError(path, f"not a readable Word document (damaged content: {reason(exc)})") from None
+        raise InputError(path, f"filen kan ikke læses som Word-dokument (beskadiget indhold: {reason(exc)})") from None
     for level, content in blocks:
         if isinstance(content, list):  # a table's cell paragraphs
             for text in content:
@@ -117,7 +117,7 @@ def docx_extract(path: Path, config: IngestConfig) -> Extract:
             outline.passage(content)
         else:
             outline.heading(level, content)
-    return outline.extract("Word document")
+    return outline.extract("Word-dokument")
 
 
 def _heading_level(paragraph: Paragraph) -> int | None:
@@ -185,7 +185,7 @@ def _inline_text(token) -> str:
 
 def text_extract(path: Path, config: IngestConfig) -> Extract:
     text, encoding = read_text(path)
-    return plain_text_outline(text, path.stem, config).extract(f"plain text, {encoding}")
+    return plain_text_outline(text, path.stem, config).extract(f"ren tekst, {encoding}")
 
 
 def pdf_extract(path: Path, config: IngestConfig) -> Extract:
@@ -270,21 +270,22 @@ def pdf_text(path: Path) -> str:
     try:
         reader = pypdf.PdfReader(path)
         if reader.is_encrypted and not reader.decrypt(""):
-            raise InputError(path, "file is password-protected (encrypted); save an unprotected copy")
+            raise InputError(path, "filen er beskyttet med adgangskode (krypteret); gem en kopi uden adgangskode")
         if len(reader.pages) > MAX_PDF_PAGES:
-            raise InputError(path, f"PDF has {len(reader.pages)} pages (at most {MAX_PDF_PAGES}): not a workshop note")
+            count = f"{danish_number(len(reader.pages))} sider (højst {danish_number(MAX_PDF_PAGES)})"
+            raise InputError(path, f"PDF-filen har {count}: ikke et workshopnotat")
         pages = [page.extract_text(extraction_mode="layout") or "" for page in reader.pages]
     except InputError:
         raise
     except Exception as exc:  # pypdf raises many types on damaged files (and LimitReachedError on bombs)
-        raise InputError(path, f"not a readable PDF (corrupt or encrypted: {reason(exc)})") from None
+        raise InputError(path, f"filen kan ikke læses som PDF (beskadiget eller krypteret: {reason(exc)})") from None
     lines: list[str] = []
     for page in pages:
         page_lines = [line.strip() for line in page.splitlines()]
         page_lines = [line for line in page_lines if not _PAGE_NUMBER.match(line)]
         lines += _mark_paragraph_ends(page_lines)
     if not any(lines):
-        raise InputError(path, "no text found in the PDF (a scanned document? run OCR first)")
+        raise InputError(path, "ingen tekst i PDF-filen (er den scannet? kør først tekstgenkendelse, OCR)")
     return "\n".join(lines)
 
 

@@ -17,6 +17,7 @@ from pipeline.ingest.files import (
     CSV_SUFFIXES,
     WORKBOOK_SUFFIXES,
     check_file,
+    danish_number,
     expand_with_folders,
     folder_name,
 )
@@ -110,16 +111,17 @@ def _extract(path: Path, config: IngestConfig) -> tuple[str, Extract]:
 def combine(frames: Sequence[pd.DataFrame], skipped_files: Sequence[str] = ()) -> Ingested:
     """Frames from :func:`read_file` as one table: ids made unique, texts normalised, duplicates merged."""
     reports = [report_of(frame) for frame in frames]
-    names = ", ".join(r.source_file for r in reports) or "the inputs"
+    names = ", ".join(r.source_file for r in reports) or "inputtet"
     filled = [frame.assign(_file=i) for i, frame in enumerate(frames) if len(frame)]
     if not filled:
-        raise InputError(None, f"no texts found in {names}")
+        raise InputError(None, f"ingen tekster fundet i {names}")
     texts = protect_added_columns(pd.concat(filled, ignore_index=True))
     repeat = texts.groupby("text_id", sort=False).cumcount()
     texts.loc[repeat > 0, "text_id"] = texts["text_id"] + "~" + (repeat + 1).astype(str)
     texts, stats = normalise_texts(texts, count_by="_file")
     if texts.empty:
-        raise InputError(None, f"no texts found in {names} (all {sum(stats.empty.values())} answers are empty)")
+        empty = danish_number(sum(stats.empty.values()))
+        raise InputError(None, f"ingen tekster fundet i {names} (alle {empty} svar er tomme)")
     kept = texts.groupby("_file")["weight"].agg(["size", "sum"])
     for i, report in enumerate(reports):
         report.n_empty, report.n_merged = stats.empty.get(i, 0), stats.merged.get(i, 0)

@@ -1,4 +1,4 @@
-"""What ingestion read from each file and what normalisation did to it, in plain words."""
+"""What ingestion read from each file and what normalisation did to it, in plain Danish words."""
 
 from __future__ import annotations
 
@@ -6,10 +6,14 @@ from dataclasses import asdict, dataclass, field
 
 import pandas as pd
 
+from pipeline.ingest.files import count, danish_number
+
 REPORT_ATTR = "tematik_ingest"  # DataFrame.attrs key: a file's report travels with its frame
-_UNIT = {"mentimeter": ("answer", "answers", "question", "questions"),
-         "table": ("answer", "answers", "question", "questions"),
-         "note": ("passage", "passages", "section", "sections")}
+# What a file's texts and their groups are called: a note's passages are its paragraphs ("afsnit"),
+# grouped under headings; the same words as in the exports.
+_UNIT = {"mentimeter": ("svar", "svar", "spørgsmål", "spørgsmål"),
+         "table": ("svar", "svar", "spørgsmål", "spørgsmål"),
+         "note": ("afsnit", "afsnit", "overskrift", "overskrifter")}
 
 
 @dataclass
@@ -40,13 +44,12 @@ class FileReport:
     def summary_line(self) -> str:
         one, many, group, groups = _UNIT.get(self.source_kind, _UNIT["table"])
         line = (
-            f"{self.source_file}: {self.n_read} {one if self.n_read == 1 else many} "
-            f"({self.n_questions} {group if self.n_questions == 1 else groups}; {self.layout}), "
-            f"{self.n_empty} empty dropped, {self.n_merged} duplicates merged -> {self.n_texts} texts"
+            f"{self.source_file}: {count(self.n_read, one, many)} ({count(self.n_questions, group, groups)}; "
+            f"{self.layout}), {_dropped_and_merged(self.n_empty, self.n_merged)} -> {count(self.n_texts, 'tekst', 'tekster')}"
         )
         if self.skipped_questions:
             skipped = "; ".join(self.skipped_questions)
-            line += f"; skipped {len(self.skipped_questions)} non-text question(s): {skipped}"
+            line += f"; {len(self.skipped_questions)} spørgsmål uden fritekst sprunget over: {skipped}"
         return "; ".join([line, *self.notes])
 
 
@@ -75,18 +78,26 @@ class IngestReport:
         """One plain-language line per file, then skipped files and a total when there are several."""
         lines = [f.summary_line() for f in self.files]
         if self.skipped_files:
-            lines.append(f"not read: {len(self.skipped_files)} file(s) in the folders: {', '.join(self.skipped_files)}")
+            skipped = count(len(self.skipped_files), "fil", "filer")
+            lines.append(f"ikke læst: {skipped} i mapperne: {', '.join(self.skipped_files)}")
         if len(self.files) > 1:
-            weight = sum(f.weight for f in self.files)
+            total = sum(f.weight for f in self.files)
+            weight = danish_number(total) if float(total).is_integer() else f"{total:g}".replace(".", ",")
             lines.append(
-                f"total: {self.n_texts} texts from {len(self.files)} files ({self.n_read} read, "
-                f"{self.n_empty} empty dropped, {self.n_merged} duplicates merged, weight {weight:g})"
+                f"i alt: {count(self.n_texts, 'tekst', 'tekster')} fra {danish_number(len(self.files))} filer "
+                f"({danish_number(self.n_read)} læst, {_dropped_and_merged(self.n_empty, self.n_merged)}, "
+                f"vægt {weight})"
             )
         return lines
 
     def to_records(self) -> list[dict]:
         """Plain dicts for a run manifest."""
         return [asdict(f) for f in self.files]
+
+
+def _dropped_and_merged(n_empty: int, n_merged: int) -> str:
+    """``2 tomme fjernet, 1 dublet slået sammen``; the texts are neuter nouns (svar, afsnit), hence "tomt"."""
+    return f"{count(n_empty, 'tomt', 'tomme')} fjernet, {count(n_merged, 'dublet', 'dubletter')} slået sammen"
 
 
 def attach_report(frame: pd.DataFrame, report: FileReport) -> pd.DataFrame:

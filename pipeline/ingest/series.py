@@ -19,7 +19,7 @@ from pathlib import Path
 import yaml
 
 from pipeline.errors import InputError
-from pipeline.ingest.files import expand_with_folders, folder_name, is_readable
+from pipeline.ingest.files import expand_with_folders, folder_name, is_readable, short
 from pipeline.ingest.tables import csv_rows
 
 _PATH_COLUMNS = ("path", "file", "fil", "sti")
@@ -80,24 +80,25 @@ def _manifest_entries(path: Path) -> list[tuple[str, Path]]:
         try:
             data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
         except (yaml.YAMLError, UnicodeDecodeError) as exc:
-            raise InputError(path, f"invalid manifest: {' '.join(str(exc).split())[:200]}") from None
+            raise InputError(path, f"ugyldigt manifest: {' '.join(str(exc).split())[:200]}") from None
         except RecursionError:  # "[[[[..." thousands deep
-            raise InputError(path, "invalid manifest: nested too deeply") from None
+            raise InputError(path, "ugyldigt manifest: for dybt indlejret") from None
         data = data.get("workshops", data) if isinstance(data, dict) else data
         if not isinstance(data, dict):
-            raise InputError(path, "invalid manifest: expected a mapping workshop -> files")
+            raise InputError(path, "ugyldigt manifest: forventede 'workshop: filer' for hver workshop")
         pairs = [(str(name), item) for name, items in data.items()
                  for item in (items if isinstance(items, list) else [items])]
     entries = []
     for number, (workshop, item) in enumerate(pairs, start=1):
         if not workshop or not item:
-            raise InputError(path, "manifest entry lacks a workshop or a path", where=f"entry {number}")
+            raise InputError(path, "posten mangler en workshop eller en sti", where=f"post {number}")
         if not isinstance(item, str):
-            raise InputError(path, f"expected a file or folder path, not {type(item).__name__}", where=f"entry {number}")
+            message = f"forventede stien til en fil eller mappe, ikke {short(item)}"
+            raise InputError(path, message, where=f"post {number}")
         target = Path(item) if Path(item).is_absolute() else base / item
         if "\x00" in item or not target.exists():  # a NUL byte makes the file system call raise ValueError
-            raise InputError(path, f"'{item}' not found", where=f"workshop '{workshop}'")
+            raise InputError(path, f"'{item}' findes ikke", where=f"workshop '{workshop}'")
         entries.append((workshop, target))
     if not entries:
-        raise InputError(path, "manifest lists no files")
+        raise InputError(path, "manifestet nævner ingen filer")
     return entries

@@ -21,7 +21,7 @@ from pipeline.config import IngestConfig
 from pipeline.errors import InputError
 from openpyxl.utils import get_column_letter
 
-from pipeline.ingest.files import open_workbook, read_text, reason, short
+from pipeline.ingest.files import count, danish_number, open_workbook, read_text, reason, short
 from pipeline.ingest.report import Extract
 from pipeline.schema import TEXT_COLUMNS
 
@@ -34,7 +34,7 @@ TEXT_COLUMN_NAMES = [
 ID_COLUMN_NAMES = {"id", "text_id"}
 QUESTION_COLUMN_NAMES = {"question", "spørgsmål", "spm", "heading", "overskrift"}
 WEIGHT_COLUMN_NAMES = {"weight", "vægt"}
-DELIMITERS = {";": "semicolon", ",": "comma", "\t": "tab", "|": "pipe"}
+DELIMITERS = {";": "semikolon", ",": "komma", "\t": "tabulator", "|": "lodret streg"}  # as in "adskilt af …"
 MAX_COLUMNS = 16_384  # Excel's limit; a CSV far wider is not a table of answers (and would take minutes)
 _HEADER_SEARCH_ROWS = 10  # title rows above the header are skipped, but only this many
 
@@ -67,11 +67,12 @@ def csv_rows(path: Path) -> tuple[list[list[str]], str]:
     try:
         rows = list(reader)
     except csv.Error as exc:
-        raise InputError(path, f"cannot parse CSV: {exc}", where=f"row {reader.line_num}") from None
+        raise InputError(path, f"CSV-filen kan ikke læses: {exc}", where=f"række {reader.line_num}") from None
     wide = next((number for number, row in enumerate(rows, start=1) if len(row) > MAX_COLUMNS), None)
     if wide is not None:
-        raise InputError(path, f"{len(rows[wide - 1]):,} fields (at most {MAX_COLUMNS:,}, as in Excel)", where=f"row {wide}")
-    layout = f"{DELIMITERS[delimiter]}-separated" if delimiter else "one column"
+        message = f"{danish_number(len(rows[wide - 1]))} felter (højst {danish_number(MAX_COLUMNS)} som i Excel)"
+        raise InputError(path, message, where=f"række {wide}")
+    layout = f"adskilt af {DELIMITERS[delimiter]}" if delimiter else "én kolonne"
     return rows, f"CSV, {layout}, {encoding}"
 
 
@@ -160,7 +161,7 @@ def workbook_grids(path: Path) -> tuple[dict[str | None, list[list[object]]], li
     except InputError:
         raise
     except Exception as exc:  # damaged sheet XML surfaces only while reading rows
-        raise InputError(path, f"not a readable Excel workbook (corrupt: {reason(exc)})") from None
+        raise InputError(path, f"filen kan ikke læses som Excel-projektmappe (beskadiget: {reason(exc)})") from None
     finally:
         workbook.close()
     notes = []
@@ -174,9 +175,9 @@ def workbook_grids(path: Path) -> tuple[dict[str | None, list[list[object]]], li
                 uncomputed.append(f"{get_column_letter(c + 1)}{r + 1}")
             grids[title][r][c] = value
         if uncomputed:
-            cells = ", ".join(uncomputed[:5]) + (f" and {len(uncomputed) - 5} more" if len(uncomputed) > 5 else "")
-            notes.append(f"sheet '{title}': {len(uncomputed)} formula cell(s) without a computed value "
-                         f"read as their formula text ({cells})")
+            cells = ", ".join(uncomputed[:5]) + (f" og {len(uncomputed) - 5} flere" if len(uncomputed) > 5 else "")
+            notes.append(f"ark '{title}': {count(len(uncomputed), 'formelcelle', 'formelceller')} uden beregnet "
+                         f"værdi læst som formlens tekst ({cells})")
     return {title: [_trim(row) for row in rows] for title, rows in grids.items()}, notes
 
 
@@ -244,12 +245,12 @@ def table_extract(
         text_column = find_text_column(columns, config)
         if text_column is None:
             if sheet is not None:
-                notes.append(f"sheet '{sheet}' skipped (no text column)")
+                notes.append(f"ark '{sheet}' sprunget over (ingen tekstkolonne)")
             continue
         if config.table_sheets == "first" and used:
-            notes.append(f"sheet '{sheet}' not read (table_sheets='first')")
+            notes.append(f"ark '{sheet}' ikke læst (table_sheets='first')")
             continue
-        used.append(f"'{text_column}'" + (f" in sheet '{sheet}'" if sheet is not None else ""))
+        used.append(f"'{text_column}'" + (f" i ark '{sheet}'" if sheet is not None else ""))
         rows += _grid_rows(path, stem, sheet, grid, head, columns, text_column)
     if not used:
         _raise_no_text_column(path, first_columns, config)
@@ -257,7 +258,7 @@ def table_extract(
         sheet = row.pop("_sheet")
         if len(used) > 1:
             row.setdefault("sheet", sheet)
-    return Extract(rows, f"{layout}, text column {', '.join(used)}", notes=notes)
+    return Extract(rows, f"{layout}, tekstkolonne {', '.join(used)}", notes=notes)
 
 
 def _grid_rows(path, stem, sheet, grid, head, columns, text_column) -> list[dict]:
@@ -273,9 +274,9 @@ def _grid_rows(path, stem, sheet, grid, head, columns, text_column) -> list[dict
         if not any(cell_text(v) for v in values):
             continue
         cells = dict(zip(columns, list(values) + [None] * (len(columns) - len(values))))
-        where = f"row {number}" if sheet is None else f"sheet '{sheet}', row {number}"
+        where = f"række {number}" if sheet is None else f"ark '{sheet}', række {number}"
         if len(values) > len(columns) and any(cell_text(v) for v in values[len(columns) :]):
-            raise InputError(path, f"{len(values)} fields but the header has {len(columns)}", where=where)
+            raise InputError(path, f"{len(values)} felter, men overskriftsrækken har {len(columns)}", where=where)
         row_id = cell_text(cells[id_column]) if id_column else None
         row = {
             "text_id": f"{stem}:{row_id.strip()}" if row_id and row_id.strip() else f"{prefix}:{number}",
@@ -296,20 +297,20 @@ def _weight(path: Path, value: object, where: str) -> float:
     try:
         weight = float(text.replace(",", "."))  # Danish decimal comma
     except ValueError:
-        raise InputError(path, f"weight '{short(text)}' is not a number", where=where) from None
+        raise InputError(path, f"vægten '{short(text)}' er ikke et tal", where=where) from None
     if not math.isfinite(weight):
-        raise InputError(path, f"weight '{short(text)}' is not a number", where=where)
+        raise InputError(path, f"vægten '{short(text)}' er ikke et tal", where=where)
     if weight < 0:
-        raise InputError(path, f"weight '{short(text)}' is negative", where=where)
+        raise InputError(path, f"vægten '{short(text)}' er negativ", where=where)
     return weight
 
 
 def _raise_no_text_column(path: Path, first_columns, config: IngestConfig):
     if first_columns is None:
-        raise InputError(path, "no rows found")
+        raise InputError(path, "ingen rækker i filen")
     sheet, columns = first_columns
-    where = f"sheet '{sheet}'" if sheet is not None else None
-    found = ", ".join(short(c) for c in columns[:20]) + (f" and {len(columns) - 20} more" if len(columns) > 20 else "")
+    where = f"ark '{sheet}'" if sheet is not None else None
+    found = ", ".join(short(c) for c in columns[:20]) + (f" og {len(columns) - 20} flere" if len(columns) > 20 else "")
     if config.text_column is not None:
-        raise InputError(path, f"text column '{config.text_column}' not found (columns: {found})", where=where)
-    raise InputError(path, f"no text column (columns: {found}); use --text-column", where=where)
+        raise InputError(path, f"tekstkolonnen '{config.text_column}' findes ikke (kolonner: {found})", where=where)
+    raise InputError(path, f"ingen tekstkolonne (kolonner: {found}); brug --text-column", where=where)
