@@ -147,16 +147,18 @@ HEAVY = ("torch", "sentence_transformers", "bertopic", "umap", "spacy", "lingua"
 def imports(args) -> None:
     print("\n== heavy modules imported (python -X importtime; cumulative seconds) ==")
     for label, code in COMMANDS.items():
+        code += f"\nimport sys; print('IMPORTED', *[m for m in {HEAVY!r} if m in sys.modules])"
         done = subprocess.run([PYTHON, "-X", "importtime", "-c", code], capture_output=True, text=True, cwd=ROOT)
+        imported = next((line.split()[1:] for line in done.stdout.splitlines() if line.startswith("IMPORTED")), ["?"])
         cumulative = {}
         for line in done.stderr.splitlines():
             parts = [part.strip() for part in line.removeprefix("import time:").split("|")]
-            if len(parts) == 3 and parts[1].isdigit() and parts[2] in HEAVY:
+            if len(parts) == 3 and parts[1].isdigit() and parts[2] in imported:
                 cumulative[parts[2]] = int(parts[1]) / 1e6
-        total = sum(int(p.split("|")[1]) for p in done.stderr.splitlines() if p.startswith("import time:") and "|" in p
-                    and p.split("|")[1].strip().isdigit() and not p.split("|")[2].startswith("  ")) / 1e6
-        found = ", ".join(f"{name} {seconds:.1f}" for name, seconds in cumulative.items()) or "none"
-        print(f"  {label:<26} imports {total:5.1f} s; heavy: {found}")
+        top_level = [line.split("|") for line in done.stderr.splitlines() if line.startswith("import time:") and "|" in line]
+        total = sum(int(p[1]) for p in top_level if p[1].strip().isdigit() and not p[2].startswith("  ")) / 1e6
+        found = ", ".join(f"{name} {cumulative.get(name, 0):.1f}" for name in imported) or "none"
+        print(f"  {label:<26} imports {total:5.1f} s; heavy modules loaded: {found}")
 
 
 # --------------------------------------------------------------------------- scale

@@ -55,3 +55,57 @@ def test_unknown_taxonomy_stops_the_run_before_any_work(tmp_path, prefect_server
     assert result.exit_code == 1
     assert "no-such-taxonomy" in result.output
     assert not out.exists()
+
+
+def test_help_is_danish():
+    result = runner.invoke(app, ["--help"])
+    assert result.exit_code == 0
+    assert "Brug:" in result.stdout and "Kommandoer" in result.stdout and "Vis denne hjælp" in result.stdout
+    assert "Show this message" not in result.stdout and "Usage:" not in result.stdout
+
+
+@pytest.fixture()
+def saved_model(demo_run, tmp_path):
+    """A copy of the demo run's saved model, so edits do not touch the shared one."""
+    import shutil
+
+    model = tmp_path / demo_run[3].name
+    shutil.copytree(demo_run[3], model)
+    return model
+
+
+@pytest.mark.slow
+def test_topics_fits_80_columns_and_shows_theme_ids(saved_model):
+    narrow = CliRunner(env={"COLUMNS": "80"})
+    result = narrow.invoke(app, ["topics", str(saved_model)])
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    assert max(len(line) for line in lines) <= 80
+    assert "kvalificeret_arbejdskraft" in result.stdout and "andet" in result.stdout
+
+
+@pytest.mark.slow
+def test_the_readme_edit_example_hits_the_merged_topic_and_reexports(saved_model, tmp_path):
+    from pipeline.saved_run import load_run
+    from pipeline.views import topic_table
+
+    topics = topic_table(load_run(saved_model))
+    first, second = topics.loc[topics["topic"] >= 0, "topic"].astype(int).tolist()[:2]
+    result = runner.invoke(app, [
+        "edit", str(saved_model), "--merge", f"{first},{second}", "--rename", f"{first}=Robotter",
+        "--theme", f"{first}=digitalisering",
+    ])  # fmt: skip
+    assert result.exit_code == 0, result.output
+    edited = topic_table(load_run(saved_model)).set_index("topic")
+    assert edited.loc[first, "name"] == "Robotter" and edited.loc[first, "theme"] == "digitalisering"
+    assert second not in edited.index
+
+    out = tmp_path / "eksport"
+    result = runner.invoke(app, ["export", str(saved_model), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    (folder,) = out.iterdir()
+    exported = pd.read_csv(folder / "data" / "topics.csv")
+    assert "Robotter" in set(exported["name"])
+
+    bad = runner.invoke(app, ["edit", str(saved_model), "--theme", f"{first}=robotter"])
+    assert bad.exit_code == 1 and "robotter" in bad.output
