@@ -191,6 +191,37 @@ def _summary(outcome) -> None:
         out.print(f"Genbrugt fra cache: {', '.join(outcome.cached_steps)}")
 
 
+def _run_flow(kind: str, out_dir: Path, models: Path, config: Path | None, taxonomy: str | None,
+              embedder: str | None, verbose: bool, debug: bool, parameters: dict) -> None:
+    """Run the ``workshop`` or ``series`` flow with a Prefect API, progress and Ctrl-C handling; print the summary.
+
+    The Prefect API (a temporary server if none runs) starts first and boots while the
+    flow and the models load; Ctrl-C ends the run within 5 s (exit 130), server stopped.
+    """
+    _quiet_prefect(verbose)
+    from flows.server import exit_on_interrupt, prefect_api, remove_own_staging
+
+    title = "starter workshop-flow …" if kind == "workshop" else "starter serie-flow …"
+    with (
+        _progress(title, debug, verbose) as progress,
+        exit_on_interrupt(_interrupted) as interrupt,
+        prefect_api() as api,
+    ):
+        interrupt.on_timeout(api.stop)
+        interrupt.on_timeout(lambda: remove_own_staging(out_dir, models))
+        from flows.series import series_flow
+        from flows.workshop import run_config, workshop_flow
+        from pipeline.config import RunOverrides
+        from pipeline.run import warm_up
+
+        _follow_logs(progress)
+        # The costly stage objects load while the server boots; the flow reuses them.
+        warm_up(run_config(str(config) if config else None, RunOverrides(taxonomy=taxonomy, embedder=embedder)))
+        api.wait()
+        outcome = (workshop_flow if kind == "workshop" else series_flow)(**parameters)
+    _summary(outcome)
+
+
 @app.command(cls=DanishCommand)
 def run(
     inputs: InputsArg,
@@ -206,38 +237,11 @@ def run(
     debug: DebugOpt = False,
 ) -> None:
     """Analysér én workshop: temaer, hyppigheder og citater, skrevet til OUT/<kørsels-id>/."""
-    _quiet_prefect(verbose)
-    from flows.server import exit_on_interrupt, prefect_api, remove_own_staging
-
-    # The Prefect API (a temporary server if none runs) starts now and boots while the flows
-    # and models load; Ctrl-C ends the run within 5 s (exit 130), server stopped.
-    with (
-        _progress("starter workshop-flow …", debug, verbose) as progress,
-        exit_on_interrupt(_interrupted) as interrupt,
-        prefect_api() as api,
-    ):
-        interrupt.on_timeout(api.stop)
-        interrupt.on_timeout(lambda: remove_own_staging(out_dir, models))
-        from flows.workshop import run_config, workshop_flow
-        from pipeline.config import RunOverrides
-        from pipeline.run import warm_up
-
-        _follow_logs(progress)
-        # The costly stage objects load while the server boots; the flow reuses them.
-        warm_up(run_config(str(config) if config else None, RunOverrides(taxonomy=taxonomy, embedder=embedder)))
-        api.wait()
-        outcome = workshop_flow(
-            inputs=[str(p) for p in inputs],
-            taxonomy=taxonomy,
-            workshop=workshop,
-            out=str(out_dir),
-            models=str(models),
-            config_file=str(config) if config else None,
-            text_column=text_column,
-            embedder=embedder,
-            behold_persondata=behold_persondata,
-        )
-    _summary(outcome)
+    _run_flow("workshop", out_dir, models, config, taxonomy, embedder, verbose, debug, dict(
+        inputs=[str(p) for p in inputs], taxonomy=taxonomy, workshop=workshop, out=str(out_dir), models=str(models),
+        config_file=str(config) if config else None, text_column=text_column, embedder=embedder,
+        behold_persondata=behold_persondata,
+    ))  # fmt: skip
 
 
 @app.command(cls=DanishCommand)
@@ -263,39 +267,11 @@ def series(
     debug: DebugOpt = False,
 ) -> None:
     """Analysér flere workshops samlet: én emnemodel, resultater pr. workshop og i alt."""
-    _quiet_prefect(verbose)
-    from flows.server import exit_on_interrupt, prefect_api, remove_own_staging
-
-    with (
-        _progress("starter serie-flow …", debug, verbose) as progress,
-        exit_on_interrupt(_interrupted) as interrupt,
-        prefect_api() as api,
-    ):
-        interrupt.on_timeout(api.stop)
-        interrupt.on_timeout(lambda: remove_own_staging(out_dir, models))
-        from flows.series import series_flow
-        from flows.workshop import run_config
-        from pipeline.config import RunOverrides
-        from pipeline.run import warm_up
-
-        _follow_logs(progress)
-        # The costly stage objects load while the server boots; the flow reuses them.
-        warm_up(run_config(str(config) if config else None, RunOverrides(taxonomy=taxonomy, embedder=embedder)))
-        api.wait()
-        outcome = series_flow(
-            inputs=[str(p) for p in inputs],
-            taxonomy=taxonomy,
-            name=name,
-            out=str(out_dir),
-            models=str(models),
-            config_file=str(config) if config else None,
-            workshop_column=workshop_column,
-            normalise_workshops=normalise,
-            text_column=text_column,
-            embedder=embedder,
-            behold_persondata=behold_persondata,
-        )
-    _summary(outcome)
+    _run_flow("series", out_dir, models, config, taxonomy, embedder, verbose, debug, dict(
+        inputs=[str(p) for p in inputs], taxonomy=taxonomy, name=name, out=str(out_dir), models=str(models),
+        config_file=str(config) if config else None, workshop_column=workshop_column, normalise_workshops=normalise,
+        text_column=text_column, embedder=embedder, behold_persondata=behold_persondata,
+    ))  # fmt: skip
 
 
 @app.command(cls=DanishCommand)
