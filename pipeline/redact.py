@@ -41,7 +41,6 @@ from importlib import metadata, resources
 from pathlib import Path
 
 import pandas as pd
-from spacy.lang.da.stop_words import STOP_WORDS
 
 from pipeline.config import RedactionConfig
 
@@ -162,7 +161,17 @@ _PLACES = frozenset(
     Erhvervsakademi Professionshøjskole Gymnasium Skole Center Centret Hospital Sygehus""".split()
 )  # fmt: skip
 _ORGANISATION_WORDS = frozenset(w.casefold() for w in _PLACES)
-_STOP_WORDS = frozenset(STOP_WORDS)
+
+
+@functools.lru_cache(maxsize=1)
+def _stop_words() -> frozenset[str]:
+    """spaCy's Danish stop words, imported on first use and without torch (see pipeline.language.import_spacy)."""
+    from pipeline.language import import_spacy
+
+    import_spacy()
+    from spacy.lang.da.stop_words import STOP_WORDS
+
+    return frozenset(STOP_WORDS)
 
 
 @functools.cache
@@ -285,7 +294,7 @@ class Redactor:
             n
             for n in self.first_names_
             if n not in extra_first
-            and (n in _ALWAYS_WORDS or ((n.casefold() in words or n.casefold() in _STOP_WORDS) and n not in _NAMES_DESPITE_WORD))
+            and (n in _ALWAYS_WORDS or ((n.casefold() in words or n.casefold() in _stop_words()) and n not in _NAMES_DESPITE_WORD))
         )
         self.ambiguous_last_ = frozenset(n for n in self.last_names_ if n.casefold() in words)
         self.danish_last_names_ = frozenset(n for n in danish_last if n in self.last_names_ and n not in self.ambiguous_last_)
@@ -306,8 +315,9 @@ class Redactor:
         name = self.config.ner_pipeline
         if not name or not self.config.names:
             return None, None
-        import spacy
+        from pipeline.language import import_spacy
 
+        spacy = import_spacy(name)
         if not (spacy.util.is_package(name) or Path(name).is_dir()):
             log.info("spaCy-pipelinen %s er ikke installeret: navne findes uden NER", name)
             return None, None
@@ -486,7 +496,7 @@ class Redactor:
         if not (self._capitalised(word) or (word.isupper() and len(word) > 2 and strict)):
             return False
         folded = word.casefold()
-        if folded in self.allow_words_ or folded in _ORGANISATION_WORDS or folded in _STOP_WORDS or self._is_title(word):
+        if folded in self.allow_words_ or folded in _ORGANISATION_WORDS or folded in _stop_words() or self._is_title(word):
             return False
         if not strict:
             return len(word) > 1 and not word.isupper()
@@ -516,7 +526,7 @@ class Redactor:
 
     def _is_lower_surname(self, word: str) -> bool:
         """A surname typed in lowercase after a lowercase first name ("mette frederiksen")."""
-        if not word.islower() or word in self.allow_words_ or word in _STOP_WORDS:
+        if not word.islower() or word in self.allow_words_ or word in _stop_words():
             return False
         name = word.title()
         if name in self.last_names_ and name not in self.ambiguous_last_:

@@ -385,7 +385,7 @@ def test_topic_fit_imports_no_torch_and_compiles_nothing_the_second_time(tmp_pat
         "from pipeline.config import EmbeddingConfig, TopicConfig\n"
         "from pipeline.embeddings import make_embedder\n"
         "from pipeline.topics import TopicModeler\n"
-        f"from tests.test_topics import TEXTS\n"
+        "from tests.test_topics import TEXTS\n"
         "lsa = make_embedder(EmbeddingConfig(backend='lsa'))\n"
         "model = TopicModeler(TopicConfig(), lsa).fit(TEXTS, [t.lower() for t in TEXTS], lsa.embed(TEXTS))\n"
         "assert model.clustered_\n"
