@@ -62,7 +62,7 @@ ROWS = [  # (workshop, question, source_kind, weight, topic, theme, text)
 ]  # fmt: skip
 FILES = {
     "assignments.csv", "theme_frequencies.csv", "theme_frequencies.xlsx", "topics.csv", "quotes.csv", "quotes.xlsx",
-    "quotes.md", "quotes.docx", "emerging_topics.md", "theme_shares.png", "manifest.json",
+    "quotes.md", "quotes.docx", "emerging_topics.md", "theme_shares.png", "manifest.json", "report.html",
     "workshop_themes.xlsx", "workshop_themes.png",  # two workshops in the fixture: the series overview too
     "data/assignments.csv", "data/theme_frequencies.csv", "data/topics.csv", "data/quotes.csv",
 }  # fmt: skip
@@ -304,7 +304,6 @@ def test_word_document_is_a4_danish_and_ready_to_paste(run_dir, result):
     document = docx.Document(str(run_dir / "quotes.docx"))
     section = document.sections[0]
     assert abs(section.page_width - Mm(210)) < Mm(1) and abs(section.page_height - Mm(297)) < Mm(1)
-    text_width = section.page_width - section.left_margin - section.right_margin
 
     # Danish proofing: document defaults, every style, every run, theme fonts.
     styles = document.styles.element

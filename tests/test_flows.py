@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
 
 import pandas as pd
@@ -80,6 +81,9 @@ def test_workshop_flow_publishes_artifacts(demo_runs):
     assert "Internationalisering" in artifacts["theme-frequencies"]["data"]
     assert artifacts["top-quotes"]["type"] == "markdown" and "> " in artifacts["top-quotes"]["data"]
     assert str(state.result().output_dir.resolve().as_uri()) in artifacts["output-folder"]["data"]
+    assert re.search(r"\d,\d %", artifacts["theme-frequencies"]["data"])  # Danish percentages: "13,8 %"
+    with get_client(sync_client=True) as client:
+        assert client.read_flow_run(state.state_details.flow_run_id).name == "Demo"  # named after the workshop
 
 
 def test_second_run_hits_the_cache_and_gives_the_same_result(demo_runs):

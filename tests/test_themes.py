@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from sklearn.metrics import f1_score
 
-from pipeline.config import EmbeddingConfig, ThemeConfig
+from pipeline.config import EmbeddingConfig, RunConfig, ThemeConfig
 from pipeline.embeddings import make_embedder
 from pipeline.language import TextAnalyzer
 from pipeline.schema import ANDET
@@ -223,9 +223,10 @@ def test_shared_note_macro_f1_floor(shared_workshop):
     assert len(frame) >= 100
     analyzer, embedder = TextAnalyzer(), make_embedder(EmbeddingConfig())
     taxonomy = load_taxonomy("nordjylland-2023")
-    prepared = quality.prepare(frame, analyzer, embedder, use_topics=False)
+    config = RunConfig()
+    prepared = quality.prepare(frame, analyzer, embedder, use_topics=False, config=config)
     for sections, floor in ((True, 0.88), (False, 0.62)):
-        fitted = quality.map_themes(prepared, taxonomy, embedder, analyzer, ThemeConfig(), topics=False, sections=sections)
+        fitted = quality.map_themes(prepared, taxonomy, config, ThemeConfig(), topics=False, sections=sections)
         score = f1_score(frame["theme"], fitted.text_themes_["theme"], labels=taxonomy.ids, average="macro")
         assert score >= floor, (sections, score)
 
