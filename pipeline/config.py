@@ -171,7 +171,8 @@ class ThemeConfig(_Section):
     section_weight: float = Field(
         1.0, description="Exponent of a note section's distribution (grid 0.5-2 x heading 0.5-3: 1 and 1 best on the notes)."
     )
-    heading_weight: float = Field(1.0, description="A section heading counts as this many passages of its section.")
+    heading_weight: float = Field(1.0, description="Weight of a section heading's evidence against its passages' mean distribution "
+        "(1: the heading counts as much as all its passages together; tuned so on the notes).")
     topic_weight: float = Field(
         0.5, description="Exponent of a topic's distribution (dev flat 0.25-2: BERTopic topics were impure, NMI ~0.3)."
     )

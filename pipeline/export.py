@@ -245,7 +245,7 @@ class _Table:
 
 
 def _number_format(column: str, values: pd.Series) -> str | None:
-    if column in NUMBER_FORMATS:
+    if column in NUMBER_FORMATS and pd.api.types.is_numeric_dtype(values):  # an input column may share the name
         return NUMBER_FORMATS[column]
     if column.startswith("p_"):
         return _MEMBERSHIP_FORMAT
@@ -527,7 +527,8 @@ def _kind_counts(result: RunResult, theme: str) -> tuple[int, int]:
     texts = result.assignments
     if "theme" not in texts or "source_kind" not in texts:
         return 0, 0
-    mine = texts["source_kind"][texts["theme"] == theme]
+    counted = texts["weight"] > 0 if "weight" in texts else True  # as the frequency table: passages weighing 0 do not count
+    mine = texts["source_kind"][(texts["theme"] == theme) & counted]
     return int((mine != "note").sum()), int((mine == "note").sum())
 
 

@@ -57,7 +57,9 @@ def complete_thought(frame: pd.DataFrame) -> pd.Series:
     complete = ~text.str.contains(_OPEN_ENDING) & text.ne("")
     note = frame["source_kind"].astype(str).eq(NOTE_KIND)
     starts_lower = text.str.match(r"[a-zæøå]")
-    next_starts_lower = starts_lower.groupby(frame["source_file"], sort=False).shift(-1, fill_value=False).astype(bool)
+    # Neighbours within one note: one file of one workshop (a series may repeat a file name).
+    note_of = [frame[column].astype(str) for column in ("workshop", "source_file") if column in frame.columns]
+    next_starts_lower = starts_lower.groupby(note_of, sort=False).shift(-1, fill_value=False).astype(bool)
     cut = note & (starts_lower | (~text.str.contains(_FULL_STOP) & next_starts_lower))
     return (complete & ~cut).rename("complete")
 

@@ -65,8 +65,11 @@ KIND_LABELS: dict[str, str] = {
     "url": "links",
     "name": "navne",
 }
-# Columns of the texts table that can carry personal data (note headings name facilitators).
-REDACTED_COLUMNS: tuple[str, ...] = ("text", "question", "section_path")
+# Columns of the texts table that are tematik's own structure and never carry personal data.
+# Every other text column is redacted: the answer, question and note headings (which name
+# facilitators), but also a table's own extra columns ("navn", "email") and its id column,
+# which the exports carry through.
+STRUCTURAL_COLUMNS: frozenset[str] = frozenset({"source_file", "source_kind", "workshop"})
 NAME_LOCALES: tuple[str, ...] = ("da_DK", "no_NO", "sv_SE")
 
 # --- numbers -----------------------------------------------------------------------------
@@ -238,18 +241,21 @@ class Redactor:
         return redacted, {kind: counts[kind] for kind in KINDS}
 
     def redact_texts(self, frame: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, int]]:
-        """Redact the ``text``, ``question`` and ``section_path`` columns of a texts table.
+        """Redact every text column of a texts table but :data:`STRUCTURAL_COLUMNS`.
 
-        Returns a new table (other columns untouched) and the counts per kind, counted once
-        per distinct value of a column: a name in a question shared by 150 answers is one
-        name. With ``enabled`` false the table is returned as it is, with zero counts.
+        Returns a new table and the counts per kind, counted once per distinct value of a
+        column: a name in a question shared by 150 answers is one name. Ids stay unique
+        (a redacted id that now repeats gets a ``~n`` suffix). With ``enabled`` false the
+        table is returned as it is, with zero counts.
         """
         counts = Counter(dict.fromkeys(KINDS, 0))
         out = frame.copy()
         if not self.config.enabled:
             return out, dict(counts)
-        for column in REDACTED_COLUMNS:
-            if column not in out.columns:
+        for column in out.columns:
+            if column in STRUCTURAL_COLUMNS or not (
+                pd.api.types.is_object_dtype(out[column]) or pd.api.types.is_string_dtype(out[column])
+            ):
                 continue
             values = out[column]
             is_text = values.map(lambda value: isinstance(value, str))
@@ -258,6 +264,9 @@ class Redactor:
             replacement = dict(zip(distinct, redacted))
             out.loc[is_text, column] = values[is_text].map(replacement)
             counts.update(column_counts)
+        if "text_id" in out.columns and out["text_id"].duplicated().any():
+            repeat = out.groupby("text_id", sort=False).cumcount()
+            out.loc[repeat > 0, "text_id"] = out["text_id"].astype(str) + "~" + (repeat + 1).astype(str)
         return out, {kind: counts[kind] for kind in KINDS}
 
     def info(self) -> dict[str, object]:

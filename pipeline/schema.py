@@ -27,7 +27,7 @@ TEXT_COLUMNS: list[str] = ["text_id", "text", "source_file", "source_kind", "que
 # Columns later stages add; an input table's own column of that name is kept as ``input_<name>``.
 ADDED_COLUMNS: frozenset[str] = frozenset(
     {"lemmas", "language", "is_danish", "language_backend", "voices", "topic", "topic_label", "theme", "theme_label",
-     "theme_score"}  # fmt: skip
+     "theme_score", "role", "confident"}  # fmt: skip
 )
 SOURCE_KINDS: tuple[str, ...] = ("mentimeter", "note", "table")
 ANDET = "andet"

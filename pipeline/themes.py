@@ -575,7 +575,8 @@ class SectionContext(GroupContext):
     A section is a heading, or a heading path ("2 Temaer > 2.1 Tema 1: Grøn omstilling >
     Udfordringer"); every level of a path is a section of its own, like a topic made
     by the note's author. A section's distribution pools its passages and its heading
-    (the heading counts as ``heading_weight`` passages, and only as evidence *for*
+    (the heading weighs ``heading_weight`` against the passages' mean — at 1 as much as
+    all its passages together — and only as evidence *for*
     themes: "Potentialer og udfordringer" names no theme, which says nothing about
     whether the passages do). Mixed sections are ignored. ``section_themes_`` maps each
     section path to its distribution.

@@ -222,3 +222,19 @@ def test_real_workshop_loses_nothing(shared_workshop):
     redacted, counts = Redactor(RedactionConfig(ner_pipeline=None)).redact_texts(texts)
     assert counts == dict.fromkeys(KINDS, 0)
     assert redacted["text"].tolist() == texts["text"].tolist()
+
+
+def test_a_tables_extra_columns_and_ids_are_redacted_and_ids_stay_unique():
+    frame = pd.DataFrame({
+        "text_id": ["mette.frederiksen@kk.dk", "mf@kk.dk", "svar-3"],
+        "text": ["Flere robotter", "Mere eksport", "Bedre bredbånd"],
+        "navn": ["Mette Frederiksen", "Anne Hansen", None],
+        "kommune": ["Aalborg", "Hjørring", "Thisted"],
+        "source_file": ["svar.csv"] * 3,
+        "weight": [1.0, 2.0, 1.0],
+    })  # fmt: skip
+    redacted, counts = Redactor().redact_texts(frame)
+    assert redacted["text_id"].is_unique and "@" not in "".join(redacted["text_id"])
+    assert redacted["navn"].tolist()[:2] == ["[NAVN]", "[NAVN]"] and pd.isna(redacted["navn"].iloc[2])
+    assert redacted["kommune"].tolist() == ["Aalborg", "Hjørring", "Thisted"]  # places are not names
+    assert redacted["weight"].tolist() == [1.0, 2.0, 1.0] and counts["email"] == 2 and counts["name"] == 2

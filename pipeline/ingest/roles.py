@@ -86,6 +86,11 @@ _META_WORDS = re.compile(
 _SENTENCE_END = re.compile(r"[.!?…]\s+(?=[A-ZÆØÅ\"«(])")
 
 
+def _note_keys(texts: pd.DataFrame) -> list[pd.Series]:
+    """The columns that tell one note from another: its file and, in a series, its workshop."""
+    return [texts[column].astype(str) for column in ("workshop", "source_file") if column in texts.columns]
+
+
 def _headings(section_path: object) -> list[str]:
     if not isinstance(section_path, str) or not section_path.strip():
         return []
@@ -182,7 +187,8 @@ def passage_roles(texts: pd.DataFrame, embeddings: np.ndarray | None = None) -> 
     if embeddings is not None and len(embeddings) != len(texts):
         raise ValueError(f"{len(embeddings)} embeddings for {len(texts)} texts")
     is_note = texts["source_kind"].astype(str).eq("note").to_numpy()
-    for _, rows in texts[is_note].groupby("source_file", sort=False).indices.items():
+    # One note = one file of one workshop: in a series two workshops' notes may share a file name.
+    for _, rows in texts[is_note].groupby(_note_keys(texts[is_note]), sort=False).indices.items():
         positions = np.flatnonzero(is_note)[rows]
         note = texts.iloc[positions]
         paths = _without_title(note["section_path"].map(_headings) if "section_path" in note.columns else pd.Series([[]] * len(note)))
