@@ -56,7 +56,7 @@ def series_flow(
         RunOverrides(taxonomy=taxonomy, normalise_workshops=normalise_workshops, text_column=text_column,
                      embedder=embedder, redact=False if behold_persondata else None),  # fmt: skip
     )
-    taxonomy_ = check_settings(config, Path(out), Path(models))
+    check_settings(config, Path(out), Path(models))
 
     with stopwatch("ingest"):
         frames = [tasks.ingest_file(path, config.ingest.model_copy(update={"workshop": workshop})) for workshop, path in plan]
@@ -68,6 +68,6 @@ def series_flow(
     workshops = sorted(texts["workshop"].unique())
     get_run_logger().info("Serie med %d workshops: %s", len(workshops), ", ".join(workshops))
 
-    analysis, modeler, cached = analyse(texts, config, taxonomy_, stopwatch)
+    analysis, modeler, cached = analyse(texts, config, stopwatch)
     files = sorted({path for _, path in plan})
     return finish(analysis, modeler, new_run_id(name), out, models, files, cached, stopwatch)

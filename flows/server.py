@@ -311,10 +311,10 @@ def prefect_api(
 
 def remove_own_staging(*parents: Path | str) -> None:
     """Remove this process's staging folders under ``parents`` (before a hard exit skips their cleanup)."""
-    from pipeline.atomic import STAGING_SUFFIX
+    from pipeline.atomic import own_staging
 
     for parent in parents:
-        for folder in Path(parent).glob(f".*.{os.getpid()}{STAGING_SUFFIX}"):
+        for folder in own_staging(Path(parent)):
             shutil.rmtree(folder, ignore_errors=True)
 
 

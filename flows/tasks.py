@@ -177,3 +177,33 @@ def save(analysis: Analysis, folder: Path, modeler) -> Path:
     saved = save_run(analysis, folder, stages.topic_model_writer(modeler))
     get_run_logger().info("Emnemodel gemt i %s", saved)
     return saved
+
+
+class TaskStages:
+    """The stages of :func:`pipeline.run.analyse` as Prefect tasks, so the flows run the one
+    order of stages that tests and benchmarks run. Lemmas and embeddings come from Prefect's
+    cache when the same texts were seen; ``cached`` names the steps that did."""
+
+    def __init__(self) -> None:
+        self.cached: list[str] = []
+
+    protect = staticmethod(protect)
+    mark_roles = staticmethod(mark_roles)
+    fit_topics = staticmethod(fit_topics)
+    fit_themes = staticmethod(fit_themes)
+    assemble = staticmethod(assemble)
+
+    def _note(self, step: str, state) -> None:
+        if state.name == "Cached":
+            self.cached.append(step)
+            get_run_logger().info("Genbrugt fra cache: %s", step)
+
+    def annotate(self, texts: pd.DataFrame, config: LanguageConfig) -> pd.DataFrame:
+        state = lemmatise(texts["text"].tolist(), config, return_state=True)
+        self._note("lemmatisering", state)
+        return texts.join(state.result().set_index(texts.index))
+
+    def embed(self, texts: list[str], config: EmbeddingConfig) -> np.ndarray:
+        state = embed(texts, config, return_state=True)
+        self._note("embeddings", state)
+        return state.result()

@@ -10,7 +10,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from prefect import flow
-from prefect.logging import get_run_logger
 
 from flows import tasks
 from flows.deploy import TaxonomyParam
@@ -18,8 +17,8 @@ from flows.artifacts import publish_artifacts
 from pipeline import ingest
 from pipeline.analysis import Analysis
 from pipeline.config import RunConfig, RunOverrides
+from pipeline import run
 from pipeline.run import Stopwatch, check_settings, new_run_id
-from pipeline.taxonomy import Taxonomy
 
 
 @dataclass
@@ -41,29 +40,11 @@ def run_config(config_file: str | None, overrides: RunOverrides) -> RunConfig:
     return overrides.apply(RunConfig.from_file(config_file))
 
 
-def analyse(texts, config: RunConfig, taxonomy: Taxonomy, stopwatch: Stopwatch) -> tuple[Analysis, object, list[str]]:
-    """Redaction → language → embeddings → roles → topics → themes → the frozen analysis; shared by both flows."""
-    with stopwatch("redaction"):
-        texts, redacted = tasks.protect(texts, config)
-    text_list = texts["text"].tolist()
-    with stopwatch("language"):
-        language = tasks.lemmatise(text_list, config.language, return_state=True)
-    with stopwatch("embeddings"):
-        embedding = tasks.embed(text_list, config.embeddings, return_state=True)
-    cached = [step for step, state in (("lemmatisering", language), ("embeddings", embedding)) if state.name == "Cached"]
-    if cached:
-        get_run_logger().info("Genbrugt fra cache: %s", ", ".join(cached))
-    texts = texts.join(language.result().set_index(texts.index))
-    embeddings = embedding.result()
-    with stopwatch("roles"):
-        texts = tasks.mark_roles(texts, embeddings)
-    with stopwatch("topics"):
-        modeler = tasks.fit_topics(texts, embeddings, config)
-    with stopwatch("themes"):
-        mapper = tasks.fit_themes(texts, embeddings, modeler.topics_, taxonomy, config)
-    with stopwatch("assemble"):
-        analysis = tasks.assemble(texts, embeddings, modeler, mapper, taxonomy, config, {"redaction": redacted})
-    return analysis, modeler, cached
+def analyse(texts, config: RunConfig, stopwatch: Stopwatch) -> tuple[Analysis, object, list[str]]:
+    """The stages of :func:`pipeline.run.analyse`, each a task; shared by both flows."""
+    stages = tasks.TaskStages()
+    analysis, modeler = run.analyse(texts, config, stopwatch, stages=stages)
+    return analysis, modeler, stages.cached
 
 
 def finish(
@@ -133,10 +114,10 @@ def workshop_flow(
         RunOverrides(taxonomy=taxonomy, workshop=workshop, text_column=text_column, embedder=embedder,
                      redact=False if behold_persondata else None),  # fmt: skip
     )
-    taxonomy_ = check_settings(config, Path(out), Path(models))
+    check_settings(config, Path(out), Path(models))
 
     with stopwatch("ingest"):
         frames = [tasks.ingest_file(path, config.ingest) for path in files]
         texts = tasks.combine_texts(frames)
-    analysis, modeler, cached = analyse(texts, config, taxonomy_, stopwatch)
+    analysis, modeler, cached = analyse(texts, config, stopwatch)
     return finish(analysis, modeler, new_run_id(workshop), out, models, files, cached, stopwatch)

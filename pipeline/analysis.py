@@ -31,10 +31,9 @@ import yaml
 
 from pipeline.config import RunConfig
 from pipeline.errors import InputError
-from pipeline.schema import ANDET
+from pipeline.schema import ANDET, ANDET_LABEL
 from pipeline.taxonomy import Taxonomy
 
-ANDET_LABEL = "Andet / nye temaer"
 # Topic words kept per topic; a merged topic's words are its members' scores pooled by size.
 TOPIC_WORDS_KEPT = 30
 
@@ -57,8 +56,7 @@ class Edits:
             return cls(
                 merge=[[int(t) for t in group] for group in data.get("merge") or []],
                 rename={int(k): str(v) for k, v in (data.get("rename") or {}).items()},
-                # "themes" was this field's name before text themes could be corrected.
-                topic_themes={int(k): str(v) for k, v in (data.get("topic_themes") or data.get("themes") or {}).items()},
+                topic_themes={int(k): str(v) for k, v in (data.get("topic_themes") or {}).items()},
                 text_themes={str(k): str(v) for k, v in (data.get("text_themes") or {}).items()},
             )
         except (yaml.YAMLError, TypeError, ValueError, AttributeError, UnicodeDecodeError):
@@ -122,6 +120,8 @@ class Analysis:
 
     def _check_topics(self, topics: list[int]) -> None:
         known = set(self.topics.loc[self.topics["topic"] >= 0, "topic"].astype(int))
+        if not known:
+            raise self._fail("kørslen har ingen emner (for få tekster til at finde emner)")
         unknown = [t for t in topics if t not in known]
         if unknown:
             raise self._fail(f"intet emne {', '.join(map(str, unknown))} (emner: {', '.join(map(str, sorted(known)))})")
@@ -137,17 +137,24 @@ class Analysis:
         self.texts.loc[rows, "theme"] = theme
         self.texts.loc[rows, "theme_score"] = 1.0
         if "confident" in self.texts.columns:
-            self.texts.loc[rows, "confident"] = True
+            self.texts.loc[rows, "confident"] = theme != ANDET  # andet is never an example of a theme
 
     def merge_topics(self, groups: list[list[int]]) -> None:
         """Merge each group into its first topic; other ids do not change, texts keep their themes.
 
-        The merged topic's words pool its members' word scores by size; its theme is the
-        likeliest class of its members' pooled distribution (``andet`` included).
+        The merged topic's words pool its members' word scores by size; its theme is decided
+        on its members' pooled distribution as the theme mapper decides a topic's (the
+        likeliest class, ``andet`` included, when it reaches ``min_theme_score``). A theme
+        correction of a topic that disappears stays with that topic's texts (as text
+        corrections); the merged topic's own correction covers all its texts.
         """
+        seen: set[int] = set()
         for group in groups:
             if len(set(group)) < 2:
                 raise self._fail(f"en sammenlægning kræver mindst to forskellige emner: {group}")
+            if seen & set(group):
+                raise self._fail(f"emne {', '.join(map(str, sorted(seen & set(group))))} står i flere sammenlægninger")
+            seen |= set(group)
             self._check_topics(group)
         probabilities = [f"p_{cls}" for cls in self.classes]
         for group in groups:
@@ -160,26 +167,33 @@ class Analysis:
                     scores[word] = scores.get(word, 0.0) + score * size / sizes.sum()
             words = sorted(scores.items(), key=lambda item: -item[1])[:TOPIC_WORDS_KEPT]
             best = int(np.argmax(pooled))
+            if pooled[best] < self.config.themes.min_theme_score:
+                best = len(self.classes) - 1  # andet: no class is likely enough
             row = self.topics.index[self.topics["topic"] == target][0]
             self.topics.loc[row, probabilities] = pooled
             self.topics.loc[row, ["size", "theme", "theme_score"]] = [int(sizes.sum()), self.classes[best], float(pooled[best])]
             self.topics.loc[row, "words"] = ", ".join(word for word, _ in words[:10])
-            # Corrections of topics that disappear move to the merged topic, unless it has its own.
+            if "mixed" in self.topics.columns:
+                self.topics.loc[row, "mixed"] = bool(pooled.max() < self.config.themes.mixed_topic_threshold)
+            kept_texts: dict[str, str] = {}
             for topic in group[1:]:
                 if topic in self.edits.rename:
                     self.edits.rename.setdefault(target, self.edits.rename.pop(topic))
                 if topic in self.edits.topic_themes:
-                    self.edits.topic_themes.setdefault(target, self.edits.topic_themes.pop(topic))
+                    theme = self.edits.topic_themes.pop(topic)
+                    ids = self.texts.loc[self.texts["topic"] == topic, "text_id"].astype(str)
+                    kept_texts.update({text_id: theme for text_id in ids if text_id not in self.edits.text_themes})
             self.topics.loc[row, "name"] = self.edits.rename.get(target) or f"{target}_" + "_".join(w for w, _ in words[:3])
-            if "mixed" in self.topics.columns:
-                self.topics.loc[row, "mixed"] = False
             self.topic_words[target] = words
             self.topics = self.topics[~self.topics["topic"].isin(group[1:])].reset_index(drop=True)
             self.texts.loc[self.texts["topic"].isin(group), "topic"] = target
             for topic in group[1:]:
                 self.topic_words.pop(topic, None)
+            # In the order a reload applies them: the merged topic's own correction, then text corrections.
             if target in self.edits.topic_themes:
                 self.set_topic_theme(target, self.edits.topic_themes[target])
+            for text_id, theme in {**kept_texts, **self.edits.text_themes}.items():
+                self.set_text_theme(text_id, theme)
         self.edits.merge += [list(group) for group in groups]
 
     def rename_topic(self, topic: int, name: str) -> None:

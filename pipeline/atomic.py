@@ -1,34 +1,49 @@
 """Folders written all or nothing: a kill, a full disk or Ctrl-C never leaves half a run behind.
 
 A run's output folder and its model folder are written under a hidden staging name in
-the same parent (``.<name>.<pid>.partial``) and renamed when complete. The pid in the
-name lets a later run remove the staging folders of processes that died
-(:func:`clean_stale_staging`) without touching one that another live run is writing.
+the same parent (``.<name>.<host>-<pid>.partial``) and renamed when complete. Host and pid
+in the name let a later run remove the staging folders of processes that died
+(:func:`clean_stale_staging`) without touching one that another live run is writing — on
+this machine or, on a shared network folder, on another (those are never touched).
 """
 
 from __future__ import annotations
 
 import os
+import re
 import shutil
+import socket
 from collections.abc import Callable
 from pathlib import Path
 
 STAGING_SUFFIX = ".partial"
 
 
+def _writer() -> str:
+    """This process as written into staging names: ``<host>-<pid>`` (dots and dashes of the host folded)."""
+    return f"{re.sub(r'[^A-Za-z0-9]+', '_', socket.gethostname())}-{os.getpid()}"
+
+
 def staging_folder(target: Path) -> Path:
-    """The hidden folder ``target`` is written in first; the pid tells a live writer from a dead one."""
-    return target.parent / f".{target.name}.{os.getpid()}{STAGING_SUFFIX}"
+    """The hidden folder ``target`` is written in first."""
+    return target.parent / f".{target.name}.{_writer()}{STAGING_SUFFIX}"
+
+
+def own_staging(parent: Path) -> list[Path]:
+    """This process's staging folders under ``parent`` (to remove before a hard exit)."""
+    return sorted(Path(parent).glob(f".*.{_writer()}{STAGING_SUFFIX}"))
 
 
 def clean_stale_staging(parent: Path) -> list[Path]:
-    """Remove staging folders left by processes that no longer run (a kill, a power cut)."""
+    """Remove staging folders that processes of this machine left when they died (a kill, a power cut)."""
     removed = []
-    if not parent.is_dir():
+    if not Path(parent).is_dir():
         return removed
-    for folder in parent.glob(f".*{STAGING_SUFFIX}"):
-        pid = folder.name[: -len(STAGING_SUFFIX)].rsplit(".", 1)[-1]
-        if not pid.isdigit() or int(pid) == os.getpid() or _alive(int(pid)):
+    host = _writer().rsplit("-", 1)[0]
+    for folder in Path(parent).glob(f".*{STAGING_SUFFIX}"):
+        writer = folder.name[: -len(STAGING_SUFFIX)].rsplit(".", 1)[-1]
+        writer_host, _, pid = writer.rpartition("-")
+        if writer_host != host or not pid.isdigit() or int(pid) == os.getpid() or _alive(int(pid)):
             continue
         shutil.rmtree(folder, ignore_errors=True)
         removed.append(folder)

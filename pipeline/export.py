@@ -58,12 +58,11 @@ import pandas as pd
 
 from pipeline.atomic import write_atomically
 from pipeline.config import ExportConfig
-from pipeline.schema import ANDET
+from pipeline.schema import ANDET, ANDET_LABEL
 
 # docx, openpyxl and matplotlib are imported inside the functions that use them: they are
 # slow to import, and `tematik --help` must not pay for them.
 
-ANDET_LABEL = "Andet / nye temaer"
 EMERGING_COLUMNS = ["name", "size", "weighted_size", "share", "words", "quotes"]
 MACHINE_READABLE_FOLDER = "data"
 EMERGING_INTRO = "Grupper af tekster uden for taksonomiens temaer (i 'andet'), største først."

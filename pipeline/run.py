@@ -26,6 +26,7 @@ from __future__ import annotations
 import logging
 import re
 import secrets
+import sys
 import tempfile
 import time
 from collections.abc import Iterator, Sequence
@@ -56,8 +57,9 @@ def slug(text: str) -> str:
     """ASCII folder-name form of a name: 'Aalborg marts 2026' -> 'aalborg-marts-2026'."""
     import unicodedata
 
-    ascii_text = unicodedata.normalize("NFKD", text.replace("æ", "ae").replace("ø", "oe").replace("å", "aa"))
-    ascii_text = ascii_text.replace("Æ", "Ae").replace("Ø", "Oe").replace("Å", "Aa")
+    for letter, spelled in (("æ", "ae"), ("ø", "oe"), ("å", "aa"), ("Æ", "Ae"), ("Ø", "Oe"), ("Å", "Aa")):
+        text = text.replace(letter, spelled)  # before NFKD, which would split "Å" into "A" and a ring
+    ascii_text = unicodedata.normalize("NFKD", text)
     cleaned = re.sub(r"[^a-z0-9]+", "-", ascii_text.encode("ascii", "ignore").decode().lower()).strip("-")
     return cleaned[:MAX_SLUG_LENGTH].rstrip("-") or "koersel"
 
@@ -276,27 +278,32 @@ def assemble(
     )
 
 
-def analyse(texts: pd.DataFrame, config: RunConfig, stopwatch: Stopwatch | None = None):
-    """Every stage from redaction to the frozen :class:`Analysis`, in one process (no Prefect).
+def analyse(texts: pd.DataFrame, config: RunConfig, stopwatch: Stopwatch | None = None, stages=None):
+    """Every stage from redaction to the frozen :class:`Analysis`, in the one order.
 
+    ``stages`` provides the stage functions under this module's names (``protect``,
+    ``annotate``, ``embed``, ``mark_roles``, ``fit_topics``, ``fit_themes``,
+    ``assemble``); by default this module's own, in one process. The Prefect flows pass
+    :class:`flows.tasks.TaskStages`, whose functions run the same stages as tasks.
     Returns ``(analysis, modeler)``: the modeler only to save BERTopic's own files beside the run.
     """
+    stages = stages or sys.modules[__name__]
     stopwatch = stopwatch or Stopwatch()
     taxonomy = load_taxonomy(config.themes.taxonomy)
     with stopwatch("redaction"):
-        texts, redacted = protect(texts, config)
+        texts, redacted = stages.protect(texts, config)
     with stopwatch("language"):
-        texts = annotate(texts, config.language)
+        texts = stages.annotate(texts, config.language)
     with stopwatch("embeddings"):
-        embeddings = embed(texts["text"].tolist(), config.embeddings)
+        embeddings = stages.embed(texts["text"].tolist(), config.embeddings)
     with stopwatch("roles"):
-        texts = mark_roles(texts, embeddings)
+        texts = stages.mark_roles(texts, embeddings)
     with stopwatch("topics"):
-        modeler = fit_topics(texts, embeddings, config)
+        modeler = stages.fit_topics(texts, embeddings, config)
     with stopwatch("themes"):
-        mapper = fit_themes(texts, embeddings, modeler.topics_, taxonomy, config)
+        mapper = stages.fit_themes(texts, embeddings, modeler.topics_, taxonomy, config)
     with stopwatch("assemble"):
-        analysis = assemble(texts, embeddings, modeler, mapper, taxonomy, config, {"redaction": redacted})
+        analysis = stages.assemble(texts, embeddings, modeler, mapper, taxonomy, config, {"redaction": redacted})
     analysis.facts["timings_seconds"] = dict(stopwatch.seconds)
     return analysis, modeler
 
@@ -316,8 +323,7 @@ def run_workshop(inputs: Sequence[str | Path], config: RunConfig, out: Path | No
     from pipeline.views import run_result
 
     stopwatch = Stopwatch()
-    taxonomy = check_settings(config, out, models)
-    del taxonomy  # loaded again by analyse; checked here before any work
+    check_settings(config, out, models)
     with stopwatch("ingest"):
         ingested = read_texts(inputs, config)
     analysis, modeler = analyse(ingested.texts, config, stopwatch)

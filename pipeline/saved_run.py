@@ -36,7 +36,6 @@ from pipeline.config import RunConfig
 from pipeline.errors import InputError
 from pipeline.taxonomy import load_taxonomy
 
-REQUIRED = ("texts.json", "embeddings.npy", "topics.json", "taxonomy.yaml", "config.json")
 def save_run(analysis: Analysis, folder: str | Path, topic_model_writer: Callable[[Path], None] | None = None) -> Path:
     """Write ``analysis`` (as fitted, edits in ``edits.yaml``) to the new ``folder``.
 
@@ -44,8 +43,10 @@ def save_run(analysis: Analysis, folder: str | Path, topic_model_writer: Callabl
     """
 
     def write(staging: Path) -> None:
-        # 15 digits (pandas' maximum; its default is 10): reopened numbers equal the reported ones.
         analysis.texts.to_json(staging / "texts.json", orient="table", index=False, force_ascii=False, double_precision=15)
+        # JSON keeps 15 digits; the exact floats go beside it, so a re-export repeats the reported numbers.
+        np.savez(staging / "numbers.npz", **_float_columns(analysis.texts, "texts"),
+                 **_float_columns(analysis.topics, "topics"))  # fmt: skip
         np.save(staging / "embeddings.npy", np.asarray(analysis.embeddings, dtype=np.float32), allow_pickle=False)
         topics = {
             "table": json.loads(analysis.topics.to_json(orient="table", index=False, double_precision=15)),
@@ -65,6 +66,22 @@ def save_run(analysis: Analysis, folder: str | Path, topic_model_writer: Callabl
     folder = write_atomically(Path(folder), write)
     analysis.folder = folder
     return folder
+
+
+def _float_columns(frame: pd.DataFrame, table: str) -> dict[str, np.ndarray]:
+    return {f"{table}:{column}": frame[column].to_numpy(np.float64) for column in frame.columns
+            if pd.api.types.is_float_dtype(frame[column])}  # fmt: skip
+
+
+def _restore_floats(path: Path, tables: dict[str, pd.DataFrame]) -> None:
+    """Put the exact floats of ``numbers.npz`` back into the tables read from JSON (same rows, same order)."""
+    with np.load(path, allow_pickle=False) as numbers:
+        for key in numbers.files:
+            table, column = key.split(":", 1)
+            frame = tables[table]
+            if column not in frame.columns or len(numbers[key]) != len(frame):
+                raise ValueError(f"'{key}' passer ikke til tabellen")
+            frame[column] = numbers[key]
 
 
 def _write_json(path: Path, data) -> None:
@@ -113,13 +130,19 @@ def load_run(folder: str | Path) -> Analysis:
     taxonomy = load_taxonomy(folder / "taxonomy.yaml")
     facts = _read(folder / "facts.json", _read_json) if (folder / "facts.json").exists() else {}
     figures = _read(folder / "figures.json", _read_json) if (folder / "figures.json").exists() else {}
+    if (folder / "numbers.npz").exists():
+        _read(folder / "numbers.npz", lambda path: _restore_floats(path, {"texts": texts, "topics": topics}))
     if len(embeddings) != len(texts):
         raise InputError(folder / "embeddings.npy", f"{len(embeddings)} rækker, men {len(texts)} tekster")
     analysis = Analysis(
         texts=texts.reset_index(drop=True), embeddings=embeddings, topics=topics, taxonomy=taxonomy, config=config,
         topic_words=topic_words, facts=facts, figures=figures, folder=folder,
     )  # fmt: skip
-    analysis.apply_edits(Edits.read(folder / "edits.yaml"))
+    edits = folder / "edits.yaml"
+    try:
+        analysis.apply_edits(Edits.read(edits))
+    except InputError as error:
+        raise InputError(edits, error.message) from None
     return analysis
 
 

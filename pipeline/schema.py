@@ -31,6 +31,7 @@ ADDED_COLUMNS: frozenset[str] = frozenset(
 )
 SOURCE_KINDS: tuple[str, ...] = ("mentimeter", "note", "table")
 ANDET = "andet"
+ANDET_LABEL = "Andet / nye temaer"  # how andet is shown to people
 
 
 def empty_texts() -> pd.DataFrame:
