@@ -758,7 +758,6 @@ class ThemeMapper:
         self.text_distribution_ = distribution
         self.topic_context_ = TopicContext(config.topic_weight, config.mixed_topic_threshold, config.min_theme_score)
         self.topic_context_.fit(corpus, distribution)
-        self.topic_overrides_: dict[int, str] = {}
         self._assign()
         return self
 
@@ -771,28 +770,12 @@ class ThemeMapper:
         """Class index per row (see :func:`decide`)."""
         return decide(distribution, self.config.min_theme_score)
 
-    def set_topic_theme(self, topic: int, theme_id: str) -> "ThemeMapper":
-        """An analyst's correction: every text of ``topic`` gets ``theme_id`` (score 1)."""
-        if theme_id not in self.classes_:
-            raise ValueError(f"unknown theme {theme_id!r}; known: {', '.join(self.classes_)}")
-        if topic not in set(self.topics_.tolist()) or topic < 0:
-            raise ValueError(f"no topic {topic}")
-        self.topic_overrides_[int(topic)] = theme_id
-        self._assign()
-        return self
-
     def _assign(self) -> None:
         """Topic themes, the topic context, and each text's final theme."""
         context = self.topic_context_
         final = context.transform(self.text_distribution_) if self.config.topic_weight > 0 else self.text_distribution_.copy()
         topic_distributions = context.topic_distributions_.copy()
         mixed = context.mixed_.copy()
-        eye = np.eye(len(self.classes_))
-        for topic, theme in self.topic_overrides_.items():
-            index = int(np.searchsorted(context.topics_, topic))
-            topic_distributions[index] = eye[self.classes_.index(theme)]
-            mixed[index] = False
-            final[self.topics_ == topic] = topic_distributions[index]
         columns = [f"p_{theme}" for theme in self.classes_]
         classes = np.array(self.classes_, dtype=object)
 

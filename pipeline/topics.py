@@ -216,7 +216,8 @@ class TopicModeler:
     * ``topics_`` - ``np.ndarray[int]``, one topic per input row, -1 = outlier;
     * ``topic_info_`` - DataFrame ``[topic, size, name, words]``; ``size`` counts input
       rows, ``words`` are the top lemmas comma-separated, ``name`` is e.g.
-      ``"3_robot_automatisering_data"`` or the analyst's name (:meth:`rename_topics`);
+      ``"3_robot_automatisering_data"`` (analysts' names and merges are edits of the saved
+      run, :mod:`pipeline.analysis`, with stable topic ids);
     * ``topic_embeddings_`` - L2-normalised centroid of each topic's text embeddings,
       row ``i`` = topic ``i`` (outliers excluded);
     * ``model_`` - the fitted ``BERTopic`` (None when not clustered);
@@ -390,45 +391,6 @@ class TopicModeler:
             return np.full(len(texts), -1, dtype=int)
         fitted = np.asarray(self.model_.topics_, dtype=int)
         return _neighbour_vote(embeddings, self._vectors, fitted, self.parameters_.get("n_neighbors", 15))
-
-    # ------------------------------------------------------------------ analyst edits
-
-    def rename_topics(self, names: dict[int, str]) -> "TopicModeler":
-        """Give topics analyst names (shown in ``topic_info_["name"]``); no refit."""
-        self._check_topics(names)
-        self._labels.update({int(topic): str(name) for topic, name in names.items()})
-        return self._refresh()
-
-    def merge_topics(self, groups: Sequence[Sequence[int]] | Sequence[int]) -> dict[int, int]:
-        """Merge each group of topics into one; no refit.
-
-        BERTopic renumbers topics by size afterwards: the returned ``{old: new}`` map
-        covers every topic. A merged topic keeps the first analyst name in its group.
-        """
-        if groups and isinstance(groups[0], (int, np.integer)):
-            groups = [groups]
-        groups = [[int(topic) for topic in group] for group in groups]
-        if any(topic < 0 for group in groups for topic in group):
-            raise ValueError("the outlier topic -1 cannot be merged")
-        self._check_topics([topic for group in groups for topic in group])
-        before = np.asarray(self.model_.topics_, dtype=int)
-        self.model_.merge_topics(self.documents_, groups)
-        after = np.asarray(self.model_.topics_, dtype=int)
-        mapping = {int(old): int(new) for old, new in zip(before, after)}
-        labels: dict[int, str] = {}
-        for old, label in sorted(self._labels.items()):
-            labels.setdefault(mapping[old], label)
-        self._labels = labels
-        self.model_.custom_labels_ = None  # stale after renumbering; _refresh sets them again
-        self._refresh()
-        return mapping
-
-    def _check_topics(self, topics) -> None:
-        if self.model_ is None:
-            raise ValueError("no topics to edit: the model was not clustered")
-        unknown = sorted(set(int(t) for t in topics) - set(self.topic_info_["topic"]))
-        if unknown:
-            raise ValueError(f"unknown topics: {unknown}")
 
     # ------------------------------------------------------------------ persistence
 

@@ -197,7 +197,7 @@ def test_bertopic_figures_are_plotly_json_in_danish_and_skip_what_cannot_be_draw
     for figure in map(json.loads, figures.values()):
         assert figure["data"] and "Topic " not in json.dumps(figure["layout"])
 
-    modeler.merge_topics([[t for t in modeler.topic_info_["topic"] if t >= 1]])  # two topics left
+    modeler.model_.merge_topics(modeler.documents_, [[t for t in modeler.topic_info_["topic"] if t >= 1]])  # two left
     with caplog.at_level("INFO", logger="pipeline.html_report"):
         small = bertopic_figures(modeler.model_)
     assert "emneord" in small

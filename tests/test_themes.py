@@ -126,27 +126,6 @@ def test_mixed_topic_keeps_text_themes_and_pure_topic_pulls_weak_members(embedde
     assert fitted.text_themes_["theme"].iloc[outliers].tolist() == alone["theme"].iloc[outliers].tolist()
 
 
-def test_set_topic_theme_overrides_members(embedder, analyzer, corpus):
-    lemmas, embeddings = corpus
-    topics = np.full(len(TEXTS), -1)
-    topics[index(ROBOTS)] = 0
-    topics[index(GREEN)] = 1
-    fitted = mapper(embedder, analyzer).fit(lemmas, embeddings, topics)
-    assert fitted.topic_themes_.set_index("topic").loc[0, "theme"] == "digitalisering"
-    fitted.set_topic_theme(0, "innovation")
-    members = index(ROBOTS)
-    assert set(fitted.text_themes_["theme"].iloc[members]) == {"innovation"}
-    assert fitted.text_themes_["theme_score"].iloc[members].tolist() == [1.0] * len(members)
-    assert fitted.topic_themes_.set_index("topic").loc[0, "theme"] == "innovation"
-    assert set(fitted.text_themes_["theme"].iloc[index(GREEN)]) == {"groen_omstilling"}  # other topics untouched
-    fitted.set_topic_theme(1, ANDET)
-    assert set(fitted.text_themes_["theme"].iloc[index(GREEN)]) == {ANDET}
-    with pytest.raises(ValueError, match="unknown theme"):
-        fitted.set_topic_theme(0, "sport")
-    with pytest.raises(ValueError, match="no topic 7"):
-        fitted.set_topic_theme(7, "innovation")
-
-
 def test_section_heading_decides_passages_without_evidence_of_their_own(embedder, analyzer):
     passages = [
         "Deltagerne pegede på tre mulige veje frem:",

@@ -201,49 +201,6 @@ def test_save_load_transform(fitted, corpus, tmp_path):
     assert [majority[t] for t in predicted] == expected
 
 
-def test_rename_and_merge_without_refit(corpus, tmp_path):
-    model = TopicModeler(TopicConfig(), corpus["embedder"]).fit(corpus["texts"], corpus["lemmas"], corpus["embeddings"])
-    model.save(tmp_path / "fitted")
-    words_before = model.topic_info_.set_index("topic")["words"]
-    model.rename_topics({0: "Automatisering"})
-    assert model.topic_info_.set_index("topic").loc[0, "name"] == "Automatisering"
-    assert model.topic_info_.set_index("topic")["words"].equals(words_before)
-    with pytest.raises(ValueError, match="unknown topics"):
-        model.rename_topics({99: "x"})
-
-    n_topics = int((model.topic_info_.topic >= 0).sum())
-    before = model.topics_.copy()
-    a, b = 0, n_topics - 1
-    mapping = model.merge_topics([[a, b]])
-    merged = mapping[a]
-    assert mapping[b] == merged
-    assert int((model.topic_info_.topic >= 0).sum()) == n_topics - 1
-    assert (model.topics_[np.isin(before, [a, b])] == merged).all()
-    np.testing.assert_array_equal(model.topics_, [mapping[t] for t in before])
-    info = model.topic_info_.set_index("topic")
-    assert info.loc[merged, "name"] == "Automatisering"  # the name follows the merged topic
-    assert info.loc[merged, "size"] == np.isin(before, [a, b]).sum()
-    vocabulary = {lemma for text in corpus["lemmas"] for lemma in text.split()}
-    assert set(info.loc[merged, "words"].split(", ")) <= vocabulary
-    members = corpus["embeddings"][model.topics_ == merged].mean(axis=0)
-    np.testing.assert_allclose(model.topic_embeddings_[merged], members / np.linalg.norm(members), atol=1e-5)
-
-    # The same edits on the saved, reloaded model give the same result.
-    reloaded = TopicModeler.load(tmp_path / "fitted", corpus["embedder"])
-    reloaded.rename_topics({0: "Automatisering"})
-    assert reloaded.merge_topics([[a, b]]) == mapping
-    pd.testing.assert_frame_equal(reloaded.topic_info_, model.topic_info_)
-    np.testing.assert_allclose(reloaded.topic_embeddings_, model.topic_embeddings_, atol=1e-6)
-
-    # Edits persist and new texts are assigned to the merged topics.
-    model.save(tmp_path / "edited")
-    loaded = TopicModeler.load(tmp_path / "edited", corpus["embedder"])
-    pd.testing.assert_frame_equal(loaded.topic_info_, model.topic_info_)
-    np.testing.assert_array_equal(loaded.transform(corpus["texts"], corpus["lemmas"], corpus["embeddings"]), model.topics_)
-    with pytest.raises(ValueError, match="outlier topic"):
-        loaded.merge_topics([-1, 0])
-
-
 def test_lsa_embeddings_fast_path(corpus):
     lsa = make_embedder(EmbeddingConfig(backend="lsa"))
     model = TopicModeler(TopicConfig(), lsa).fit(TEXTS, corpus["lemmas"], lsa.embed(TEXTS))
