@@ -258,13 +258,16 @@ class LsaEmbedder(Embedder):
     differently fitted instances are not comparable, so LSA is never cached.
     Character n-grams give Danish inflections and compounds ("robot", "robotterne",
     "robotteknologi") shared features. Texts with no known feature embed to zero rows.
+    Above ``svd_fit_texts`` texts the SVD is fitted on a seeded sample of that many and
+    projects the others.
     """
 
     cacheable = False
 
-    def __init__(self, max_dim: int = 100, random_state: int = 0):
+    def __init__(self, max_dim: int = 100, random_state: int = 0, svd_fit_texts: int = 20_000):
         self.max_dim = max_dim
         self.random_state = random_state
+        self.svd_fit_texts = svd_fit_texts
         self.dim = None
         self.name = "lsa:unfitted"
         self._pipeline = None
@@ -280,13 +283,17 @@ class LsaEmbedder(Embedder):
         return self
 
     def _fit_vectors(self, texts: Sequence[str]) -> np.ndarray:
-        from sklearn.feature_extraction.text import TfidfVectorizer
+        from sklearn.feature_extraction.text import TfidfTransformer, TfidfVectorizer
+        from sklearn.pipeline import make_pipeline
+
+        from pipeline.char_ngrams import WordwiseCharNgrams
 
         texts = [str(text) for text in texts]
         parts, matrices = [], []
         for vectorizer in (
             TfidfVectorizer(analyzer="word", sublinear_tf=True, dtype=np.float32),
-            TfidfVectorizer(analyzer="char_wb", ngram_range=(3, 5), sublinear_tf=True, dtype=np.float32),
+            # = TfidfVectorizer(analyzer="char_wb", ngram_range=(3, 5), ...), ~10x faster on large corpora
+            make_pipeline(WordwiseCharNgrams(ngram_range=(3, 5)), TfidfTransformer(sublinear_tf=True)),
         ):
             try:
                 matrices.append(vectorizer.fit_transform(texts))
@@ -309,7 +316,13 @@ class LsaEmbedder(Embedder):
         dim = max(1, min(self.max_dim, len(texts) - 1, features.shape[1]))
         svd = TruncatedSVD(n_components=dim, algorithm="randomized", random_state=self.random_state)
         with np.errstate(invalid="ignore", divide="ignore"):  # explained variance of a 1-text corpus is 0/0
-            vectors = svd.fit_transform(features)
+            if features.shape[0] > self.svd_fit_texts:
+                # 100 directions are well estimated from a seeded sample; projecting the rest is
+                # one sparse product (100,000 texts: SVD 5.5 s -> ~1 s).
+                rows = np.random.default_rng(self.random_state).choice(features.shape[0], self.svd_fit_texts, replace=False)
+                vectors = svd.fit(features[np.sort(rows)]).transform(features)
+            else:
+                vectors = svd.fit_transform(features)
         # The union of already fitted vectorizers transforms new texts like the hstack above.
         self._pipeline = make_pipeline(make_union(*parts), svd)
         self.dim = dim

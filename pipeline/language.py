@@ -87,6 +87,14 @@ _NEIGHBOUR_MIN_WORDS, _NEIGHBOUR_CONFIDENCE = 4, 0.8
 _OTHER_MIN_WORDS, _OTHER_CONFIDENCE = 3, 0.6
 _SHORT_TEXT_CONFIDENCE = 0.95
 _SCANDINAVIAN = ("da", "nb", "nn", "sv")
+# Large corpora are screened with lingua's low-accuracy mode (trigrams only, ~3x faster):
+# a text it finds Danish with at least this confidence is Danish; every other text is
+# judged in the accurate mode. Measured on 22,127 texts (our answers, the shared seeds,
+# foreign samples): all 18,079 screened at >= 0.5 were Danish or "und" in the accurate
+# mode too (a Swedish answer scored 0.44); 0.9 keeps a margin and screens ~70 % of them.
+# Small corpora skip the screen: they are fast anyway and load no second model set.
+_SCREEN_CONFIDENCE = 0.9
+_SCREEN_FROM_TEXTS = 5_000
 
 
 def domain_stop_words() -> frozenset[str]:
@@ -165,16 +173,17 @@ def _blank_lookup_pipeline() -> tuple[SpacyPipeline, str]:
     return nlp, f"blank:da + lookup lemmatizer (spacy-lookups-data {metadata.version('spacy-lookups-data')})"
 
 
-@functools.lru_cache(maxsize=2)
-def language_detector(codes: tuple[str, ...]) -> LanguageDetector:
-    """One lingua detector per language set, built once per process.
+@functools.lru_cache(maxsize=4)
+def language_detector(codes: tuple[str, ...], low_accuracy: bool = False) -> LanguageDetector:
+    """One lingua detector per language set and mode, built once per process.
 
     Building is instant; lingua loads each language's models on first use
     (about 1.7 s and 180 MB RSS for the default six languages).
     """
     from lingua import LanguageDetectorBuilder
 
-    return LanguageDetectorBuilder.from_iso_codes_639_1(*(_iso_code(code) for code in codes)).build()
+    builder = LanguageDetectorBuilder.from_iso_codes_639_1(*(_iso_code(code) for code in codes))
+    return (builder.with_low_accuracy_mode() if low_accuracy else builder).build()
 
 
 def _iso_code(code: str) -> IsoCode639_1:
@@ -184,6 +193,10 @@ def _iso_code(code: str) -> IsoCode639_1:
         return getattr(IsoCode639_1, code.upper())
     except AttributeError:
         raise ValueError(f"unknown ISO 639-1 language code for lingua: {code!r}") from None
+
+
+def _by_code(confidences) -> dict[str, float]:
+    return {value.language.iso_code_639_1.name.lower(): value.value for value in confidences}
 
 
 def decide_language(text: str, confidences: dict[str, float]) -> str:
@@ -247,12 +260,22 @@ class TextAnalyzer:
         if not self.config.detect_language:
             return [UNDETERMINED] * len(texts)
         unique = list(dict.fromkeys(texts))
-        values = language_detector(self.languages).compute_language_confidence_values_in_parallel(unique)
-        decided = {
-            text: decide_language(text, {v.language.iso_code_639_1.name.lower(): v.value for v in confidences})
-            for text, confidences in zip(unique, values)
-        }
+        decided = self._screen_danish(unique) if len(unique) >= _SCREEN_FROM_TEXTS else {}
+        unsure = [text for text in unique if text not in decided]
+        values = language_detector(self.languages).compute_language_confidence_values_in_parallel(unsure)
+        for text, confidences in zip(unsure, values):
+            decided[text] = decide_language(text, _by_code(confidences))
         return [decided[text] for text in texts]
+
+    def _screen_danish(self, texts: list[str]) -> dict[str, str]:
+        """``"da"`` for each text the low-accuracy mode finds clearly Danish (see ``_SCREEN_CONFIDENCE``)."""
+        values = language_detector(self.languages, low_accuracy=True).compute_language_confidence_values_in_parallel(texts)
+        screened = {}
+        for text, confidences in zip(texts, values):
+            by_code = _by_code(confidences)
+            if by_code.get("da", 0.0) >= _SCREEN_CONFIDENCE and decide_language(text, by_code) == "da":
+                screened[text] = "da"
+        return screened
 
     def annotate(self, frame: pd.DataFrame) -> pd.DataFrame:
         """Copy of ``frame`` with ``lemmas`` (space-joined content lemmas), ``language`` and ``is_danish``."""

@@ -240,7 +240,12 @@ def theme_frequencies(
         ]
         columns = [by, *FREQUENCY_COLUMNS]
         table = pd.concat(blocks, ignore_index=True)[columns] if blocks else pd.DataFrame(columns=columns)
+    return _labelled(table, labels)
+
+
+def _labelled(table: pd.DataFrame, labels: Mapping[str, str] | None) -> pd.DataFrame:
     if labels is not None:
+        table = table.copy()
         table.insert(table.columns.get_loc("theme") + 1, "label", table["theme"].map(lambda theme: labels.get(theme, theme)))
     return table
 
@@ -252,7 +257,12 @@ def frequency_tables(
     labels: Mapping[str, str] | None = None,
 ) -> dict[str, pd.DataFrame]:
     """The overall table (key ``"total"``) and one per breakdown in :data:`BREAKDOWNS`."""
-    tables = {"total": theme_frequencies(assignments, theme_ids, config, labels=labels)}
+    total = theme_frequencies(assignments, theme_ids, config)
+    tables = {"total": _labelled(total, labels)}
     for by in BREAKDOWNS:
-        tables[by] = theme_frequencies(assignments, theme_ids, config, by=by, labels=labels)
+        values = assignments[by].unique()
+        if len(values) == 1:  # one group is the whole table: same rows, same seed, same numbers
+            tables[by] = _labelled(total.assign(**{by: values[0]})[[by, *FREQUENCY_COLUMNS]], labels)
+        else:
+            tables[by] = theme_frequencies(assignments, theme_ids, config, by=by, labels=labels)
     return tables

@@ -134,6 +134,20 @@ def test_lsa_is_corpus_fitted_normalised_and_uncached():
     assert_unit_rows(LsaEmbedder().embed(["én tekst"]), 1)
 
 
+def test_lsa_fits_its_svd_on_a_seeded_sample_of_a_large_corpus():
+    corpus = [f"{text} nummer {i}" for i in range(40) for text in TEXTS + ["Robotterne pakker varerne"]]
+    sampled = LsaEmbedder(max_dim=20, svd_fit_texts=50)
+    vectors = sampled.embed(corpus)
+    assert_unit_rows(vectors, len(corpus))
+    assert sampled.dim == 20
+    np.testing.assert_allclose(LsaEmbedder(max_dim=20, svd_fit_texts=50).embed(corpus), vectors, atol=1e-5)
+    # The texts outside the sample are projected, not zeroed: every copy of a text lies close to the others.
+    same_text = vectors[[i * 5 for i in range(40)]]
+    assert (same_text @ same_text.T).min() > 0.5
+    query = sampled.embed_queries(["robotter der pakker"])
+    assert int(np.argmax(vectors @ query[0])) % 5 in (0, 1, 4)
+
+
 def test_sentence_transformers_model_must_be_on_disk(tmp_path):
     for missing in ("no-such-org/no-such-model", str(tmp_path / "missing-model")):
         with pytest.raises(InputError, match="not on disk") as caught:
@@ -206,3 +220,20 @@ def test_torch_free_imports_block_torch_only_while_active():
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=Path(__file__).parents[1])
     assert done.returncode == 0, done.stderr[-2000:]
     assert done.stdout.split() == ["blocked", "False", "False", "2.0"]
+
+
+def test_wordwise_char_ngrams_equal_sklearns_char_wb_counts():
+    from sklearn.feature_extraction.text import CountVectorizer
+
+    from pipeline.char_ngrams import WordwiseCharNgrams
+
+    corpus = TEXTS + ["  Dobbelt  mellemrum\tog TAB ", "Æblerne er ØKOLOGISKE!", "a", "", "x\u00a0y", "robot-robotter"]
+    reference = CountVectorizer(analyzer="char_wb", ngram_range=(3, 5))
+    expected = reference.fit_transform(corpus)
+    wordwise = WordwiseCharNgrams(ngram_range=(3, 5))
+    got = wordwise.fit_transform(corpus)
+    assert list(wordwise.get_feature_names_out()) == list(reference.get_feature_names_out())
+    assert abs(got - expected).max() == 0
+    new = ["Robotter i produktionen", "helt ukendte ord", ""]
+    assert abs(wordwise.transform(new) - reference.transform(new)).max() == 0
+    assert wordwise.transform(["", " "]).nnz == 0

@@ -167,6 +167,26 @@ def test_language_flags(analyzer):
     assert languages[len(DANISH):] == ["en", "en", "sv", "nb", "da", "und", "und", "und"]
 
 
+def test_large_corpora_are_screened_in_lingua_fast_mode_without_changing_a_decision(analyzer, monkeypatch):
+    import pipeline.language as language
+
+    own_answers = pd.read_csv(Path(__file__).parents[1] / "benchmarks" / "data" / "menti-deb.csv")["text"].tolist()
+    texts = own_answers + DANISH + ENGLISH + [
+        "Vi behöver fler ingenjörer i regionen",
+        "Företagen borde samarbeta mer",
+        "Vi trenger flere fagarbeidere i industrien",
+        "Wir brauchen mehr Fachkräfte in der Region",
+        "Innovation",
+        "",
+    ]
+    accurate = analyzer.detect_languages(texts)  # below _SCREEN_FROM_TEXTS: accurate mode only
+    screened = analyzer._screen_danish(list(dict.fromkeys(texts)))
+    assert len(screened) >= len(own_answers) // 3  # the screen takes work off the accurate mode
+    monkeypatch.setattr(language, "_SCREEN_FROM_TEXTS", 1)
+    assert analyzer.detect_languages(texts) == accurate
+    assert accurate[-6:-2] == ["sv", "sv", "nb", "de"]
+
+
 def test_language_detection_can_be_switched_off():
     analyzer = TextAnalyzer(LanguageConfig(pipeline=MISSING_PIPELINE, detect_language=False))
     assert analyzer.detect_languages(ENGLISH) == ["und", "und"]

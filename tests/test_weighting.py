@@ -244,3 +244,15 @@ def test_bootstrap_scales_to_a_large_run():
     table = theme_frequencies(with_text_weights(frame, config), THEMES, config)
     assert time.process_time() - start < 10
     assert (table.loc[table["n_texts"] > 0, "ci_high"] - table.loc[table["n_texts"] > 0, "ci_low"]).max() < 0.03
+
+
+def test_a_breakdown_with_one_group_repeats_the_total_exactly():
+    frame = make_assignments(300).assign(question="Hvad skal vi satse på?")
+    config = WeightConfig(n_bootstrap=200)
+    tables = frequency_tables(frame, THEMES, config, labels={"groen": "Grøn omstilling"})
+    direct = theme_frequencies(frame, THEMES, config, by="question", labels={"groen": "Grøn omstilling"})
+    pd.testing.assert_frame_equal(tables["question"], direct)
+    pd.testing.assert_frame_equal(tables["question"].drop(columns="question"), tables["total"])
+    # A breakdown with several groups resamples each group on its own.
+    assert tables["workshop"]["workshop"].nunique() == 2
+    pd.testing.assert_frame_equal(tables["workshop"], theme_frequencies(frame, THEMES, config, by="workshop", labels={"groen": "Grøn omstilling"}))
