@@ -203,15 +203,16 @@ def _present(value) -> bool:
     return value is not None and not (isinstance(value, float) and np.isnan(value)) and str(value).strip() != ""
 
 
-def source(quote: Mapping) -> str:
-    """Where a quote comes from, for readers: "workshop · question/section" (no file names)."""
+def source(quote: Mapping, with_workshop: bool = True) -> str:
+    """Where a quote comes from, for readers: "workshop · question/section" (no file names;
+    without the workshop when ``with_workshop`` is false, e.g. in a one-workshop report)."""
     kind = quote.get("source_kind")
     question = quote.get("question")
     if _present(question):
         question = readable_heading(question, numbered=kind == "note")
         if kind == "table" and _generic_text_column(question) and _present(quote.get("source_file")):
             question = Path(str(quote["source_file"])).stem.replace("_", " ").replace("-", " ").capitalize()
-    workshop = quote.get("workshop")
+    workshop = quote.get("workshop") if with_workshop else None
     parts = [str(workshop).strip() if _present(workshop) else "", question if _present(question) else ""]
     return " · ".join(part for part in parts if part)
 

@@ -34,14 +34,12 @@ import warnings
 from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import pandas as pd
 
+# pipeline.export imports this module only inside write_run, so this is no import cycle.
+from pipeline.export import RunResult, interval, percent, source
 from pipeline.schema import ANDET
-
-if TYPE_CHECKING:  # pipeline.export imports this module to write report.html
-    from pipeline.export import RunResult
 
 logger = logging.getLogger(__name__)
 
@@ -94,18 +92,6 @@ _BACKEND_LABELS = {"language": "Sprog (spaCy)", "embeddings": "Embeddings"}
 def _e(value: object) -> str:
     """HTML-escaped text of ``value`` (quotes too: it may land in an attribute)."""
     return html.escape("" if value is None or (isinstance(value, float) and pd.isna(value)) else str(value), quote=True)
-
-
-def percent(value: float) -> str:
-    """Danish percentage: 0.138 -> '13,8 %'."""
-    return "–" if value is None or pd.isna(value) else f"{float(value) * 100:.1f} %".replace(".", ",")
-
-
-def interval(low: float, high: float) -> str:
-    """Danish interval of two shares: '9,5–18,9 %'."""
-    if pd.isna(low) or pd.isna(high):
-        return "–"
-    return f"{percent(low)[:-2]}–{percent(high)}"
 
 
 def number(value: float, decimals: int = 0) -> str:
@@ -340,20 +326,13 @@ def _shares_table(total: pd.DataFrame, labels: Mapping[str, str]) -> str:
     )
 
 
-def _source(quote: Mapping, with_workshop: bool = True) -> str:
-    """'workshop · question/section' — where the text was said or written (the workshop only in series runs)."""
-    columns = ("workshop", "question") if with_workshop else ("question",)
-    parts = [str(quote[c]) for c in columns if c in quote and pd.notna(quote[c]) and str(quote[c])]
-    return " · ".join(parts) or str(quote.get("source_file", ""))
-
-
 def _quote_list(quotes: pd.DataFrame, with_workshop: bool) -> str:
     items = []
     for quote in quotes.to_dict("records"):
         file = quote.get("source_file")
         title = f' title="{_e(file)}"' if isinstance(file, str) and file else ""
-        source = _e(_source(quote, with_workshop))
-        items.append(f'<li><blockquote>{_e(quote["text"])}</blockquote><div class="source"{title}>{source}</div></li>')
+        where = _e(source(quote, with_workshop))
+        items.append(f'<li><blockquote>{_e(quote["text"])}</blockquote><div class="source"{title}>{where}</div></li>')
     return f'<ul class="quotes">{"".join(items)}</ul>'
 
 

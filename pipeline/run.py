@@ -160,9 +160,15 @@ def protect(texts: pd.DataFrame, config: RunConfig) -> tuple[pd.DataFrame, dict]
     """Redact personal data in every text column; the report (for the manifest) has counts per kind, never values."""
     from pipeline.redact import Redactor
 
+    from pipeline.ingest.normalise import merge_duplicates
+
     redactor = Redactor(config.redaction)
     protected, counts = redactor.redact_texts(texts)
-    return protected, {**redactor.info(), "counts": counts}
+    merged = 0
+    if any(counts.values()):  # "Ring til Jens" and "Ring til Peter" are now one answer with two voices
+        protected, merged_rows = merge_duplicates(protected)
+        merged = len(merged_rows)
+    return protected, {**redactor.info(), "counts": counts, "merged_after_redaction": merged}
 
 
 def annotate(texts: pd.DataFrame, config: LanguageConfig) -> pd.DataFrame:

@@ -253,7 +253,6 @@ class TopicModeler:
         self.documents_: list[str] = []
         self._rows = np.zeros(0, dtype=int)  # input row -> distinct text
         self._vectors = np.zeros((0, 0), dtype=np.float32)  # embedding per distinct text (for transform)
-        self._labels: dict[int, str] = {}
 
     # ------------------------------------------------------------------ fitting
 
@@ -268,7 +267,7 @@ class TopicModeler:
         self.documents_ = [lemmas[i].strip() or _EMPTY_DOC for i in keep]
         vectors = self._vectors = normalise_rows(embeddings[keep]) if keep else np.zeros((0, 0), dtype=np.float32)
         n = len(keep)
-        self.model_, self._labels, self.parameters_ = None, {}, {}
+        self.model_, self.parameters_ = None, {}
         self.clustered_ = False
         minimum = max(self.config.min_texts, MIN_CLUSTERABLE)
         if n < minimum:
@@ -372,11 +371,9 @@ class TopicModeler:
         rows = []
         for topic, size in zip(ids.tolist(), sizes.tolist()):
             words = [word for word, _ in self.model_.get_topic(topic) or [] if word]
-            name = self._labels.get(topic) or f"{topic}_" + "_".join(words[:3])
+            name = f"{topic}_" + "_".join(words[:3])  # analysts' names live in the saved run's edits
             rows.append({"topic": topic, "size": size, "name": name, "words": ", ".join(words)})
         self.topic_info_ = pd.DataFrame(rows, columns=TOPIC_INFO_COLUMNS)
-        if self._labels:
-            self.model_.set_topic_labels(dict(self._labels))  # BERTopic's own plots show them too
         return self
 
     # ------------------------------------------------------------------ new texts
@@ -409,7 +406,6 @@ class TopicModeler:
             "embedder": getattr(self.embedder, "name", None),
             "clustered": self.clustered_,
             "parameters": self.parameters_,
-            "labels": {str(topic): label for topic, label in self._labels.items()},
             "rows": self._rows.tolist(),
             "docs": self.documents_,
         }
@@ -427,7 +423,6 @@ class TopicModeler:
         modeler = cls(TopicConfig.model_validate(state["config"]), embedder)
         modeler.clustered_ = state["clustered"]
         modeler.parameters_ = state["parameters"]
-        modeler._labels = {int(topic): label for topic, label in state["labels"].items()}
         modeler._rows = np.asarray(state["rows"], dtype=int)
         modeler.documents_ = state["docs"]
         if modeler.clustered_:

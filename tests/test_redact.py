@@ -238,3 +238,28 @@ def test_a_tables_extra_columns_and_ids_are_redacted_and_ids_stay_unique():
     assert redacted["navn"].tolist()[:2] == ["[NAVN]", "[NAVN]"] and pd.isna(redacted["navn"].iloc[2])
     assert redacted["kommune"].tolist() == ["Aalborg", "Hjørring", "Thisted"]  # places are not names
     assert redacted["weight"].tolist() == [1.0, 2.0, 1.0] and counts["email"] == 2 and counts["name"] == 2
+
+
+def test_answers_equal_after_redaction_become_one_answer_with_their_voices():
+    from pipeline.run import protect
+
+    frame = pd.DataFrame(
+        {
+            "text_id": ["m:1", "m:2", "m:3", "m:4"],
+            "text": ["Ring til Jens Kastrup om lærepladser", "Ring til Mette Hansen om lærepladser",
+                     "Ring til Mette Hansen om lærepladser", "Flere lærepladser"],  # fmt: skip
+            "source_file": "menti.xlsx",
+            "source_kind": "mentimeter",
+            "question": ["Hvad mangler?", "Hvad mangler?", "Et andet spørgsmål", "Hvad mangler?"],
+            "workshop": "demo",
+            "weight": [1.0, 2.0, 1.0, 1.0],
+        }
+    )
+    protected, report = protect(frame, RunConfig.model_validate({"redaction": {"ner_pipeline": None}}))
+    # Merged within one question (as ingestion merges), never across questions.
+    assert protected["text"].tolist() == ["Ring til [NAVN] om lærepladser", "Ring til [NAVN] om lærepladser", "Flere lærepladser"]
+    assert protected["text_id"].tolist() == ["m:1", "m:3", "m:4"]
+    assert protected["weight"].tolist() == [3.0, 1.0, 1.0]
+    assert report["merged_after_redaction"] == 1
+    assert report["counts"]["name"] == 2
+    assert len(frame) == 4  # the input table is not changed

@@ -58,12 +58,22 @@ def normalise_texts(frame: pd.DataFrame, count_by: str = "source_file") -> tuple
     empty_counts = frame.loc[empty, count_by].value_counts().to_dict()
     frame = frame.loc[~empty]
 
-    keys = [frame[column] for column in DUPLICATE_SCOPE] + [frame["text"].str.casefold()]
-    duplicate = pd.Series(pd.MultiIndex.from_arrays(keys).duplicated(keep="first"), index=frame.index)
-    total_weight = frame.groupby(keys, sort=False, dropna=False)["weight"].transform("sum")
-    merged_counts = frame.loc[duplicate, count_by].value_counts().to_dict()
-    frame = frame.assign(weight=total_weight.astype(float)).loc[~duplicate].reset_index(drop=True)
+    frame, merged_rows = merge_duplicates(frame)
+    merged_counts = merged_rows[count_by].value_counts().to_dict()
     return frame, NormaliseStats(
         empty={k: int(v) for k, v in empty_counts.items()},
         merged={k: int(v) for k, v in merged_counts.items()},
     )
+
+
+def merge_duplicates(frame: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Merge rows whose text is equal up to case within :data:`DUPLICATE_SCOPE`.
+
+    Returns the merged table (the first row of each set, weight = the set's sum, new index)
+    and the rows that were merged into an earlier one (for counting).
+    """
+    keys = [frame[column] for column in DUPLICATE_SCOPE] + [frame["text"].str.casefold()]
+    duplicate = pd.MultiIndex.from_arrays(keys).duplicated(keep="first")
+    total_weight = frame.groupby(keys, sort=False, dropna=False)["weight"].transform("sum")
+    merged = frame.assign(weight=total_weight.astype(float)).loc[~duplicate].reset_index(drop=True)
+    return merged, frame.loc[duplicate]
