@@ -64,6 +64,34 @@ def test_help_is_danish():
     assert "Show this message" not in result.stdout and "Usage:" not in result.stdout
 
 
+@pytest.mark.parametrize(
+    "arguments, danish",
+    [
+        (["ingest", "svar.csv"], "Mangler indstillingen '--out' / '-o'."),
+        (["edit"], "Mangler argumentet 'model'."),
+        (["run", "--workshp", "x", "svar.csv"], "Indstillingen --workshp findes ikke (mulige: --workshop)."),
+        (["run", "svar.csv", "--out"], "Indstillingen '--out' skal have en værdi."),
+        (["run", "--debug=ja", "svar.csv"], "Indstillingen '--debug' tager ingen værdi."),
+        (["taxonomies", "ekstra"], "Uventet ekstra argument: ekstra"),
+        (["frobnicate"], "Kommandoen 'frobnicate' findes ikke."),
+    ],
+)
+def test_usage_errors_are_danish(arguments, danish):
+    result = CliRunner(env={"COLUMNS": "120"}).invoke(app, arguments)
+    assert result.exit_code == 2
+    assert danish in result.output
+    assert not any(word in result.output for word in ("Missing", "No such", "requires", "Usage", "OPTIONS", "unexpected"))
+
+
+def test_help_types_are_danish_and_flags_have_none():
+    result = CliRunner(env={"COLUMNS": "120"}).invoke(app, ["run", "--help"])
+    assert result.exit_code == 0
+    assert "<stier>" in result.output and "<sti>" in result.output and "<tekst>" in result.output
+    assert not any(english in result.output for english in ("<str>", "<path>", "<bool>", "<list[Path]>", "[OPTIONS]"))
+    top = CliRunner(env={"COLUMNS": "120"}).invoke(app, ["--help"])
+    assert "KOMMANDO [ARGUMENTER]..." in top.output and "COMMAND" not in top.output
+
+
 @pytest.fixture()
 def saved_model(demo_run, tmp_path):
     """A copy of the demo run's saved model, so edits do not touch the shared one."""
