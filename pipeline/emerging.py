@@ -32,8 +32,8 @@ Each emerging theme has:
   ``weighted_size`` / Σ of every text's weight in the run (so shares compare with the
   headline table's);
 - ``quotes``: up to ``n_quotes`` texts chosen by :mod:`pipeline.quotes` (participants'
-  answers first, then note excerpts; only complete thoughts), and ``text_ids``: all its
-  texts.
+  answers first, then note excerpts; only complete thoughts), ``quote_ids`` their
+  ``text_id``s (for their provenance), and ``text_ids``: all its texts.
 """
 
 from __future__ import annotations
@@ -46,10 +46,9 @@ from sklearn.feature_extraction.text import CountVectorizer, TfidfVectorizer
 
 from pipeline.config import EmergingConfig, QuoteConfig
 from pipeline.quotes import representative_quotes
-from pipeline.schema import ANDET
+from pipeline.schema import ANDET, EMERGING_COLUMNS
 from pipeline.weighting import is_content
 
-EMERGING_COLUMNS: list[str] = ["name", "size", "weighted_size", "share", "words", "quotes", "text_ids"]
 _GROUP = "_emerging"
 
 
@@ -192,6 +191,7 @@ def emerging_themes(
     records = []
     for theme in themes:
         inside = labels == theme
+        theme_quotes = picked.loc[picked[_GROUP] == theme].head(config.n_quotes)
         weighted_size = float(weights[inside].sum())
         records.append(
             {
@@ -200,7 +200,8 @@ def emerging_themes(
                 "weighted_size": weighted_size,
                 "share": weighted_size / total_weight if total_weight > 0 else 0.0,
                 "words": ", ".join(words[theme]),
-                "quotes": picked.loc[picked[_GROUP] == theme, "text"].head(config.n_quotes).tolist(),
+                "quotes": theme_quotes["text"].tolist(),
+                "quote_ids": theme_quotes["text_id"].astype(str).tolist(),
                 "text_ids": members.loc[inside, "text_id"].astype(str).tolist(),
             }
         )

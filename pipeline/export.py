@@ -58,12 +58,13 @@ import pandas as pd
 
 from pipeline.atomic import write_atomically
 from pipeline.config import ExportConfig
-from pipeline.schema import ANDET, ANDET_LABEL
+from pipeline.schema import ANDET, ANDET_LABEL, EMERGING_COLUMNS
 
 # docx, openpyxl and matplotlib are imported inside the functions that use them: they are
 # slow to import, and `tematik --help` must not pay for them.
 
-EMERGING_COLUMNS = ["name", "size", "weighted_size", "share", "words", "quotes"]
+# The emerging themes' columns people read (the ids stay in the data).
+EMERGING_SHEET_COLUMNS = ["name", "size", "weighted_size", "share", "words", "quotes"]
 MACHINE_READABLE_FOLDER = "data"
 EMERGING_INTRO = "Grupper af tekster uden for taksonomiens temaer (i 'andet'), største først."
 
@@ -504,7 +505,7 @@ def _readable_quotes(quotes: pd.DataFrame, grouping: str, names: Mapping) -> _Ta
 
 
 def _emerging_table(emerging: pd.DataFrame) -> pd.DataFrame:
-    table = emerging.reindex(columns=[c for c in EMERGING_COLUMNS if c in emerging.columns]).copy()
+    table = emerging.reindex(columns=[c for c in EMERGING_SHEET_COLUMNS if c in emerging.columns]).copy()
     if "words" in table:
         table["words"] = table["words"].map(_words)
     if "quotes" in table:
@@ -512,11 +513,15 @@ def _emerging_table(emerging: pd.DataFrame) -> pd.DataFrame:
     return table
 
 
-def emerging_quotes(texts: Sequence[str], assignments: pd.DataFrame) -> pd.DataFrame:
-    """An emerging theme's quote texts with the provenance of the first text that reads so."""
+def emerging_quotes(theme: Mapping, assignments: pd.DataFrame) -> pd.DataFrame:
+    """An emerging theme's quotes with their provenance, found by ``quote_ids`` (by text for a
+    table without them: the first text that reads so)."""
     columns = ["text", "workshop", "question", "source_file", "source_kind"]
-    known = assignments[[c for c in columns if c in assignments.columns]].drop_duplicates("text").set_index("text")
-    rows = [{"text": text, **(known.loc[text].to_dict() if text in known.index else {})} for text in texts]
+    texts, ids = _quotes_list(theme.get("quotes")), _quotes_list(theme.get("quote_ids"))
+    key, keys = ("text_id", ids) if len(ids) == len(texts) and "text_id" in assignments.columns else ("text", texts)
+    known = assignments.drop_duplicates(key).set_index(assignments.drop_duplicates(key)[key].astype(str))
+    known = known[[c for c in columns if c in known.columns]]
+    rows = [{**(known.loc[k].to_dict() if k in known.index else {}), "text": text} for k, text in zip(keys, texts)]
     return pd.DataFrame(rows, columns=columns)
 
 
@@ -585,7 +590,7 @@ def _emerging_markdown(result: RunResult, level: int) -> list[str]:
         return lines + ["_Ingen nye temaer: ingen gruppe af tekster uden for temaerne._", ""]
     for theme in result.emerging.to_dict("records"):
         lines += ["#" * (level + 1) + f" {theme['name']}", "", emerging_summary(theme), ""]
-        lines += _markdown_quotes(emerging_quotes(_quotes_list(theme.get("quotes")), result.assignments))
+        lines += _markdown_quotes(emerging_quotes(theme, result.assignments))
     return lines
 
 
@@ -743,7 +748,7 @@ def write_quotes_docx(result: RunResult, path: Path) -> None:
     for theme in result.emerging.to_dict("records"):
         document.add_heading(_docx_text(theme["name"]), level=2)
         document.add_paragraph(_docx_text(emerging_summary(theme)))
-        _quote_tables(document, emerging_quotes(_quotes_list(theme.get("quotes")), result.assignments), widths)
+        _quote_tables(document, emerging_quotes(theme, result.assignments), widths)
     set_document_language(document)
     document.save(path)
 

@@ -24,6 +24,8 @@ from __future__ import annotations
 import pandas as pd
 
 TEXT_COLUMNS: list[str] = ["text_id", "text", "source_file", "source_kind", "question", "workshop", "weight"]
+# An emerging theme (pipeline.emerging): its name, size, share, words, quotes (texts and ids) and all its text ids.
+EMERGING_COLUMNS: list[str] = ["name", "size", "weighted_size", "share", "words", "quotes", "quote_ids", "text_ids"]
 # Columns later stages add; an input table's own column of that name is kept as ``input_<name>``.
 ADDED_COLUMNS: frozenset[str] = frozenset(
     {"lemmas", "language", "is_danish", "language_backend", "voices", "topic", "topic_label", "theme", "theme_label",

@@ -8,7 +8,8 @@ import pytest
 
 from pipeline.config import EmbeddingConfig, EmergingConfig, LanguageConfig
 from pipeline.embeddings import make_embedder
-from pipeline.emerging import EMERGING_COLUMNS, emerging_themes
+from pipeline.emerging import emerging_themes
+from pipeline.schema import EMERGING_COLUMNS
 from pipeline.language import TextAnalyzer
 
 # Answers that fit none of a taxonomy's themes, in four groups and some that belong to none.
@@ -125,7 +126,23 @@ def test_sizes_shares_and_quotes(run):
         texts = frame.set_index("text")
         kinds = [texts.loc[quote, "source_kind"] for quote in theme["quotes"]]
         assert kinds == sorted(kinds, key=lambda kind: kind == "note")  # participants first
+        text_of = dict(zip(frame["text_id"], frame["text"]))
+        assert [text_of[text_id] for text_id in theme["quote_ids"]] == theme["quotes"]
+        assert set(theme["quote_ids"]) <= set(theme["text_ids"])
     assert len(emerging["quotes"].iloc[0]) == 4
+
+
+def test_exported_quotes_carry_the_provenance_of_their_own_text(run):
+    from pipeline.export import emerging_quotes
+
+    frame, embeddings = run
+    theme = emerging_themes(frame, embeddings, EmergingConfig(n_quotes=4)).iloc[0].to_dict()
+    quoted = frame.set_index("text_id").loc[theme["quote_ids"][0]]
+    # The same words also said under another question, listed first: the quote keeps its own.
+    twin = frame.iloc[[0]].assign(text_id="twin:1", text=quoted["text"], question="Et andet spørgsmål")
+    table = emerging_quotes(theme, pd.concat([twin, frame], ignore_index=True))
+    assert table["text"].tolist() == theme["quotes"]
+    assert table["question"].iloc[0] == quoted["question"] != "Et andet spørgsmål"
 
 
 def test_deterministic_whatever_the_row_order(run):

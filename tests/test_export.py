@@ -24,6 +24,7 @@ from pipeline import export
 from pipeline.config import ExportConfig, QuoteConfig, WeightConfig
 from pipeline.export import RunResult, write_run
 from pipeline.quotes import representative_quotes
+from pipeline.schema import EMERGING_COLUMNS
 from pipeline.weighting import frequency_tables, with_text_weights
 
 LABELS = {"arbejdskraft": "Kvalificeret arbejdskraft", "groen": "Grøn omstilling og cirkulær økonomi", "digital": "Digitalisering"}
@@ -376,7 +377,7 @@ def test_emerging_themes_in_markdown_and_word(run_dir):
 
 def test_no_emerging_themes_is_said_so(result, tmp_path):
     empty = RunResult(**{**result.__dict__, "emerging": None})
-    assert list(empty.emerging.columns) == export.EMERGING_COLUMNS and empty.figures == result.figures
+    assert list(empty.emerging.columns) == EMERGING_COLUMNS and empty.figures == result.figures
     folder = write_run(empty, tmp_path / "run")
     assert "Ingen nye temaer" in (folder / "emerging_topics.md").read_text(encoding="utf-8")
     assert pd.read_excel(folder / "quotes.xlsx", sheet_name="Nye temaer").empty
