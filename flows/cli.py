@@ -45,12 +45,10 @@ rich_utils.RICH_HELP = "Prøv [blue]'{command_path} {help_option}'[/] for hjælp
 GETTEXT_DANISH = {
     "Missing command.": "Mangler en kommando.",
     "No such command {name!r}.": "Kommandoen {name!r} findes ikke.",
-    "Error": "Fejl",
 }
 CLICK_DANISH = [
     (r"Missing option (.+)\.", r"Mangler indstillingen \1."),
     (r"Missing argument (.+)\.", r"Mangler argumentet \1."),
-    (r"Missing parameter: (.+)", r"Mangler parameteren \1."),
     (r"Missing (.+)\.", r"Mangler \1."),
     (r"No such option: (\S+) \(Possible options: (.+)\)", r"Indstillingen \1 findes ikke (mulige: \2)."),
     (r"No such option: (\S+)", r"Indstillingen \1 findes ikke."),

@@ -284,22 +284,33 @@ def danish_table(
 
 
 def _neutralised(frame: pd.DataFrame) -> pd.DataFrame:
-    """Every text cell and header that a spreadsheet would evaluate, with a leading apostrophe."""
-    safe = frame.rename(columns=lambda column: neutralise(str(column)))
-    for column in safe.columns:
-        if not pd.api.types.is_numeric_dtype(safe[column]):
+    """Every text cell and header that a spreadsheet would evaluate, with a leading apostrophe.
+
+    Columns are taken by position: two columns may share a header (an input table's own
+    "Tema" beside ours)."""
+    safe = frame.copy()
+    safe.columns = [neutralise(str(column)) for column in frame.columns]
+    starts_formula = _FORMULA_START.match  # inlined neutralise(): two calls per cell cost a second here
+    for position in range(safe.shape[1]):
+        values = safe.iloc[:, position]
+        if pd.api.types.is_numeric_dtype(values):
+            continue
+        if pd.api.types.is_object_dtype(values) or pd.api.types.is_string_dtype(values):
             # Over a NumPy object array, not the Series: 100,000-row tables have millions of cells,
             # and indexing pandas' string arrays one cell at a time costs ~10x more.
-            starts_formula = _FORMULA_START.match  # inlined neutralise(): two calls per cell cost a second here
-            cells = safe[column].to_numpy(dtype=object)
+            cells = values.to_numpy(dtype=object)
             neutral = ["'" + cell if isinstance(cell, str) and starts_formula(cell) else cell for cell in cells]
-            safe[column] = pd.Series(neutral, index=safe.index, dtype=object)
+            safe.isetitem(position, pd.Series(neutral, index=safe.index, dtype=object))
+        else:  # categories, dates …: as they are written, through their own map
+            safe.isetitem(position, values.map(neutralise))
     return safe
 
 
 def _danish_numbers(values: pd.Series, number_format: str) -> pd.Series:
     """``values`` as Danish number texts in ``number_format`` ("0.000", "0.0%" …); blank where missing."""
     numbers = pd.to_numeric(values, errors="coerce").astype(float) * (100 if number_format.endswith("%") else 1)
+    if numbers.empty:  # np.char.mod cannot format an empty array
+        return pd.Series([], index=values.index, dtype=object)
     decimals = len(number_format.rstrip("%").partition(".")[2])
     texts = np.char.replace(np.char.mod(f"%.{decimals}f", numbers.to_numpy()), ".", ",")
     return pd.Series(np.where(numbers.isna().to_numpy(), "", texts), index=values.index, dtype=object)
@@ -308,15 +319,15 @@ def _danish_numbers(values: pd.Series, number_format: str) -> pd.Series:
 def write_danish_csv(table: _Table, path: Path) -> None:
     """A CSV that a Danish Excel opens into columns: ``;``, decimal comma, rounded, UTF-8 with BOM."""
     frame = _neutralised(table.frame)  # texts first: the numbers written below are not texts
-    headers = {}
-    for column in table.frame.columns:
-        safe = neutralise(str(column))
+    headers = list(frame.columns)
+    for position, column in enumerate(table.frame.columns):
         number_format = table.formats.get(column)
         if number_format:
-            frame[safe] = _danish_numbers(table.frame[column], number_format)
+            frame.isetitem(position, _danish_numbers(table.frame.iloc[:, position], number_format))
             if number_format.endswith("%"):
-                headers[safe] = f"{safe} (%)"
-    frame.rename(columns=headers).to_csv(path, sep=";", index=False, encoding="utf-8-sig", lineterminator="\r\n")
+                headers[position] = f"{headers[position]} (%)"
+    frame.columns = headers
+    frame.to_csv(path, sep=";", index=False, encoding="utf-8-sig", lineterminator="\r\n")
 
 
 def write_machine_csv(frame: pd.DataFrame, path: Path) -> None:

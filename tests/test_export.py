@@ -238,6 +238,24 @@ def test_formula_headers_are_neutralised_too(tmp_path):
     assert sheet["A2"].data_type == "s" and sheet["B2"].value == 1
 
 
+@pytest.mark.parametrize("rows", [0, 1, 2, 3])
+def test_csv_columns_sharing_a_header_dates_and_categories_are_each_guarded(tmp_path, rows):
+    # An input table's own "Tema" column beside ours: two columns named "Tema" after translation.
+    frame = pd.DataFrame({
+        "text": ["Mere eksport"] * rows, "theme_label": ["=HYPERLINK(\"x\")"] * rows, "Tema": ["-1+2"] * rows,
+        "share": [0.25] * rows, "dato": pd.to_datetime(["2024-03-22"] * rows), "kategori": pd.Categorical(["@SUM(A1)"] * rows),
+    })  # fmt: skip
+    export.write_danish_csv(export.danish_table(frame), tmp_path / "x.csv")
+    export.write_machine_csv(frame, tmp_path / "data.csv")
+    danish, machine = _csv_cells(tmp_path / "x.csv", ";"), _csv_cells(tmp_path / "data.csv", ",")
+    assert danish[0] == ["Tekst", "Tema", "Tema", "Andel (%)", "dato", "kategori"]
+    assert len(danish) == len(machine) == rows + 1
+    for row in danish[1:]:
+        assert row == ["Mere eksport", "'=HYPERLINK(\"x\")", "'-1+2", "25,0", "2024-03-22", "'@SUM(A1)"]
+    for row in machine[1:]:
+        assert row == ["Mere eksport", "'=HYPERLINK(\"x\")", "'-1+2", "0.25", "2024-03-22", "'@SUM(A1)"]
+
+
 def test_frequency_workbook_in_danish_with_number_formats(run_dir, result):
     sheets = pd.read_excel(run_dir / "theme_frequencies.xlsx", sheet_name=None)
     assert list(sheets) == ["I alt", "Pr. workshop", "Pr. spørgsmål", "Pr. kildetype"]

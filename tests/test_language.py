@@ -181,7 +181,7 @@ def test_large_corpora_are_screened_in_lingua_fast_mode_without_changing_a_decis
     ]
     accurate = analyzer.detect_languages(texts)  # below _SCREEN_FROM_TEXTS: accurate mode only
     screened = analyzer._screen_danish(list(dict.fromkeys(texts)))
-    assert len(screened) >= len(own_answers) // 3  # the screen takes work off the accurate mode
+    assert len(screened) >= len(own_answers) // 6  # the screen takes work off the accurate mode (3+ words)
     monkeypatch.setattr(language, "_SCREEN_FROM_TEXTS", 1)
     assert analyzer.detect_languages(texts) == accurate
     assert accurate[-6:-2] == ["sv", "sv", "nb", "de"]
