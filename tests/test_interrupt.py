@@ -146,7 +146,9 @@ def test_the_temporary_server_dies_with_a_killed_run(tmp_path):
     try:
         run.wait_for(lambda: "Prefect-serveren er klar" in run.log, "server ready")
         port = run.server_port()
-        assert run.server_pids and server._answers(f"http://127.0.0.1:{port}/api")
+        # A generous timeout: the run loads its models on both cores meanwhile, and a busy
+        # server may take more than _answers' default half second to reply.
+        assert run.server_pids and server._answers(f"http://127.0.0.1:{port}/api", timeout=10)
     finally:
         run.process.kill()  # SIGKILL to the run only: nothing of it gets to clean up
         run.process.wait()

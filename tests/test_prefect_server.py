@@ -175,7 +175,7 @@ def test_temporary_server_dies_with_a_killed_process(prefect_home):
     try:
         first = json.loads(user.stdout.readline())
         assert json.loads(user.stdout.readline())["ready_after"] > 0, user.stderr.read()[-3000:]
-        assert _running(first["pid"]) and server._answers(first["url"])
+        assert _running(first["pid"]) and server._answers(first["url"], timeout=10)  # the server may be busy
     finally:
         user.kill()  # SIGKILL: no finally, no atexit in the user process
         user.wait()
