@@ -530,7 +530,9 @@ def emerging_quotes(theme: Mapping, assignments: pd.DataFrame) -> pd.DataFrame:
     columns = ["text", "workshop", "question", "source_file", "source_kind"]
     texts, ids = _quotes_list(theme.get("quotes")), _quotes_list(theme.get("quote_ids"))
     key, keys = ("text_id", ids) if len(ids) == len(texts) and "text_id" in assignments.columns else ("text", texts)
-    known = assignments.drop_duplicates(key).set_index(assignments.drop_duplicates(key)[key].astype(str))
+    # The few quoted rows first: a run may hold 100,000 texts and this runs per theme and file.
+    rows = assignments.loc[assignments[key].astype(str).isin(keys), [c for c in {key, *columns} if c in assignments.columns]]
+    known = rows.drop_duplicates(key).set_index(rows.drop_duplicates(key)[key].astype(str))
     known = known[[c for c in columns if c in known.columns]]
     rows = [{**(known.loc[k].to_dict() if k in known.index else {}), "text": text} for k, text in zip(keys, texts)]
     return pd.DataFrame(rows, columns=columns)
