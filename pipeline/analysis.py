@@ -30,7 +30,7 @@ import pandas as pd
 import yaml
 
 from pipeline.config import RunConfig
-from pipeline.errors import InputError
+from pipeline.errors import InputError, read_yaml
 from pipeline.schema import ANDET, ANDET_LABEL
 from pipeline.taxonomy import Taxonomy
 
@@ -51,15 +51,15 @@ class Edits:
     def read(cls, path: Path) -> "Edits":
         if not path.exists():
             return cls()
+        data = read_yaml(path, "rettelserne er ikke gyldig YAML") or {}
         try:
-            data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
             return cls(
                 merge=[[int(t) for t in group] for group in data.get("merge") or []],
                 rename={int(k): str(v) for k, v in (data.get("rename") or {}).items()},
                 topic_themes={int(k): str(v) for k, v in (data.get("topic_themes") or {}).items()},
                 text_themes={str(k): str(v) for k, v in (data.get("text_themes") or {}).items()},
             )
-        except (yaml.YAMLError, TypeError, ValueError, AttributeError, UnicodeDecodeError):
+        except (TypeError, ValueError, AttributeError):
             raise InputError(
                 path, "rettelserne skal have merge: [[a, b]], rename: {emne: navn}, topic_themes: {emne: tema}, "
                 "text_themes: {tekst-id: tema}"

@@ -10,10 +10,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import ClassVar, Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from pipeline.errors import InputError
+from pipeline.errors import InputError, read_yaml
 from pipeline.taxonomy import DEFAULT_TAXONOMY
 
 
@@ -311,11 +310,10 @@ class RunConfig(_Section):
             return cls()
         path = Path(path)
         try:
-            data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-            return cls.model_validate(data)
+            return cls.model_validate(read_yaml(path, "ugyldig konfiguration") or {})
         except FileNotFoundError:
             raise InputError(path, "konfigurationsfilen findes ikke") from None
-        except (yaml.YAMLError, ValueError, UnicodeDecodeError) as exc:
+        except ValueError as exc:  # pydantic's ValidationError
             first = str(exc).splitlines()
             raise InputError(path, "ugyldig konfiguration: " + " ".join(s.strip() for s in first[:3])) from None
 

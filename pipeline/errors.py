@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import yaml
+
 _LINE_BREAKS = re.compile("[\n\r\v\f\x1c-\x1e\x85\u2028\u2029]+")
 
 
@@ -23,3 +25,25 @@ class InputError(Exception):
             location = f"{location} ({where})" if location else where
         # One line whatever the input held: messages quote cells, column names and file names.
         super().__init__(_LINE_BREAKS.sub(" ", f"{location}: {message}" if location else message))
+
+
+def short(text: object, limit: int = 40) -> str:
+    """A value from a file (a cell, a column name, a YAML snippet) as a short single line for a message."""
+    text = " ".join(str(text).split())
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def read_yaml(path: Path, problem: str) -> object:
+    """A user's YAML file, parsed safely. Any problem reading it is one :class:`InputError`:
+    ``<problem>: <PyYAML's words>`` with the line where known (``problem`` says what the file
+    should have been, e.g. "ikke gyldig YAML"). A missing file raises ``FileNotFoundError``."""
+    try:
+        return yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"linje {mark.line + 1}" if mark is not None else None
+        raise InputError(path, f"{problem}: {short(getattr(exc, 'problem', None) or exc, 200)}", where=where) from None
+    except UnicodeDecodeError:
+        raise InputError(path, "ikke en UTF-8-tekstfil") from None
+    except RecursionError:  # "[[[[[[..." thousands deep
+        raise InputError(path, f"{problem}: for dybt indlejret") from None

@@ -18,10 +18,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from pipeline.errors import InputError
+from pipeline.errors import InputError, read_yaml, short
 from pipeline.schema import ANDET
 
 TAXONOMY_DIR = Path(__file__).with_name("taxonomies")
@@ -104,16 +103,10 @@ def _validation_message(error: ValidationError) -> str:
     The place (``themes.2.id``) names the YAML keys as written; pydantic's own wording stays English.
     """
     first = error.errors()[0]
-    where = _short(".".join(str(part) for part in first["loc"]))
-    message = _short(first["msg"].removeprefix("Value error, "), 200)
+    where = short(".".join(str(part) for part in first["loc"]), 80)
+    message = short(first["msg"].removeprefix("Value error, "), 200)
     more = f" (og {error.error_count() - 1} fejl mere)" if error.error_count() > 1 else ""
     return f"ugyldig taksonomi: {where + ': ' if where else ''}{message}{more}"
-
-
-def _short(text: str, limit: int = 80) -> str:
-    """Text from the file (a key, a YAML snippet) as one short line for a message."""
-    text = " ".join(str(text).split())
-    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def taxonomy_path(name_or_path: str | Path) -> Path:
@@ -133,17 +126,7 @@ def load_taxonomy(name_or_path: str | Path = DEFAULT_TAXONOMY) -> Taxonomy:
     if path.stat().st_size > MAX_TAXONOMY_BYTES:
         size = f"{path.stat().st_size:,}".replace(",", ".")
         raise InputError(path, f"ikke en taksonomi: {size} byte (en taksonomi fylder få kilobyte)")
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"linje {mark.line + 1}" if mark is not None else None
-        problem = _short(getattr(exc, "problem", None) or exc, 200)  # PyYAML's words, as pydantic's below
-        raise InputError(path, f"ikke gyldig YAML: {problem}", where=where) from None
-    except UnicodeDecodeError:
-        raise InputError(path, "ikke en UTF-8-tekstfil") from None
-    except RecursionError:  # "[[[[[[..." thousands deep
-        raise InputError(path, "ikke gyldig YAML: for dybt indlejret") from None
+    data = read_yaml(path, "ikke gyldig YAML")
     if not isinstance(data, dict):
         raise InputError(path, "ugyldig taksonomi: forventede nøglerne name, themes og evt. version")
     try:

@@ -131,3 +131,17 @@ def test_junk_files_are_one_line_input_errors(tmp_path, content, message):
     with pytest.raises(InputError, match=message) as caught:
         load_taxonomy(path)
     assert "\n" not in str(caught.value) and str(caught.value).startswith(str(path))
+
+
+@pytest.mark.parametrize("content", [b"\x00\x01\x02binary\xff\xfe", "a: [" * 5000, "a: [\n"])
+def test_every_yaml_the_user_gives_reads_junk_as_one_input_error(tmp_path, content):
+    from pipeline.analysis import Edits
+    from pipeline.config import RunConfig
+    from pipeline.ingest.series import plan_series
+
+    path = tmp_path / "junk.yaml"
+    path.write_bytes(content if isinstance(content, bytes) else content.encode("utf-8"))
+    for read in (load_taxonomy, RunConfig.from_file, Edits.read, lambda path: plan_series([path])):
+        with pytest.raises(InputError) as caught:
+            read(path)
+        assert "\n" not in str(caught.value) and str(caught.value).startswith(str(path)), read

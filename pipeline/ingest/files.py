@@ -167,12 +167,6 @@ def reason(exc: BaseException) -> str:
     return (first[:157] + "..." if len(first) > 160 else first) or type(exc).__name__
 
 
-def short(text: object, limit: int = 40) -> str:
-    """A value from the file (a cell, a column name) as a short single line for a message."""
-    text = " ".join(str(text).split())
-    return text if len(text) <= limit else text[: limit - 3] + "..."
-
-
 def danish_number(value: float) -> str:
     """A whole number as Danish writes it: ``20.001`` (a point between thousands, no decimals)."""
     return f"{value:,.0f}".replace(",", ".")

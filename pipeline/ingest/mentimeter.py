@@ -23,8 +23,7 @@ from pathlib import Path
 from openpyxl.utils import get_column_letter
 
 from pipeline.config import IngestConfig
-from pipeline.errors import InputError
-from pipeline.ingest.files import short
+from pipeline.errors import InputError, short
 from pipeline.ingest.report import Extract
 from pipeline.ingest.tables import cell_text
 

@@ -16,10 +16,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
-import yaml
 
-from pipeline.errors import InputError
-from pipeline.ingest.files import expand_with_folders, folder_name, is_readable, short
+from pipeline.errors import InputError, read_yaml, short
+from pipeline.ingest.files import expand_with_folders, folder_name, is_readable
 from pipeline.ingest.tables import csv_rows
 
 _PATH_COLUMNS = ("path", "file", "fil", "sti")
@@ -77,12 +76,7 @@ def _manifest_entries(path: Path) -> list[tuple[str, Path]]:
         w, p = names.index("workshop"), next(names.index(c) for c in _PATH_COLUMNS if c in names)
         pairs = [(row[w].strip(), row[p].strip()) for row in rows[1:] if len(row) > max(w, p)]
     else:
-        try:
-            data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-        except (yaml.YAMLError, UnicodeDecodeError) as exc:
-            raise InputError(path, f"ugyldigt manifest: {' '.join(str(exc).split())[:200]}") from None
-        except RecursionError:  # "[[[[..." thousands deep
-            raise InputError(path, "ugyldigt manifest: for dybt indlejret") from None
+        data = read_yaml(path, "ugyldigt manifest") or {}
         data = data.get("workshops", data) if isinstance(data, dict) else data
         if not isinstance(data, dict):
             raise InputError(path, "ugyldigt manifest: forventede 'workshop: filer' for hver workshop")

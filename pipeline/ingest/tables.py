@@ -18,10 +18,10 @@ from datetime import date, datetime, time
 from pathlib import Path
 
 from pipeline.config import IngestConfig
-from pipeline.errors import InputError
+from pipeline.errors import InputError, short
 from openpyxl.utils import get_column_letter
 
-from pipeline.ingest.files import count, danish_number, open_workbook, read_text, reason, short
+from pipeline.ingest.files import count, danish_number, open_workbook, read_text, reason
 from pipeline.ingest.report import Extract
 from pipeline.schema import TEXT_COLUMNS
 
