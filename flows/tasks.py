@@ -110,7 +110,11 @@ def lemmatise(texts: list[str], config: LanguageConfig) -> pd.DataFrame:
     return annotated[["lemmas", "language", "is_danish", "language_backend"]]
 
 
-def _embedding_key(context, parameters) -> str:
+def _embedding_key(context, parameters) -> str | None:
+    # No key, no cache, for an embedder fitted on the corpus (lsa): cached vectors would come
+    # without the fit that the theme mapper's queries need.
+    if not stages.embedding_stage(parameters["config"]).cacheable:
+        return None
     return "embeddings-" + content_key(parameters["texts"], parameters["config"])
 
 

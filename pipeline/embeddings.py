@@ -71,6 +71,11 @@ class Embedder(ABC):
         """Embed short queries, e.g. theme descriptions matched against documents."""
         return self._run(texts, "query")
 
+    def fit_embed(self, texts: Sequence[str]) -> np.ndarray:
+        """Embed a run's documents, first learning from them if the backend is fitted on a
+        corpus (not :attr:`cacheable`, e.g. ``lsa``); otherwise the same as :meth:`embed`."""
+        return self.embed(texts)
+
     def _run(self, texts: Sequence[str], kind: Kind) -> np.ndarray:
         texts = [str(text) for text in texts]
         if not texts:
@@ -330,6 +335,13 @@ class LsaEmbedder(Embedder):
         fingerprint = hashlib.sha256("\0".join(texts).encode("utf-8")).hexdigest()[:12]
         self.name = f"lsa:dim={dim}:corpus={fingerprint}"
         return vectors
+
+    def fit_embed(self, texts: Sequence[str]) -> np.ndarray:
+        """Fit on ``texts`` (forgetting an earlier corpus) and return their vectors."""
+        texts = [str(text) for text in texts]
+        if not texts:
+            return np.zeros((0, self.dim or 0), dtype=np.float32)
+        return normalise_rows(self._fit_vectors(texts))
 
     def encode(self, texts: list[str], kind: Kind) -> np.ndarray:
         if self._pipeline is None:

@@ -185,7 +185,9 @@ def annotate(texts: pd.DataFrame, config: LanguageConfig) -> pd.DataFrame:
 
 
 def embed(texts: Sequence[str], config: EmbeddingConfig) -> np.ndarray:
-    return embedding_stage(config).embed(list(texts))
+    """Vectors of the run's texts; an embedder fitted on a corpus (``lsa``) learns this run's,
+    not one an earlier run in this process left in the shared stage object."""
+    return embedding_stage(config).fit_embed(list(texts))
 
 
 def mark_roles(texts: pd.DataFrame, embeddings: np.ndarray | None = None) -> pd.DataFrame:

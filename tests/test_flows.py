@@ -165,3 +165,13 @@ def test_served_deployments_offer_both_flows_with_their_defaults():
         assert deployment.parameters["taxonomy"] == "nordjylland-2023"
         assert deployment.parameters["out"] == "/srv/tematik/outputs"
         assert deployment.enforce_parameter_schema  # the UI form checks what the secretariat types
+
+
+def test_corpus_fitted_embeddings_are_never_taken_from_the_task_cache(prefect_server, tmp_path):
+    # lsa vectors mean something only with the fit that made them; the theme mapper's queries need that fit.
+    outcomes = [
+        workshop_flow(inputs=[str(DEMO / "postkort.csv")], out=str(tmp_path / "out"), models=str(tmp_path / "models"), embedder="lsa")
+        for _ in range(2)
+    ]
+    assert outcomes[1].cached_steps == ["lemmatisering"]
+    assert outcomes[0].shares == outcomes[1].shares

@@ -180,3 +180,20 @@ def test_stale_staging_of_dead_local_processes_is_cleaned_and_nothing_else(tmp_p
         folder.mkdir()
     assert clean_stale_staging(tmp_path) == [stale]
     assert other_machine.exists() and live.exists()
+
+
+def test_a_corpus_fitted_embedder_learns_each_runs_corpus_in_a_shared_process():
+    from pipeline import run
+    from pipeline.config import EmbeddingConfig
+    from pipeline.embeddings import LsaEmbedder
+
+    config = EmbeddingConfig(backend="lsa")
+    robots = ["Robotter i produktionen", "Flere robotter på lageret", "Automatisering med robotter"]
+    exports = ["Eksport til Tyskland", "Nye eksportmarkeder i Asien", "Eksportrådgivning for små virksomheder", "Messer i udlandet"]
+    run.embed(robots, config)
+    second = run.embed(exports, config)
+    embedder = run.embedding_stage(config)  # the one object the theme mapper's queries go through
+    alone = LsaEmbedder()
+    np.testing.assert_array_equal(second, alone.embed(exports))
+    assert embedder.name == alone.name and embedder.dim == len(exports) - 1
+    np.testing.assert_array_equal(embedder.embed_queries(["eksport"]), alone.embed_queries(["eksport"]))
