@@ -51,7 +51,6 @@ def finish(
     analysis: Analysis, modeler, run_id: str, out: str, models: str, inputs: list[Path], cached: list[str], stopwatch: Stopwatch
 ) -> RunOutcome:
     """Tables, quotes and exports; the saved run for analysts; the run summary in Prefect."""
-    analysis.facts["timings_seconds"] = dict(stopwatch.seconds)
     with stopwatch("report"):
         result = tasks.report(analysis, run_id, inputs)
     with stopwatch("export"):

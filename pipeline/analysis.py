@@ -156,6 +156,11 @@ class Analysis:
                 raise self._fail(f"emne {', '.join(map(str, sorted(seen & set(group))))} står i flere sammenlægninger")
             seen |= set(group)
             self._check_topics(group)
+        # The mapper's own rules for a topic's theme and for a mixed topic (scikit-learn: imported on merge only).
+        from pipeline.themes import TopicContext, decide
+
+        themes = self.config.themes
+        topic_context = TopicContext(mixed_threshold=themes.mixed_topic_threshold, min_theme_score=themes.min_theme_score)
         probabilities = [f"p_{cls}" for cls in self.classes]
         for group in groups:
             target, members = group[0], self.topics[self.topics["topic"].isin(group)]
@@ -166,15 +171,13 @@ class Analysis:
                 for word, score in self.topic_words.get(topic, []):
                     scores[word] = scores.get(word, 0.0) + score * size / sizes.sum()
             words = sorted(scores.items(), key=lambda item: -item[1])[:TOPIC_WORDS_KEPT]
-            best = int(np.argmax(pooled))
-            if pooled[best] < self.config.themes.min_theme_score:
-                best = len(self.classes) - 1  # andet: no class is likely enough
+            best = int(decide(pooled[None], themes.min_theme_score)[0])
             row = self.topics.index[self.topics["topic"] == target][0]
             self.topics.loc[row, probabilities] = pooled
             self.topics.loc[row, ["size", "theme", "theme_score"]] = [int(sizes.sum()), self.classes[best], float(pooled[best])]
-            self.topics.loc[row, "words"] = ", ".join(word for word, _ in words[:10])
+            self.topics.loc[row, "words"] = ", ".join(word for word, _ in words[: self.config.topics.top_n_words])
             if "mixed" in self.topics.columns:
-                self.topics.loc[row, "mixed"] = bool(pooled.max() < self.config.themes.mixed_topic_threshold)
+                self.topics.loc[row, "mixed"] = bool(topic_context.is_mixed(pooled[None])[0])
             kept_texts: dict[str, str] = {}
             for topic in group[1:]:
                 if topic in self.edits.rename:

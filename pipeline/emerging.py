@@ -45,16 +45,11 @@ from sklearn.cluster import AgglomerativeClustering
 from sklearn.feature_extraction.text import CountVectorizer, TfidfVectorizer
 
 from pipeline.config import EmergingConfig, QuoteConfig
-from pipeline.quotes import representative_quotes
+from pipeline.quotes import representative_quotes, unit_rows
 from pipeline.schema import ANDET, EMERGING_COLUMNS
 from pipeline.weighting import is_content
 
 _GROUP = "_emerging"
-
-
-def _unit_rows(matrix: np.ndarray) -> np.ndarray:
-    norms = np.linalg.norm(matrix, axis=1, keepdims=True)
-    return np.divide(matrix, norms, out=np.zeros_like(matrix), where=norms > 0)
 
 
 def _lemma_vectors(lemmas: list[str]):
@@ -88,7 +83,7 @@ def cluster_texts(embeddings: np.ndarray, lemmas: list[str], weights: np.ndarray
     labels = np.full(n_texts, -1, dtype=int)
     if n_texts < 2:
         return labels if n_texts == 0 else np.zeros(1, dtype=int)
-    e5 = _unit_rows(np.asarray(embeddings, dtype=float))
+    e5 = unit_rows(np.asarray(embeddings, dtype=float))
     lexical = _lemma_vectors(lemmas)
     # The heaviest texts are clustered pairwise (stable order: ties keep the text_id order).
     order = np.argsort(-np.asarray(weights, dtype=float), kind="stable")

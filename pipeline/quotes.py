@@ -72,7 +72,8 @@ def quotable(frame: pd.DataFrame, group: str = "theme") -> pd.Series:
     return eligible.rename("quotable")
 
 
-def _unit_rows(matrix: np.ndarray) -> np.ndarray:
+def unit_rows(matrix: np.ndarray) -> np.ndarray:
+    """Rows scaled to unit length, in their own dtype; zero rows stay zero."""
     norms = np.linalg.norm(matrix, axis=-1, keepdims=True)
     return np.divide(matrix, norms, out=np.zeros_like(matrix), where=norms > 0)
 
@@ -109,7 +110,7 @@ def _block_quotes(members: pd.DataFrame, vectors: np.ndarray, membership: np.nda
     weights = members["weight"].to_numpy(dtype=float) * membership
     if weights.sum() <= 0:  # e.g. weights all zero after normalisation: fall back to a plain mean
         weights = np.ones(len(members))
-    centroid = _unit_rows(weights @ vectors)
+    centroid = unit_rows(weights @ vectors)
     centrality = vectors @ centroid
     n_words = members["text"].astype(str).str.split().str.len().to_numpy()
     readable = (n_words >= config.min_words) & (n_words <= config.max_words)
@@ -150,7 +151,7 @@ def representative_quotes(
     embeddings = np.asarray(embeddings, dtype=float)
     if len(embeddings) != len(assignments):
         raise ValueError(f"{len(embeddings)} embeddings for {len(assignments)} texts")
-    vectors = _unit_rows(embeddings)
+    vectors = unit_rows(embeddings)
     eligible = quotable(assignments, group).to_numpy()
     values = assignments[group]
     present = set(values[eligible].dropna().tolist())

@@ -580,11 +580,6 @@ class Redactor:
         return all(self._capitalised(w) for w in words)
 
 
-def redact_texts(frame: pd.DataFrame, config: RedactionConfig | None = None) -> tuple[pd.DataFrame, dict[str, int]]:
-    """Shortcut: ``Redactor(config).redact_texts(frame)``."""
-    return Redactor(config).redact_texts(frame)
-
-
 def benchmark(n: int = 50_000) -> float:
     """Redact ``n`` short Mentimeter-like answers (a few with personal data); print and return answers/s."""
     templates = [

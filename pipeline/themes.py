@@ -314,9 +314,6 @@ class Corpus:
     sections: list[str | None] | None = None
     text_sources: list["TextEvidence"] = field(default_factory=list)
 
-    @property
-    def n_themes(self) -> int:
-        return len(self.taxonomy.themes)
 
     def score_texts(self, texts: list[str]) -> np.ndarray:
         tokens = self.lemmatiser(list(texts))

@@ -51,7 +51,6 @@ ROLES: dict[str, str] = {
     LIST_LEAD_IN_ROLE: "Indledning til en liste (\"… følgende elementer:\")",
     SUMMARY_ROLE: "Opsummering, der gentager notatets øvrige afsnit",
 }
-PARTICIPANT_KINDS: frozenset[str] = frozenset({"mentimeter", "table"})
 
 _SEPARATOR = " > "
 # Heading numbering and labels stripped before matching: "2.1", "1.", "IV.", "Tema 3:", "Kapitel 2".
