@@ -58,7 +58,7 @@ import pandas as pd
 
 from pipeline.atomic import write_atomically
 from pipeline.config import ExportConfig
-from pipeline.schema import ANDET, ANDET_LABEL, EMERGING_COLUMNS
+from pipeline.schema import ANDET, ANDET_LABEL, EMERGING_COLUMNS, NOTE_KIND
 
 # docx, openpyxl and matplotlib are imported inside the functions that use them: they are
 # slow to import, and `tematik --help` must not pay for them.
@@ -210,7 +210,7 @@ def source(quote: Mapping, with_workshop: bool = True) -> str:
     kind = quote.get("source_kind")
     question = quote.get("question")
     if _present(question):
-        question = readable_heading(question, numbered=kind == "note")
+        question = readable_heading(question, numbered=kind == NOTE_KIND)
         if kind == "table" and _generic_text_column(question) and _present(quote.get("source_file")):
             question = Path(str(quote["source_file"])).stem.replace("_", " ").replace("-", " ").capitalize()
     workshop = quote.get("workshop") if with_workshop else None
@@ -556,7 +556,7 @@ def _kind_counts(result: RunResult, theme: str) -> tuple[int, int]:
         return 0, 0
     counted = texts["weight"] > 0 if "weight" in texts else True  # as the frequency table: passages weighing 0 do not count
     mine = texts["source_kind"][(texts["theme"] == theme) & counted]
-    return int((mine != "note").sum()), int((mine == "note").sum())
+    return int((mine != NOTE_KIND).sum()), int((mine == NOTE_KIND).sum())
 
 
 def theme_summary(result: RunResult, theme: str) -> str:
@@ -583,12 +583,17 @@ def emerging_summary(theme: Mapping) -> str:
     return (f"{sentence[:1].upper()}{sentence[1:]}. " if sentence else "") + (f"Nøgleord: {words}." if words else "")
 
 
+def quote_parts(quotes: pd.DataFrame) -> list[tuple[str, pd.DataFrame]]:
+    """Participants' answers, then apart the note's excerpts ("Fra opsamlingen"): the parts
+    that hold quotes, with their titles. A note condenses a discussion, an answer is one voice."""
+    from_note = quotes["source_kind"].eq(NOTE_KIND) if "source_kind" in quotes.columns else pd.Series(False, index=quotes.index)
+    parts = (("Deltagernes svar", quotes[~from_note]), ("Fra opsamlingen", quotes[from_note]))
+    return [(title, part) for title, part in parts if not part.empty]
+
+
 def _markdown_quotes(quotes: pd.DataFrame) -> list[str]:
     lines = []
-    answers, notes = quotes[quotes["source_kind"] != "note"], quotes[quotes["source_kind"] == "note"]
-    for title, part in (("Deltagernes svar", answers), ("Fra opsamlingen", notes)):
-        if part.empty:
-            continue
+    for title, part in quote_parts(quotes):
         lines += [f"**{title}**", ""]
         for quote in part.to_dict("records"):
             where = source(quote)
@@ -702,12 +707,8 @@ def _quote_table(document, header: Sequence[str], rows: Sequence[Sequence[str]],
 
 
 def _quote_tables(document, quotes: pd.DataFrame, widths: Sequence[int]) -> None:
-    """Participants' answers, and apart the note's excerpts under "Fra opsamlingen"."""
-    kinds = quotes["source_kind"] if "source_kind" in quotes else pd.Series("", index=quotes.index)
-    parts = (("Deltagernes svar", quotes[kinds != "note"]), ("Fra opsamlingen", quotes[kinds == "note"]))
-    for title, part in parts:
-        if part.empty:
-            continue
+    """One table per part (:func:`quote_parts`)."""
+    for title, part in quote_parts(quotes):
         rows = [(quote["text"], source(quote)) for quote in part.to_dict("records")]
         _quote_table(document, (title, "Kilde"), rows, widths)
         document.add_paragraph()

@@ -38,7 +38,7 @@ from pathlib import Path
 import pandas as pd
 
 # pipeline.export imports this module only inside write_run, so this is no import cycle.
-from pipeline.export import RunResult, interval, percent, source
+from pipeline.export import RunResult, interval, percent, quote_parts, source
 from pipeline.schema import ANDET
 
 logger = logging.getLogger(__name__)
@@ -342,11 +342,8 @@ def _quotes_block(quotes: pd.DataFrame, with_workshop: bool) -> str:
         return '<p class="empty">Ingen tekster.</p>'
     if "rank" in quotes.columns:
         quotes = quotes.sort_values("rank", kind="stable")
-    is_note = quotes["source_kind"].eq("note") if "source_kind" in quotes.columns else pd.Series(False, index=quotes.index)
-    parts = []
-    for heading, part in (("Deltagernes svar", quotes[~is_note]), ("Fra opsamlingen", quotes[is_note])):
-        if not part.empty:
-            parts.append(f'<div class="quote-group"><h4>{heading}</h4>{_quote_list(part, with_workshop)}</div>')
+    parts = [f'<div class="quote-group"><h4>{title}</h4>{_quote_list(part, with_workshop)}</div>'
+             for title, part in quote_parts(quotes)]  # fmt: skip
     return f'<div class="quote-groups">{"".join(parts)}</div>'
 
 

@@ -38,10 +38,10 @@ import numpy as np
 import pandas as pd
 
 from pipeline.config import QuoteConfig
+from pipeline.schema import NOTE_KIND
 from pipeline.weighting import is_content, theme_order
 
 PROVENANCE_COLUMNS: list[str] = ["text_id", "text", "workshop", "question", "source_file", "source_kind", "weight"]
-NOTE_KIND = "note"
 # Endings that leave a thought open: a lead-in, a list or clause going on, a cut.
 _OPEN_ENDING = re.compile(r"(?:[:,;(\-–—]|\.\.\.|…)\s*$")
 _FULL_STOP = re.compile(r"[.!?)\"»”'’]\s*$")

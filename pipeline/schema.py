@@ -34,6 +34,7 @@ ADDED_COLUMNS: frozenset[str] = frozenset(
 SOURCE_KINDS: tuple[str, ...] = ("mentimeter", "note", "table")
 ANDET = "andet"
 ANDET_LABEL = "Andet / nye temaer"  # how andet is shown to people
+NOTE_KIND = "note"  # the source kind of a summary note's passages (the others are participants' answers)
 
 
 def empty_texts() -> pd.DataFrame:
