@@ -21,12 +21,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field
 
-from pipeline.taxonomy import TAXONOMY_DIR
-
-
-def shipped_taxonomies() -> tuple[str, ...]:
-    """Names of the taxonomies shipped with tematik (``pipeline/taxonomies/*.yaml``)."""
-    return tuple(sorted(path.stem for path in TAXONOMY_DIR.glob("*.yaml")))
+from pipeline.taxonomy import shipped_taxonomies
 
 
 #: One of the shipped taxonomies, by name; the UI shows a drop-down.

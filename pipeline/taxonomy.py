@@ -121,7 +121,7 @@ def load_taxonomy(name_or_path: str | Path = DEFAULT_TAXONOMY) -> Taxonomy:
     """Read and validate a taxonomy; any problem is an :class:`InputError` naming the file."""
     path = taxonomy_path(name_or_path)
     if not path.is_file():
-        shipped = ", ".join(p.stem for p in sorted(TAXONOMY_DIR.glob("*.yaml")))
+        shipped = ", ".join(shipped_taxonomies())
         raise InputError(path, f"taksonomien findes ikke (medfølgende taksonomier: {shipped})")
     if path.stat().st_size > MAX_TAXONOMY_BYTES:
         size = f"{path.stat().st_size:,}".replace(",", ".")
@@ -135,10 +135,15 @@ def load_taxonomy(name_or_path: str | Path = DEFAULT_TAXONOMY) -> Taxonomy:
         raise InputError(path, _validation_message(exc)) from None
 
 
+def shipped_taxonomies() -> tuple[str, ...]:
+    """Names of the taxonomies shipped with tematik (``pipeline/taxonomies/*.yaml``), sorted."""
+    return tuple(sorted(path.stem for path in TAXONOMY_DIR.glob("*.yaml")))
+
+
 def list_taxonomies() -> list[dict[str, object]]:
     """Summaries of the shipped taxonomies: name (to pass to load_taxonomy), title, version, themes."""
     summaries = []
-    for path in sorted(TAXONOMY_DIR.glob("*.yaml")):
-        taxonomy = load_taxonomy(path)
-        summaries.append({"name": path.stem, "title": taxonomy.name, "version": taxonomy.version, "themes": taxonomy.ids})
+    for name in shipped_taxonomies():
+        taxonomy = load_taxonomy(name)
+        summaries.append({"name": name, "title": taxonomy.name, "version": taxonomy.version, "themes": taxonomy.ids})
     return summaries
