@@ -297,8 +297,15 @@ def _neutralised(frame: pd.DataFrame) -> pd.DataFrame:
             continue
         if pd.api.types.is_object_dtype(values) or pd.api.types.is_string_dtype(values):
             # Over a NumPy object array, not the Series: 100,000-row tables have millions of cells,
-            # and indexing pandas' string arrays one cell at a time costs ~10x more.
+            # and indexing pandas' string arrays one cell at a time costs ~10x more. Most columns
+            # (workshop, theme, language …) hold few distinct values: check those only.
             cells = values.to_numpy(dtype=object)
+            try:
+                distinct = pd.unique(cells)
+            except TypeError:  # unhashable cells (lists): look at each
+                distinct = cells
+            if not any(isinstance(cell, str) and starts_formula(cell) for cell in distinct):
+                continue
             neutral = ["'" + cell if isinstance(cell, str) and starts_formula(cell) else cell for cell in cells]
             safe.isetitem(position, pd.Series(neutral, index=safe.index, dtype=object))
         else:  # categories, dates …: as they are written, through their own map
@@ -524,13 +531,25 @@ def _emerging_table(emerging: pd.DataFrame) -> pd.DataFrame:
     return table
 
 
+def quoted_rows(emerging: pd.DataFrame, assignments: pd.DataFrame) -> pd.DataFrame:
+    """The rows of ``assignments`` that an emerging theme quotes (by id or by text), in their order.
+
+    :func:`emerging_quotes` runs per theme and file; a run may hold 100,000 texts.
+    """
+    quoted = pd.Series(False, index=assignments.index)
+    for key, column in (("text_id", "quote_ids"), ("text", "quotes")):
+        if key in assignments.columns and column in emerging.columns:
+            keys = {value for values in emerging[column] for value in _quotes_list(values)}
+            quoted |= assignments[key].astype(str).isin(keys)
+    return assignments[quoted]
+
+
 def emerging_quotes(theme: Mapping, assignments: pd.DataFrame) -> pd.DataFrame:
     """An emerging theme's quotes with their provenance, found by ``quote_ids`` (by text for a
     table without them: the first text that reads so)."""
     columns = ["text", "workshop", "question", "source_file", "source_kind"]
     texts, ids = _quotes_list(theme.get("quotes")), _quotes_list(theme.get("quote_ids"))
     key, keys = ("text_id", ids) if len(ids) == len(texts) and "text_id" in assignments.columns else ("text", texts)
-    # The few quoted rows first: a run may hold 100,000 texts and this runs per theme and file.
     rows = assignments.loc[assignments[key].astype(str).isin(keys), [c for c in {key, *columns} if c in assignments.columns]]
     known = rows.drop_duplicates(key).set_index(rows.drop_duplicates(key)[key].astype(str))
     known = known[[c for c in columns if c in known.columns]]
@@ -606,9 +625,10 @@ def _emerging_markdown(result: RunResult, level: int) -> list[str]:
     lines = ["#" * level + " Nye temaer", "", EMERGING_INTRO, ""]
     if result.emerging.empty:
         return lines + ["_Ingen nye temaer: ingen gruppe af tekster uden for temaerne._", ""]
+    quoted = quoted_rows(result.emerging, result.assignments)
     for theme in result.emerging.to_dict("records"):
         lines += ["#" * (level + 1) + f" {theme['name']}", "", emerging_summary(theme), ""]
-        lines += _markdown_quotes(emerging_quotes(theme, result.assignments))
+        lines += _markdown_quotes(emerging_quotes(theme, quoted))
     return lines
 
 
@@ -759,10 +779,11 @@ def write_quotes_docx(result: RunResult, path: Path) -> None:
     document.add_paragraph(EMERGING_INTRO)
     if result.emerging.empty:
         document.add_paragraph("Ingen nye temaer: ingen gruppe af tekster uden for temaerne.")
+    quoted = quoted_rows(result.emerging, result.assignments)
     for theme in result.emerging.to_dict("records"):
         document.add_heading(_docx_text(theme["name"]), level=2)
         document.add_paragraph(_docx_text(emerging_summary(theme)))
-        _quote_tables(document, emerging_quotes(theme, result.assignments), widths)
+        _quote_tables(document, emerging_quotes(theme, quoted), widths)
     set_document_language(document)
     document.save(path)
 

@@ -31,13 +31,12 @@ run manifest.
 from __future__ import annotations
 
 import functools
-import gzip
 import logging
 import re
 import time
 from collections import Counter
 from collections.abc import Iterable, Sequence
-from importlib import metadata, resources
+from importlib import metadata
 from pathlib import Path
 
 import pandas as pd
@@ -200,16 +199,11 @@ def _name_lists() -> tuple[frozenset[str], frozenset[str], frozenset[str], str]:
 def _danish_words() -> frozenset[str]:
     """Every word form of spacy-lookups-data's Danish lemma table (the lexicon of the lookup lemmatizer).
 
-    Used only to tell which names are also words ("per", "bo", "mark"). The keys are read
-    with a regular expression: parsing the 19 MB of JSON takes ~1.5 s, this ~1 s.
+    Used only to tell which names are also words ("per", "bo", "mark").
     """
-    try:
-        table = resources.files("spacy_lookups_data") / "data" / "da_lemma_lookup.json.gz"
-        raw = gzip.decompress(table.read_bytes()).decode("utf-8")
-    except (ModuleNotFoundError, FileNotFoundError, OSError):  # pragma: no cover - a dependency
-        log.warning("spacy-lookups-data mangler: navne der også er ord, genkendes kun fra en kort liste")
-        return frozenset()
-    return frozenset(re.findall(r'"([^"\\]+)":', raw))
+    from pipeline.language import danish_lemma_table
+
+    return frozenset(danish_lemma_table())
 
 
 class Redactor:

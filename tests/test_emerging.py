@@ -133,16 +133,23 @@ def test_sizes_shares_and_quotes(run):
 
 
 def test_exported_quotes_carry_the_provenance_of_their_own_text(run):
-    from pipeline.export import emerging_quotes
+    from pipeline.export import emerging_quotes, quoted_rows
 
     frame, embeddings = run
-    theme = emerging_themes(frame, embeddings, EmergingConfig(n_quotes=4)).iloc[0].to_dict()
+    emerging = emerging_themes(frame, embeddings, EmergingConfig(n_quotes=4))
+    theme = emerging.iloc[0].to_dict()
     quoted = frame.set_index("text_id").loc[theme["quote_ids"][0]]
     # The same words also said under another question, listed first: the quote keeps its own.
     twin = frame.iloc[[0]].assign(text_id="twin:1", text=quoted["text"], question="Et andet spørgsmål")
-    table = emerging_quotes(theme, pd.concat([twin, frame], ignore_index=True))
+    everything = pd.concat([twin, frame], ignore_index=True)
+    table = emerging_quotes(theme, everything)
     assert table["text"].tolist() == theme["quotes"]
     assert table["question"].iloc[0] == quoted["question"] != "Et andet spørgsmål"
+    # The exports look up quotes among the rows some emerging theme quotes: the same tables.
+    few = quoted_rows(emerging, everything)
+    assert len(few) < len(everything)
+    for record in emerging.to_dict("records"):
+        pd.testing.assert_frame_equal(emerging_quotes(record, few), emerging_quotes(record, everything))
 
 
 def test_deterministic_whatever_the_row_order(run):

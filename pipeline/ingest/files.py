@@ -245,6 +245,9 @@ def _cp1252_fallback(error: UnicodeDecodeError) -> tuple[str, int]:
 codecs.register_error(_CP1252_FALLBACK, _cp1252_fallback)
 
 
+# Control characters that text files do not hold: below 32 except tab, LF, form feed and CR; DEL.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f]")
+
+
 def _looks_like_text(text: str) -> bool:
-    control = sum(1 for ch in text if ord(ch) < 32 and ch not in "\t\r\n\f") + text.count("\x7f")
-    return control <= len(text) // 1000
+    return len(_CONTROL.findall(text)) <= len(text) // 1000
