@@ -389,7 +389,7 @@ def write_theme_chart(total: pd.DataFrame, labels: Mapping[str, str], path: Path
     from matplotlib.figure import Figure
     from matplotlib.ticker import FuncFormatter
 
-    table = total.sort_values("share", kind="stable")
+    table = total.set_index("theme").loc[ranked_themes(total)[::-1]].reset_index()  # the first bar is drawn at the bottom
     names = ["\n".join(textwrap.wrap(labels.get(theme, theme), 34)) for theme in table["theme"]]
     share = table["share"].to_numpy(dtype=float)
     errors = np.nan_to_num(np.clip([share - table["ci_low"], table["ci_high"] - share], 0, None))
@@ -560,12 +560,20 @@ def emerging_quotes(theme: Mapping, assignments: pd.DataFrame) -> pd.DataFrame:
 # --- quotes as Markdown -----------------------------------------------------------------------
 
 
-def _theme_order(result: RunResult) -> list[str]:
-    """Themes by share, largest first, ``andet`` last; themes without a share keep taxonomy order."""
-    total = result.frequencies["total"].set_index("theme")["share"]
-    themes = list(dict.fromkeys([*result.taxonomy_labels, *result.quotes_by_theme["theme"]]))
-    ranked = sorted((t for t in themes if t != ANDET), key=lambda t: -total.get(t, -1.0) if pd.notna(total.get(t)) else 1.0)
+def ranked_themes(total: pd.DataFrame, themes: Sequence[str] = ()) -> list[str]:
+    """The order every report shows themes in: by share in ``total`` (a frequency table), largest
+    first, ``andet`` last; ``themes`` not in ``total`` or without a share follow in their order."""
+    share = total.set_index("theme")["share"]
+    themes = list(dict.fromkeys([*total["theme"], *themes]))
+    ranked = sorted((t for t in themes if t != ANDET), key=lambda t: -share.get(t, -1.0) if pd.notna(share.get(t)) else 1.0)
     return ranked + ([ANDET] if ANDET in themes else [])
+
+
+def _theme_order(result: RunResult) -> list[str]:
+    """The taxonomy's themes and any theme with quotes, in report order (:func:`ranked_themes`)."""
+    total = result.frequencies["total"]
+    themes = set(result.taxonomy_labels) | set(result.quotes_by_theme["theme"])
+    return [theme for theme in ranked_themes(total, [*result.taxonomy_labels, *result.quotes_by_theme["theme"]]) if theme in themes]
 
 
 def _kind_counts(result: RunResult, theme: str) -> tuple[int, int]:

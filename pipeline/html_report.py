@@ -38,7 +38,7 @@ from pathlib import Path
 import pandas as pd
 
 # pipeline.export imports this module only inside write_run, so this is no import cycle.
-from pipeline.export import RunResult, interval, percent, quote_parts, source
+from pipeline.export import RunResult, interval, percent, quote_parts, ranked_themes, source
 from pipeline.schema import ANDET
 
 logger = logging.getLogger(__name__)
@@ -143,7 +143,7 @@ def _theme_share_figure(total: pd.DataFrame, labels: Mapping[str, str]) -> str:
     """Horizontal bars of theme shares with their intervals, largest on top (plotly JSON)."""
     import plotly.graph_objects as go
 
-    table = total.sort_values("share", kind="stable")  # plotly draws the first category at the bottom
+    table = total.set_index("theme").loc[ranked_themes(total)[::-1]].reset_index()  # plotly draws the first at the bottom
     share = table["share"].astype(float)
     low = table["ci_low"].astype(float).fillna(share)
     high = table["ci_high"].astype(float).fillna(share)
@@ -310,7 +310,7 @@ class _Charts:
 
 def _shares_table(total: pd.DataFrame, labels: Mapping[str, str]) -> str:
     rows = []
-    for row in total.sort_values("share", ascending=False, kind="stable").to_dict("records"):
+    for row in total.set_index("theme").loc[ranked_themes(total)].reset_index().to_dict("records"):
         name = labels.get(row["theme"], row.get("label", row["theme"]))
         rows.append(
             f'<tr><td><a href="#tema-{_e(row["theme"])}">{_e(name)}</a></td>'
@@ -370,8 +370,7 @@ def _theme_sections(result: RunResult, shares: pd.DataFrame, with_workshop: bool
     labels = result.taxonomy_labels
     topics = result.topics
     quotes = result.quotes_by_theme
-    order = list(shares.sort_values("share", ascending=False, kind="stable").index) if len(shares) else []
-    themes = list(dict.fromkeys([*order, *labels, *quotes.get("theme", pd.Series(dtype=str))]))
+    themes = ranked_themes(shares.reset_index(), [*labels, *quotes.get("theme", pd.Series(dtype=str))])
     sections = []
     for theme in themes:
         label = labels.get(theme, theme)

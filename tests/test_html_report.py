@@ -158,6 +158,21 @@ def test_report_holds_plotly_once_no_external_resource_and_danish_figures(demo):
     assert "Emne " in page and not re.search(r"\bTopic \d", page)
 
 
+def test_themes_come_in_the_word_reports_order_andet_last(demo):
+    from pipeline.export import _theme_order, ranked_themes
+
+    _, result, folder = demo
+    page = (folder / "report.html").read_text(encoding="utf-8")
+    total = result.frequencies["total"]
+    share = total.set_index("theme")["share"]
+    assert share["andet"] > share.min()  # else "andet last" and "by share" could not disagree
+    sections = re.findall(r'<h3 id="tema-([^"]+)"', page)
+    assert sections == _theme_order(result)  # the order of quotes.docx and quotes.md
+    assert sections[-1] == "andet" and share[sections[:-1]].is_monotonic_decreasing
+    table = re.findall(r'<tr><td><a href="#tema-([^"]+)"', page)
+    assert table == ranked_themes(total) and table[-1] == "andet"
+
+
 def _escaped(text: str) -> str:
     return html.escape(str(text), quote=True)
 
