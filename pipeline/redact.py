@@ -206,6 +206,27 @@ def _danish_words() -> frozenset[str]:
     return frozenset(danish_lemma_table())
 
 
+@functools.lru_cache(maxsize=2)
+def _ner_pipeline(name: str):
+    """``(nlp, description)`` of the spaCy pipeline ``name`` with only what NER needs, or
+    ``(None, None)`` when it is not installed or has no NER. Loaded once per process."""
+    from pipeline.language import import_spacy
+
+    spacy = import_spacy(name)
+    if not (spacy.util.is_package(name) or Path(name).is_dir()):
+        log.info("spaCy-pipelinen %s er ikke installeret: navne findes uden NER", name)
+        return None, None
+    nlp = spacy.load(name)
+    # Only what NER needs: the tagger, parser and lemmatizer are most of the time.
+    unused = {"parser", "tagger", "morphologizer", "lemmatizer", "trainable_lemmatizer", "attribute_ruler", "senter"}
+    nlp.select_pipes(disable=[pipe for pipe in nlp.pipe_names if pipe in unused])
+    if not any(pipe in nlp.pipe_names for pipe in ("ner", "entity_ruler", "span_ruler")):
+        log.info("spaCy-pipelinen %s har ingen NER: navne findes uden NER", name)
+        return None, None
+    version = nlp.meta.get("version", "")
+    return nlp, f"{nlp.meta.get('lang', '')}_{nlp.meta.get('name', name)} {version}".strip()
+
+
 class Redactor:
     """Replace personal data in texts by placeholders; see the module docstring for the kinds.
 
@@ -228,7 +249,7 @@ class Redactor:
         counts = Counter(dict.fromkeys(KINDS, 0))
         if not self.config.enabled:
             return list(texts), dict(counts)
-        self._load()
+        self.load()
         redacted = [self._redact_rules(text, counts) for text in texts]
         if self.ner_ is not None and self.config.names:
             redacted = self._redact_entities(redacted, counts)
@@ -267,7 +288,7 @@ class Redactor:
         """What redaction used, for the run manifest (no personal data)."""
         if not self.config.enabled:
             return {"enabled": False}
-        self._load()
+        self.load()
         return {
             "enabled": True,
             "kinds": list(KINDS) if self.config.names else [k for k in KINDS if k != "name"],
@@ -276,9 +297,13 @@ class Redactor:
         }
 
     # ------------------------------------------------------------------ loading
-    def _load(self) -> None:
+    def load(self) -> "Redactor":
+        """Load the name lists, the Danish lexicon and the NER pipeline now (else on first use).
+
+        They are cached per process, so a later Redactor with the same settings starts at once.
+        """
         if self._loaded:
-            return
+            return self
         config = self.config
         allowed = {word.casefold() for word in config.allow_words}
         self.allow_words_ = frozenset(w for w in allowed if " " not in w)
@@ -305,6 +330,7 @@ class Redactor:
         self.ner_, self.ner_source_ = self._load_ner()
         self._word_cache: dict[str, tuple[bool, str | None]] = {}
         self._loaded = True
+        return self
 
     @staticmethod
     def _phrase_pattern(phrases: Iterable[str]) -> re.Pattern[str] | None:
@@ -318,21 +344,7 @@ class Redactor:
         name = self.config.ner_pipeline
         if not name or not self.config.names:
             return None, None
-        from pipeline.language import import_spacy
-
-        spacy = import_spacy(name)
-        if not (spacy.util.is_package(name) or Path(name).is_dir()):
-            log.info("spaCy-pipelinen %s er ikke installeret: navne findes uden NER", name)
-            return None, None
-        nlp = spacy.load(name)
-        # Only what NER needs: the tagger, parser and lemmatizer are most of the time.
-        unused = {"parser", "tagger", "morphologizer", "lemmatizer", "trainable_lemmatizer", "attribute_ruler", "senter"}
-        nlp.select_pipes(disable=[pipe for pipe in nlp.pipe_names if pipe in unused])
-        if not any(pipe in nlp.pipe_names for pipe in ("ner", "entity_ruler", "span_ruler")):
-            log.info("spaCy-pipelinen %s har ingen NER: navne findes uden NER", name)
-            return None, None
-        version = nlp.meta.get("version", "")
-        return nlp, f"{nlp.meta.get('lang', '')}_{nlp.meta.get('name', name)} {version}".strip()
+        return _ner_pipeline(name)
 
     # ------------------------------------------------------------------ the rules
     def _redact_rules(self, text: str, counts: Counter) -> str:

@@ -123,7 +123,10 @@ def _embedding_stage(config_json: str):
 def warm_up(config: RunConfig) -> None:
     """Build the costly stage objects for ``config`` now (e.g. while a Prefect server boots);
     the stages reuse them. Bad settings fail here, before any work."""
+    from pipeline.redact import Redactor
+
     load_taxonomy(config.themes.taxonomy)
+    Redactor(config.redaction).load()  # its name lists, lexicon and NER pipeline stay loaded for the run's Redactor
     language_stage(config.language)
     embedding_stage(config.embeddings)
     from pipeline import topics

@@ -204,6 +204,9 @@ def test_ner_pipeline_entities_are_redacted(tmp_path):
     assert counts["name"] == 3
     assert redactor.info()["ner"] is not None
     assert Redactor(RedactionConfig(ner_pipeline="no_such_pipeline_xx")).info()["ner"] is None
+    # Loaded once per process: the next run's Redactor (or one built by warm_up) reuses it.
+    again = Redactor(RedactionConfig(ner_pipeline=str(tmp_path / "ner-pipeline"))).load()
+    assert again.ner_ is redactor.ner_ and again.redact_many(texts) == (redacted, counts)
 
 
 def test_config_section_is_part_of_the_run_config():
