@@ -6,13 +6,13 @@ from pathlib import Path
 
 from prefect.artifacts import create_link_artifact, create_markdown_artifact, create_table_artifact
 
-from pipeline.export import RunResult, source
+from pipeline.export import RunResult, in_report_order, source
 from pipeline.export import percent as _percent
 
 
 def publish_artifacts(result: RunResult, output_dir: Path, top_quotes: int = 3) -> None:
     """A theme-frequency table, the top quotes per theme, and a link to the output folder."""
-    total = result.frequencies["total"]
+    total = in_report_order(result.frequencies["total"])  # as the reports list the themes
     create_table_artifact(
         key="theme-frequencies",
         table=[
@@ -30,7 +30,8 @@ def publish_artifacts(result: RunResult, output_dir: Path, top_quotes: int = 3) 
 
     lines = ["# Udvalgte citater pr. tema", ""]
     quotes = result.quotes_by_theme
-    for theme_id, label in result.taxonomy_labels.items():
+    for theme_id in total["theme"]:
+        label = result.taxonomy_labels.get(theme_id, theme_id)
         chosen = quotes[quotes["theme"] == theme_id].sort_values("rank").head(top_quotes)
         if chosen.empty:
             continue

@@ -233,7 +233,7 @@ def _summary(outcome) -> None:
     table.add_column("Tema")
     table.add_column("Andel", justify="right")
     table.add_column("95 %-interval", justify="right")
-    for label, share, low, high in sorted(outcome.shares, key=lambda row: -row[1]):
+    for label, share, low, high in outcome.shares:  # as the reports list them: by share, andet last
         table.add_row(label, percent(share), f"{percent(low)} – {percent(high)}")
     out.print(table)
     if outcome.emerging:

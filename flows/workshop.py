@@ -17,6 +17,7 @@ from flows.artifacts import publish_artifacts
 from pipeline import ingest
 from pipeline.analysis import Analysis
 from pipeline.config import RunConfig, RunOverrides
+from pipeline.export import in_report_order
 from pipeline import run
 from pipeline.run import Stopwatch, check_settings, new_run_id
 
@@ -28,7 +29,7 @@ class RunOutcome:
     run_id: str
     output_dir: Path
     model_dir: Path
-    shares: list[tuple[str, float, float, float]]  # (theme label, share, ci_low, ci_high)
+    shares: list[tuple[str, float, float, float]]  # (theme label, share, ci_low, ci_high), by share, andet last
     n_texts: int
     n_topics: int
     emerging: list[tuple[str, int, float]] = field(default_factory=list)  # (name, texts, share), biggest first
@@ -57,7 +58,7 @@ def finish(
         output_dir = tasks.export(result, Path(out) / run_id, analysis.config.export)
     model_dir = tasks.save(analysis, Path(models) / run_id, modeler)
     publish_artifacts(result, output_dir)
-    total = result.frequencies["total"]
+    total = in_report_order(result.frequencies["total"])
     return RunOutcome(
         run_id=run_id,
         output_dir=output_dir,

@@ -389,7 +389,7 @@ def write_theme_chart(total: pd.DataFrame, labels: Mapping[str, str], path: Path
     from matplotlib.figure import Figure
     from matplotlib.ticker import FuncFormatter
 
-    table = total.set_index("theme").loc[ranked_themes(total)[::-1]].reset_index()  # the first bar is drawn at the bottom
+    table = in_report_order(total)[::-1]  # the first bar is drawn at the bottom
     names = ["\n".join(textwrap.wrap(labels.get(theme, theme), 34)) for theme in table["theme"]]
     share = table["share"].to_numpy(dtype=float)
     errors = np.nan_to_num(np.clip([share - table["ci_low"], table["ci_high"] - share], 0, None))
@@ -567,6 +567,11 @@ def ranked_themes(total: pd.DataFrame, themes: Sequence[str] = ()) -> list[str]:
     themes = list(dict.fromkeys([*total["theme"], *themes]))
     ranked = sorted((t for t in themes if t != ANDET), key=lambda t: -share.get(t, -1.0) if pd.notna(share.get(t)) else 1.0)
     return ranked + ([ANDET] if ANDET in themes else [])
+
+
+def in_report_order(total: pd.DataFrame) -> pd.DataFrame:
+    """The rows of a frequency table (one per theme) in report order (:func:`ranked_themes`)."""
+    return total.set_index("theme").loc[ranked_themes(total)].reset_index()
 
 
 def _theme_order(result: RunResult) -> list[str]:

@@ -38,7 +38,7 @@ from pathlib import Path
 import pandas as pd
 
 # pipeline.export imports this module only inside write_run, so this is no import cycle.
-from pipeline.export import RunResult, interval, percent, quote_parts, ranked_themes, source
+from pipeline.export import RunResult, in_report_order, interval, percent, quote_parts, ranked_themes, source
 from pipeline.schema import ANDET
 
 logger = logging.getLogger(__name__)
@@ -143,7 +143,7 @@ def _theme_share_figure(total: pd.DataFrame, labels: Mapping[str, str]) -> str:
     """Horizontal bars of theme shares with their intervals, largest on top (plotly JSON)."""
     import plotly.graph_objects as go
 
-    table = total.set_index("theme").loc[ranked_themes(total)[::-1]].reset_index()  # plotly draws the first at the bottom
+    table = in_report_order(total)[::-1]  # plotly draws the first category at the bottom
     share = table["share"].astype(float)
     low = table["ci_low"].astype(float).fillna(share)
     high = table["ci_high"].astype(float).fillna(share)
@@ -310,7 +310,7 @@ class _Charts:
 
 def _shares_table(total: pd.DataFrame, labels: Mapping[str, str]) -> str:
     rows = []
-    for row in total.set_index("theme").loc[ranked_themes(total)].reset_index().to_dict("records"):
+    for row in in_report_order(total).to_dict("records"):
         name = labels.get(row["theme"], row.get("label", row["theme"]))
         rows.append(
             f'<tr><td><a href="#tema-{_e(row["theme"])}">{_e(name)}</a></td>'

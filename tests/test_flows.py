@@ -13,6 +13,7 @@ from prefect.client.orchestration import get_client
 
 from flows.series import series_flow
 from flows.workshop import workshop_flow
+from pipeline.export import ANDET_LABEL
 from pipeline.saved_run import load_run, save_edits
 from pipeline.views import assignments, topic_table
 
@@ -82,6 +83,15 @@ def test_workshop_flow_publishes_artifacts(demo_runs):
     assert artifacts["top-quotes"]["type"] == "markdown" and "> " in artifacts["top-quotes"]["data"]
     assert str(state.result().output_dir.resolve().as_uri()) in artifacts["output-folder"]["data"]
     assert re.search(r"\d,\d %", artifacts["theme-frequencies"]["data"])  # Danish percentages: "13,8 %"
+    # Themes as every report lists them: by share, andet last (the terminal summary too).
+    outcome = state.result()
+    labels = [label for label, _, _, _ in outcome.shares]
+    shares = [share for _, share, _, _ in outcome.shares]
+    assert labels[-1] == ANDET_LABEL and shares[:-1] == sorted(shares[:-1], reverse=True)
+    rows = json.loads(artifacts["theme-frequencies"]["data"])
+    assert [row["tema"] for row in rows] == labels
+    headings = re.findall(r"^## (.+)$", artifacts["top-quotes"]["data"], flags=re.MULTILINE)
+    assert headings == [label for label in labels if label in headings]
     with get_client(sync_client=True) as client:
         assert client.read_flow_run(state.state_details.flow_run_id).name == "Demo"  # named after the workshop
 
