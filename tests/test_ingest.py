@@ -332,6 +332,29 @@ def test_pdf_hyphenation_and_paragraphs(tmp_path):
     assert set(texts["question"]) == {"2.1 Tema 1: Digital omstilling"}
 
 
+def test_pdf_running_headers_and_footers_are_dropped(tmp_path):
+    footer = "Erhvervshus Vest · Notat 14.3.2025 · Side {} af 3"
+    header = "Strategiworkshop i Vesthimmerland – opsamling"
+    path = write_pdf(tmp_path / "notat.pdf", [
+        ["Opsamling fra strategiworkshoppen", "", "1 Indledning", "",
+         "Workshoppen samlede 120 deltagere fra virksomheder og kommuner.", "", footer.format(1)],
+        [header, "", "2 Grøn omstilling", "", "Mange efterspurgte rådgivning om energi og affald.", "",
+         header, "", "Et eksempel midt på siden bliver stående.", "", footer.format(2)],
+        [header, "", "3 Digitalisering", "", "Deltagerne ønskede kurser i data og automatisering.", "", footer.format(3)],
+    ])  # fmt: skip
+    texts = read_inputs([path]).texts
+    assert texts["text"].tolist() == [
+        "Workshoppen samlede 120 deltagere fra virksomheder og kommuner.",
+        "Mange efterspurgte rådgivning om energi og affald.",
+        "Et eksempel midt på siden bliver stående.",
+        "Deltagerne ønskede kurser i data og automatisering.",
+    ]
+    # The header's words inside page 2 are body text: they stay, here as the heading of the passage below.
+    assert texts["question"].tolist() == ["1 Indledning", "2 Grøn omstilling", header, "3 Digitalisering"]
+    assert texts["section_path"].str.contains(header).tolist() == [False, False, True, False]
+    assert not texts["section_path"].str.contains("Erhvervshus").any()
+
+
 # --- normalisation, folders, output -----------------------------------------------------
 
 def test_normalisation_merges_duplicates_and_drops_empties(tmp_path):

@@ -16,8 +16,9 @@ is a heading when it is
 * a short line (at most 10 words) on its own between blank lines, not ending in
   punctuation (level = one below the last numbered heading, else 1).
 
-PDF text is taken with pypdf's layout mode, so vertical gaps become blank lines;
-paragraphs are reassembled from their lines, a paragraph also ends at a short line
+PDF text is taken with pypdf's layout mode, so vertical gaps become blank lines; page
+numbers and running headers and footers (the first or last line of every page, alike
+but for numbers: "Notat 14.3.2025 · Side 2 af 8") are dropped; paragraphs are reassembled from their lines, a paragraph also ends at a short line
 ending a sentence, and words hyphenated at a line break are rejoined ("digitali- /
 sering" -> "digitalisering") except after a capital or digit ("EU-projekter",
 "CO2-udledning"). A real hyphen that falls at a line break ("it- / sikkerhed") cannot be
@@ -27,6 +28,7 @@ told from hyphenation and is removed too.
 from __future__ import annotations
 
 import re
+from collections import Counter
 from pathlib import Path
 
 import pypdf
@@ -49,6 +51,8 @@ _LINE_END_HYPHEN = re.compile(r"(\w+)[-\u2010]$")
 # Each page's streams are capped by pypdf (75 MB decompressed); many pages sharing one big
 # stream would still take hours, and no summary note has anywhere near this many pages.
 MAX_PDF_PAGES = 2000
+# Running headers and footers of up to this many lines are removed (see _without_running_lines).
+RUNNING_ROUNDS = 2
 
 
 class _Outline:
@@ -280,13 +284,43 @@ def pdf_text(path: Path) -> str:
     except Exception as exc:  # pypdf raises many types on damaged files (and LimitReachedError on bombs)
         raise InputError(path, f"filen kan ikke læses som PDF (beskadiget eller krypteret: {reason(exc)})") from None
     lines: list[str] = []
-    for page in pages:
-        page_lines = [line.strip() for line in page.splitlines()]
-        page_lines = [line for line in page_lines if not _PAGE_NUMBER.match(line)]
-        lines += _mark_paragraph_ends(page_lines)
+    page_lines = [[line.strip() for line in page.splitlines() if not _PAGE_NUMBER.match(line.strip())] for page in pages]
+    for page in _without_running_lines(page_lines):
+        lines += _mark_paragraph_ends(page)
     if not any(lines):
         raise InputError(path, "ingen tekst i PDF-filen (er den scannet? kør først tekstgenkendelse, OCR)")
     return "\n".join(lines)
+
+
+def _running_key(line: str) -> str:
+    """A line as it repeats from page to page: numbers ("Side 3 af 8", dates) and spacing aside."""
+    return " ".join(re.sub(r"\d+", "#", line).casefold().split())
+
+
+def _without_running_lines(pages: list[list[str]]) -> list[list[str]]:
+    """Pages without their running headers and footers.
+
+    A running line is the first or the last non-empty line of every page (the title page
+    may lack it), alike but for its numbers; a header of two lines goes in a second
+    round. Lines inside a page are never removed, and a one-page note keeps all of its
+    lines: nothing tells a header apart there.
+    """
+    if len(pages) < 2:
+        return pages
+    for _ in range(RUNNING_ROUNDS):
+        ends = []  # (first, last) non-empty line positions per page
+        for page in pages:
+            filled = [index for index, line in enumerate(page) if line]
+            ends.append({filled[0], filled[-1]} if filled else set())
+        seen = Counter(key for page, rows in zip(pages, ends) for key in {_running_key(page[row]) for row in rows})
+        running = {key for key, n in seen.items() if n >= max(2, len(pages) - 1)}
+        if not running:
+            break
+        pages = [
+            [line for index, line in enumerate(page) if index not in rows or _running_key(line) not in running]
+            for page, rows in zip(pages, ends)
+        ]
+    return pages
 
 
 def _mark_paragraph_ends(lines: list[str]) -> list[str]:
