@@ -65,6 +65,9 @@ LOOKUP_FIXES = {
     "potentialer": "potentiale",
     "potentialet": "potentiale",
     "potentialerne": "potentiale",
+    "svært": "svær",  # not the verb "sværte"
+    "let": "let",  # the adjective, not the verb "le"
+    "mange": "mange",  # not "mangen"
 }
 
 # Danish plural/definite endings after an apostrophe ("SMV'er", "SMV'erne", "IT's") are

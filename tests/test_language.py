@@ -71,6 +71,8 @@ def test_content_lemmas_drop_stop_words_numbers_urls_emails_and_punctuation(anal
 def test_lookup_fixes_give_the_noun_for_singular_and_plural(analyzer):
     # The lookup table alone lemmatises singular "iværksætter" to the verb "iværksætte".
     assert analyzer.lemmatise(["En iværksætter", "Iværksættere", "Ny viden"]) == [["iværksætter"], ["iværksætter"], ["viden"]]
+    # Adjectives the table reads as other words ("svært" -> "sværte", "let" -> "le", "mange" -> "mangen").
+    assert analyzer.lemmatise(["Svært og let", "Mange ideer"], content_only=False) == [["svær", "og", "let"], ["mange", "ide"]]
 
 
 def test_fallback_gives_spacys_lookup_lemmatizer_lemmas(analyzer):
