@@ -38,6 +38,8 @@ if TYPE_CHECKING:  # spaCy and lingua are imported when a pipeline is loaded / l
 log = logging.getLogger(__name__)
 
 UNDETERMINED = "und"
+# The fallback when no trained pipeline is installed (how ``TextAnalyzer.backend`` begins).
+LOOKUP_BACKEND = "blank:da + lookup lemmatizer"
 # Trained pipelines: lemmas need tagging only; parsing and NER are most of the run time.
 UNUSED_COMPONENTS = ["parser", "ner"]
 BATCH_SIZE = 1000
@@ -170,7 +172,7 @@ def needs_torch(pipeline: str) -> bool:
 def _blank_lookup_pipeline() -> tuple[SpacyPipeline, str]:
     """``spacy.blank("da")``: its tokenizer and lexeme flags; lemmas come from :func:`danish_lemma_table`."""
     spacy = import_spacy()
-    return spacy.blank("da"), f"blank:da + lookup lemmatizer (spacy-lookups-data {metadata.version('spacy-lookups-data')})"
+    return spacy.blank("da"), f"{LOOKUP_BACKEND} (spacy-lookups-data {metadata.version('spacy-lookups-data')})"
 
 
 @functools.lru_cache(maxsize=1)
@@ -248,7 +250,7 @@ class TextAnalyzer:
         self.config = config
         started = time.perf_counter()
         self.nlp, self.backend = load_spacy(config.pipeline)
-        fallback = self.backend.startswith("blank:da + lookup")
+        fallback = self.backend.startswith(LOOKUP_BACKEND)  # the blank pipeline: lemmas from the table
         table = danish_lemma_table() if fallback else None
         self.load_seconds = time.perf_counter() - started  # ~0 when another analyzer loaded it
         self.stop_words: frozenset[str] = frozenset(
