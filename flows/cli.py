@@ -403,7 +403,7 @@ def topics(model: ModelArg, debug: DebugOpt = False) -> None:
         name = "" if generated else f"{row.name}: "
         view.add_row(
             str(row.topic), str(row.size), _words_that_fit(name + str(row.words), width), str(row.theme),
-            f"{row.theme_score:.2f}" if row.theme_score == row.theme_score else "",
+            f"{row.theme_score:.2f}".replace(".", ",") if row.theme_score == row.theme_score else "",  # Danish decimal comma
         )  # fmt: skip
     out.print(view)
     ids = ", ".join(analysis.classes)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pandas as pd
 import pytest
 from conftest import DEMO
@@ -110,6 +112,8 @@ def test_topics_fits_80_columns_and_shows_theme_ids(saved_model):
     lines = result.stdout.splitlines()
     assert max(len(line) for line in lines) <= 80
     assert "kvalificeret_arbejdskraft" in result.stdout and "andet" in result.stdout
+    assert re.search(r" 0,\d\d\s*$", result.stdout, flags=re.MULTILINE)  # scores with a Danish decimal comma
+    assert not re.search(r" 0\.\d\d\s*$", result.stdout, flags=re.MULTILINE)
 
 
 @pytest.mark.slow
