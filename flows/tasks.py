@@ -26,6 +26,7 @@ from pipeline import run as stages
 from pipeline.analysis import Analysis
 from pipeline.config import EmbeddingConfig, ExportConfig, IngestConfig, LanguageConfig, RunConfig
 from pipeline.errors import InputError
+from pipeline.language import lemma_fingerprint
 from pipeline.export import RunResult
 from pipeline.taxonomy import Taxonomy
 
@@ -95,7 +96,9 @@ def protect(texts: pd.DataFrame, config: RunConfig) -> tuple[pd.DataFrame, dict]
 
 
 def _language_key(context, parameters) -> str:
-    return "lemmas-" + content_key(parameters["texts"], parameters["config"])
+    # The fingerprint: lemmas also change with the lemma fixes, stop words and installed pipeline.
+    config = parameters["config"]
+    return "lemmas-" + content_key(parameters["texts"], config, lemma_fingerprint(config))
 
 
 @task(cache_key_fn=_language_key, cache_expiration=CACHE_FOR, persist_result=True, task_run_name="lemmatisér")

@@ -190,6 +190,29 @@ def danish_lemma_table() -> dict[str, str]:
     return table
 
 
+def lemma_fingerprint(config: LanguageConfig) -> str:
+    """What a text's lemmas depend on besides the text and ``config``, without loading spaCy.
+
+    For caches of lemmas across runs (the flow's lemmatise task): editing :data:`LOOKUP_FIXES`
+    or the domain stop words, or installing another spaCy, pipeline or lookup table, changes it.
+    """
+    def version(distribution: str) -> str:
+        try:
+            return metadata.version(distribution)
+        except metadata.PackageNotFoundError:
+            return "-"
+
+    meta = Path(config.pipeline) / "meta.json"  # a saved pipeline folder: its own version
+    parts = {
+        "spacy": version("spacy"),
+        "spacy-lookups-data": version("spacy-lookups-data"),
+        "pipeline": version(config.pipeline) if not meta.is_file() else meta.read_text(encoding="utf-8"),
+        "fixes": sorted(LOOKUP_FIXES.items()),
+        "domain_stop_words": sorted(domain_stop_words()),
+    }
+    return json.dumps(parts, ensure_ascii=False, sort_keys=True)
+
+
 @functools.lru_cache(maxsize=4)
 def language_detector(codes: tuple[str, ...], low_accuracy: bool = False) -> LanguageDetector:
     """One lingua detector per language set and mode, built once per process.
@@ -238,6 +261,12 @@ def decide_language(text: str, confidences: dict[str, float]) -> str:
     return "da" if n_words >= _OTHER_MIN_WORDS or scandinavian >= 0.5 else UNDETERMINED
 
 
+def _lookup_lemma(table, form: str) -> str:
+    """``form``'s lemma as spaCy's lookup lemmatizer gives it: the first of a list value."""
+    lemma = table.get(form, form)
+    return lemma if isinstance(lemma, str) else lemma[0]
+
+
 class TextAnalyzer:
     """Lowercase content lemmas and language flags of Danish texts.
 
@@ -266,7 +295,7 @@ class TextAnalyzer:
         # tokenizer plus a per-form cache gives the component's lemmas at ~2x nlp.pipe speed.
         if table is None and self._lowercase_input and self.nlp.pipe_names == ["lemmatizer"]:
             table = lemmatizer.lookups.get_table("lemma_lookup", {})  # what lookup_lemmatize reads
-        self._lookup: Callable[[str], str] | None = None if table is None else (lambda form: table.get(form, form))
+        self._lookup: Callable[[str], str] | None = None if table is None else functools.partial(_lookup_lemma, table)
         self._form_cache: dict[str, tuple[str, int]] = {}
         self._token_cache: dict[tuple[str, str], tuple[str, int]] = {}
 

@@ -126,7 +126,8 @@ def warm_up(config: RunConfig) -> None:
     from pipeline.redact import Redactor
 
     load_taxonomy(config.themes.taxonomy)
-    Redactor(config.redaction).load()  # its name lists, lexicon and NER pipeline stay loaded for the run's Redactor
+    if config.redaction.enabled:
+        Redactor(config.redaction).load()  # its name lists, lexicon and NER pipeline stay loaded for the run's Redactor
     language_stage(config.language).warm_up()  # spaCy, and lingua's models (~1.3 s)
     embedding_stage(config.embeddings)
     from pipeline import topics

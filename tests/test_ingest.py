@@ -355,6 +355,26 @@ def test_pdf_running_headers_and_footers_are_dropped(tmp_path):
     assert not texts["section_path"].str.contains("Erhvervshus").any()
 
 
+def test_pdf_numbered_page_headings_stay_and_blank_pages_do_not_hide_a_footer(tmp_path):
+    footer = "Erhvervshus Vest · Side {} af 5"
+    path = write_pdf(tmp_path / "notat.pdf", [
+        ["Gruppe 1", "", "Flere lærepladser i de små virksomheder.", "", footer.format(1)],
+        [],  # an image-only page: no text, so no footer to find
+        ["Gruppe 2", "", "Fælles indkøb af grøn energi i klyngen.", "", footer.format(3)],
+        [],
+        ["Gruppe 3", "", "Mentorer til nye iværksættere på landet.", "", footer.format(5)],
+    ])  # fmt: skip
+    texts = read_inputs([path]).texts
+    assert texts["text"].tolist() == [
+        "Flere lærepladser i de små virksomheder.",
+        "Fælles indkøb af grøn energi i klyngen.",
+        "Mentorer til nye iværksættere på landet.",
+    ]
+    # Headings that differ only by their number are headings, not a running header.
+    assert texts["question"].tolist() == ["Gruppe 1", "Gruppe 2", "Gruppe 3"]
+    assert not texts["section_path"].str.contains("Erhvervshus").any()
+
+
 # --- normalisation, folders, output -----------------------------------------------------
 
 def test_normalisation_merges_duplicates_and_drops_empties(tmp_path):

@@ -153,6 +153,40 @@ def test_saved_pipeline_is_used_with_its_own_lemmas(tmp_path, build):
     assert content == ["firma", "hyre", "ingeniør", "teknikere"]
 
 
+def test_saved_lookup_table_with_several_lemmas_per_form_gives_the_first_like_spacy(tmp_path):
+    nlp = _lookup_pipeline({"rekrutterer": ["hyre", "rekruttere"], "virksomhederne": "firma"})
+    nlp.to_disk(tmp_path / "mini_da")
+    text = "virksomhederne rekrutterer"
+
+    [content] = TextAnalyzer(LanguageConfig(pipeline=str(tmp_path / "mini_da"))).lemmatise([text])
+
+    assert content == [token.lemma_ for token in nlp(text)] == ["firma", "hyre"]
+
+
+def test_lemma_fingerprint_follows_the_fixes_stop_words_and_pipeline(tmp_path, monkeypatch):
+    from flows.tasks import _language_key
+    from pipeline import language
+
+    config = LanguageConfig(pipeline=MISSING_PIPELINE)
+    key = _language_key(None, {"texts": ["Mere viden"], "config": config})
+    assert key == _language_key(None, {"texts": ["Mere viden"], "config": config})
+
+    monkeypatch.setitem(language.LOOKUP_FIXES, "viden", "viden2")
+    assert _language_key(None, {"texts": ["Mere viden"], "config": config}) != key
+    monkeypatch.undo()
+    monkeypatch.setattr(language, "domain_stop_words", lambda: frozenset({"mere"}))
+    assert _language_key(None, {"texts": ["Mere viden"], "config": config}) != key
+    monkeypatch.undo()
+
+    saved = _lookup_pipeline({"viden": "vide"})
+    for version in ("0.1.0", "0.2.0"):
+        saved.meta.update(name="mini", version=version)
+        saved.to_disk(tmp_path / "mini_da")
+        key_of = _language_key(None, {"texts": ["Mere viden"], "config": LanguageConfig(pipeline=str(tmp_path / "mini_da"))})
+        assert key_of != key
+        key = key_of
+
+
 def test_existing_path_that_is_no_pipeline_is_an_input_error(tmp_path):
     folder = tmp_path / "not_a_pipeline"
     folder.mkdir()

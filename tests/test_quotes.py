@@ -263,3 +263,18 @@ def test_the_real_notes_introduction_and_lead_ins_are_not_quoted(shared_workshop
     assert not any(text.rstrip().endswith(":") for text in quoted)
     assert quotes["source_kind"].eq("mentimeter").sum() == texts["source_kind"].eq("mentimeter").sum()  # every answer is quotable
     assert quotes["source_kind"].iloc[0] == "mentimeter" and quotes["source_kind"].iloc[-1] == "note"
+
+
+def test_a_missing_text_is_not_a_complete_thought_and_does_not_cut_its_neighbour():
+    from pipeline.quotes import complete_thought
+
+    frame = pd.DataFrame(
+        {
+            "text": ["Vi skal dele viden mellem erhvervshusene", None, "Flere lærepladser", float("nan")],
+            "source_kind": ["note", "note", "mentimeter", "mentimeter"],
+            "source_file": ["n.docx", "n.docx", "m.xlsx", "m.xlsx"],
+        }
+    )
+    # A missing text is empty, not the lower-case word "nan" that would read as a
+    # continuation cutting the passage before it, or as a one-word answer.
+    assert complete_thought(frame).tolist() == [True, False, True, False]

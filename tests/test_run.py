@@ -153,6 +153,17 @@ def test_overrides_are_typed_and_settings_are_checked_before_any_work(tmp_path):
         check_settings(RunConfig(), out=tmp_path / "out", models=blocked / "models")
 
 
+def test_warm_up_loads_the_redactor_only_when_redaction_runs(monkeypatch):
+    from pipeline import redact
+    from pipeline.run import warm_up
+
+    loaded = []
+    monkeypatch.setattr(redact.Redactor, "load", lambda self: loaded.append(self.config.enabled) or self)
+    for enabled in (False, True):
+        warm_up(RunOverrides(redact=enabled, embedder="lsa").apply(RunConfig()))
+    assert loaded == [True]
+
+
 def test_run_ids_are_safe_folder_names_that_never_collide():
     ids = {new_run_id("Å" * 300 + " / ../x") for _ in range(50)}
     assert len(ids) == 50

@@ -292,28 +292,39 @@ def pdf_text(path: Path) -> str:
     return "\n".join(lines)
 
 
+# Page numbers in running lines: "Side 3 af 8", "Page 3", "s. 3", "3/8", "3 af 8".
+_PAGE_NUMBER = re.compile(r"\b(?:side|page|s\.)\s*\d+(?:\s*(?:af|of|/)\s*\d+)?|\b\d+\s*(?:af|of|/)\s*\d+\b")
+_BARE_NUMBER = re.compile(r"[\W_]*\d+[\W_]*")  # "3", "- 3 -"
+
+
 def _running_key(line: str) -> str:
-    """A line as it repeats from page to page: numbers ("Side 3 af 8", dates) and spacing aside."""
-    return " ".join(re.sub(r"\d+", "#", line).casefold().split())
+    """A line as it repeats from page to page: its page number and spacing aside.
+
+    Only page numbers are ignored, not every number: "Gruppe 1", "Gruppe 2" at the top of
+    successive pages are headings, not a running header.
+    """
+    key = " ".join(line.casefold().split())
+    return "#" if _BARE_NUMBER.fullmatch(key) else _PAGE_NUMBER.sub("#", key)
 
 
 def _without_running_lines(pages: list[list[str]]) -> list[list[str]]:
     """Pages without their running headers and footers.
 
-    A running line is the first or the last non-empty line of every page (the title page
-    may lack it), alike but for its numbers; a header of two lines goes in a second
-    round. Lines inside a page are never removed, and a one-page note keeps all of its
-    lines: nothing tells a header apart there.
+    A running line is the first or the last non-empty line of every page with text (the
+    title page may lack it), alike but for its page number; a header of two lines goes in
+    a second round. Lines inside a page are never removed, and a note of one page with
+    text keeps all of its lines: nothing tells a header apart there.
     """
-    if len(pages) < 2:
-        return pages
     for _ in range(RUNNING_ROUNDS):
         ends = []  # (first, last) non-empty line positions per page
         for page in pages:
             filled = [index for index, line in enumerate(page) if line]
             ends.append({filled[0], filled[-1]} if filled else set())
+        pages_with_text = sum(1 for rows in ends if rows)  # a blank (scanned, image-only) page has no header to count
+        if pages_with_text < 2:
+            break
         seen = Counter(key for page, rows in zip(pages, ends) for key in {_running_key(page[row]) for row in rows})
-        running = {key for key, n in seen.items() if n >= max(2, len(pages) - 1)}
+        running = {key for key, n in seen.items() if n >= max(2, pages_with_text - 1)}
         if not running:
             break
         pages = [
