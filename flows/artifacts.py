@@ -7,7 +7,7 @@ from pathlib import Path
 from prefect.artifacts import create_link_artifact, create_markdown_artifact, create_table_artifact
 
 from pipeline.export import RunResult, in_report_order, source
-from pipeline.export import percent as _percent
+from pipeline.danish import percent as _percent
 
 
 def publish_artifacts(result: RunResult, output_dir: Path, top_quotes: int = 3) -> None:

@@ -24,6 +24,7 @@ from typer import rich_utils
 from typer.core import TyperCommand, TyperGroup
 from rich.table import Table
 
+from pipeline.danish import decimal, number, percent
 from pipeline.errors import InputError
 
 # Before Prefect is imported (inside the commands): no telemetry.
@@ -227,8 +228,6 @@ def _interrupted() -> None:
 
 
 def _summary(outcome) -> None:
-    from pipeline.export import percent
-
     table = Table(title=f"Temaer ({outcome.n_texts} tekster, {outcome.n_topics} emner)")
     table.add_column("Tema")
     table.add_column("Andel", justify="right")
@@ -402,8 +401,8 @@ def topics(model: ModelArg, debug: DebugOpt = False) -> None:
         generated = str(row.name).startswith(f"{row.topic}_")
         name = "" if generated else f"{row.name}: "
         view.add_row(
-            str(row.topic), str(row.size), _words_that_fit(name + str(row.words), width), str(row.theme),
-            f"{row.theme_score:.2f}".replace(".", ",") if row.theme_score == row.theme_score else "",  # Danish decimal comma
+            str(row.topic), number(row.size), _words_that_fit(name + str(row.words), width), str(row.theme),
+            decimal(row.theme_score, 2),
         )  # fmt: skip
     out.print(view)
     ids = ", ".join(analysis.classes)

@@ -58,6 +58,7 @@ import pandas as pd
 
 from pipeline.atomic import write_atomically
 from pipeline.config import ExportConfig
+from pipeline.danish import count, interval, percent
 from pipeline.schema import ANDET, ANDET_LABEL, EMERGING_COLUMNS, NOTE_KIND
 
 # docx, openpyxl and matplotlib are imported inside the functions that use them: they are
@@ -164,22 +165,6 @@ def topic_names(topics: pd.DataFrame) -> dict:
 
 
 # --- Danish wording -------------------------------------------------------------------------
-
-
-def percent(value: float) -> str:
-    """Danish percentage: 0.234 -> '23,4 %'."""
-    return "–" if pd.isna(value) else f"{value * 100:.1f} %".replace(".", ",")
-
-
-def interval(low: float, high: float) -> str:
-    """Danish percentage interval: (0.184, 0.287) -> '18,4–28,7 %'."""
-    if pd.isna(low) or pd.isna(high):
-        return "–"
-    return f"{low * 100:.1f}–{high * 100:.1f} %".replace(".", ",")
-
-
-def _count(n: int, one: str, many: str) -> str:
-    return f"{n} {one if n == 1 else many}"
 
 
 _HEADING_NUMBER = re.compile(r"^\s*\d+(?:\.\d+)*\.?\s+(?=\D)")  # "1 ", "2.1 ", "3. " before a heading
@@ -316,11 +301,10 @@ def _neutralised(frame: pd.DataFrame) -> pd.DataFrame:
 def _danish_numbers(values: pd.Series, number_format: str) -> pd.Series:
     """``values`` as Danish number texts in ``number_format`` ("0.000", "0.0%" …); blank where missing."""
     numbers = pd.to_numeric(values, errors="coerce").astype(float) * (100 if number_format.endswith("%") else 1)
-    if numbers.empty:  # np.char.mod cannot format an empty array
-        return pd.Series([], index=values.index, dtype=object)
-    decimals = len(number_format.rstrip("%").partition(".")[2])
-    texts = np.char.replace(np.char.mod(f"%.{decimals}f", numbers.to_numpy()), ".", ",")
-    return pd.Series(np.where(numbers.isna().to_numpy(), "", texts), index=values.index, dtype=object)
+    pattern = f"%.{len(number_format.rstrip('%').partition('.')[2])}f"
+    # danish.decimal, inlined: a 100,000-row table has a million cells (~2x faster than np.char).
+    texts = ["" if number != number else (pattern % number).replace(".", ",") for number in numbers.tolist()]
+    return pd.Series(texts, index=values.index, dtype=object)
 
 
 def write_danish_csv(table: _Table, path: Path) -> None:
@@ -607,7 +591,7 @@ def theme_summary(result: RunResult, theme: str) -> str:
 
 def emerging_summary(theme: Mapping) -> str:
     size = int(theme["size"]) if _present(theme.get("size")) else None
-    parts = [f"{_count(size, 'tekst', 'tekster')}" if size is not None else ""]
+    parts = [f"{count(size, 'tekst', 'tekster')}" if size is not None else ""]
     if _present(theme.get("share")):
         parts.append(f"{percent(theme['share'])} af de vægtede input")
     sentence = ", ".join(part for part in parts if part)

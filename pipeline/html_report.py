@@ -38,7 +38,8 @@ from pathlib import Path
 import pandas as pd
 
 # pipeline.export imports this module only inside write_run, so this is no import cycle.
-from pipeline.export import RunResult, in_report_order, interval, percent, quote_parts, ranked_themes, source
+from pipeline.danish import interval, number, percent
+from pipeline.export import RunResult, in_report_order, quote_parts, ranked_themes, source
 from pipeline.schema import ANDET
 
 logger = logging.getLogger(__name__)
@@ -92,14 +93,6 @@ _BACKEND_LABELS = {"language": "Sprog (spaCy)", "embeddings": "Embeddings"}
 def _e(value: object) -> str:
     """HTML-escaped text of ``value`` (quotes too: it may land in an attribute)."""
     return html.escape("" if value is None or (isinstance(value, float) and pd.isna(value)) else str(value), quote=True)
-
-
-def number(value: float, decimals: int = 0) -> str:
-    """Danish number: 1234.5 -> '1.234,5'."""
-    if value is None or pd.isna(value):
-        return "–"
-    text = f"{float(value):,.{decimals}f}"
-    return text.replace(",", "\x00").replace(".", ",").replace("\x00", ".")
 
 
 def danish_time(value: object) -> str:

@@ -42,6 +42,7 @@ from pathlib import Path
 import pandas as pd
 
 from pipeline.config import RedactionConfig
+from pipeline.schema import unique_text_ids
 
 log = logging.getLogger(__name__)
 
@@ -280,8 +281,7 @@ class Redactor:
             out.loc[is_text, column] = values[is_text].map(replacement)
             counts.update(column_counts)
         if "text_id" in out.columns and out["text_id"].duplicated().any():
-            repeat = out.groupby("text_id", sort=False).cumcount()
-            out.loc[repeat > 0, "text_id"] = out["text_id"].astype(str) + "~" + (repeat + 1).astype(str)
+            out["text_id"] = unique_text_ids(out["text_id"])
         return out, {kind: counts[kind] for kind in KINDS}
 
     def info(self) -> dict[str, object]:

@@ -50,6 +50,12 @@ def protect_added_columns(frame: pd.DataFrame) -> pd.DataFrame:
     return frame.rename(columns=clashes) if clashes else frame
 
 
+def unique_text_ids(ids: pd.Series) -> pd.Series:
+    """``ids`` with each repeat numbered: ``svar:7``, ``svar:7~2``, ``svar:7~3`` (first keeps its id)."""
+    repeat = ids.groupby(ids, sort=False).cumcount()
+    return ids.astype(str).where(repeat == 0, ids.astype(str) + "~" + (repeat + 1).astype(str))
+
+
 def check_texts(frame: pd.DataFrame) -> pd.DataFrame:
     """Raise ``ValueError`` when ``frame`` lacks a schema column; return it unchanged otherwise."""
     missing = [column for column in TEXT_COLUMNS if column not in frame.columns]

@@ -20,6 +20,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from pipeline.danish import number
 from pipeline.errors import InputError, read_yaml, short
 from pipeline.schema import ANDET
 
@@ -124,8 +125,7 @@ def load_taxonomy(name_or_path: str | Path = DEFAULT_TAXONOMY) -> Taxonomy:
         shipped = ", ".join(shipped_taxonomies())
         raise InputError(path, f"taksonomien findes ikke (medfølgende taksonomier: {shipped})")
     if path.stat().st_size > MAX_TAXONOMY_BYTES:
-        size = f"{path.stat().st_size:,}".replace(",", ".")
-        raise InputError(path, f"ikke en taksonomi: {size} byte (en taksonomi fylder få kilobyte)")
+        raise InputError(path, f"ikke en taksonomi: {number(path.stat().st_size)} byte (en taksonomi fylder få kilobyte)")
     data = read_yaml(path, "ikke gyldig YAML")
     if not isinstance(data, dict):
         raise InputError(path, "ugyldig taksonomi: forventede nøglerne name, themes og evt. version")

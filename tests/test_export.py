@@ -458,3 +458,14 @@ def test_a_failure_mid_write_leaves_no_output(result, tmp_path, monkeypatch):
     with pytest.raises(RuntimeError, match="disk full"):
         write_run(result, tmp_path / "runs" / "run-2")
     assert list((tmp_path / "runs").iterdir()) == []
+
+
+def test_danish_numbers_are_written_one_way_everywhere():
+    from pipeline import danish
+
+    assert [danish.number(1234.5), danish.number(1234.5, 1), danish.number(20001), danish.number(None)] == [
+        "1.234", "1.234,5", "20.001", "–"]  # fmt: skip
+    assert [danish.decimal(0.8712, 2), danish.decimal(1234.5, 1), danish.decimal(float("nan"), 2)] == ["0,87", "1234,5", ""]
+    assert [danish.percent(0.234), danish.percent(pd.NA), danish.interval(0.184, 0.287), danish.interval(0.1, None)] == [
+        "23,4 %", "–", "18,4–28,7 %", "–"]  # fmt: skip
+    assert [danish.count(1, "fil", "filer"), danish.count(20001, "tekst", "tekster")] == ["1 fil", "20.001 tekster"]

@@ -19,6 +19,7 @@ import charset_normalizer
 import docx
 import openpyxl
 
+from pipeline.danish import number
 from pipeline.errors import InputError
 
 WORKBOOK_SUFFIXES = {".xlsx", ".xlsm"}
@@ -167,18 +168,8 @@ def reason(exc: BaseException) -> str:
     return (first[:157] + "..." if len(first) > 160 else first) or type(exc).__name__
 
 
-def danish_number(value: float) -> str:
-    """A whole number as Danish writes it: ``20.001`` (a point between thousands, no decimals)."""
-    return f"{value:,.0f}".replace(",", ".")
-
-
-def count(n: int, one: str, many: str) -> str:
-    """``1 fil``, ``2 filer``: a count with the singular or plural noun."""
-    return f"{danish_number(n)} {one if n == 1 else many}"
-
-
 def _megabytes(size: int) -> str:
-    return f"{danish_number(size / 1024**2)} MB" if size >= 1024**2 else f"{danish_number(size / 1024)} KB"
+    return f"{number(size / 1024**2)} MB" if size >= 1024**2 else f"{number(size / 1024)} KB"
 
 
 def read_text(path: Path) -> tuple[str, str]:

@@ -38,7 +38,8 @@ from markdown_it import MarkdownIt
 
 from pipeline.config import IngestConfig
 from pipeline.errors import InputError
-from pipeline.ingest.files import check_file, danish_number, open_document, read_text, reason
+from pipeline.danish import number
+from pipeline.ingest.files import check_file, open_document, read_text, reason
 from pipeline.ingest.report import Extract
 
 _HEADING_STYLE = re.compile(r"^(?:heading|overskrift)\s*(\d)\b", re.IGNORECASE)
@@ -276,7 +277,7 @@ def pdf_text(path: Path) -> str:
         if reader.is_encrypted and not reader.decrypt(""):
             raise InputError(path, "filen er beskyttet med adgangskode (krypteret); gem en kopi uden adgangskode")
         if len(reader.pages) > MAX_PDF_PAGES:
-            count = f"{danish_number(len(reader.pages))} sider (højst {danish_number(MAX_PDF_PAGES)})"
+            count = f"{number(len(reader.pages))} sider (højst {number(MAX_PDF_PAGES)})"
             raise InputError(path, f"PDF-filen har {count}: ikke et workshopnotat")
         pages = [page.extract_text(extraction_mode="layout") or "" for page in reader.pages]
     except InputError:

@@ -11,19 +11,19 @@ from pathlib import Path
 import pandas as pd
 
 from pipeline.config import IngestConfig
+from pipeline.danish import number
 from pipeline.errors import InputError
 from pipeline.ingest import mentimeter, notes, tables
 from pipeline.ingest.files import (
     CSV_SUFFIXES,
     WORKBOOK_SUFFIXES,
     check_file,
-    danish_number,
     expand_with_folders,
     folder_name,
 )
 from pipeline.ingest.normalise import normalise_texts
 from pipeline.ingest.report import Extract, FileReport, IngestReport, attach_report, report_of
-from pipeline.schema import TEXT_COLUMNS, check_texts, empty_texts, protect_added_columns
+from pipeline.schema import TEXT_COLUMNS, check_texts, empty_texts, protect_added_columns, unique_text_ids
 
 _NOTE_READERS = {
     ".docx": notes.docx_extract,
@@ -116,11 +116,10 @@ def combine(frames: Sequence[pd.DataFrame], skipped_files: Sequence[str] = ()) -
     if not filled:
         raise InputError(None, f"ingen tekster fundet i {names}")
     texts = protect_added_columns(pd.concat(filled, ignore_index=True))
-    repeat = texts.groupby("text_id", sort=False).cumcount()
-    texts.loc[repeat > 0, "text_id"] = texts["text_id"] + "~" + (repeat + 1).astype(str)
+    texts["text_id"] = unique_text_ids(texts["text_id"])
     texts, stats = normalise_texts(texts, count_by="_file")
     if texts.empty:
-        empty = danish_number(sum(stats.empty.values()))
+        empty = number(sum(stats.empty.values()))
         raise InputError(None, f"ingen tekster fundet i {names} (alle {empty} svar er tomme)")
     kept = texts.groupby("_file")["weight"].agg(["size", "sum"])
     for i, report in enumerate(reports):

@@ -6,7 +6,7 @@ from dataclasses import asdict, dataclass, field
 
 import pandas as pd
 
-from pipeline.ingest.files import count, danish_number
+from pipeline.danish import count, number
 
 REPORT_ATTR = "tematik_ingest"  # DataFrame.attrs key: a file's report travels with its frame
 # What a file's texts and their groups are called: a note's passages are its paragraphs ("afsnit"),
@@ -82,10 +82,10 @@ class IngestReport:
             lines.append(f"ikke læst: {skipped} i mapperne: {', '.join(self.skipped_files)}")
         if len(self.files) > 1:
             total = sum(f.weight for f in self.files)
-            weight = danish_number(total) if float(total).is_integer() else f"{total:g}".replace(".", ",")
+            weight = number(total) if float(total).is_integer() else f"{total:g}".replace(".", ",")
             lines.append(
-                f"i alt: {count(self.n_texts, 'tekst', 'tekster')} fra {danish_number(len(self.files))} filer "
-                f"({danish_number(self.n_read)} læst, {_dropped_and_merged(self.n_empty, self.n_merged)}, "
+                f"i alt: {count(self.n_texts, 'tekst', 'tekster')} fra {number(len(self.files))} filer "
+                f"({number(self.n_read)} læst, {_dropped_and_merged(self.n_empty, self.n_merged)}, "
                 f"vægt {weight})"
             )
         return lines

@@ -21,7 +21,8 @@ from pipeline.config import IngestConfig
 from pipeline.errors import InputError, short
 from openpyxl.utils import get_column_letter
 
-from pipeline.ingest.files import count, danish_number, open_workbook, read_text, reason
+from pipeline.danish import count, number
+from pipeline.ingest.files import open_workbook, read_text, reason
 from pipeline.ingest.report import Extract
 from pipeline.schema import TEXT_COLUMNS
 
@@ -70,7 +71,7 @@ def csv_rows(path: Path) -> tuple[list[list[str]], str]:
         raise InputError(path, f"CSV-filen kan ikke læses: {exc}", where=f"række {reader.line_num}") from None
     wide = next((number for number, row in enumerate(rows, start=1) if len(row) > MAX_COLUMNS), None)
     if wide is not None:
-        message = f"{danish_number(len(rows[wide - 1]))} felter (højst {danish_number(MAX_COLUMNS)} som i Excel)"
+        message = f"{number(len(rows[wide - 1]))} felter (højst {number(MAX_COLUMNS)} som i Excel)"
         raise InputError(path, message, where=f"række {wide}")
     layout = f"adskilt af {DELIMITERS[delimiter]}" if delimiter else "én kolonne"
     return rows, f"CSV, {layout}, {encoding}"

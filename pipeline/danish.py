@@ -1,0 +1,49 @@
+"""Numbers as Danish readers write them, for every text tematik shows: one place.
+
+A point between thousands and a decimal comma (``1.234,5``), percentages with a space
+(``23,4 %``), an en dash for a missing value, and counts with the right noun. Tables
+for spreadsheets use :func:`decimal` (no thousands points: Excel reads those cells as numbers).
+"""
+
+from __future__ import annotations
+
+import math
+
+MISSING = "–"
+
+
+def _missing(value: object) -> bool:
+    try:
+        return value is None or math.isnan(float(value))
+    except (TypeError, ValueError):
+        return True
+
+
+def number(value: float | None, decimals: int = 0) -> str:
+    """``1234.5`` -> ``'1.235'``; with ``decimals=1`` -> ``'1.234,5'``; missing -> ``'–'``."""
+    if _missing(value):
+        return MISSING
+    text = f"{float(value):,.{decimals}f}"
+    return text.replace(",", "\x00").replace(".", ",").replace("\x00", ".")
+
+
+def decimal(value: float | None, decimals: int) -> str:
+    """A decimal comma and no thousands points, for a table cell: ``0.8712`` -> ``'0,87'``; missing -> ``''``."""
+    return "" if _missing(value) else f"{float(value):.{decimals}f}".replace(".", ",")
+
+
+def percent(value: float | None) -> str:
+    """A share as a percentage: ``0.234`` -> ``'23,4 %'``; missing -> ``'–'``."""
+    return MISSING if _missing(value) else f"{value * 100:.1f} %".replace(".", ",")
+
+
+def interval(low: float | None, high: float | None) -> str:
+    """A percentage interval: ``(0.184, 0.287)`` -> ``'18,4–28,7 %'``; missing -> ``'–'``."""
+    if _missing(low) or _missing(high):
+        return MISSING
+    return f"{low * 100:.1f}–{high * 100:.1f} %".replace(".", ",")
+
+
+def count(n: int, one: str, many: str) -> str:
+    """``1 fil``, ``2 filer``, ``20.001 tekster``: a count with the singular or plural noun."""
+    return f"{number(n)} {one if n == 1 else many}"
