@@ -24,7 +24,7 @@ from typer import rich_utils
 from typer.core import TyperCommand, TyperGroup
 from rich.table import Table
 
-from pipeline.danish import decimal, number, percent
+from pipeline.danish import count, decimal, number, percent
 from pipeline.errors import InputError
 
 # Before Prefect is imported (inside the commands): no telemetry.
@@ -170,7 +170,7 @@ class _ProgressHandler(logging.Handler):
         self.status.update(f"[bold]tematik[/] {message[:90]}")
         # Errors are summed up in the one line printed when the run stops.
         if logging.INFO <= record.levelno < logging.ERROR:
-            console.print(f"  {time.monotonic() - self.started:5.1f} s  {message}", highlight=False, markup=False)
+            console.print(f"  {number(time.monotonic() - self.started, 1):>5} s  {message}", highlight=False, markup=False)
 
 
 _FOLLOWED_LOGGERS = ("prefect.flow_runs", "prefect.task_runs", "tematik")
@@ -228,7 +228,7 @@ def _interrupted() -> None:
 
 
 def _summary(outcome) -> None:
-    table = Table(title=f"Temaer ({outcome.n_texts} tekster, {outcome.n_topics} emner)")
+    table = Table(title=f"Temaer ({count(outcome.n_texts, 'tekst', 'tekster')}, {count(outcome.n_topics, 'emne', 'emner')})")
     table.add_column("Tema")
     table.add_column("Andel", justify="right")
     table.add_column("95 %-interval", justify="right")
@@ -349,7 +349,7 @@ def ingest(
         write_texts_csv(ingested.texts, out_file)
     for line in ingested.report.summary_lines():
         out.print(line, highlight=False)
-    out.print(f"{len(ingested.texts)} tekster skrevet til {out_file}")
+    out.print(f"{count(len(ingested.texts), 'tekst', 'tekster')} skrevet til {out_file}")
 
 
 @app.command(cls=DanishCommand)

@@ -47,6 +47,8 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from pipeline.danish import number
+
 LOCAL_SERVER = "http://127.0.0.1:4200/api"
 #: How long to wait for a temporary server to answer. Measured: 7–9 s warm and 20–25 s
 #: with a fresh Prefect home (database migrations) on an idle 2-core machine; several
@@ -175,7 +177,7 @@ class PrefectApi:
             time.sleep(0.1)
         self.ready_after = time.monotonic() - self.started
         waited = time.monotonic() - began
-        self.log(f"Prefect-serveren er klar ({self.ready_after:.1f} s efter start; ventede {waited:.1f} s på den).")
+        self.log(f"Prefect-serveren er klar ({number(self.ready_after, 1)} s efter start; ventede {number(waited, 1)} s på den).")
         return waited
 
     def _stderr_tail(self) -> str:

@@ -7,41 +7,49 @@ for spreadsheets use :func:`decimal` (no thousands points: Excel reads those cel
 
 from __future__ import annotations
 
-import math
-
 MISSING = "–"
 
 
 def _missing(value: object) -> bool:
+    """None, NaN, ``pd.NA`` or ``NaT`` (anything else must be a number: a mistake shows).
+
+    Without pandas: the command line's help and listings import this module."""
+    if value is None:
+        return True
     try:
-        return value is None or math.isnan(float(value))
-    except (TypeError, ValueError):
+        return bool(value != value)  # only NaN and NaT differ from themselves
+    except TypeError:  # pd.NA: its comparisons are NA
         return True
 
 
+def _fixed(value: float, decimals: int) -> str:
+    """``value`` with ``decimals`` decimals and no "-0" (a rounded -0.0004 is 0)."""
+    return f"{round(float(value), decimals) + 0.0:.{decimals}f}"
+
+
 def number(value: float | None, decimals: int = 0) -> str:
-    """``1234.5`` -> ``'1.235'``; with ``decimals=1`` -> ``'1.234,5'``; missing -> ``'–'``."""
+    """``1234.6`` -> ``'1.235'``; with ``decimals=1`` -> ``'1.234,6'``; missing -> ``'–'``."""
     if _missing(value):
         return MISSING
-    text = f"{float(value):,.{decimals}f}"
+    text = f"{round(float(value), decimals) + 0.0:,.{decimals}f}"
     return text.replace(",", "\x00").replace(".", ",").replace("\x00", ".")
 
 
 def decimal(value: float | None, decimals: int) -> str:
     """A decimal comma and no thousands points, for a table cell: ``0.8712`` -> ``'0,87'``; missing -> ``''``."""
-    return "" if _missing(value) else f"{float(value):.{decimals}f}".replace(".", ",")
+    return "" if _missing(value) else _fixed(value, decimals).replace(".", ",")
 
 
 def percent(value: float | None) -> str:
     """A share as a percentage: ``0.234`` -> ``'23,4 %'``; missing -> ``'–'``."""
-    return MISSING if _missing(value) else f"{value * 100:.1f} %".replace(".", ",")
+    return MISSING if _missing(value) else f"{_fixed(float(value) * 100, 1)} %".replace(".", ",")
 
 
 def interval(low: float | None, high: float | None) -> str:
     """A percentage interval: ``(0.184, 0.287)`` -> ``'18,4–28,7 %'``; missing -> ``'–'``."""
     if _missing(low) or _missing(high):
         return MISSING
-    return f"{low * 100:.1f}–{high * 100:.1f} %".replace(".", ",")
+    return f"{_fixed(float(low) * 100, 1)}–{_fixed(float(high) * 100, 1)} %".replace(".", ",")
 
 
 def count(n: int, one: str, many: str) -> str:

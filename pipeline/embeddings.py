@@ -223,6 +223,10 @@ class SentenceTransformerEmbedder(Embedder):
             from sentence_transformers import SentenceTransformer
         except ImportError as exc:  # pragma: no cover - it is a dependency of bertopic
             raise InputError(None, f"sentence-transformers is not installed ({exc}); use backend 'e5'") from None
+        from transformers.utils import logging as transformers_logging
+
+        # Its "Loading weights" bar would cut through the run's log; nothing is downloaded anyway.
+        transformers_logging.disable_progress_bar()
         path = Path(model).expanduser()
         source = str(path.resolve()) if path.exists() else model
         try:
@@ -236,7 +240,9 @@ class SentenceTransformerEmbedder(Embedder):
                 where="config embeddings.backend",
             ) from None
         self.batch_size = batch_size
-        self.dim = int(self._model.get_sentence_embedding_dimension() or 0) or None
+        # (renamed get_embedding_dimension in sentence-transformers 5.2; the old name warns)
+        dimension = getattr(self._model, "get_embedding_dimension", None) or self._model.get_sentence_embedding_dimension
+        self.dim = int(dimension() or 0) or None
         self.name = f"sentence-transformers:{source}"
 
     def encode(self, texts: list[str], kind: Kind) -> np.ndarray:

@@ -58,7 +58,7 @@ import pandas as pd
 
 from pipeline.atomic import write_atomically
 from pipeline.config import ExportConfig
-from pipeline.danish import count, interval, percent
+from pipeline.danish import count, interval, number, percent
 from pipeline.schema import ANDET, ANDET_LABEL, EMERGING_COLUMNS, NOTE_KIND
 
 # docx, openpyxl and matplotlib are imported inside the functions that use them: they are
@@ -301,9 +301,10 @@ def _neutralised(frame: pd.DataFrame) -> pd.DataFrame:
 def _danish_numbers(values: pd.Series, number_format: str) -> pd.Series:
     """``values`` as Danish number texts in ``number_format`` ("0.000", "0.0%" …); blank where missing."""
     numbers = pd.to_numeric(values, errors="coerce").astype(float) * (100 if number_format.endswith("%") else 1)
-    pattern = f"%.{len(number_format.rstrip('%').partition('.')[2])}f"
+    decimals = len(number_format.rstrip("%").partition(".")[2])
+    pattern = f"%.{decimals}f"
     # danish.decimal, inlined: a 100,000-row table has a million cells (~2x faster than np.char).
-    texts = ["" if number != number else (pattern % number).replace(".", ",") for number in numbers.tolist()]
+    texts = ["" if x != x else (pattern % (round(x, decimals) + 0.0)).replace(".", ",") for x in numbers.tolist()]
     return pd.Series(texts, index=values.index, dtype=object)
 
 
@@ -579,7 +580,7 @@ def theme_summary(result: RunResult, theme: str) -> str:
     """One short Danish paragraph: the theme's share with its interval, and what it rests on."""
     total = result.frequencies["total"].set_index("theme")
     answers, notes = _kind_counts(result, theme)
-    basis = f"Temaet bygger på {answers} svar fra deltagerne og {notes} afsnit fra opsamlingen."  # same in plural
+    basis = f"Temaet bygger på {number(answers)} svar fra deltagerne og {number(notes)} afsnit fra opsamlingen."  # same in plural
     if theme not in total.index or pd.isna(total.loc[theme, "share"]):
         return "Ingen tekster blev knyttet til temaet."
     row = total.loc[theme]

@@ -38,7 +38,7 @@ from pathlib import Path
 import pandas as pd
 
 # pipeline.export imports this module only inside write_run, so this is no import cycle.
-from pipeline.danish import interval, number, percent
+from pipeline.danish import count, interval, number, percent
 from pipeline.export import RunResult, in_report_order, quote_parts, ranked_themes, source
 from pipeline.schema import ANDET
 
@@ -345,7 +345,7 @@ def _topic_list(topics: pd.DataFrame) -> str:
         return ""
     items = []
     for topic in topics.to_dict("records"):
-        size = f'{number(topic["size"])} tekster' if pd.notna(topic.get("size")) else ""
+        size = count(int(topic["size"]), "tekst", "tekster") if pd.notna(topic.get("size")) else ""
         mixed = (
             ' <span class="badge" title="Emnets tekster fordeler sig på flere temaer; hver tekst har beholdt sit eget tema.">'
             "blandet</span>"

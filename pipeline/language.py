@@ -191,22 +191,33 @@ def danish_lemma_table() -> dict[str, str]:
 
 
 def lemma_fingerprint(config: LanguageConfig) -> str:
-    """What a text's lemmas depend on besides the text and ``config``, without loading spaCy.
+    """What a text's lemmas and language flags depend on besides the text and ``config``,
+    without loading spaCy or lingua.
 
-    For caches of lemmas across runs (the flow's lemmatise task): editing :data:`LOOKUP_FIXES`
-    or the domain stop words, or installing another spaCy, pipeline or lookup table, changes it.
+    For caches across runs (the flow's lemmatise task): editing :data:`LOOKUP_FIXES` or the
+    domain stop words, installing another spaCy, lingua, pipeline package or lookup table,
+    or saving the pipeline folder again changes it.
     """
+
     def version(distribution: str) -> str:
         try:
             return metadata.version(distribution)
-        except metadata.PackageNotFoundError:
+        except (metadata.PackageNotFoundError, ValueError):  # ValueError: not a distribution name ("")
             return "-"
 
-    meta = Path(config.pipeline) / "meta.json"  # a saved pipeline folder: its own version
+    # As load_spacy looks: an installed package first, else a saved folder (each file's size and time).
+    pipeline = version(config.pipeline)
+    folder = Path(config.pipeline)
+    if pipeline == "-" and config.pipeline.strip() and folder.is_dir():
+        pipeline = sorted(
+            (path.relative_to(folder).as_posix(), path.stat().st_size, path.stat().st_mtime_ns)
+            for path in folder.rglob("*") if path.is_file()
+        )  # fmt: skip
     parts = {
         "spacy": version("spacy"),
         "spacy-lookups-data": version("spacy-lookups-data"),
-        "pipeline": version(config.pipeline) if not meta.is_file() else meta.read_text(encoding="utf-8"),
+        "lingua": version("lingua-language-detector"),
+        "pipeline": pipeline,
         "fixes": sorted(LOOKUP_FIXES.items()),
         "domain_stop_words": sorted(domain_stop_words()),
     }

@@ -51,9 +51,25 @@ def protect_added_columns(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def unique_text_ids(ids: pd.Series) -> pd.Series:
-    """``ids`` with each repeat numbered: ``svar:7``, ``svar:7~2``, ``svar:7~3`` (first keeps its id)."""
-    repeat = ids.groupby(ids, sort=False).cumcount()
-    return ids.astype(str).where(repeat == 0, ids.astype(str) + "~" + (repeat + 1).astype(str))
+    """``ids`` as texts with each repeat numbered: ``svar:7``, ``svar:7~2``, ``svar:7~3``.
+
+    The first keeps its id; a number already taken ("svar:7~2" given in the input) is skipped.
+    """
+    texts = ids.astype(str)
+    if not texts.duplicated().any():
+        return texts
+    taken, repeats, unique = set(texts), {}, []
+    for text in texts:
+        if text not in repeats:
+            repeats[text] = 1
+            unique.append(text)
+            continue
+        repeats[text] += 1
+        while f"{text}~{repeats[text]}" in taken:
+            repeats[text] += 1
+        unique.append(f"{text}~{repeats[text]}")
+        taken.add(unique[-1])
+    return pd.Series(unique, index=ids.index, dtype=texts.dtype)
 
 
 def check_texts(frame: pd.DataFrame) -> pd.DataFrame:

@@ -257,3 +257,78 @@ def test_lsa_vectors_are_unchanged_by_the_wordwise_char_ngrams():
 
     expected = TruncatedSVD(n_components=10, algorithm="randomized", random_state=0).fit_transform(reference.fit_transform(corpus))
     np.testing.assert_array_equal(vectors, expected / np.linalg.norm(expected, axis=1, keepdims=True))
+
+
+# A sentence-transformers model small enough to build in the test (random weights, a vocabulary
+# of letters): what matters is that a model on disk loads without any download and runs the
+# whole workshop, not what its vectors mean.
+_BUILD_LOCAL_MODEL = """
+import sys
+from pathlib import Path
+import torch
+from sentence_transformers import SentenceTransformer
+from sentence_transformers.sentence_transformer.modules import Normalize, Pooling, Transformer
+from transformers import BertConfig, BertModel, BertTokenizer
+
+root = Path(sys.argv[1])
+letters = "abcdefghijklmnopqrstuvwxyzæøå"
+vocab = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", *letters, *(f"##{c}" for c in letters)]
+bert = root / "bert"
+bert.mkdir(parents=True)
+(bert / "vocab.txt").write_text("\\n".join(vocab), encoding="utf-8")
+BertTokenizer(str(bert / "vocab.txt")).save_pretrained(bert)
+torch.manual_seed(0)
+config = BertConfig(vocab_size=len(vocab), hidden_size=32, num_hidden_layers=1, num_attention_heads=2, intermediate_size=64)
+BertModel(config).save_pretrained(bert)
+modules = [Transformer(str(bert), max_seq_length=64), Pooling(32, "mean"), Normalize()]
+SentenceTransformer(modules=modules, prompts={"query": "spørgsmål: ", "document": ""}).save(str(root / "mini-st"))
+"""
+
+_RUN_WORKSHOP = """
+import json
+import numpy as np
+print("--- run ---", file=sys.stderr)
+from pipeline.config import EmbeddingConfig, RunConfig, RunOverrides
+from pipeline.embeddings import make_embedder
+from pipeline.run import run_workshop
+
+demo = sys.argv[2]
+backend = f"sentence-transformers:{root / 'mini-st'}"
+embedder = make_embedder(EmbeddingConfig(backend=backend, cache=False))
+texts = ["Flere lærepladser i de små virksomheder", "Grøn energi til produktionen"]
+documents, queries = embedder.embed(texts), embedder.embed_queries(texts)
+analysis, result, folder = run_workshop([demo], RunOverrides(embedder=backend).apply(RunConfig()), out=root / "out")
+manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+print(json.dumps({
+    "dim": embedder.dim, "shape": list(analysis.embeddings.shape),
+    "norms": np.linalg.norm(analysis.embeddings, axis=1).round(4).tolist(),
+    "query_differs": bool(np.abs(documents - queries).max() > 1e-3),
+    "backend": manifest["backends"]["embeddings"], "n_texts": len(analysis.texts),
+    "files": sorted(path.name for path in folder.iterdir()),
+}))
+"""
+
+
+def test_a_local_sentence_transformers_model_runs_the_whole_workshop_offline(tmp_path):
+    """A model folder on disk: loaded with no hub access (HF_HUB_OFFLINE), its saved query prompt
+    used for queries, its vectors carried through topics, themes and exports, its path recorded."""
+    import json
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    repo = Path(__file__).parents[1]
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"}
+    script, args = _BUILD_LOCAL_MODEL + _RUN_WORKSHOP, [str(tmp_path), str(repo / "corpora" / "demo")]
+    done = subprocess.run([sys.executable, "-c", script, *args], capture_output=True, text=True, cwd=repo, env=env)
+    assert done.returncode == 0, done.stderr[-3000:]
+    facts = json.loads(done.stdout.strip().splitlines()[-1])
+    run_log = done.stderr.partition("--- run ---")[2]
+    assert "Loading weights" not in run_log and "Warning" not in run_log  # no progress bar or warning in the run's log
+
+    assert facts["dim"] == 32 and facts["shape"] == [facts["n_texts"], 32]
+    assert set(facts["norms"]) == {1.0}
+    assert facts["query_differs"]  # "spørgsmål: " is put before queries, not documents
+    assert facts["backend"] == f"sentence-transformers:{(tmp_path / 'mini-st').resolve()}"
+    assert {"assignments.csv", "quotes.docx", "theme_frequencies.xlsx", "report.html"} <= set(facts["files"])

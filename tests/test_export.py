@@ -20,7 +20,7 @@ from docx.oxml.ns import qn
 from docx.shared import Mm
 from PIL import Image
 
-from pipeline import export
+from pipeline import danish, export
 from pipeline.config import ExportConfig, QuoteConfig, WeightConfig
 from pipeline.export import RunResult, write_run
 from pipeline.quotes import representative_quotes
@@ -341,8 +341,8 @@ def test_word_document_is_a4_danish_and_ready_to_paste(run_dir, result):
     total = result.frequencies["total"].set_index("theme")
     for (index, label), theme in zip(headings, _theme_order(result)):
         summary = paragraphs[index + 1].text
-        share = export.percent(total.loc[theme, "share"]).replace(" ", "\u00a0")
-        assert share in summary and export.interval(total.loc[theme, "ci_low"], total.loc[theme, "ci_high"]).split()[0] in summary
+        share = danish.percent(total.loc[theme, "share"]).replace(" ", "\u00a0")
+        assert share in summary and danish.interval(total.loc[theme, "ci_low"], total.loc[theme, "ci_high"]).split()[0] in summary
     assert headings[-1][1] == "Nye temaer"
 
 
@@ -461,11 +461,16 @@ def test_a_failure_mid_write_leaves_no_output(result, tmp_path, monkeypatch):
 
 
 def test_danish_numbers_are_written_one_way_everywhere():
-    from pipeline import danish
-
-    assert [danish.number(1234.5), danish.number(1234.5, 1), danish.number(20001), danish.number(None)] == [
-        "1.234", "1.234,5", "20.001", "–"]  # fmt: skip
+    assert [danish.number(1234.6), danish.number(1234.5, 1), danish.number(20001), danish.number(None), danish.number(-0.4)] == [
+        "1.235", "1.234,5", "20.001", "–", "0"]  # fmt: skip
     assert [danish.decimal(0.8712, 2), danish.decimal(1234.5, 1), danish.decimal(float("nan"), 2)] == ["0,87", "1234,5", ""]
-    assert [danish.percent(0.234), danish.percent(pd.NA), danish.interval(0.184, 0.287), danish.interval(0.1, None)] == [
-        "23,4 %", "–", "18,4–28,7 %", "–"]  # fmt: skip
+    assert [danish.percent(0.234), danish.percent(pd.NA), danish.percent(-0.0004), danish.percent(np.float32(0.5))] == [
+        "23,4 %", "–", "0,0 %", "50,0 %"]  # fmt: skip
+    assert [danish.interval(0.184, 0.287), danish.interval(0.1, None)] == ["18,4–28,7 %", "–"]
     assert [danish.count(1, "fil", "filer"), danish.count(20001, "tekst", "tekster")] == ["1 fil", "20.001 tekster"]
+    with pytest.raises(ValueError):
+        danish.number("ikke et tal")  # a mistake shows; only a missing value is "–"
+    # The spreadsheet tables' cells (formatted in bulk) are danish.decimal, cell for cell.
+    values = pd.Series([0.8712, -0.0001, 1234.5, np.nan, 0.0005, 2.675])
+    assert export._danish_numbers(values, "0.000").tolist() == [danish.decimal(value, 3) for value in values]
+    assert export._danish_numbers(values, "0.0%").tolist() == [danish.decimal(value * 100, 1) for value in values]

@@ -22,7 +22,8 @@ import pandas as pd
 import pytest
 from plotly.offline import get_plotlyjs
 
-from pipeline.html_report import bertopic_figures, percent, render_html_report, write_html_report
+from pipeline.danish import percent
+from pipeline.html_report import bertopic_figures, render_html_report, write_html_report
 from pipeline.run import fit_topics
 
 pytestmark = pytest.mark.slow

@@ -375,6 +375,26 @@ def test_pdf_numbered_page_headings_stay_and_blank_pages_do_not_hide_a_footer(tm
     assert not texts["section_path"].str.contains("Erhvervshus").any()
 
 
+def test_pdf_page_numbers_beside_words_run_with_the_pages_and_body_lines_stay(tmp_path):
+    path = write_pdf(tmp_path / "notat.pdf", [
+        ["Rapport 2024", "", "1 Arbejdskraft", "", "1 af 3 grupper mente, at kurser hjælper.", "", "Erhvervshus Vest      1"],
+        ["Rapport 2024", "", "2 Grøn omstilling", "", "Flere ville dele maskiner og lager.", "", "Erhvervshus Vest      2"],
+        ["Rapport 2024", "", "3 Eksport", "", "Messer i Tyskland gav nye kunder.", "", "Erhvervshus Vest      3"],
+    ])  # fmt: skip
+    texts = read_inputs([path]).texts
+    # A footer whose page number stands beside its words, and a header with a year, run;
+    # a body line that begins "1 af 3" is text.
+    assert texts["text"].tolist() == [
+        "1 af 3 grupper mente, at kurser hjælper.",
+        "Flere ville dele maskiner og lager.",
+        "Messer i Tyskland gav nye kunder.",
+    ]
+    assert texts["question"].tolist() == ["1 Arbejdskraft", "2 Grøn omstilling", "3 Eksport"]
+
+    one_page = write_pdf(tmp_path / "kort.pdf", [["Kort notat", "", "1 af 3 grupper mente, at kurser hjælper.", "", "Side 1"]])
+    assert read_inputs([one_page]).texts["text"].tolist() == ["1 af 3 grupper mente, at kurser hjælper."]
+
+
 # --- normalisation, folders, output -----------------------------------------------------
 
 def test_normalisation_merges_duplicates_and_drops_empties(tmp_path):
@@ -604,3 +624,13 @@ def test_formatted_cell_far_right_does_not_widen_every_row(tmp_path):
     texts = read_inputs([tmp_path / "bred.xlsx"]).texts
     assert len(texts) == 300
     assert list(texts.columns) == TEXT_COLUMNS + ["kommune"]
+
+
+def test_repeated_text_ids_are_numbered_without_clashing():
+    from pipeline.schema import unique_text_ids
+
+    ids = pd.Series(["svar:1", "svar:2", "svar:1", "svar:1~2", "svar:1", 7, "7"], index=range(10, 17))
+    unique = unique_text_ids(ids)
+    # The first keeps its id; a repeat takes the next free number ("svar:1~2" was in the input).
+    assert unique.tolist() == ["svar:1", "svar:2", "svar:1~3", "svar:1~2", "svar:1~4", "7", "7~2"]
+    assert unique.is_unique and unique.index.equals(ids.index)

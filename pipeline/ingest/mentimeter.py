@@ -23,6 +23,7 @@ from pathlib import Path
 from openpyxl.utils import get_column_letter
 
 from pipeline.config import IngestConfig
+from pipeline.danish import number
 from pipeline.errors import InputError, short
 from pipeline.ingest.report import Extract
 from pipeline.ingest.tables import cell_text
@@ -116,17 +117,17 @@ def _sessions_extract(path: Path, grids: Grids, config: IngestConfig) -> Extract
         starts = [i for i, row in enumerate(grid) if _is_question_row(row)]
         for start, end in zip(starts, starts[1:] + [len(grid)]):
             block = grid[start:end]
-            number = _QUESTION_ROW.match(block[0][0]).group(1)
+            question_number = _QUESTION_ROW.match(block[0][0]).group(1)
             header = next((i for i, row in enumerate(block) if row and _type_key(row[0]) in _ANSWER_HEADERS), None)
             labels = {
                 _type_key(row[0]): next((c for c in row[1:] if cell_text(c)), None)
                 for row in block[1 : header if header is not None else len(block)]
                 if row and cell_text(row[0])
             }
-            question = cell_text(labels.get("question")) or f"Spørgsmål {number}"
+            question = cell_text(labels.get("question")) or f"Spørgsmål {question_number}"
             type_name = cell_text(labels.get("type")) or ""
             kind = FREE_TEXT_TYPES.get(_type_key(type_name))
-            where = f"ark '{sheet}', Question {number}"
+            where = f"ark '{sheet}', Question {question_number}"
             if kind is None:
                 skipped.append(f"'{question}' ({type_name})")
                 continue
@@ -147,7 +148,7 @@ def _sessions_extract(path: Path, grids: Grids, config: IngestConfig) -> Extract
                 _add_answers(rows, base_id, text, kind, config, question=question, weight=1.0 + votes, session=sheet)
             expected = labels.get("responses")
             if isinstance(expected, (int, float)) and int(expected) != n_answers:
-                notes.append(f"{where}: {n_answers} svar, men eksporten angiver {int(expected)} (Responses)")
+                notes.append(f"{where}: {number(n_answers)} svar, men eksporten angiver {number(int(expected))} (Responses)")
     return Extract(rows, "Mentimeter, session-ark", skipped_questions=skipped, notes=notes, n_questions=len(questions))
 
 

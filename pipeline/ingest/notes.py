@@ -293,43 +293,55 @@ def pdf_text(path: Path) -> str:
     return "\n".join(lines)
 
 
-# Page numbers in running lines: "Side 3 af 8", "Page 3", "s. 3", "3/8", "3 af 8".
-_PAGE_NUMBER = re.compile(r"\b(?:side|page|s\.)\s*\d+(?:\s*(?:af|of|/)\s*\d+)?|\b\d+\s*(?:af|of|/)\s*\d+\b")
+# A page marker in a running line: "Side 3", "Side 3 af 8", "Page 3 of 8", "s. 3".
+_PAGE_MARKER = re.compile(r"\b(?:side|page|s\.)\s*\d+(?:\s*(?:af|of|/)\s*\d+)?")
+# A number at the start or the end of a line, apart from its words ("3 | Rapport 2024",
+# "Erhvervshus Vest   3", "Notat · 3/8"): a page number if it runs with the pages.
 _BARE_NUMBER = re.compile(r"[\W_]*\d+[\W_]*")  # "3", "- 3 -"
+_SEPARATOR = r"\s*[|·•–—-]?\s+"
+_LEADING_NUMBER = re.compile(rf"(\d+)(?:\s*(?:af|of|/)\s*\d+)?{_SEPARATOR}(\D.*)")
+_TRAILING_NUMBER = re.compile(rf"(.*\D){_SEPARATOR}(\d+)(?:\s*(?:af|of|/)\s*\d+)?")
 
 
-def _running_key(line: str) -> str:
-    """A line as it repeats from page to page: its page number and spacing aside.
+def _running_keys(line: str, page: int) -> set[str]:
+    """How ``line`` on page ``page`` (0-based) may repeat from page to page: as it is, with a
+    page marker ("Side 3 af 8") blanked, or with an edge number that runs with the pages.
 
-    Only page numbers are ignored, not every number: "Gruppe 1", "Gruppe 2" at the top of
-    successive pages are headings, not a running header.
+    Other numbers count: "Gruppe 1" and "Gruppe 2" at the top of pages 1 and 3 are headings,
+    not a running header (their numbers do not follow the pages); "Rapport 2024" runs.
     """
     key = " ".join(line.casefold().split())
-    return "#" if _BARE_NUMBER.fullmatch(key) else _PAGE_NUMBER.sub("#", key)
+    keys = {key, _PAGE_MARKER.sub("#", key)}
+    if _BARE_NUMBER.fullmatch(key):
+        keys.add("#")
+    for pattern, number_group, words_group in ((_LEADING_NUMBER, 1, 2), (_TRAILING_NUMBER, 2, 1)):
+        if edge := pattern.fullmatch(key):
+            keys.add(f"{edge.group(words_group)} #{int(edge.group(number_group)) - page}")
+    return keys
 
 
 def _without_running_lines(pages: list[list[str]]) -> list[list[str]]:
     """Pages without their running headers and footers.
 
     A running line is the first or the last non-empty line of every page with text (the
-    title page may lack it), alike but for its page number; a header of two lines goes in
-    a second round. Lines inside a page are never removed, and a note of one page with
-    text keeps all of its lines: nothing tells a header apart there.
+    title page may lack it), alike but for its page number (:func:`_running_keys`); a
+    header of two lines goes in a second round. Lines inside a page are never removed,
+    and a note of one page with text keeps all of its lines: nothing tells a header apart there.
     """
     for _ in range(RUNNING_ROUNDS):
-        ends = []  # (first, last) non-empty line positions per page
-        for page in pages:
+        ends = []  # {row: the keys of its line} for the first and last non-empty line of each page
+        for page_number, page in enumerate(pages):
             filled = [index for index, line in enumerate(page) if line]
-            ends.append({filled[0], filled[-1]} if filled else set())
+            ends.append({row: _running_keys(page[row], page_number) for row in {filled[0], filled[-1]}} if filled else {})
         pages_with_text = sum(1 for rows in ends if rows)  # a blank (scanned, image-only) page has no header to count
         if pages_with_text < 2:
             break
-        seen = Counter(key for page, rows in zip(pages, ends) for key in {_running_key(page[row]) for row in rows})
+        seen = Counter(key for rows in ends for key in set().union(*rows.values()))
         running = {key for key, n in seen.items() if n >= max(2, pages_with_text - 1)}
         if not running:
             break
         pages = [
-            [line for index, line in enumerate(page) if index not in rows or _running_key(line) not in running]
+            [line for index, line in enumerate(page) if index not in rows or rows[index].isdisjoint(running)]
             for page, rows in zip(pages, ends)
         ]
     return pages

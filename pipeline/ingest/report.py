@@ -82,7 +82,7 @@ class IngestReport:
             lines.append(f"ikke læst: {skipped} i mapperne: {', '.join(self.skipped_files)}")
         if len(self.files) > 1:
             total = sum(f.weight for f in self.files)
-            weight = number(total) if float(total).is_integer() else f"{total:g}".replace(".", ",")
+            weight = number(total, 0 if float(total).is_integer() else 2)
             lines.append(
                 f"i alt: {count(self.n_texts, 'tekst', 'tekster')} fra {number(len(self.files))} filer "
                 f"({number(self.n_read)} læst, {_dropped_and_merged(self.n_empty, self.n_merged)}, "

@@ -69,7 +69,7 @@ def csv_rows(path: Path) -> tuple[list[list[str]], str]:
         rows = list(reader)
     except csv.Error as exc:
         raise InputError(path, f"CSV-filen kan ikke læses: {exc}", where=f"række {reader.line_num}") from None
-    wide = next((number for number, row in enumerate(rows, start=1) if len(row) > MAX_COLUMNS), None)
+    wide = next((row_number for row_number, row in enumerate(rows, start=1) if len(row) > MAX_COLUMNS), None)
     if wide is not None:
         message = f"{number(len(rows[wide - 1]))} felter (højst {number(MAX_COLUMNS)} som i Excel)"
         raise InputError(path, message, where=f"række {wide}")
@@ -271,16 +271,16 @@ def _grid_rows(path, stem, sheet, grid, head, columns, text_column) -> list[dict
     extras = {c: (f"{c}_input" if c in TEXT_COLUMNS else c) for c in columns if c not in consumed}
     prefix = stem if sheet is None else f"{stem}:{sheet}"
     out = []
-    for number, values in enumerate(grid[head + 1 :], start=head + 2):
+    for row_number, values in enumerate(grid[head + 1 :], start=head + 2):
         if not any(cell_text(v) for v in values):
             continue
         cells = dict(zip(columns, list(values) + [None] * (len(columns) - len(values))))
-        where = f"række {number}" if sheet is None else f"ark '{sheet}', række {number}"
+        where = f"række {row_number}" if sheet is None else f"ark '{sheet}', række {row_number}"
         if len(values) > len(columns) and any(cell_text(v) for v in values[len(columns) :]):
             raise InputError(path, f"{len(values)} felter, men overskriftsrækken har {len(columns)}", where=where)
         row_id = cell_text(cells[id_column]) if id_column else None
         row = {
-            "text_id": f"{stem}:{row_id.strip()}" if row_id and row_id.strip() else f"{prefix}:{number}",
+            "text_id": f"{stem}:{row_id.strip()}" if row_id and row_id.strip() else f"{prefix}:{row_number}",
             "text": cell_text(cells[text_column]) or "",
             "question": (cell_text(cells[question_column]) if question_column else None) or text_column,
             "weight": _weight(path, cells[weight_column], where) if weight_column else 1.0,
