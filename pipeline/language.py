@@ -70,6 +70,9 @@ LOOKUP_FIXES = {
     "svært": "svær",  # not the verb "sværte"
     "let": "let",  # the adjective, not the verb "le"
     "mange": "mange",  # not "mangen"
+    "lang": "lang",  # the adjective, not the verb "lange" (the table gives "længere" -> "lang")
+    "lange": "lang",
+    "iværksætterier": "iværksætteri",  # a plural the table lacks
 }
 
 # Danish plural/definite endings after an apostrophe ("SMV'er", "SMV'erne", "IT's") are

@@ -73,6 +73,9 @@ def test_lookup_fixes_give_the_noun_for_singular_and_plural(analyzer):
     assert analyzer.lemmatise(["En iværksætter", "Iværksættere", "Ny viden"]) == [["iværksætter"], ["iværksætter"], ["viden"]]
     # Adjectives the table reads as other words ("svært" -> "sværte", "let" -> "le", "mange" -> "mangen").
     assert analyzer.lemmatise(["Svært og let", "Mange ideer"], content_only=False) == [["svær", "og", "let"], ["mange", "ide"]]
+    # "lang" read as the verb "lange" while "længere" gave "lang": an emerging theme was named "Geografisk, lang og lange".
+    assert analyzer.lemmatise(["Lange afstande", "en lang vej", "Flere iværksætterier"]) == [
+        ["lang", "afstand"], ["lang", "vej"], ["iværksætteri"]]  # fmt: skip
 
 
 def test_fallback_gives_spacys_lookup_lemmatizer_lemmas(analyzer):
