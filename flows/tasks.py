@@ -26,8 +26,8 @@ from pipeline import run as stages
 from pipeline.analysis import Analysis
 from pipeline.config import EmbeddingConfig, ExportConfig, IngestConfig, LanguageConfig, RunConfig
 from pipeline.errors import InputError
-from pipeline.language import lemma_fingerprint
 from pipeline.export import RunResult
+from pipeline.language import lemma_fingerprint
 from pipeline.taxonomy import Taxonomy
 
 CACHE_FOR = timedelta(days=30)

@@ -22,34 +22,34 @@ def _missing(value: object) -> bool:
         return True
 
 
-def _fixed(value: float, decimals: int) -> str:
-    """``value`` with ``decimals`` decimals and no "-0" (a rounded -0.0004 is 0)."""
-    return f"{round(float(value), decimals) + 0.0:.{decimals}f}"
+def _rounded(value: float, decimals: int) -> float:
+    """``value`` rounded, without a negative zero (a rounded -0.0004 is 0, not -0)."""
+    return round(float(value), decimals) + 0.0
 
 
 def number(value: float | None, decimals: int = 0) -> str:
     """``1234.6`` -> ``'1.235'``; with ``decimals=1`` -> ``'1.234,6'``; missing -> ``'–'``."""
     if _missing(value):
         return MISSING
-    text = f"{round(float(value), decimals) + 0.0:,.{decimals}f}"
+    text = f"{_rounded(value, decimals):,.{decimals}f}"
     return text.replace(",", "\x00").replace(".", ",").replace("\x00", ".")
 
 
 def decimal(value: float | None, decimals: int) -> str:
     """A decimal comma and no thousands points, for a table cell: ``0.8712`` -> ``'0,87'``; missing -> ``''``."""
-    return "" if _missing(value) else _fixed(value, decimals).replace(".", ",")
+    return "" if _missing(value) else f"{_rounded(value, decimals):.{decimals}f}".replace(".", ",")
 
 
 def percent(value: float | None) -> str:
     """A share as a percentage: ``0.234`` -> ``'23,4 %'``; missing -> ``'–'``."""
-    return MISSING if _missing(value) else f"{_fixed(float(value) * 100, 1)} %".replace(".", ",")
+    return MISSING if _missing(value) else f"{decimal(float(value) * 100, 1)} %"
 
 
 def interval(low: float | None, high: float | None) -> str:
     """A percentage interval: ``(0.184, 0.287)`` -> ``'18,4–28,7 %'``; missing -> ``'–'``."""
     if _missing(low) or _missing(high):
         return MISSING
-    return f"{_fixed(float(low) * 100, 1)}–{_fixed(float(high) * 100, 1)} %".replace(".", ",")
+    return f"{decimal(float(low) * 100, 1)}–{decimal(float(high) * 100, 1)} %"
 
 
 def count(n: int, one: str, many: str) -> str:

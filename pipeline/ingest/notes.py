@@ -295,9 +295,9 @@ def pdf_text(path: Path) -> str:
 
 # A page marker in a running line: "Side 3", "Side 3 af 8", "Page 3 of 8", "s. 3".
 _PAGE_MARKER = re.compile(r"\b(?:side|page|s\.)\s*\d+(?:\s*(?:af|of|/)\s*\d+)?")
+_BARE_NUMBER = re.compile(r"[\W_]*\d+[\W_]*")  # "3", "- 3 -"
 # A number at the start or the end of a line, apart from its words ("3 | Rapport 2024",
 # "Erhvervshus Vest   3", "Notat · 3/8"): a page number if it runs with the pages.
-_BARE_NUMBER = re.compile(r"[\W_]*\d+[\W_]*")  # "3", "- 3 -"
 _SEPARATOR = r"\s*[|·•–—-]?\s+"
 _LEADING_NUMBER = re.compile(rf"(\d+)(?:\s*(?:af|of|/)\s*\d+)?{_SEPARATOR}(\D.*)")
 _TRAILING_NUMBER = re.compile(rf"(.*\D){_SEPARATOR}(\d+)(?:\s*(?:af|of|/)\s*\d+)?")
