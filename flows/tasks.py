@@ -27,7 +27,7 @@ from pipeline.analysis import Analysis
 from pipeline.config import EmbeddingConfig, ExportConfig, IngestConfig, LanguageConfig, RunConfig
 from pipeline.errors import InputError
 from pipeline.export import RunResult
-from pipeline.language import lemma_fingerprint
+from pipeline.language import is_danish, lemma_fingerprint
 from pipeline.taxonomy import Taxonomy
 
 CACHE_FOR = timedelta(days=30)
@@ -103,14 +103,21 @@ def _language_key(context, parameters) -> str:
 
 @task(cache_key_fn=_language_key, cache_expiration=CACHE_FOR, persist_result=True, task_run_name="lemmatisér")
 def lemmatise(texts: list[str], config: LanguageConfig) -> pd.DataFrame:
-    """Lemmas and language flags of ``texts`` (only what the key covers, so a cached result is exact)."""
+    """Lemmas of ``texts`` (only what the key covers, so a cached result is exact)."""
     annotated = stages.annotate(pd.DataFrame({"text": texts}), config)
-    foreign = annotated.loc[~annotated["is_danish"], "text"]
-    logger = get_run_logger()
-    logger.info("Sprog: %s; %d tekster lemmatiseret", annotated["language_backend"].iloc[0], len(annotated))
-    if len(foreign):
-        logger.info("%d tekster ser ikke danske ud (beholdt, markeret)", len(foreign))
-    return annotated[["lemmas", "language", "is_danish", "language_backend"]]
+    get_run_logger().info("Sprog: %s; %d tekster lemmatiseret", annotated["language_backend"].iloc[0], len(annotated))
+    return annotated[["lemmas", "language_backend"]]
+
+
+# Not cached: for large corpora it runs in a low-priority child process beside the other
+# stages, so it costs the run little wall time; small corpora take a fraction of a second.
+@task(cache_policy=NO_CACHE, task_run_name="find sprog")
+def detect_languages(texts: pd.DataFrame, config: LanguageConfig) -> list[str]:
+    codes = stages.detect_languages(texts, config).result()
+    foreign = sum(not is_danish(code) for code in codes)
+    if foreign:
+        get_run_logger().info("%d tekster ser ikke danske ud (beholdt, markeret)", foreign)
+    return codes
 
 
 def _embedding_key(context, parameters) -> str | None:
@@ -204,6 +211,10 @@ class TaskStages:
         if state.name == "Cached":
             self.cached.append(step)
             get_run_logger().info("Genbrugt fra cache: %s", step)
+
+    def detect_languages(self, texts: pd.DataFrame, config: LanguageConfig):
+        """A Prefect future: the task runs in the flow's task runner while the next stages go on."""
+        return detect_languages.submit(texts, config)
 
     def annotate(self, texts: pd.DataFrame, config: LanguageConfig) -> pd.DataFrame:
         state = lemmatise(texts["text"].tolist(), config, return_state=True)

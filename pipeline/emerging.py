@@ -45,7 +45,7 @@ from sklearn.cluster import AgglomerativeClustering
 from sklearn.feature_extraction.text import CountVectorizer, TfidfVectorizer
 
 from pipeline.config import EmergingConfig, QuoteConfig
-from pipeline.quotes import representative_quotes, unit_rows
+from pipeline.quotes import QuoteRows, representative_quotes, unit_rows
 from pipeline.schema import ANDET, EMERGING_COLUMNS
 from pipeline.weighting import is_content
 
@@ -147,13 +147,17 @@ def theme_name(words: list[str]) -> str:
 
 
 def emerging_themes(
-    assignments: pd.DataFrame, embeddings: np.ndarray, config: EmergingConfig = EmergingConfig()
+    assignments: pd.DataFrame,
+    embeddings: np.ndarray,
+    config: EmergingConfig = EmergingConfig(),
+    quote_rows: QuoteRows | None = None,
 ) -> pd.DataFrame:
     """Emerging themes of the run's ``andet`` texts, biggest first (columns :data:`EMERGING_COLUMNS`).
 
     ``assignments``: one row per text with ``text_id``, ``text``, ``source_kind``,
     ``source_file``, ``weight`` (final), ``theme``, ``lemmas`` and optionally ``role``,
-    in ingestion order; ``embeddings`` row-aligned with it.
+    in ingestion order; ``embeddings`` row-aligned with it; ``quote_rows`` its
+    :class:`~pipeline.quotes.QuoteRows` when the caller has them.
     """
     embeddings = np.asarray(embeddings, dtype=float)
     if len(embeddings) != len(assignments):
@@ -181,7 +185,9 @@ def emerging_themes(
     group = pd.Series(np.nan, index=assignments.index, dtype=float)
     group.iloc[rows] = np.where(np.isin(labels, themes), labels, np.nan)
     quote_config = QuoteConfig(k=config.n_quotes, note_k=config.n_quotes)
-    picked = representative_quotes(assignments.assign(**{_GROUP: group}), embeddings, group=_GROUP, config=quote_config)
+    picked = representative_quotes(
+        assignments.assign(**{_GROUP: group}), embeddings, group=_GROUP, config=quote_config, rows=quote_rows
+    )
 
     records = []
     for theme in themes:

@@ -26,6 +26,13 @@ class InputError(Exception):
         # One line whatever the input held: messages quote cells, column names and file names.
         super().__init__(_LINE_BREAKS.sub(" ", f"{location}: {message}" if location else message))
 
+    def __reduce__(self):  # pickles whole (a child process's error reaches its parent; Prefect's results)
+        return _input_error, (self.path, self.message, self.where)
+
+
+def _input_error(path: Path | None, message: str, where: str | None) -> InputError:
+    return InputError(path, message, where=where)
+
 
 def short(text: object, limit: int = 40) -> str:
     """A value from a file (a cell, a column name, a YAML snippet) as a short single line for a message."""

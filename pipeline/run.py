@@ -4,7 +4,8 @@
 
     read_texts        files -> one table of texts                       (pipeline.ingest)
     protect           personal data redacted before anything sees it    (pipeline.redact)
-    annotate          lemmas and language flags                         (pipeline.language)
+    detect_languages  language flags; large corpora in a child process  (pipeline.language)
+    annotate          lemmas                                            (pipeline.language)
     embed             sentence embeddings                               (pipeline.embeddings)
     mark_roles        note passages that are about the workshop itself  (pipeline.ingest.roles)
     fit_topics        BERTopic topics                                   (pipeline.topics)
@@ -30,6 +31,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Iterator, Sequence
+from concurrent.futures import Future
 from contextlib import contextmanager
 from datetime import datetime, timezone
 from functools import lru_cache
@@ -175,17 +177,32 @@ def protect(texts: pd.DataFrame, config: RunConfig) -> tuple[pd.DataFrame, dict]
     return protected, {**redactor.info(), "counts": counts, "merged_after_redaction": merged}
 
 
-def annotate(texts: pd.DataFrame, config: LanguageConfig) -> pd.DataFrame:
-    """``texts`` with ``lemmas``, ``language``, ``is_danish`` and the ``language_backend`` that made them.
-
-    Redaction placeholders ("[NAVN]") are left out of the lemmas, so they never become topic words.
-    """
+def readable_texts(texts: pd.DataFrame) -> list[str]:
+    """The texts as the language stage reads them: redaction placeholders ("[NAVN]") blanked,
+    so they never become topic words or sway a language guess."""
     from pipeline.redact import PLACEHOLDER_PATTERN
 
+    return texts["text"].fillna("").astype(str).str.replace(PLACEHOLDER_PATTERN, " ", regex=True).tolist()
+
+
+def annotate(texts: pd.DataFrame, config: LanguageConfig) -> pd.DataFrame:
+    """``texts`` with ``lemmas`` (space-joined content lemmas) and the ``language_backend`` that made them."""
     analyzer = language_stage(config)
-    readable = texts.assign(text=texts["text"].astype(str).str.replace(PLACEHOLDER_PATTERN, " ", regex=True))
-    annotated = analyzer.annotate(readable).assign(text=texts["text"], language_backend=analyzer.backend)
-    return annotated
+    lemmas = [" ".join(words) for words in analyzer.lemmatise(readable_texts(texts))]
+    return texts.assign(lemmas=pd.Series(lemmas, index=texts.index, dtype=str), language_backend=analyzer.backend)
+
+
+def detect_languages(texts: pd.DataFrame, config: LanguageConfig) -> Future:
+    """A future of the texts' language codes: large corpora are detected in a low-priority child
+    process while the next stages run (:meth:`~pipeline.language.LanguageDetection.start`)."""
+    return language_stage(config).detection.start(readable_texts(texts))
+
+
+def with_languages(texts: pd.DataFrame, codes: Sequence[str]) -> pd.DataFrame:
+    """``texts`` with ``language`` and ``is_danish`` (:func:`pipeline.language.with_languages`)."""
+    from pipeline.language import with_languages as language_columns
+
+    return language_columns(texts, codes)
 
 
 def embed(texts: Sequence[str], config: EmbeddingConfig) -> np.ndarray:
@@ -294,8 +311,10 @@ def analyse(texts: pd.DataFrame, config: RunConfig, stopwatch: Stopwatch | None 
     """Every stage from redaction to the frozen :class:`Analysis`, in the one order.
 
     ``stages`` provides the stage functions under this module's names (``protect``,
-    ``annotate``, ``embed``, ``mark_roles``, ``fit_topics``, ``fit_themes``,
-    ``assemble``); by default this module's own, in one process. The Prefect flows pass
+    ``detect_languages``, ``annotate``, ``embed``, ``mark_roles``, ``fit_topics``,
+    ``fit_themes``, ``assemble``); by default this module's own, in one process.
+    ``detect_languages`` returns a future (anything with ``result()``), collected before
+    ``assemble`` so that detection runs beside the stages between. The Prefect flows pass
     :class:`flows.tasks.TaskStages`, whose functions run the same stages as tasks.
     Returns ``(analysis, modeler)``: the modeler only to save BERTopic's own files beside the run.
     """
@@ -305,6 +324,7 @@ def analyse(texts: pd.DataFrame, config: RunConfig, stopwatch: Stopwatch | None 
     with stopwatch("redaction"):
         texts, redacted = stages.protect(texts, config)
     with stopwatch("language"):
+        languages = stages.detect_languages(texts, config.language)  # runs beside the stages below
         texts = stages.annotate(texts, config.language)
     with stopwatch("embeddings"):
         embeddings = stages.embed(texts["text"].tolist(), config.embeddings)
@@ -314,6 +334,8 @@ def analyse(texts: pd.DataFrame, config: RunConfig, stopwatch: Stopwatch | None 
         modeler = stages.fit_topics(texts, embeddings, config)
     with stopwatch("themes"):
         mapper = stages.fit_themes(texts, embeddings, modeler.topics_, taxonomy, config)
+    with stopwatch("language"):
+        texts = with_languages(texts, languages.result())
     with stopwatch("assemble"):
         analysis = stages.assemble(texts, embeddings, modeler, mapper, taxonomy, config, {"redaction": redacted})
     analysis.facts["timings_seconds"] = dict(stopwatch.seconds)

@@ -18,7 +18,7 @@ import pandas as pd
 import pipeline
 from pipeline.analysis import Analysis
 from pipeline.export import RunResult
-from pipeline.quotes import representative_quotes
+from pipeline.quotes import QuoteRows, representative_quotes
 from pipeline.weighting import frequency_tables
 
 # Versions recorded in the manifest; read from package metadata, nothing is imported.
@@ -49,18 +49,18 @@ def frequencies(analysis: Analysis, table: pd.DataFrame | None = None) -> dict[s
     return frequency_tables(table, analysis.taxonomy.ids, analysis.config.weights, labels=analysis.labels)
 
 
-def quotes(analysis: Analysis, group: str, table: pd.DataFrame | None = None) -> pd.DataFrame:
-    """Representative quotes per ``theme`` or per ``topic``."""
+def quotes(analysis: Analysis, group: str, table: pd.DataFrame | None = None, rows: QuoteRows | None = None) -> pd.DataFrame:
+    """Representative quotes per ``theme`` or per ``topic`` (``rows``: :class:`~pipeline.quotes.QuoteRows` of ``table``)."""
     table = assignments(analysis) if table is None else table
-    return representative_quotes(table, analysis.embeddings, group=group, config=analysis.config.quotes)
+    return representative_quotes(table, analysis.embeddings, group=group, config=analysis.config.quotes, rows=rows)
 
 
-def emerging(analysis: Analysis, table: pd.DataFrame | None = None) -> pd.DataFrame:
+def emerging(analysis: Analysis, table: pd.DataFrame | None = None, rows: QuoteRows | None = None) -> pd.DataFrame:
     """The texts in ``andet`` grouped into named emerging themes, biggest first."""
     from pipeline.emerging import emerging_themes  # sklearn: not needed to list topics
 
     table = assignments(analysis) if table is None else table
-    return emerging_themes(table, analysis.embeddings, analysis.config.emerging)
+    return emerging_themes(table, analysis.embeddings, analysis.config.emerging, quote_rows=rows)
 
 
 def file_sha256(path: Path) -> str:
@@ -109,14 +109,15 @@ def manifest(analysis: Analysis, run_id: str, inputs: list[Path]) -> dict:
 def run_result(analysis: Analysis, run_id: str, inputs: list[Path]) -> RunResult:
     """Everything the exports need, from the analysis as it stands (with its edits)."""
     table = assignments(analysis)
+    rows = QuoteRows(table, analysis.embeddings)  # shared by the three quote pickings
     return RunResult(
         assignments=table,
         topics=topic_table(analysis),
         frequencies=frequencies(analysis, table),
-        quotes_by_theme=quotes(analysis, "theme", table),
-        quotes_by_topic=quotes(analysis, "topic", table),
+        quotes_by_theme=quotes(analysis, "theme", table, rows),
+        quotes_by_topic=quotes(analysis, "topic", table, rows),
         taxonomy_labels=analysis.labels,
         manifest=manifest(analysis, run_id, inputs),
-        emerging=emerging(analysis, table),
+        emerging=emerging(analysis, table, rows),
         figures=dict(analysis.figures),
     )

@@ -474,3 +474,35 @@ def test_danish_numbers_are_written_one_way_everywhere():
     values = pd.Series([0.8712, -0.0001, 1234.5, np.nan, 0.0005, 2.675])
     assert export._danish_numbers(values, "0.000").tolist() == [danish.decimal(value, 3) for value in values]
     assert export._danish_numbers(values, "0.0%").tolist() == [danish.decimal(value * 100, 1) for value in values]
+
+
+def test_large_runs_write_the_assignments_in_a_child_process_with_the_same_bytes(result, run_dir, tmp_path, monkeypatch):
+    from pipeline import processes
+
+    started = []
+    real_start = processes.start
+
+    def recording_start(function, *args, in_child, low_priority=False):
+        started.append((function.__name__, in_child))
+        return real_start(function, *args, in_child=in_child, low_priority=low_priority)
+
+    monkeypatch.setattr(processes, "start", recording_start)
+    monkeypatch.setattr(export, "CHILD_WRITES_FROM_ROWS", 1)
+    folder = write_run(result, tmp_path / "run-child")
+    assert started == [("write_danish_csv", True)]
+    files = sorted(path.relative_to(run_dir) for path in run_dir.rglob("*") if path.is_file())
+    assert files == sorted(path.relative_to(folder) for path in folder.rglob("*") if path.is_file())
+    for name in files:
+        if name.suffix in (".csv", ".md"):  # the others carry a creation time (and the manifest their hashes)
+            assert (folder / name).read_bytes() == (run_dir / name).read_bytes(), name
+
+
+def test_a_failure_beside_the_child_waits_for_it_and_leaves_no_output(result, tmp_path, monkeypatch):
+    def broken_chart(*args, **kwargs):
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(export, "CHILD_WRITES_FROM_ROWS", 1)
+    monkeypatch.setattr(export, "write_theme_chart", broken_chart)
+    with pytest.raises(RuntimeError, match="disk full"):
+        write_run(result, tmp_path / "runs" / "run-3")
+    assert list((tmp_path / "runs").iterdir()) == []

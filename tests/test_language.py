@@ -17,7 +17,7 @@ from spacy.lookups import Lookups
 
 from pipeline.config import LanguageConfig
 from pipeline.errors import InputError
-from pipeline.language import LOOKUP_FIXES, TextAnalyzer, domain_stop_words
+from pipeline.language import LOOKUP_FIXES, LanguageDetection, TextAnalyzer, domain_stop_words
 from pipeline.schema import TEXT_COLUMNS
 
 MENTIMETER_EXPORT = Path("/work/shared/corpora/nordjylland-2023/mentimeter-export.xlsx")
@@ -225,11 +225,46 @@ def test_large_corpora_are_screened_in_lingua_fast_mode_without_changing_a_decis
         "",
     ]
     accurate = analyzer.detect_languages(texts)  # below _SCREEN_FROM_TEXTS: accurate mode only
-    screened = analyzer._screen_danish(list(dict.fromkeys(texts)))
+    screened = analyzer.detection._screen_danish(list(dict.fromkeys(texts)))
     assert len(screened) >= len(own_answers) // 6  # the screen takes work off the accurate mode (3+ words)
     monkeypatch.setattr(language, "_SCREEN_FROM_TEXTS", 1)
     assert analyzer.detect_languages(texts) == accurate
     assert accurate[-6:-2] == ["sv", "sv", "nb", "de"]
+
+
+def test_large_corpora_are_detected_in_a_child_process_with_the_same_codes(analyzer, monkeypatch, caplog):
+    """``start`` hands large inputs to a child process (pipeline.processes) and returns at once;
+    the codes equal this process's. A failing child falls back to this process with a warning."""
+    import logging
+    import sys
+
+    import pipeline.language as language
+    from pipeline import processes
+
+    texts = DANISH + ENGLISH + ["Vi behöver fler ingenjörer i regionen", "Vi trenger flere fagarbeidere i industrien",
+                                "Innovation", "", DANISH[0]]  # fmt: skip
+    expected = analyzer.detect_languages(texts)
+    monkeypatch.setattr(language, "_CHILD_FROM_TEXTS", 2)
+
+    def not_here(self, texts):
+        raise AssertionError("detected in the parent process")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(language.LanguageDetection, "detect", not_here)  # the child imports the real one
+        future = analyzer.detection.start(texts)
+        assert future.result(timeout=120) == expected
+
+    monkeypatch.setattr(processes, "CHILD_COMMAND", [sys.executable, "-c", "import sys; sys.exit('child failed')"])
+    with caplog.at_level(logging.WARNING, logger="pipeline.processes"):
+        assert analyzer.detection.start(texts).result(timeout=120) == expected
+    assert "child failed" in caplog.text
+
+
+def test_small_inputs_and_switched_off_detection_are_done_at_once(analyzer):
+    assert analyzer.detection.start(ENGLISH).done()
+    switched_off = LanguageDetection(LanguageConfig(detect_language=False))
+    future = switched_off.start(ENGLISH * 5_000)
+    assert future.done() and future.result() == ["und"] * 10_000
 
 
 def test_language_detection_can_be_switched_off():

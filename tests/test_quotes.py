@@ -278,3 +278,17 @@ def test_a_missing_text_is_not_a_complete_thought_and_does_not_cut_its_neighbour
     # A missing text is empty, not the lower-case word "nan" that would read as a
     # continuation cutting the passage before it, or as a one-word answer.
     assert complete_thought(frame).tolist() == [True, False, True, False]
+
+
+def test_quote_rows_shared_between_groups_give_the_same_quotes(corpus):
+    """A run computes the per-row facts once (QuoteRows) for themes, topics and emerging themes."""
+    from pipeline.quotes import QuoteRows
+
+    frame, embeddings = corpus
+    rows = QuoteRows(frame, embeddings)
+    for group in ("theme", "topic"):
+        shared = representative_quotes(frame, embeddings, group=group, rows=rows)
+        pd.testing.assert_frame_equal(shared, representative_quotes(frame, embeddings, group=group))
+    shuffled = frame.sample(frac=1.0, random_state=3)
+    with pytest.raises(ValueError, match="another table"):
+        representative_quotes(shuffled, embeddings, rows=rows)

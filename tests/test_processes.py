@@ -1,0 +1,53 @@
+"""pipeline.processes: work in a real child process (``python -m pipeline.processes``)."""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+
+import pytest
+
+from pipeline import processes
+from pipeline.errors import InputError
+from pipeline.taxonomy import load_taxonomy
+
+
+def test_in_child_runs_in_another_process_at_low_priority_when_asked():
+    here = os.getpid()
+    assert processes.start(os.getpid, in_child=True).result(timeout=60) != here
+    niceness = os.nice(0)
+    assert processes.start(os.nice, 0, in_child=True).result(timeout=60) == niceness
+    assert processes.start(os.nice, 0, in_child=True, low_priority=True).result(timeout=60) == min(19, niceness + 19)
+
+
+def test_not_in_child_is_computed_at_once_errors_included(tmp_path):
+    done = processes.start(os.getpid, in_child=False)
+    assert done.done() and done.result() == os.getpid()
+    failed = processes.start(load_taxonomy, tmp_path / "mangler.yaml", in_child=False)
+    assert failed.done() and failed.exception() is not None
+
+
+def test_an_error_in_the_child_is_raised_whole_in_the_parent(tmp_path):
+    broken = tmp_path / "temaer.yaml"
+    broken.write_text("themes: [\n", encoding="utf-8")
+    with pytest.raises(InputError) as child_error:
+        processes.start(load_taxonomy, broken, in_child=True).result(timeout=60)
+    with pytest.raises(InputError) as here_error:
+        load_taxonomy(broken)
+    assert str(child_error.value) == str(here_error.value)
+    assert child_error.value.path == broken and child_error.value.message == here_error.value.message
+
+
+def test_a_child_that_dies_is_replaced_by_this_process(monkeypatch, caplog):
+    monkeypatch.setattr(processes, "CHILD_COMMAND", [sys.executable, "-c", "import sys; sys.exit('no child today')"])
+    with caplog.at_level(logging.WARNING, logger="pipeline.processes"):
+        assert processes.start(os.getpid, in_child=True).result(timeout=60) == os.getpid()
+    assert "no child today" in caplog.text
+
+
+def test_a_child_stopped_by_ctrl_c_is_not_redone_here(monkeypatch):
+    code = "import os, signal; os.kill(os.getpid(), signal.SIGINT)"
+    monkeypatch.setattr(processes, "CHILD_COMMAND", [sys.executable, "-c", code])
+    future = processes.start(os.getpid, in_child=True)
+    assert isinstance(future.exception(timeout=60), KeyboardInterrupt)
