@@ -25,6 +25,7 @@ from pipeline import ingest
 from pipeline import run as stages
 from pipeline.analysis import Analysis
 from pipeline.config import EmbeddingConfig, ExportConfig, IngestConfig, LanguageConfig, RunConfig
+from pipeline.danish import count, number
 from pipeline.errors import InputError
 from pipeline.export import RunResult
 from pipeline.language import is_danish, lemma_fingerprint
@@ -68,7 +69,7 @@ def _worth_retrying(task, task_run, state) -> bool:
 )
 def ingest_file(path: Path, config: IngestConfig) -> pd.DataFrame:
     frame = ingest.read_file(path, config)
-    get_run_logger().info("%s: %d tekster læst", path.name, len(frame))
+    get_run_logger().info("%s: %s læst", path.name, count(len(frame), "tekst", "tekster"))
     return frame
 
 
@@ -105,7 +106,8 @@ def _language_key(context, parameters) -> str:
 def lemmatise(texts: list[str], config: LanguageConfig) -> pd.DataFrame:
     """Lemmas of ``texts`` (only what the key covers, so a cached result is exact)."""
     annotated = stages.annotate(pd.DataFrame({"text": texts}), config)
-    get_run_logger().info("Sprog: %s; %d tekster lemmatiseret", annotated["language_backend"].iloc[0], len(annotated))
+    backend, lemmatised = annotated["language_backend"].iloc[0], count(len(annotated), "tekst", "tekster")
+    get_run_logger().info("Sprog: %s; %s lemmatiseret", backend, lemmatised)
     return annotated[["lemmas", "language_backend"]]
 
 
@@ -116,7 +118,8 @@ def detect_languages(texts: pd.DataFrame, config: LanguageConfig) -> list[str]:
     codes = stages.detect_languages(texts, config).result()
     foreign = sum(not is_danish(code) for code in codes)
     if foreign:
-        get_run_logger().info("%d tekster ser ikke danske ud (beholdt, markeret)", foreign)
+        looks = "ser ikke dansk ud" if foreign == 1 else "ser ikke danske ud"
+        get_run_logger().info("%s %s (beholdt, markeret)", count(foreign, "tekst", "tekster"), looks)
     return codes
 
 
@@ -131,7 +134,7 @@ def _embedding_key(context, parameters) -> str | None:
 @task(cache_key_fn=_embedding_key, cache_expiration=CACHE_FOR, persist_result=True, task_run_name="embeddings")
 def embed(texts: list[str], config: EmbeddingConfig) -> np.ndarray:
     vectors = stages.embed(texts, config)
-    get_run_logger().info("Embeddings: %d tekster med %s", len(texts), stages.embedding_stage(config).name)
+    get_run_logger().info("Embeddings: %s med %s", count(len(texts), "tekst", "tekster"), stages.embedding_stage(config).name)
     return vectors
 
 
@@ -149,7 +152,8 @@ def fit_topics(texts: pd.DataFrame, embeddings: np.ndarray, config: RunConfig):
     logger = get_run_logger()
     if modeler.clustered_:
         n_topics = int((modeler.topic_info_["topic"] >= 0).sum())
-        logger.info("Emner: %d fundet; %d tekster uden emne", n_topics, int((modeler.topics_ < 0).sum()))
+        outliers = count(int((modeler.topics_ < 0).sum()), "tekst", "tekster")
+        logger.info("Emner: %s fundet; %s uden emne", number(n_topics), outliers)
     else:
         logger.info("For få tekster til at finde emner: temaerne tildeles tekst for tekst")
     return modeler
@@ -159,7 +163,7 @@ def fit_topics(texts: pd.DataFrame, embeddings: np.ndarray, config: RunConfig):
 def fit_themes(texts: pd.DataFrame, embeddings: np.ndarray, topics: np.ndarray, taxonomy: Taxonomy, config: RunConfig):
     mapper = stages.fit_themes(texts, embeddings, topics, taxonomy, config)
     n_andet = int((mapper.text_themes_["theme"] == "andet").sum())
-    get_run_logger().info("Temaer: %d af %d tekster i 'andet'", n_andet, len(texts))
+    get_run_logger().info("Temaer: %s af %s i 'andet'", number(n_andet), count(len(texts), "tekst", "tekster"))
     return mapper
 
 
