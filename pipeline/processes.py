@@ -90,7 +90,10 @@ def _run_child(function: Callable[..., Any], args: tuple, low_priority: bool) ->
     if done.returncode != 0 or not done.stdout:
         lines = done.stderr.decode("utf-8", "replace").strip().splitlines()
         raise ChildProcessFailed(lines[-1] if lines else f"exit code {done.returncode}")
-    succeeded, value = pickle.loads(done.stdout)
+    try:
+        succeeded, value = pickle.loads(done.stdout)
+    except Exception as error:  # noqa: BLE001 - a reply that does not unpickle is no reply
+        raise ChildProcessFailed(f"unreadable reply ({type(error).__name__})") from None
     if not succeeded:
         raise value
     return value
@@ -99,16 +102,21 @@ def _run_child(function: Callable[..., Any], args: tuple, low_priority: bool) ->
 def _main() -> None:
     if _LOW_PRIORITY_FLAG in sys.argv[1:] and hasattr(os, "nice"):
         os.nice(19)  # the parent's stages come first
+    # The reply goes to the original stdout; anything the work prints (Python or C) goes to stderr.
+    reply = os.fdopen(os.dup(1), "wb")
+    os.dup2(2, 1)
+    sys.stdout = sys.stderr
     function, args = pickle.loads(sys.stdin.buffer.read())
     try:
-        reply = (True, function(*args))
+        outcome = (True, function(*args))
     except Exception as error:  # noqa: BLE001 - every error goes back to the parent, which raises it
-        reply = (False, error)
+        outcome = (False, error)
     try:
-        payload = pickle.dumps(reply, protocol=pickle.HIGHEST_PROTOCOL)
+        payload = pickle.dumps(outcome, protocol=pickle.HIGHEST_PROTOCOL)
     except Exception:  # noqa: BLE001 - an exception that does not pickle goes back as its text
-        payload = pickle.dumps((False, RuntimeError(f"{type(reply[1]).__name__}: {reply[1]}")))
-    sys.stdout.buffer.write(payload)
+        payload = pickle.dumps((False, RuntimeError(f"{type(outcome[1]).__name__}: {outcome[1]}")))
+    with reply:
+        reply.write(payload)
 
 
 if __name__ == "__main__":

@@ -51,3 +51,11 @@ def test_a_child_stopped_by_ctrl_c_is_not_redone_here(monkeypatch):
     monkeypatch.setattr(processes, "CHILD_COMMAND", [sys.executable, "-c", code])
     future = processes.start(os.getpid, in_child=True)
     assert isinstance(future.exception(timeout=60), KeyboardInterrupt)
+
+
+def test_what_the_work_prints_does_not_spoil_the_reply(caplog):
+    # print() writes to the child's stdout, which carries the pickled reply: it must go elsewhere
+    # (and not merely be caught by the parent's fallback, which would log a warning).
+    with caplog.at_level(logging.WARNING, logger="pipeline.processes"):
+        assert processes.start(print, "noise on stdout", in_child=True).result(timeout=60) is None
+    assert caplog.text == ""
