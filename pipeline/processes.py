@@ -79,7 +79,8 @@ def _run_child(function: Callable[..., Any], args: tuple, low_priority: bool) ->
     environment = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [package_root, os.environ.get("PYTHONPATH")]))}
     try:
         done = subprocess.run(
-            [*CHILD_COMMAND, "-m", "pipeline.processes", *([_LOW_PRIORITY_FLAG] if low_priority else [])],
+            # -P: not the current directory first on sys.path (a folder there named pipeline would win).
+        [*CHILD_COMMAND, "-P", "-m", "pipeline.processes", *([_LOW_PRIORITY_FLAG] if low_priority else [])],
             input=request, capture_output=True, env=environment, check=False,
             creationflags=getattr(subprocess, "IDLE_PRIORITY_CLASS", 0) if low_priority else 0,
         )  # fmt: skip
