@@ -194,8 +194,13 @@ def annotate(texts: pd.DataFrame, config: LanguageConfig) -> pd.DataFrame:
 
 def detect_languages(texts: pd.DataFrame, config: LanguageConfig) -> Future:
     """A future of the texts' language codes: large corpora are detected in a low-priority child
-    process while the next stages run (:meth:`~pipeline.language.LanguageDetection.start`)."""
-    return language_stage(config).detection.start(readable_texts(texts))
+    process while the next stages run (:meth:`~pipeline.language.LanguageDetection.start`).
+
+    Not through :func:`language_stage`: detection needs lingua only, and in the flow this runs
+    in a task thread beside ``annotate``, which would build the spaCy analyzer a second time."""
+    from pipeline.language import LanguageDetection
+
+    return LanguageDetection(config).start(readable_texts(texts))
 
 
 def with_languages(texts: pd.DataFrame, codes: Sequence[str]) -> pd.DataFrame:
