@@ -37,15 +37,18 @@ import numpy as np
 import pandas as pd
 from sklearn.metrics import f1_score, normalized_mutual_info_score
 
-from pipeline.config import EmbeddingConfig, LanguageConfig, RunConfig, ThemeConfig
+from pipeline.config import EmbeddingConfig, LanguageConfig, RunConfig, ThemeConfig, WeightConfig
 from pipeline.embeddings import Embedder
 from pipeline.errors import InputError
 from pipeline.ingest import read_inputs
 from pipeline.language import TextAnalyzer
+from pipeline.prevalence import MappingCorrection, em_adjusted
 from pipeline.schema import ANDET
 from pipeline.taxonomy import Taxonomy, load_taxonomy
 from pipeline.themes import ThemeMapper
 from pipeline.run import embedding_stage, fit_topics, language_stage, theme_mapper
+from pipeline.validation import draw_sample
+from pipeline.weighting import theme_frequencies
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "corpora" / "nordjylland-2023"
 # What production runs: topics always, sections when there are notes.
@@ -151,6 +154,36 @@ def scores(gold: pd.Series, predicted: pd.Series, classes: list[str]) -> dict[st
     }
 
 
+def estimator_errors(gold: pd.Series, text_themes: pd.DataFrame, classes: list[str], sample: int = 50,
+                     repeats: int = 20) -> dict[str, float]:
+    """Headline share error of each share estimator (pipeline/prevalence.py) against the gold shares.
+
+    ``cc`` counts the decided themes (the ``share_error`` column), ``pcc`` averages the soft
+    memberships, ``em`` re-weights them to the corpus's priors (Saerens et al. 2002).
+    ``val<sample>``: classify-and-count corrected by a validation sample of ``sample``
+    texts drawn as ``tematik validate`` draws them, answered with the gold labels; the
+    median and the 90th percentile over ``repeats`` seeds.
+    """
+    truth = shares(gold, classes).to_numpy()
+    soft = text_themes[[f"p_{c}" for c in classes]].to_numpy(dtype=float)
+    decided = text_themes["theme"].astype(str)
+    taxonomy_ids = [c for c in classes if c != ANDET]
+    errors = {"share_err_pcc": float(np.abs(soft.mean(axis=0) - truth).sum() / 2),
+              "share_err_em": float(np.abs(em_adjusted(soft).mean(axis=0) - truth).sum() / 2)}  # fmt: skip
+    table = pd.DataFrame({"text_id": [str(i) for i in range(len(gold))], "theme": decided.to_numpy(),
+                          "gold": gold.to_numpy(), "weight": 1.0, "source_kind": "mentimeter"})  # fmt: skip
+    validated = []
+    for seed in range(repeats):
+        checked = draw_sample(table, sample, random_state=seed)
+        correction = MappingCorrection(tuple(classes), tuple(checked["theme"]), tuple(checked["gold"]),
+                                       text_ids=tuple(checked["text_id"]))  # fmt: skip
+        estimate = theme_frequencies(table, taxonomy_ids, WeightConfig(n_bootstrap=0), correction=correction)
+        validated.append(float(np.abs(estimate["share"].to_numpy() - truth).sum() / 2))
+    errors[f"share_err_val{sample}"] = float(np.median(validated))
+    errors[f"share_err_val{sample}_p90"] = float(np.quantile(validated, 0.9))
+    return errors
+
+
 def per_theme(gold: pd.Series, predicted: pd.Series, classes: list[str]) -> pd.DataFrame:
     present = [c for c in classes if c in set(gold) or c in set(predicted)]
     f1 = f1_score(gold, predicted, labels=present, average=None, zero_division=0)
@@ -217,7 +250,7 @@ def run(
             continue
         mapper = map_themes(prepared, taxonomy, config, ThemeConfig(**overrides), topics, sections)
         predicted = mapper.text_themes_["theme"]
-        row = {"method": name, **scores(gold, predicted, classes)}
+        row = {"method": name, **scores(gold, predicted, classes), **estimator_errors(gold, mapper.text_themes_, classes)}
         if "confident" in mapper.text_themes_.columns:
             # Texts that may be quoted as examples of their theme: how many, and how many rightly.
             confident = mapper.text_themes_["confident"].to_numpy(bool)

@@ -157,10 +157,11 @@ class Analysis:
             seen |= set(group)
             self._check_topics(group)
         # The mapper's own rules for a topic's theme and for a mixed topic (scikit-learn: imported on merge only).
-        from pipeline.themes import TopicContext, decide
+        from pipeline.themes import Decision, TopicContext
 
         themes = self.config.themes
-        topic_context = TopicContext(mixed_threshold=themes.mixed_topic_threshold, min_theme_score=themes.min_theme_score)
+        decision = Decision.from_config(themes)
+        topic_context = TopicContext(mixed_threshold=themes.mixed_topic_threshold, decision=decision)
         probabilities = [f"p_{cls}" for cls in self.classes]
         for group in groups:
             target, members = group[0], self.topics[self.topics["topic"].isin(group)]
@@ -171,7 +172,7 @@ class Analysis:
                 for word, score in self.topic_words.get(topic, []):
                     scores[word] = scores.get(word, 0.0) + score * size / sizes.sum()
             words = sorted(scores.items(), key=lambda item: -item[1])[:TOPIC_WORDS_KEPT]
-            best = int(decide(pooled[None], themes.min_theme_score)[0])
+            best = int(decision.decide(pooled[None])[0])
             row = self.topics.index[self.topics["topic"] == target][0]
             self.topics.loc[row, probabilities] = pooled
             self.topics.loc[row, ["size", "theme", "theme_score"]] = [int(sizes.sum()), self.classes[best], float(pooled[best])]

@@ -155,6 +155,19 @@ class ThemeConfig(_Section):
     min_theme_score: float = Field(
         0.2, description="A text or topic gets a theme only when it is its likeliest class and has at least this (0-0.2 equal on dev)."
     )
+    reference_themes: int | None = Field(
+        6,
+        description="Thresholds are stated for a taxonomy of this many themes: with K themes a theme's probability counts "
+        "K / reference_themes times when compared with andet and the thresholds (its lift over a uniform guess), so a "
+        "larger taxonomy's thinner spread does not push texts into andet (kommune-11 dev set: andet 91 -> see README). "
+        "None: raw probabilities.",
+    )
+    min_andet_score: float = Field(
+        0.4,
+        description="With more themes than reference_themes, a text is andet only when andet is at least this likely; "
+        "otherwise its likeliest theme (kommune-11 dev set: share error 0.146 -> 0.107; taxonomies of up to "
+        "reference_themes themes decide as before).",
+    )
     confident_score: float = Field(
         0.5, description="A text is confident (may be quoted as an example of its theme) when its theme has at least this."
     )
@@ -199,6 +212,14 @@ class WeightConfig(_Section):
     )
     normalise_workshops: bool = Field(
         False, description="Scale weights so each workshop contributes the same total (series runs)."
+    )
+    # benchmarks/quality.py prints each estimator's share error on every labelled set; the
+    # README's "Measured" section has the table that chose classify-and-count.
+    estimator: Literal["classify_and_count", "probabilistic", "em"] = Field(
+        "classify_and_count",
+        description="How theme shares are estimated (pipeline/prevalence.py): each text counts fully to its decided "
+        "theme (classify_and_count), by its soft theme memberships (probabilistic), or by memberships re-weighted "
+        "to the corpus's priors (em).",
     )
     n_bootstrap: int = 1000
     confidence: float = 0.95

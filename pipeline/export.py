@@ -103,6 +103,8 @@ NUMBER_FORMATS = {
     "centrality": "0.000",
 }  # fmt: skip
 _MEMBERSHIP_FORMAT = "0.000"  # p_<theme>
+# The overall table's share of each source group on its own (pipeline.weighting.source_group_shares).
+VOICE_PREFIX = "share_"
 # Wrapped text columns and their widths (characters); other columns are fitted to their contents.
 _WRAPPED_COLUMNS = {"text": 70, "words": 70, "quotes": 70, "lemmas": 70, "source": 40}
 
@@ -245,6 +247,8 @@ def _number_format(column: str, values: pd.Series) -> str | None:
         return NUMBER_FORMATS[column]
     if column.startswith("p_"):
         return _MEMBERSHIP_FORMAT
+    if column.startswith(VOICE_PREFIX) and pd.api.types.is_numeric_dtype(values):
+        return _PERCENT
     if pd.api.types.is_bool_dtype(values) or not pd.api.types.is_numeric_dtype(values):
         return None
     return "0" if pd.api.types.is_integer_dtype(values) else "0.000"
@@ -268,6 +272,8 @@ def danish_table(
         header = (rename or {}).get(column) or DANISH_HEADERS.get(str(column))
         if header is None and str(column).startswith("p_"):
             header = f"Medlemskab: {labels.get(str(column)[2:], str(column)[2:])}"
+        if header is None and str(column).startswith(VOICE_PREFIX):
+            header = f"Andel: {voice_name(str(column))}"
         headers[column] = header or str(column)
         if number_format:
             formats[headers[column]] = number_format
@@ -582,6 +588,41 @@ def _kind_counts(result: RunResult, theme: str) -> tuple[int, int]:
     return int((mine != NOTE_KIND).sum()), int((mine == NOTE_KIND).sum())
 
 
+def voice_name(column: str) -> str:
+    """``share_deltagere`` -> ``Deltagere``: a source group's name as a column heading."""
+    name = column.removeprefix(VOICE_PREFIX)
+    return name[:1].upper() + name[1:]
+
+
+def voice_columns(total: pd.DataFrame) -> list[str]:
+    """The overall table's per-source-group share columns (answers, note), in their order."""
+    return [column for column in total.columns if str(column).startswith(VOICE_PREFIX)]
+
+
+def share_basis(result: RunResult) -> str:
+    """What the published shares and their intervals rest on: said wherever the shares are shown."""
+    check = result.manifest.get("validation")
+    if not check:
+        return ("Andelen er temaets vægtede andel af alle input; hver tekst tæller med sit tema. 95 %-intervallet viser, "
+                "hvor meget andelen afhænger af, hvilke tekster der blev skrevet, ikke usikkerheden i tildelingen af "
+                "temaer (den måles med `tematik validate`).")  # fmt: skip
+    checked, rows = int(check["checked"]), int(check["rows"])
+    sample = (f"{number(checked)} tilfældige tekster" if checked == rows
+              else f"{number(checked)} af {number(rows)} udtrukne tekster (resten ikke udfyldt)")  # fmt: skip
+    return (f"Kontrolleret på {sample}: {number(100 * check['agreement'])} % enige med analytikeren. Andelene er rettet "
+            "efter kontrollen, og 95 %-intervallet dækker både, hvilke tekster der blev skrevet, og usikkerheden i "
+            "tildelingen af temaer.")  # fmt: skip
+
+
+def theme_check(result: RunResult, theme: str) -> str | None:
+    """``'7 af 8'``: of the checked texts tematik gave ``theme``, how many the analyst kept there (None: no check)."""
+    check = result.manifest.get("validation")
+    if not check:
+        return None
+    mine = check.get("by_theme", {}).get(theme)
+    return f"{number(mine['kept'])} af {number(mine['checked'])}" if mine else "–"
+
+
 def theme_summary(result: RunResult, theme: str) -> str:
     """One short Danish paragraph: the theme's share with its interval, and what it rests on."""
     total = result.frequencies["total"].set_index("theme")
@@ -591,6 +632,12 @@ def theme_summary(result: RunResult, theme: str) -> str:
         return "Ingen tekster blev knyttet til temaet."
     row = total.loc[theme]
     share = f"{percent(row['share'])} af de vægtede input (95 %-interval {interval(row['ci_low'], row['ci_high'])})"
+    voices = [f"{voice_name(column).lower()} {percent(row[column])}" for column in voice_columns(total.reset_index())]
+    if voices:
+        share += f"; {' og '.join(voices)}"
+    check = theme_check(result, theme)
+    if check and check != "–":
+        basis += f" Kontrol: {check} af de kontrollerede tekster, som tematik gav {'andet' if theme == ANDET else 'temaet'}, lå rigtigt."
     if theme == ANDET:
         return f"Tekster, der ikke passer i nogen af temaerne, udgør {share}. {basis.replace('Temaet', 'Det')}"
     return f"{result.taxonomy_labels.get(theme, theme)} udgør {share}. {basis}"
@@ -637,7 +684,7 @@ def _emerging_markdown(result: RunResult, level: int) -> list[str]:
 
 
 def quotes_markdown(result: RunResult) -> str:
-    lines = ["# Repræsentative citater", ""]
+    lines = ["# Repræsentative citater", "", share_basis(result), ""]
     for theme in _theme_order(result):
         lines += [f"## {result.taxonomy_labels.get(theme, theme)}", "", theme_summary(result, theme), ""]
         lines += _markdown_quotes(result.quotes_by_theme[result.quotes_by_theme["theme"] == theme])
@@ -738,6 +785,32 @@ def _quote_tables(document, quotes: pd.DataFrame, widths: Sequence[int]) -> None
         document.add_paragraph()
 
 
+def overview_rows(result: RunResult) -> tuple[tuple[str, ...], list[tuple[str, tuple[str, ...]]]]:
+    """The overview table of every report (Word, HTML): header and ``(theme id, cells)`` per theme in report order.
+
+    Tema, Andel, 95 %-interval, each source group's own share (when there are several:
+    the participants' and the note's), Tekster, and with a validation the check per theme.
+    """
+    total = result.frequencies["total"]
+    voices = voice_columns(total)
+    checked = bool(result.manifest.get("validation"))
+    header = ("Tema", "Andel", "95 %-interval", *[voice_name(column) for column in voices], "Tekster",
+              *(("Kontrol",) if checked else ()))  # fmt: skip
+    indexed = total.set_index("theme")
+    rows = []
+    for theme in _theme_order(result):
+        row = indexed.loc[theme] if theme in indexed.index else None
+        rows.append((theme, (
+            result.taxonomy_labels.get(theme, theme),
+            percent(row["share"]) if row is not None else "–",
+            interval(row["ci_low"], row["ci_high"]) if row is not None else "–",
+            *[percent(row[column]) if row is not None else "–" for column in voices],
+            number(row["n_texts"]) if row is not None and _present(row.get("n_texts")) else "–",
+            *((theme_check(result, theme),) if checked else ()),
+        )))  # fmt: skip
+    return header, rows
+
+
 def write_quotes_docx(result: RunResult, path: Path) -> None:
     """The Word file report writers paste from: A4, Danish, per theme a heading, a paragraph
     with the share and its interval, and quote tables; then the emerging themes."""
@@ -756,23 +829,13 @@ def write_quotes_docx(result: RunResult, path: Path) -> None:
     document.add_heading("Repræsentative citater", level=0)
     document.add_paragraph(_docx_text(
         "Udsagnene er valgt som de mest centrale og indbyrdes forskellige pr. tema, i deltagernes egne ord. "
-        "Deltagernes svar og uddrag fra opsamlingen står hver for sig. Andelen er temaets vægtede andel af "
-        "alle input med 95 %-interval."
+        "Deltagernes svar og uddrag fra opsamlingen står hver for sig. " + share_basis(result)
     ))
-    total = result.frequencies["total"].set_index("theme")
-    order = _theme_order(result)
-    overview = []
-    for theme in order:
-        row = total.loc[theme] if theme in total.index else None
-        overview.append((
-            result.taxonomy_labels.get(theme, theme),
-            percent(row["share"]) if row is not None else "–",
-            interval(row["ci_low"], row["ci_high"]) if row is not None else "–",
-            str(int(row["n_texts"])) if row is not None and _present(row.get("n_texts")) else "–",
-        ))  # fmt: skip
-    narrow, interval_width = int(text_width * 0.15), int(text_width * 0.25)
-    _quote_table(document, ("Tema", "Andel", "95 %-interval", "Tekster"), overview,
-                 (text_width - 2 * narrow - interval_width, narrow, interval_width, narrow), muted=False)  # fmt: skip
+    header, overview = overview_rows(result)
+    narrow, interval_width = int(text_width * 0.11), int(text_width * 0.2)
+    first = text_width - interval_width - (len(header) - 2) * narrow
+    _quote_table(document, header, [tuple(_docx_text(cell) for cell in cells) for _, cells in overview],
+                 (first, narrow, interval_width, *[narrow] * (len(header) - 3)), muted=False)  # fmt: skip
 
     for theme in order:
         document.add_heading(_docx_text(result.taxonomy_labels.get(theme, theme)), level=1)

@@ -39,7 +39,7 @@ import pandas as pd
 
 # pipeline.export imports this module only inside write_run, so this is no import cycle.
 from pipeline.danish import count, interval, number, percent
-from pipeline.export import RunResult, in_report_order, quote_parts, ranked_themes, source
+from pipeline.export import RunResult, in_report_order, overview_rows, quote_parts, ranked_themes, share_basis, source
 from pipeline.schema import ANDET
 
 logger = logging.getLogger(__name__)
@@ -301,22 +301,19 @@ class _Charts:
         return f'<div class="chart" data-figure="figur-{index}" role="img" aria-label="{_e(label)}"></div>'
 
 
-def _shares_table(total: pd.DataFrame, labels: Mapping[str, str]) -> str:
-    rows = []
-    for row in in_report_order(total).to_dict("records"):
-        name = labels.get(row["theme"], row.get("label", row["theme"]))
-        rows.append(
-            f'<tr><td><a href="#tema-{_e(row["theme"])}">{_e(name)}</a></td>'
-            f'<td class="num">{number(row.get("n_texts"))}</td>'
-            f'<td class="num">{number(row.get("weighted_frequency"), 1)}</td>'
-            f'<td class="num"><b>{percent(row["share"])}</b></td>'
-            f'<td class="num">{interval(row.get("ci_low"), row.get("ci_high"))}</td></tr>'
+def _shares_table(result: RunResult) -> str:
+    """The overview table (:func:`pipeline.export.overview_rows`), each theme linking to its section."""
+    header, rows = overview_rows(result)
+    numeric = ' class="num"'
+    cells = "".join(f"<th{'' if position == 0 else numeric}>{_e(name)}</th>" for position, name in enumerate(header))
+    body = []
+    for theme, row in rows:
+        label, share, *rest = row
+        body.append(
+            f'<tr><td><a href="#tema-{_e(theme)}">{_e(label)}</a></td><td class="num"><b>{_e(share)}</b></td>'
+            + "".join(f'<td class="num">{_e(value)}</td>' for value in rest) + "</tr>"
         )
-    return (
-        '<table class="shares"><thead><tr><th>Tema</th><th class="num">Tekster</th>'
-        '<th class="num">Vægtet antal</th><th class="num">Andel</th><th class="num">95 %-interval</th></tr></thead>'
-        f"<tbody>{''.join(rows)}</tbody></table>"
-    )
+    return f'<table class="shares"><thead><tr>{cells}</tr></thead><tbody>{"".join(body)}</tbody></table>'
 
 
 def _quote_list(quotes: pd.DataFrame, with_workshop: bool) -> str:
@@ -649,12 +646,8 @@ def render_html_report(result: RunResult, plotly_js: str | None = None) -> str:
 
     body = [f'<section id="andele"><h2>Temaernes andel</h2>{_summary(result, total)}']
     body.append(charts.add(_theme_share_figure(total, labels), "Søjlediagram over temaernes andel med 95 %-intervaller"))
-    body.append(
-        '<p class="figure-note">Andel = temaets vægtede andel af alle input. Intervallet (95 %) viser, hvor meget '
-        "andelen afhænger af, hvilke tekster der tilfældigvis blev skrevet (bootstrap), ikke usikkerheden i "
-        "tildelingen af temaer.</p>"
-    )
-    body.append(_shares_table(total, labels))
+    body.append(f'<p class="figure-note">{_e(share_basis(result))}</p>')
+    body.append(_shares_table(result))
     by_workshop = result.frequencies.get("workshop")
     if by_workshop is not None and "workshop" in by_workshop.columns and by_workshop["workshop"].nunique() > 1:
         body.append("<h3>Pr. workshop</h3>")

@@ -282,15 +282,55 @@ def _group_means(codes: np.ndarray, n_groups: int, distribution: np.ndarray, wei
     return sums / totals[:, None]
 
 
-def decide(distribution: np.ndarray, min_theme_score: float) -> np.ndarray:
-    """Class index per row: the likeliest class when it is andet or a theme reaching ``min_theme_score``, else andet.
+@dataclass(frozen=True)
+class Decision:
+    """How a distribution over the themes and ``andet`` (last column) becomes one class.
 
-    ``andet`` (the last column) is a class like the others: a theme must beat it.
+    ``andet`` is a class like the others: a theme must beat it. Thresholds and the
+    comparison with ``andet`` are stated for a taxonomy of ``reference_themes`` themes
+    and read the themes' probabilities as their *lift* over a uniform guess: with ``K``
+    themes a theme's probability counts ``K / reference_themes`` times. So eleven themes,
+    which share a text's theme probability more thinly than six, do not push texts into
+    ``andet`` by their number alone (a six-theme taxonomy decides as before). ``None``:
+    probabilities as they are. With more themes than ``reference_themes``, a text is
+    also ``andet`` only when that is at least ``min_andet_score`` likely: the lift
+    corrects the split of the theme probability only in part, and a text likely to fit
+    some theme should not count as fitting none because that probability is split
+    eleven ways (kommune-11 dev set: README, Measured).
     """
-    andet = distribution.shape[1] - 1
-    best = distribution.argmax(axis=1)
-    weak = distribution[np.arange(len(distribution)), best] < min_theme_score
-    return np.where(weak, andet, best)
+
+    min_theme_score: float = 0.0
+    min_andet_score: float = 0.0
+    reference_themes: int | None = None
+
+    @classmethod
+    def from_config(cls, config: ThemeConfig) -> "Decision":
+        return cls(config.min_theme_score, config.min_andet_score, config.reference_themes)
+
+    def lifted(self, distribution: np.ndarray) -> np.ndarray:
+        """The distribution with every theme's probability times ``K / reference_themes`` (``andet`` as it is)."""
+        if not self.reference_themes:
+            return distribution
+        lifted = np.array(distribution, dtype=float, copy=True)
+        lifted[:, :-1] *= (distribution.shape[1] - 1) / self.reference_themes
+        return lifted
+
+    def decide(self, distribution: np.ndarray) -> np.ndarray:
+        """Class index per row: the likeliest class (lifted) when it is andet or a theme reaching
+        ``min_theme_score``, else andet; andet below ``min_andet_score`` gives the likeliest theme."""
+        andet = distribution.shape[1] - 1
+        lifted = self.lifted(distribution)
+        best = lifted.argmax(axis=1)
+        weak = lifted[np.arange(len(lifted)), best] < self.min_theme_score
+        decided = np.where(weak, andet, best)
+        if not self.reference_themes or andet <= self.reference_themes:
+            return decided
+        unlikely = (decided == andet) & (distribution[:, -1] < self.min_andet_score)
+        return np.where(unlikely, distribution[:, :-1].argmax(axis=1), decided)
+
+    def strength(self, distribution: np.ndarray, decided: np.ndarray) -> np.ndarray:
+        """The lifted probability of each row's ``decided`` class (compared with the mixed and confident thresholds)."""
+        return self.lifted(distribution)[np.arange(len(distribution)), decided]
 
 
 # ---------------------------------------------------------------------- evidence sources
@@ -486,7 +526,7 @@ class SelfTraining(EvidenceSource):
     """Logistic regression on the corpus's confident texts (seeds) -> theme given a theme, for every text.
 
     Seeds: ``p_andet`` below ``andet_threshold`` and the likeliest theme with at least
-    ``seed_threshold`` of the theme probability; themes with fewer than
+    ``seed_threshold`` of the theme probability (as a lift, see :class:`Decision`); themes with fewer than
     ``min_seeds_per_class`` seeds are not learnt; at most ``max_seeds`` (a fixed random
     sample) are used. Features: the embeddings and lemma
     TF-IDF (times ``tfidf_scale``). The theme part of the distribution becomes
@@ -494,8 +534,10 @@ class SelfTraining(EvidenceSource):
     """
 
     def __init__(self, weight: float = 0.5, seed_threshold: float = 0.5, min_seeds_per_class: int = 10, c: float = 1.0,
-                 tfidf_scale: float = 1.0, andet_threshold: float = 0.5, max_seeds: int = 3000):
+                 tfidf_scale: float = 1.0, andet_threshold: float = 0.5, max_seeds: int = 3000,
+                 reference_themes: int | None = None):
         self.weight = weight
+        self.reference_themes = reference_themes
         self.max_seeds = max_seeds
         self.seed_threshold = seed_threshold
         self.min_seeds_per_class = min_seeds_per_class
@@ -507,7 +549,9 @@ class SelfTraining(EvidenceSource):
         n = len(corpus.tokens)
         conditional = _normalise(distribution[:, :-1] + 1e-12)
         labels = conditional.argmax(axis=1)
-        seeds = (distribution[:, -1] < self.andet_threshold) & (conditional.max(axis=1) >= self.seed_threshold)
+        # The theme's probability as its lift over a uniform guess (Decision): eleven themes share it more thinly than six.
+        lift = conditional.shape[1] / self.reference_themes if self.reference_themes else 1.0
+        seeds = (distribution[:, -1] < self.andet_threshold) & (conditional.max(axis=1) * lift >= self.seed_threshold)
         present = [c for c in range(conditional.shape[1]) if (seeds & (labels == c)).sum() >= self.min_seeds_per_class]
         seeds &= np.isin(labels, present)
         self.n_seeds_ = int(seeds.sum())
@@ -552,18 +596,18 @@ class SelfTraining(EvidenceSource):
 class GroupContext(EvidenceSource):
     """Base of the context sources: texts pooled (:func:`_pool`) with the groups they sit in, unless mixed.
 
-    A group is *mixed* when its own class (:func:`decide`) has less than
-    ``mixed_threshold``: it does not pull its members.
+    A group is *mixed* when its own class (:class:`Decision`) has less than
+    ``mixed_threshold`` (a theme's as its lift): it does not pull its members.
     """
 
-    def __init__(self, weight: float = 1.0, mixed_threshold: float = 0.5, min_theme_score: float = 0.0):
+    def __init__(self, weight: float = 1.0, mixed_threshold: float = 0.5, decision: Decision = Decision()):
         self.weight = weight
         self.mixed_threshold = mixed_threshold
-        self.min_theme_score = min_theme_score
+        self.decision = decision
 
     def is_mixed(self, group_distributions: np.ndarray) -> np.ndarray:
-        best = decide(group_distributions, self.min_theme_score)
-        return group_distributions[np.arange(len(group_distributions)), best] < self.mixed_threshold
+        best = self.decision.decide(group_distributions)
+        return self.decision.strength(group_distributions, best) < self.mixed_threshold
 
 
 class SectionContext(GroupContext):
@@ -580,8 +624,8 @@ class SectionContext(GroupContext):
     """
 
     def __init__(self, weight: float = 1.0, heading_weight: float = 1.0, mixed_threshold: float = 0.5,
-                 min_theme_score: float = 0.0):
-        super().__init__(weight, mixed_threshold, min_theme_score)
+                 decision: Decision = Decision()):
+        super().__init__(weight, mixed_threshold, decision)
         self.heading_weight = heading_weight
 
     def fit(self, corpus: Corpus, distribution: np.ndarray | None = None) -> "SectionContext":
@@ -664,10 +708,11 @@ def default_sources(config: ThemeConfig) -> list[EvidenceSource]:
                                           config.andet_references if config.calibrate_themes else ()))
     if config.self_training_weight > 0:
         sources.append(SelfTraining(config.self_training_weight, config.seed_threshold, config.min_seeds_per_class,
-                                    config.self_training_c, config.tfidf_scale, config.andet_threshold))
+                                    config.self_training_c, config.tfidf_scale, config.andet_threshold,
+                                    reference_themes=config.reference_themes))
     if config.section_weight > 0:
         sources.append(SectionContext(config.section_weight, config.heading_weight, config.mixed_topic_threshold,
-                                      config.min_theme_score))
+                                      Decision.from_config(config)))
     return sources
 
 
@@ -753,7 +798,7 @@ class ThemeMapper:
         if distribution is None:
             raise ValueError("no evidence source gives a distribution (all weights 0?)")
         self.text_distribution_ = distribution
-        self.topic_context_ = TopicContext(config.topic_weight, config.mixed_topic_threshold, config.min_theme_score)
+        self.topic_context_ = TopicContext(config.topic_weight, config.mixed_topic_threshold, Decision.from_config(config))
         self.topic_context_.fit(corpus, distribution)
         self._assign()
         return self
@@ -764,8 +809,8 @@ class ThemeMapper:
         return next((s.section_themes_ for s in self.sources_ if isinstance(s, SectionContext)), {})
 
     def decide(self, distribution: np.ndarray) -> np.ndarray:
-        """Class index per row (see :func:`decide`)."""
-        return decide(distribution, self.config.min_theme_score)
+        """Class index per row (see :class:`Decision`)."""
+        return Decision.from_config(self.config).decide(distribution)
 
     def _assign(self) -> None:
         """Topic themes, the topic context, and each text's final theme."""
@@ -789,5 +834,6 @@ class ThemeMapper:
         text_table = pd.DataFrame(final, columns=columns)
         text_table.insert(0, "theme", pd.Series(classes[best], dtype="object"))
         text_table.insert(1, "theme_score", score)
-        text_table.insert(2, "confident", (best != len(self.classes_) - 1) & (score >= self.config.confident_score))
+        strength = Decision.from_config(self.config).strength(final, best)
+        text_table.insert(2, "confident", (best != len(self.classes_) - 1) & (strength >= self.config.confident_score))
         self.text_themes_ = text_table

@@ -18,7 +18,9 @@ import pandas as pd
 import pipeline
 from pipeline.analysis import Analysis
 from pipeline.export import RunResult
+from pipeline.prevalence import MappingCorrection
 from pipeline.quotes import QuoteRows, representative_quotes
+from pipeline.validation import Validation
 from pipeline.weighting import frequency_tables
 
 # Versions recorded in the manifest; read from package metadata, nothing is imported.
@@ -43,10 +45,13 @@ def topic_table(analysis: Analysis) -> pd.DataFrame:
     return table
 
 
-def frequencies(analysis: Analysis, table: pd.DataFrame | None = None) -> dict[str, pd.DataFrame]:
-    """Weighted theme frequencies in total and by workshop, question and source kind."""
+def frequencies(
+    analysis: Analysis, table: pd.DataFrame | None = None, correction: MappingCorrection | None = None
+) -> dict[str, pd.DataFrame]:
+    """Weighted theme frequencies in total and by workshop, question and source kind (corrected by a validation)."""
     table = assignments(analysis) if table is None else table
-    return frequency_tables(table, analysis.taxonomy.ids, analysis.config.weights, labels=analysis.labels)
+    return frequency_tables(table, analysis.taxonomy.ids, analysis.config.weights, labels=analysis.labels,
+                            correction=correction)  # fmt: skip
 
 
 def quotes(analysis: Analysis, group: str, table: pd.DataFrame | None = None, rows: QuoteRows | None = None) -> pd.DataFrame:
@@ -106,18 +111,25 @@ def manifest(analysis: Analysis, run_id: str, inputs: list[Path]) -> dict:
     }
 
 
-def run_result(analysis: Analysis, run_id: str, inputs: list[Path]) -> RunResult:
-    """Everything the exports need, from the analysis as it stands (with its edits)."""
+def run_result(analysis: Analysis, run_id: str, inputs: list[Path], validation: Validation | None = None) -> RunResult:
+    """Everything the exports need, from the analysis as it stands (with its edits).
+
+    ``validation``: an analyst's filled-in validation sample; the shares are corrected by
+    it and the manifest and reports state it.
+    """
     table = assignments(analysis)
     rows = QuoteRows(table, analysis.embeddings)  # shared by the three quote pickings
+    record = manifest(analysis, run_id, inputs)
+    if validation is not None:
+        record["validation"] = validation.facts()
     return RunResult(
         assignments=table,
         topics=topic_table(analysis),
-        frequencies=frequencies(analysis, table),
+        frequencies=frequencies(analysis, table, validation.correction if validation is not None else None),
         quotes_by_theme=quotes(analysis, "theme", table, rows),
         quotes_by_topic=quotes(analysis, "topic", table, rows),
         taxonomy_labels=analysis.labels,
-        manifest=manifest(analysis, run_id, inputs),
+        manifest=record,
         emerging=emerging(analysis, table, rows),
         figures=dict(analysis.figures),
     )

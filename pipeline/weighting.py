@@ -33,23 +33,36 @@ Theme frequency and share
 -------------------------
 ::
 
-    F_t     = Σ_i w_i × p_it                (weighted_frequency)
+    m_it    = the row of text i counted by the share estimator (WeightConfig.estimator)
+    F_t     = Σ_i w_i × m_it                (weighted_frequency)
     share_t = F_t / Σ_s F_s                 (sums to 1 within the table or group)
 
-``p_it`` is text ``i``'s membership of theme ``t`` (the ``p_<theme>`` columns, a soft
-distribution over the taxonomy themes and ``andet`` summing to 1), so a text torn
-between two themes counts half to each. ``n_texts`` counts the content texts whose
-assigned (most likely) theme is ``t``, unweighted. The tables by source kind show each
-kind alone (shares within its own texts).
+A share estimates the weighted fraction of the inputs whose main point is theme ``t``
+(a prevalence, :mod:`pipeline.prevalence`). With the default estimator,
+``classify_and_count``, ``m_it`` is 1 for the theme (or ``andet``) the text was decided
+to have and 0 elsewhere: the mean of the soft memberships ``p_it`` (``probabilistic``,
+tematik's first formula) inflates every theme, because a text that fits no theme still
+gives part of its weight to themes (measured: ``benchmarks/quality.py``). The soft
+memberships stay in the assignments for mixed texts. ``n_texts`` counts the content
+texts whose decided theme is ``t``, unweighted. The tables by source kind show each kind
+alone (shares within its own texts); the overall table also gives each source group's
+own shares (``share_<group>``: the participants' and the note's), so a reader sees where
+the consultants' summary and the answers differ.
+
+With a validation sample (:class:`pipeline.prevalence.MappingCorrection`) the shares
+are corrected by the measured confusion: ``share ← share @ P`` with ``P[i, j]`` the
+fraction of the checked texts decided ``i`` that the analyst put in ``j``.
 
 Interval: 95 % (``confidence``) bootstrap percentile interval of ``share_t``. The
 texts of the table or group are resampled with replacement ``n_bootstrap`` times
 (seeded by ``random_state``, so reruns give the same numbers), *within each stratum*
 (source group × workshop unit, the cells whose total weight the formula fixes); each
 resampled stratum is rescaled to its fixed total, as the formula would do on the
-resample, and ``share_t`` is recomputed. Cost is linear in the number of texts. It
-reflects how much the shares depend on which texts happened to be written, not
-uncertainty in the theme mapping itself.
+resample, and ``share_t`` is recomputed. Cost is linear in the number of texts. Without
+a validation sample it reflects how much the shares depend on which texts happened to
+be written, not how well the texts were mapped to themes; with one, each resample also
+draws a plausible confusion matrix (:meth:`~pipeline.prevalence.MappingCorrection.draws`),
+so the interval covers the mapping's uncertainty too.
 """
 
 from __future__ import annotations
@@ -61,6 +74,7 @@ import pandas as pd
 
 from pipeline.config import WeightConfig
 from pipeline.ingest.roles import CONTENT_ROLE
+from pipeline.prevalence import MappingCorrection, membership
 from pipeline.schema import ANDET
 
 BREAKDOWNS: tuple[str, ...] = ("workshop", "question", "source_kind")
@@ -137,36 +151,17 @@ def theme_order(theme_ids: Sequence[str]) -> list[str]:
     return [theme for theme in theme_ids if theme != ANDET] + [ANDET]
 
 
-def membership_matrix(assignments: pd.DataFrame, themes: Sequence[str]) -> np.ndarray:
-    """(n_texts, n_themes) soft membership from ``p_<theme>`` columns.
-
-    Without any ``p_`` column (e.g. a hand-labelled table) the assigned theme counts fully.
-    """
-    columns = [f"p_{theme}" for theme in themes]
-    present = [column in assignments.columns for column in columns]
-    if not any(present):
-        labels = assignments["theme"].astype(str).to_numpy()
-        return (labels[:, None] == np.asarray(themes, dtype=object)[None, :]).astype(float)
-    if not all(present):
-        missing = [column for column, there in zip(columns, present) if not there]
-        raise ValueError(f"assignments lack membership columns: {', '.join(missing)}")
-    return assignments[columns].to_numpy(dtype=float, na_value=0.0)
-
-
 def _shares(totals: np.ndarray) -> np.ndarray:
     """Row-normalise theme totals; a row with no weight gets zero shares."""
     grand = totals.sum(axis=-1, keepdims=True)
     return np.divide(totals, grand, out=np.zeros_like(totals), where=grand > 0)
 
 
-def _bootstrap_interval(weighted: np.ndarray, strata: np.ndarray, config: WeightConfig) -> tuple[np.ndarray, np.ndarray]:
-    """Percentile interval of the shares over ``config.n_bootstrap`` stratified resamples of the rows of ``weighted``."""
-    n_texts, n_themes = weighted.shape
-    if n_texts == 0 or config.n_bootstrap <= 0:
-        nan = np.full(n_themes, np.nan)
-        return nan, nan.copy()
+def _bootstrap_totals(weighted: np.ndarray, strata: np.ndarray, config: WeightConfig) -> np.ndarray:
+    """``(n_bootstrap, n columns)`` column totals over stratified resamples of the rows of ``weighted``."""
+    n_texts, n_columns = weighted.shape
     rng = np.random.default_rng(config.random_state)
-    totals = np.zeros((config.n_bootstrap, n_themes))
+    totals = np.zeros((config.n_bootstrap, n_columns))
     for stratum in np.unique(strata):
         rows = weighted[strata == stratum]
         n_rows, mass = len(rows), rows.sum()
@@ -182,18 +177,65 @@ def _bootstrap_interval(weighted: np.ndarray, strata: np.ndarray, config: Weight
             # The formula fixes each stratum's total: rescale the resample to it.
             drawn = resampled.sum(axis=1, keepdims=True)
             totals[start : start + size] += np.divide(resampled * mass, drawn, out=np.zeros_like(resampled), where=drawn > 0)
+    return totals
+
+
+def _counted(
+    assignments: pd.DataFrame, themes: list[str], config: WeightConfig, correction: MappingCorrection | None
+) -> tuple[np.ndarray, np.ndarray | None]:
+    """Weighted rows the estimate sums: ``(unchecked, checked)``.
+
+    Without a correction every row is in the first part and the second is ``None``. With
+    one, the checked texts' rows move to the second part as their correct class, and
+    the estimate is ``unchecked totals @ P + checked totals`` (:func:`_corrected`).
+    """
+    weights = assignments["weight"].to_numpy(dtype=float)
+    rows = weights[:, None] * membership(assignments, themes, config.estimator)
+    if correction is None:
+        return rows, None
+    checked, correct = correction.checked_rows(assignments["text_id"].astype(str).tolist())
+    return rows * ~checked[:, None], weights[:, None] * correct
+
+
+def _corrected(unchecked: np.ndarray, checked: np.ndarray | None, matrix: np.ndarray | None) -> np.ndarray:
+    """Estimated totals from the two parts' totals (last axis: classes; ``matrix`` may be one per row)."""
+    if checked is None:
+        return unchecked
+    if matrix.ndim == 3:
+        return np.einsum("bi,bij->bj", unchecked, matrix) + checked
+    return unchecked @ matrix + checked
+
+
+def _interval(
+    unchecked: np.ndarray, checked: np.ndarray | None, strata: np.ndarray, config: WeightConfig,
+    correction: MappingCorrection | None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Percentile interval of the (corrected) shares: texts resampled, and with a correction its matrix drawn too."""
+    n_texts, n_themes = unchecked.shape
+    if n_texts == 0 or config.n_bootstrap <= 0:
+        nan = np.full(n_themes, np.nan)
+        return nan, nan.copy()
+    both = unchecked if checked is None else np.hstack([unchecked, checked])
+    totals = _bootstrap_totals(both, strata, config)
+    if correction is not None:
+        draws = correction.draws(config.n_bootstrap, config.random_state)
+        totals = _corrected(totals[:, :n_themes], totals[:, n_themes:], draws)
     tail = (1.0 - config.confidence) / 2.0
     low, high = np.quantile(_shares(totals), [tail, 1.0 - tail], axis=0)
     return low, high
 
 
-def _frequency_table(assignments: pd.DataFrame, strata: np.ndarray, themes: list[str], config: WeightConfig) -> pd.DataFrame:
-    weights = assignments["weight"].to_numpy(dtype=float)
-    weighted = weights[:, None] * membership_matrix(assignments, themes)
-    frequency = weighted.sum(axis=0)
+def _frequency_table(
+    assignments: pd.DataFrame, strata: np.ndarray, themes: list[str], config: WeightConfig,
+    correction: MappingCorrection | None = None,
+) -> pd.DataFrame:
+    unchecked, checked = _counted(assignments, themes, config, correction)
+    matrix = correction.matrix() if correction is not None else None
+    frequency = _corrected(unchecked.sum(axis=0), None if checked is None else checked.sum(axis=0), matrix)
     share = _shares(frequency)
-    counted = weights > 0  # rows of weight 0 (not content, or a group with share 0) are not texts of the estimate
-    low, high = _bootstrap_interval(weighted[counted], strata[counted], config)
+    counted = assignments["weight"].to_numpy(dtype=float) > 0  # rows of weight 0 (not content, or a group with share 0) are not texts of the estimate
+    low, high = _interval(unchecked[counted], None if checked is None else checked[counted], strata[counted], config,
+                          correction)  # fmt: skip
     assigned = assignments.loc[is_content(assignments), "theme"].astype(str).value_counts()
     return pd.DataFrame(
         {
@@ -216,31 +258,58 @@ def theme_frequencies(
     config: WeightConfig = WeightConfig(),
     by: str | None = None,
     labels: Mapping[str, str] | None = None,
+    correction: MappingCorrection | None = None,
 ) -> pd.DataFrame:
     """Weighted frequency, share and bootstrap interval of every theme, overall or per ``by`` group.
 
     ``assignments`` needs ``weight`` (the final text weight, see :func:`text_weights`),
-    ``theme``, ``source_kind``, ``workshop`` and ``p_<theme>`` for every theme in
-    ``theme_ids`` and ``andet`` (``role`` optional). Every theme appears, also with no
-    texts, in taxonomy order followed by ``andet``. With ``by`` ("workshop", "question",
-    "source_kind" or any column) the table has one block per group (groups sorted), each
-    computed and resampled on its own texts only. ``labels`` ({theme id: label}) adds a
-    ``label`` column after ``theme``.
+    ``theme``, ``source_kind``, ``workshop`` and, for the soft estimators, ``p_<theme>``
+    for every theme in ``theme_ids`` and ``andet`` (``role`` optional). Every theme
+    appears, also with no texts, in taxonomy order followed by ``andet``. With ``by``
+    ("workshop", "question", "source_kind" or any column) the table has one block per
+    group (groups sorted), each computed and resampled on its own texts only. ``labels``
+    ({theme id: label}) adds a ``label`` column after ``theme``. ``correction``: a
+    validation sample's measured confusion, applied to every table.
     """
     themes = theme_order(theme_ids)
     strata = weight_strata(assignments, config) if len(assignments) else np.zeros(0, dtype=int)
     if by is None:
-        table = _frequency_table(assignments, strata, themes, config)
+        table = _frequency_table(assignments, strata, themes, config, correction)
     else:
         grouped = assignments.groupby(by, sort=True, dropna=False)
         codes = grouped.ngroup().to_numpy()  # numbered in the order the groups are iterated
         blocks = [
-            _frequency_table(group, strata[codes == code], themes, config).assign(**{by: value})
+            _frequency_table(group, strata[codes == code], themes, config, correction).assign(**{by: value})
             for code, (value, group) in enumerate(grouped)
         ]
         columns = [by, *FREQUENCY_COLUMNS]
         table = pd.concat(blocks, ignore_index=True)[columns] if blocks else pd.DataFrame(columns=columns)
     return _labelled(table, labels)
+
+
+def source_group_shares(
+    assignments: pd.DataFrame,
+    theme_ids: Sequence[str],
+    config: WeightConfig = WeightConfig(),
+    correction: MappingCorrection | None = None,
+) -> pd.DataFrame:
+    """Each source group's own shares (``share_<group>`` columns, one row per theme), for groups with weight.
+
+    The participants' answers and the note side by side: where the consultants' summary
+    and the answers differ. Estimated as the headline is (same estimator and correction).
+    """
+    themes = theme_order(theme_ids)
+    columns: dict[str, np.ndarray] = {}
+    if len(assignments):
+        unchecked, checked = _counted(assignments, themes, config, correction)
+        matrix = correction.matrix() if correction is not None else None
+        groups = source_groups(assignments, config).to_numpy()
+        weights = assignments["weight"].to_numpy(dtype=float)
+        for group in sorted(set(groups[weights > 0])):
+            mine = groups == group
+            totals = _corrected(unchecked[mine].sum(axis=0), None if checked is None else checked[mine].sum(axis=0), matrix)
+            columns[f"share_{group}"] = _shares(totals)
+    return pd.DataFrame({"theme": themes, **columns})
 
 
 def _labelled(table: pd.DataFrame, labels: Mapping[str, str] | None) -> pd.DataFrame:
@@ -255,14 +324,22 @@ def frequency_tables(
     theme_ids: Sequence[str],
     config: WeightConfig = WeightConfig(),
     labels: Mapping[str, str] | None = None,
+    correction: MappingCorrection | None = None,
 ) -> dict[str, pd.DataFrame]:
-    """The overall table (key ``"total"``) and one per breakdown in :data:`BREAKDOWNS`."""
-    total = theme_frequencies(assignments, theme_ids, config)
+    """The overall table (key ``"total"``) and one per breakdown in :data:`BREAKDOWNS`.
+
+    With two source groups or more (answers and a note), the overall table also has each
+    group's own shares (:func:`source_group_shares`) after the interval.
+    """
+    total = theme_frequencies(assignments, theme_ids, config, correction=correction)
     tables = {"total": _labelled(total, labels)}
+    voices = source_group_shares(assignments, theme_ids, config, correction)
+    if voices.shape[1] > 2:  # "theme" and two groups or more
+        tables["total"] = tables["total"].merge(voices, on="theme", how="left")
     for by in BREAKDOWNS:
         values = assignments[by].unique()
         if len(values) == 1:  # one group is the whole table: same rows, same seed, same numbers
             tables[by] = _labelled(total.assign(**{by: values[0]})[[by, *FREQUENCY_COLUMNS]], labels)
         else:
-            tables[by] = theme_frequencies(assignments, theme_ids, config, by=by, labels=labels)
+            tables[by] = theme_frequencies(assignments, theme_ids, config, by=by, labels=labels, correction=correction)
     return tables

@@ -81,16 +81,22 @@ def test_shares_sum_to_one_and_every_theme_is_reported():
     np.testing.assert_allclose(total["weighted_frequency"].sum(), frame["weight"].sum())
 
 
-def test_soft_membership_splits_a_text():
-    frame = make_assignments(2).assign(weight=[2.0, 1.0], theme=["groen", "digital"])
+def test_each_text_counts_to_its_decided_theme_and_soft_memberships_on_request():
+    frame = make_assignments(3).assign(weight=[2.0, 1.0, 1.0], theme=["groen", "digital", "andet"])
     for theme in ALL:
         frame[f"p_{theme}"] = 0.0
-    frame.loc[0, ["p_groen", "p_digital"]] = [0.5, 0.5]
+    frame.loc[0, ["p_groen", "p_digital"]] = [0.6, 0.4]
     frame.loc[1, "p_digital"] = 1.0
+    frame.loc[2, ["p_andet", "p_groen"]] = [0.55, 0.45]  # fits no theme, but leans toward one
+    # Default (classify and count): the andet text gives nothing to "groen".
     table = theme_frequencies(frame, THEMES, WeightConfig(n_bootstrap=20)).set_index("theme")
-    assert table.loc["groen", "weighted_frequency"] == pytest.approx(1.0)
-    assert table.loc["digital", "weighted_frequency"] == pytest.approx(2.0)
-    assert table.loc["digital", "share"] == pytest.approx(2 / 3)
+    assert table.loc["groen", "weighted_frequency"] == pytest.approx(2.0)
+    assert table.loc["andet", "share"] == pytest.approx(0.25)
+    # The soft estimator splits texts by their memberships (tematik's first formula).
+    soft = theme_frequencies(frame, THEMES, WeightConfig(n_bootstrap=20, estimator="probabilistic")).set_index("theme")
+    assert soft.loc["groen", "weighted_frequency"] == pytest.approx(1.2 + 0.45)
+    assert soft.loc["digital", "weighted_frequency"] == pytest.approx(0.8 + 1.0)
+    assert soft.loc["andet", "share"] == pytest.approx(0.55 / 4)
 
 
 def test_a_text_of_weight_three_counts_as_three_copies():
@@ -229,7 +235,7 @@ def test_membership_columns_and_labels():
     table = theme_frequencies(hard, THEMES, WeightConfig(n_bootstrap=10))
     np.testing.assert_allclose(table["weighted_frequency"], [frame.loc[frame["theme"] == t, "weight"].sum() for t in ALL])
     with pytest.raises(ValueError, match="p_digital"):
-        theme_frequencies(frame.drop(columns=["p_digital"]), THEMES, WeightConfig())
+        theme_frequencies(frame.drop(columns=["p_digital"]), THEMES, WeightConfig(estimator="probabilistic"))
     tables = frequency_tables(frame, THEMES, WeightConfig(n_bootstrap=10), labels={"groen": "Grøn omstilling"})
     assert list(tables) == ["total", "workshop", "question", "source_kind"]
     assert list(tables["workshop"].columns) == ["workshop", "theme", "label", "n_texts", "weighted_frequency", "share", "ci_low", "ci_high"]
@@ -252,7 +258,117 @@ def test_a_breakdown_with_one_group_repeats_the_total_exactly():
     tables = frequency_tables(frame, THEMES, config, labels={"groen": "Grøn omstilling"})
     direct = theme_frequencies(frame, THEMES, config, by="question", labels={"groen": "Grøn omstilling"})
     pd.testing.assert_frame_equal(tables["question"], direct)
-    pd.testing.assert_frame_equal(tables["question"].drop(columns="question"), tables["total"])
+    voices = [column for column in tables["total"].columns if column.startswith("share_")]
+    assert voices == ["share_deltagere", "share_notat"]  # answers and note passages, each on its own
+    pd.testing.assert_frame_equal(tables["question"].drop(columns="question"), tables["total"].drop(columns=voices))
     # A breakdown with several groups resamples each group on its own.
     assert tables["workshop"]["workshop"].nunique() == 2
     pd.testing.assert_frame_equal(tables["workshop"], theme_frequencies(frame, THEMES, config, by="workshop", labels={"groen": "Grøn omstilling"}))
+
+
+def test_the_overall_table_shows_the_two_voices_apart():
+    frame = balanced_frame(n_answers=60, n_notes=20)  # answers all "groen", note passages all "digital"
+    frame.loc[frame.index[:15], "theme"] = "andet"
+    config = WeightConfig(n_bootstrap=50)
+    total = frequency_tables(with_text_weights(frame, config), THEMES, config)["total"].set_index("theme")
+    assert total.loc["groen", "share_deltagere"] == pytest.approx(45 / 60, abs=0.1)  # by voices, not counts
+    assert total.loc["groen", "share_notat"] == 0 and total.loc["digital", "share_notat"] == pytest.approx(1.0)
+    assert total.loc["digital", "share"] == pytest.approx(0.5)  # combined: each voice half the weight
+    for column in ("share", "share_deltagere", "share_notat"):
+        assert total[column].sum() == pytest.approx(1.0)
+    # A run with one voice has no columns for it.
+    answers = balanced_frame(n_answers=30, n_notes=0)
+    only = frequency_tables(with_text_weights(answers, config), THEMES, config)["total"]
+    assert not [column for column in only.columns if column.startswith("share_")]
+
+
+def simulated_run(n: int, truth: list[float], confusion: np.ndarray, seed: int) -> tuple[pd.DataFrame, np.ndarray]:
+    """Texts whose true class is drawn with ``truth`` shares and decided through ``confusion`` (P(decided | true))."""
+    rng = np.random.default_rng(seed)
+    true = rng.choice(len(ALL), size=n, p=truth)
+    decided = np.array([rng.choice(len(ALL), p=confusion[t]) for t in true])
+    frame = make_assignments(n, seed=seed).assign(theme=np.asarray(ALL)[decided], source_kind="mentimeter", weight=1.0)
+    return frame.drop(columns=[f"p_{theme}" for theme in ALL]), np.asarray(ALL)[true]
+
+
+def test_a_validation_sample_recovers_known_shares_under_a_known_confusion():
+    """Classify-and-count is biased by the mapping's errors; the stratified correction removes the bias."""
+    from pipeline.prevalence import MappingCorrection
+    from pipeline.validation import draw_sample
+
+    truth = [0.25, 0.1, 0.15, 0.1, 0.1, 0.0, 0.3]
+    confusion = np.eye(len(ALL)) * 0.7
+    confusion[:, -1] += 0.2  # a fifth of every theme's texts rejected to andet ...
+    confusion[-1, :-1] += 0.3 / 6  # ... and andet texts leak into every theme
+    confusion[-1, -1] = 0.7
+    confusion[:-1, 2] += 0.1  # "groen" a sink: a tenth of every other theme lands there
+    confusion /= confusion.sum(axis=1, keepdims=True)
+    config = WeightConfig(n_bootstrap=300)
+    raw_errors, corrected_errors, covered = [], [], []
+    for seed in range(12):
+        frame, true = simulated_run(3000, truth, confusion, seed)
+        plain_table = theme_frequencies(frame, THEMES, config).set_index("theme")
+        plain = plain_table["share"]
+        sample = draw_sample(frame, 300, random_state=seed)
+        correct = dict(zip(frame["text_id"], true))
+        correction = MappingCorrection(tuple(ALL), tuple(sample["theme"]), tuple(sample["text_id"].map(correct)),
+                                       text_ids=tuple(sample["text_id"]))
+        fixed = theme_frequencies(frame, THEMES, config, correction=correction).set_index("theme")
+        raw_errors.append(np.abs(plain.to_numpy() - truth).sum() / 2)
+        corrected_errors.append(np.abs(fixed["share"].to_numpy() - truth).sum() / 2)
+        assert fixed["share"].sum() == pytest.approx(1.0)
+        covered.append(((fixed["ci_low"] <= truth) & (np.asarray(truth) <= fixed["ci_high"]))[["arbejdskraft", "groen", "andet"]])
+        # The interval of the corrected shares includes the mapping's uncertainty: wider than the texts' alone.
+        assert (fixed["ci_high"] - fixed["ci_low"])["groen"] > (plain_table["ci_high"] - plain_table["ci_low"])["groen"]
+    assert np.median(raw_errors) > 0.08  # the mapping's errors bias the plain count
+    assert np.median(corrected_errors) < 0.04
+    assert pd.concat(covered).mean() >= 0.85
+
+
+def test_a_correction_without_errors_changes_nothing_and_unchecked_themes_keep_their_texts():
+    from pipeline.prevalence import MappingCorrection
+
+    frame = make_assignments(400)
+    config = WeightConfig(n_bootstrap=100)
+    plain = theme_frequencies(frame, THEMES, config)
+    checked = frame.groupby("theme").head(4)
+    agreeing = MappingCorrection(tuple(ALL), tuple(checked["theme"]), tuple(checked["theme"]))
+    same = theme_frequencies(frame, THEMES, config, correction=agreeing)
+    np.testing.assert_allclose(same["share"], plain["share"])
+    assert agreeing.agreement() == 1.0
+    # Only "digital" was checked (by texts outside this table), and half of it is "groen":
+    # digital's share moves, the rest stays.
+    moved = MappingCorrection(tuple(ALL), ("digital", "digital"), ("digital", "groen"))
+    table = theme_frequencies(frame, THEMES, config, correction=moved).set_index("theme")
+    before = plain.set_index("theme")["share"]
+    assert table.loc["digital", "share"] == pytest.approx(before["digital"] / 2)
+    assert table.loc["groen", "share"] == pytest.approx(before["groen"] + before["digital"] / 2)
+    assert table.loc["arbejdskraft", "share"] == pytest.approx(before["arbejdskraft"])
+    with pytest.raises(ValueError, match="outside the taxonomy"):
+        MappingCorrection(tuple(ALL), ("digital",), ("sundhed",))
+
+
+def test_em_adjustment_moves_calibrated_posteriors_to_the_new_priors():
+    """Posteriors calibrated for balanced classes, applied where one class is rare: EM finds the rare prior."""
+    from pipeline.prevalence import em_adjusted
+
+    rng = np.random.default_rng(0)
+    true = rng.choice(2, size=4000, p=[0.9, 0.1])
+    scores = rng.normal(loc=np.where(true == 1, 1.0, -1.0), scale=1.0)
+    positive = 1 / (1 + np.exp(-2 * scores))  # the Bayes posterior under equal priors
+    posteriors = np.column_stack([1 - positive, positive])
+    assert posteriors.mean(axis=0)[1] > 0.2  # the plain mean is far from 0.1
+    assert em_adjusted(posteriors).mean(axis=0)[1] == pytest.approx(0.1, abs=0.03)
+
+
+def test_checked_texts_count_to_the_analysts_theme():
+    from pipeline.prevalence import MappingCorrection
+
+    frame = make_assignments(10).assign(weight=1.0, theme="groen")
+    # The analyst checked two of the ten "groen" texts: one is right, one is "digital".
+    correction = MappingCorrection(tuple(ALL), ("groen", "groen"), ("groen", "digital"), text_ids=("t:0", "t:1"))
+    table = theme_frequencies(frame, THEMES, WeightConfig(n_bootstrap=50), correction=correction).set_index("theme")
+    # t:1 counts fully as digital, the 8 unchecked texts half each (the checked rate).
+    assert table.loc["digital", "weighted_frequency"] == pytest.approx(1 + 8 * 0.5)
+    assert table.loc["groen", "weighted_frequency"] == pytest.approx(1 + 8 * 0.5)
+    assert table["share"].sum() == pytest.approx(1.0)

@@ -1,0 +1,223 @@
+"""The analyst's check: a validation sample of a run's texts, written as a sheet and read back.
+
+``tematik validate models/<run id> --sample 50 -o kontrol.xlsx`` draws texts at random,
+stratified by the theme tematik decided (every decided theme gets at least
+``MIN_PER_THEME`` texts, the rest in proportion to the theme's weighted share; seeded),
+and writes them to an Excel sheet with an empty column *Korrekt tema* (a drop-down of
+the taxonomy's labels and ``andet``). The analyst fills it in; ``tematik validate …
+--labels kontrol.xlsx`` reads it back into a
+:class:`~pipeline.prevalence.MappingCorrection`, with which every share is corrected and
+every interval includes the mapping's uncertainty (:mod:`pipeline.weighting`).
+
+A row is read by its ``Tekst-id``; a correct theme may be given by its id or its label
+(any case). Rows left blank are not used (a partly filled sheet is fine: the export says
+on how many texts the check rests). Unknown ids, unknown themes, a sheet from another
+run or a run edited since the sheet was drawn are one-line errors naming the sheet and
+row.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from pipeline.errors import InputError, short
+from pipeline.prevalence import MappingCorrection
+from pipeline.schema import ANDET
+
+SHEET = "Kontrol"
+THEMES_SHEET = "Temaer"
+# Headers of the sheet (Danish: analysts fill it in).
+ID_HEADER = "Tekst-id"
+TEXT_HEADER = "Tekst"
+SOURCE_HEADER = "Kilde"
+DECIDED_HEADER = "tematiks tema"
+DECIDED_ID_HEADER = "tematiks tema-id"
+CORRECT_HEADER = "Korrekt tema"
+MIN_PER_THEME = 3
+
+
+def allocation(sizes: Mapping[str, float], counts: Mapping[str, int], n: int, minimum: int = MIN_PER_THEME) -> dict[str, int]:
+    """Texts to draw per decided theme: ``minimum`` each (or all it has), the rest by weighted ``sizes``.
+
+    ``counts``: how many texts each theme has (the most it can give). The total is ``n``,
+    or every text when there are fewer; when ``n`` is too small for every theme's
+    minimum, the largest themes get theirs first. Each further text goes to the theme
+    furthest below its proportional share.
+    """
+    themes = sorted(theme for theme in counts if counts[theme] > 0)
+    n = min(n, sum(counts[theme] for theme in themes))
+    total = sum(sizes.get(theme, 0.0) for theme in themes) or 1.0
+    take = dict.fromkeys(themes, 0)
+    for theme in sorted(themes, key=lambda theme: -sizes.get(theme, 0.0)):
+        take[theme] = min(counts[theme], minimum, n - sum(take.values()))
+    while sum(take.values()) < n:
+        room = [theme for theme in themes if take[theme] < counts[theme]]
+        theme = max(room, key=lambda theme: n * sizes.get(theme, 0.0) / total - take[theme])
+        take[theme] += 1
+    return take
+
+
+def draw_sample(assignments: pd.DataFrame, n: int, random_state: int = 42) -> pd.DataFrame:
+    """``n`` counted texts (weight > 0), stratified by decided theme, in a random order (seeded)."""
+    counted = assignments[assignments["weight"] > 0]
+    if counted.empty:
+        raise ValueError("the run has no counted texts to check")
+    sizes = counted.groupby("theme")["weight"].sum().to_dict()
+    counts = counted["theme"].value_counts().to_dict()
+    take = allocation(sizes, counts, n)
+    rng = np.random.default_rng(random_state)
+    picked = []
+    for theme in sorted(take):
+        rows = np.flatnonzero(counted["theme"].to_numpy() == theme)
+        picked.extend(rng.choice(rows, size=take[theme], replace=False).tolist())
+    picked = rng.permutation(np.asarray(picked, dtype=int))  # not grouped by theme: each text read on its own
+    return counted.iloc[picked].reset_index(drop=True)
+
+
+def write_sheet(sample: pd.DataFrame, labels: Mapping[str, str], path: Path, run_id: str) -> None:
+    """The sheet the analyst fills in (see the module docstring); ``labels``: {theme id: label}, andet included."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Alignment, Font
+    from openpyxl.worksheet.datavalidation import DataValidation
+
+    from pipeline.export import neutralise, readable_heading, source
+
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.title = SHEET
+    headers = [ID_HEADER, TEXT_HEADER, SOURCE_HEADER, DECIDED_HEADER, CORRECT_HEADER, DECIDED_ID_HEADER]
+    sheet.append(headers)
+    for row in sample.to_dict("records"):
+        sheet.append([neutralise(str(row["text_id"])), neutralise(str(row["text"])), neutralise(source(row)),
+                      labels.get(row["theme"], row["theme"]), None, row["theme"]])  # fmt: skip
+    themes = workbook.create_sheet(THEMES_SHEET)
+    themes.append(["Tema", "Tema-id"])
+    for theme, label in labels.items():
+        themes.append([label, theme])
+    themes.sheet_state = "hidden"
+    # The run the sample belongs to: checked when the sheet is read back.
+    workbook.properties.identifier = run_id
+    workbook.properties.title = f"Kontrol af temaer: {run_id}"
+
+    last = len(sample) + 1
+    choice = DataValidation(type="list", formula1=f"={THEMES_SHEET}!$A$2:$A${len(labels) + 1}", allow_blank=True,
+                            showErrorMessage=True, errorTitle="Ukendt tema",
+                            error="Vælg et tema fra listen (eller 'andet').")  # fmt: skip
+    sheet.add_data_validation(choice)
+    choice.add(f"E2:E{max(last, 2)}")
+    for cell in sheet[1]:
+        cell.font = Font(bold=True)
+    for column, width in zip("ABCDEF", (28, 70, 36, 28, 28, 20)):
+        sheet.column_dimensions[column].width = width
+    for cells in sheet.iter_rows(min_row=2, min_col=2, max_col=3):
+        for cell in cells:
+            cell.alignment = Alignment(wrap_text=True, vertical="top")
+    sheet.column_dimensions["F"].hidden = True
+    sheet.freeze_panes = "A2"
+    sheet.auto_filter.ref = f"A1:E{max(last, 2)}"
+    workbook.save(path)
+
+
+@dataclass(frozen=True)
+class Validation:
+    """A filled-in sheet: the correction it measures, and how much of the sheet was filled in."""
+
+    correction: MappingCorrection
+    n_rows: int
+    sheet: Path
+
+    @property
+    def n_checked(self) -> int:
+        return self.correction.n_checked
+
+    def facts(self) -> dict:
+        """For the manifest and the reports: sizes, agreement overall and per decided theme."""
+        by_theme = self.correction.agreement_by_class()
+        return {
+            "sheet": self.sheet.name,
+            "rows": self.n_rows,
+            "checked": self.n_checked,
+            "agreement": self.correction.agreement(),
+            "by_theme": {row.theme: {"checked": int(row.checked), "kept": int(row.kept)} for row in by_theme.itertuples()},
+        }
+
+
+def _theme_names(labels: Mapping[str, str]) -> dict[str, str]:
+    """{lowercased id or label: theme id}."""
+    names = {str(theme).casefold(): theme for theme in labels}
+    names.update({str(label).casefold(): theme for theme, label in labels.items()})
+    return names
+
+
+def read_sheet(path: Path, assignments: pd.DataFrame, labels: Mapping[str, str], run_id: str | None = None) -> Validation:
+    """The analyst's answers as a :class:`Validation` against the run's ``assignments`` (with its edits)."""
+    from openpyxl import load_workbook
+
+    path = Path(path)
+    try:
+        workbook = load_workbook(path, read_only=True, data_only=True)
+    except FileNotFoundError:
+        raise InputError(path, "kontrolarket findes ikke") from None
+    except Exception as error:  # zip, XML or openpyxl's own errors: not an xlsx file it can read
+        raise InputError(path, f"kan ikke læses som Excel-fil ({type(error).__name__})") from None
+    try:
+        if SHEET not in workbook.sheetnames:
+            raise InputError(path, f"arket '{SHEET}' mangler: brug det ark, `tematik validate --sample` skrev")
+        identifier = workbook.properties.identifier
+        if run_id is not None and identifier and identifier != run_id:
+            raise InputError(path, f"arket hører til kørslen {short(identifier)}, ikke {run_id}")
+        rows = workbook[SHEET].iter_rows(values_only=True)
+        header = [str(cell).strip() if cell is not None else "" for cell in next(rows, ())]
+        missing = [name for name in (ID_HEADER, CORRECT_HEADER, DECIDED_ID_HEADER) if name not in header]
+        if missing:
+            raise InputError(path, f"kolonne(r) mangler: {', '.join(missing)}", where=f"ark '{SHEET}', række 1")
+        columns = {name: header.index(name) for name in (ID_HEADER, CORRECT_HEADER, DECIDED_ID_HEADER)}
+        records = [(number, row) for number, row in enumerate(rows, start=2) if any(cell not in (None, "") for cell in row)]
+    finally:
+        workbook.close()
+
+    themes = _theme_names(labels)
+    decided_now = dict(zip(assignments["text_id"].astype(str), assignments["theme"].astype(str)))
+    weight_of = dict(zip(assignments["text_id"].astype(str), assignments["weight"].astype(float)))
+    seen: set[str] = set()
+    decided, correct, weights, ids = [], [], [], []
+
+    def cell(row: tuple, name: str) -> str:
+        position = columns[name]
+        value = row[position] if position < len(row) else None
+        return "" if value is None else str(value).strip()
+
+    for number, row in records:
+        where = f"ark '{SHEET}', række {number}"
+        text_id = cell(row, ID_HEADER).removeprefix("'")  # a neutralised id: the apostrophe is ours
+        if not text_id:
+            raise InputError(path, f"{ID_HEADER} mangler", where=where)
+        if text_id not in decided_now:
+            raise InputError(path, f"ukendt {ID_HEADER} '{short(text_id)}': ikke en tekst i kørslen", where=where)
+        if text_id in seen:
+            raise InputError(path, f"{ID_HEADER} '{short(text_id)}' står to gange", where=where)
+        seen.add(text_id)
+        if cell(row, DECIDED_ID_HEADER) != decided_now[text_id]:
+            raise InputError(path, f"tematiks tema for '{short(text_id)}' er ændret, siden arket blev trukket: "
+                             "træk et nyt kontrolark", where=where)  # fmt: skip
+        answer = cell(row, CORRECT_HEADER)
+        if not answer:
+            continue
+        theme = themes.get(answer.casefold())
+        if theme is None:
+            raise InputError(path, f"ukendt tema '{short(answer)}' i '{CORRECT_HEADER}': vælg et fra listen", where=where)
+        decided.append(decided_now[text_id])
+        correct.append(theme)
+        weights.append(weight_of[text_id])
+        ids.append(text_id)
+    if not correct:
+        raise InputError(path, f"ingen rækker har et '{CORRECT_HEADER}' udfyldt", where=f"ark '{SHEET}'")
+    classes = tuple(labels) if ANDET in labels else (*labels, ANDET)
+    correction = MappingCorrection(classes=classes, decided=tuple(decided), correct=tuple(correct), weights=tuple(weights),
+                                   text_ids=tuple(ids))  # fmt: skip
+    return Validation(correction=correction, n_rows=len(records), sheet=path)
