@@ -469,6 +469,57 @@ def export(
 
 
 @app.command(cls=DanishCommand)
+def validate(
+    model: ModelArg,
+    out_path: Annotated[Path, typer.Option("--out", "-o", help="Med --sample: kontrolarket (.xlsx) der skrives. Med --labels: mappe til de kontrollerede resultater.")],
+    sample: Annotated[Optional[int], typer.Option("--sample", min=1, help="Træk så mange tekster, lagdelt efter tematiks tema, til et kontrolark.")] = None,
+    labels: Annotated[Optional[Path], typer.Option("--labels", help="Et udfyldt kontrolark: andelene rettes efter det og eksporteres.")] = None,
+    seed: Annotated[int, typer.Option("--seed", help="Startværdi for udtrækningen (samme værdi, samme tekster).")] = 42,
+    debug: DebugOpt = False,
+) -> None:
+    """Kontrollér temaerne på en stikprøve: skriv et kontrolark, eller læs det udfyldte ark og eksportér rettede andele."""
+    from pipeline.saved_run import load_run
+    from pipeline.views import assignments
+
+    if (sample is None) == (labels is None):
+        raise InputError(None, "angiv enten --sample ANTAL (skriv et kontrolark) eller --labels ARK.xlsx (læs det udfyldte ark)")
+    if sample is not None:
+        from pipeline.atomic import write_file_atomically
+        from pipeline.validation import draw_sample, write_sheet
+
+        if out_path.suffix.lower() != ".xlsx":
+            raise InputError(out_path, "kontrolarket skal være en .xlsx-fil")
+        if out_path.exists():
+            raise InputError(out_path, "findes allerede: vælg et andet navn (et udfyldt ark overskrives aldrig)")
+        with _progress("trækker stikprøve …", debug):
+            analysis = load_run(model)
+            table = assignments(analysis)
+            drawn = draw_sample(table, sample, random_state=seed)
+            write_file_atomically(out_path, lambda path: write_sheet(drawn, analysis.labels, path, model.name))
+        out.print(f"Kontrolark med {count(len(drawn), 'tekst', 'tekster')}: [bold]{out_path}[/]. Udfyld kolonnen "
+                  f"'Korrekt tema', og kør `tematik validate {model} --labels {out_path} -o outputs`.")  # fmt: skip
+        return
+
+    from pipeline.export import write_run
+    from pipeline.run import check_writable, new_run_id
+    from pipeline.validation import read_sheet
+    from pipeline.views import run_result
+
+    with _progress("læser kontrolarket …", debug):
+        check_writable(out_path, "resultatmappen")
+        analysis = load_run(model)
+        checked = read_sheet(labels, assignments(analysis), analysis.labels)
+        run_id = new_run_id(f"{analysis.config.ingest.workshop or model.name}-kontrolleret")
+        folder = write_run(run_result(analysis, run_id, inputs=[], validation=checked), out_path / run_id,
+                           analysis.config.export)  # fmt: skip
+    agreement = checked.correction.agreement()
+    filled = "" if checked.n_checked == checked.n_rows else f" (af {number(checked.n_rows)} udtrukne; resten ikke udfyldt)"
+    out.print(f"Kontrolleret på {count(checked.n_checked, 'tekst', 'tekster')}{filled}: "
+              f"{number(100 * agreement)} % enige med analytikeren.")  # fmt: skip
+    out.print(f"Resultater med rettede andele: [bold]{folder}[/]")
+
+
+@app.command(cls=DanishCommand)
 def serve(
     taxonomy: TaxonomyOpt = None,
     out_dir: OutOpt = Path("outputs"),

@@ -78,3 +78,18 @@ def write_atomically(target: Path, write: Callable[[Path], None]) -> Path:
         shutil.rmtree(staging, ignore_errors=True)
         raise
     return target
+
+
+def write_file_atomically(target: Path, write: Callable[[Path], None]) -> Path:
+    """Call ``write(path)`` on a hidden staging file beside ``target``, then move it to ``target``; never overwrites."""
+    target = Path(target)
+    if target.exists():
+        raise FileExistsError(f"{target} findes allerede")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    staging = target.parent / f".{target.stem}.{_writer()}{STAGING_SUFFIX}{target.suffix}"
+    try:
+        write(staging)
+        os.link(staging, target)  # fails rather than overwrite a file that appeared meanwhile
+    finally:
+        staging.unlink(missing_ok=True)
+    return target

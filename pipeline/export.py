@@ -837,7 +837,7 @@ def write_quotes_docx(result: RunResult, path: Path) -> None:
     _quote_table(document, header, [tuple(_docx_text(cell) for cell in cells) for _, cells in overview],
                  (first, narrow, interval_width, *[narrow] * (len(header) - 3)), muted=False)  # fmt: skip
 
-    for theme in order:
+    for theme, _ in overview:
         document.add_heading(_docx_text(result.taxonomy_labels.get(theme, theme)), level=1)
         document.add_paragraph(_docx_text(theme_summary(result, theme)))
         _quote_tables(document, result.quotes_by_theme[result.quotes_by_theme["theme"] == theme], widths)

@@ -11,9 +11,9 @@ every interval includes the mapping's uncertainty (:mod:`pipeline.weighting`).
 
 A row is read by its ``Tekst-id``; a correct theme may be given by its id or its label
 (any case). Rows left blank are not used (a partly filled sheet is fine: the export says
-on how many texts the check rests). Unknown ids, unknown themes, a sheet from another
-run or a run edited since the sheet was drawn are one-line errors naming the sheet and
-row.
+on how many texts the check rests). Unknown ids (a sheet from another run), unknown
+themes, a text listed twice or a theme changed by an edit since the sheet was drawn are
+one-line errors naming the sheet and row; so is a sheet with no answer at all.
 """
 
 from __future__ import annotations
@@ -100,7 +100,7 @@ def write_sheet(sample: pd.DataFrame, labels: Mapping[str, str], path: Path, run
     for theme, label in labels.items():
         themes.append([label, theme])
     themes.sheet_state = "hidden"
-    # The run the sample belongs to: checked when the sheet is read back.
+    # The run the sample was drawn from, for the analyst; reading back checks each text's id and decided theme.
     workbook.properties.identifier = run_id
     workbook.properties.title = f"Kontrol af temaer: {run_id}"
 
@@ -154,7 +154,7 @@ def _theme_names(labels: Mapping[str, str]) -> dict[str, str]:
     return names
 
 
-def read_sheet(path: Path, assignments: pd.DataFrame, labels: Mapping[str, str], run_id: str | None = None) -> Validation:
+def read_sheet(path: Path, assignments: pd.DataFrame, labels: Mapping[str, str]) -> Validation:
     """The analyst's answers as a :class:`Validation` against the run's ``assignments`` (with its edits)."""
     from openpyxl import load_workbook
 
@@ -168,9 +168,6 @@ def read_sheet(path: Path, assignments: pd.DataFrame, labels: Mapping[str, str],
     try:
         if SHEET not in workbook.sheetnames:
             raise InputError(path, f"arket '{SHEET}' mangler: brug det ark, `tematik validate --sample` skrev")
-        identifier = workbook.properties.identifier
-        if run_id is not None and identifier and identifier != run_id:
-            raise InputError(path, f"arket hører til kørslen {short(identifier)}, ikke {run_id}")
         rows = workbook[SHEET].iter_rows(values_only=True)
         header = [str(cell).strip() if cell is not None else "" for cell in next(rows, ())]
         missing = [name for name in (ID_HEADER, CORRECT_HEADER, DECIDED_ID_HEADER) if name not in header]

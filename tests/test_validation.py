@@ -1,0 +1,161 @@
+"""The analyst's check: `tematik validate` writes a stratified sample sheet and reads it back into corrected shares."""
+
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+import pytest
+from openpyxl import load_workbook
+from typer.testing import CliRunner
+
+from flows.cli import app
+from pipeline.saved_run import load_run
+from pipeline.schema import ANDET
+from pipeline.validation import CORRECT_HEADER, DECIDED_ID_HEADER, ID_HEADER, MIN_PER_THEME, SHEET, allocation
+from pipeline.views import assignments
+
+runner = CliRunner()
+
+
+def test_allocation_gives_every_theme_its_minimum_and_the_rest_by_weight():
+    counts = {"a": 100, "b": 40, "c": 2, "d": 0}
+    sizes = {"a": 100.0, "b": 40.0, "c": 2.0}
+    take = allocation(sizes, counts, 30)
+    assert sum(take.values()) == 30 and "d" not in take
+    assert take["c"] == 2  # all it has, under the minimum
+    assert take["b"] >= MIN_PER_THEME and take["a"] > take["b"]
+    assert allocation(sizes, counts, 500) == {"a": 100, "b": 40, "c": 2}  # never more than there are
+    small = allocation(sizes, counts, 4)
+    assert sum(small.values()) == 4 and small["a"] == 3  # too few for every minimum: the largest first
+
+
+def sheet_rows(path):
+    sheet = load_workbook(path)[SHEET]
+    header = [cell.value for cell in sheet[1]]
+    return sheet, header, [dict(zip(header, (cell.value for cell in row))) for row in sheet.iter_rows(min_row=2)]
+
+
+def fill(path, answers: dict[int, str]):
+    """Write the analyst's answers (sheet row number -> theme id or label) into the sheet."""
+    workbook = load_workbook(path)
+    sheet = workbook[SHEET]
+    column = [cell.value for cell in sheet[1]].index(CORRECT_HEADER) + 1
+    for row, answer in answers.items():
+        sheet.cell(row=row, column=column, value=answer)
+    workbook.save(path)
+
+
+@pytest.fixture()
+def model(demo_run, tmp_path):
+    import shutil
+
+    target = tmp_path / demo_run[3].name
+    shutil.copytree(demo_run[3], target)
+    return target
+
+
+@pytest.mark.slow
+def test_the_validation_round_trip_corrects_the_shares_and_says_so(model, tmp_path):
+    sheet_path = tmp_path / "kontrol.xlsx"
+    result = runner.invoke(app, ["validate", str(model), "--sample", "30", "-o", str(sheet_path)])
+    assert result.exit_code == 0, result.output
+    sheet, header, rows = sheet_rows(sheet_path)
+    assert header[:5] == [ID_HEADER, "Tekst", "Kilde", "tematiks tema", CORRECT_HEADER]
+    assert len(rows) == 30 and all(row[CORRECT_HEADER] is None for row in rows)
+    # A drop-down of the taxonomy's labels and andet on the answer column.
+    (choice,) = sheet.data_validations.dataValidation
+    assert choice.type == "list" and "E2:E31" in str(choice.sqref)
+    analysis = load_run(model)
+    table = assignments(analysis)
+    # Stratified by decided theme: every decided theme with texts is in the sample.
+    counted = table[table["weight"] > 0]
+    for theme, n in counted["theme"].value_counts().items():
+        assert sum(row[DECIDED_ID_HEADER] == theme for row in rows) >= min(n, MIN_PER_THEME)
+    # Seeded: the same command draws the same texts.
+    again = tmp_path / "igen.xlsx"
+    assert runner.invoke(app, ["validate", str(model), "--sample", "30", "-o", str(again)]).exit_code == 0
+    assert [row[ID_HEADER] for row in sheet_rows(again)[2]] == [row[ID_HEADER] for row in rows]
+    # Never overwrites a sheet (it may be filled in).
+    assert runner.invoke(app, ["validate", str(model), "--sample", "30", "-o", str(sheet_path)]).exit_code == 1
+
+    # The analyst agrees except on the first three texts of the largest theme, which are andet;
+    # one answer by label, in another case, the others by id.
+    largest = counted["theme"].value_counts().index[0]
+    moved = [number for number, row in enumerate(rows, start=2) if row[DECIDED_ID_HEADER] == largest][:3]
+    answers = {number: (ANDET if number in moved else row[DECIDED_ID_HEADER]) for number, row in enumerate(rows, start=2)}
+    label_row = next(number for number in answers if number not in moved)
+    answers[label_row] = analysis.labels[answers[label_row]].upper()
+    fill(sheet_path, answers)
+    out = tmp_path / "kontrolleret"
+    result = runner.invoke(app, ["validate", str(model), "--labels", str(sheet_path), "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "Kontrolleret på 30 tekster: 90 % enige" in " ".join(result.output.split())
+    (folder,) = out.iterdir()
+    manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["validation"]["checked"] == 30 and manifest["validation"]["agreement"] == pytest.approx(0.9)
+    assert manifest["validation"]["by_theme"][largest]["kept"] == manifest["validation"]["by_theme"][largest]["checked"] - 3
+    before = analysis_shares(model)
+    after = pd.read_csv(folder / "data" / "theme_frequencies.csv")
+    for _, block in after.groupby(["breakdown", "group"]):
+        if block["weighted_frequency"].sum() > 0:  # a group of texts that all weigh 0 has no shares
+            assert block["share"].sum() == pytest.approx(1.0)
+    total = after[after["breakdown"] == "total"].set_index("theme")
+    assert total.loc[largest, "share"] < before[largest]
+    assert total.loc[ANDET, "share"] > before[ANDET]
+    for name in ("quotes.md", "report.html"):
+        assert "Kontrolleret på 30 tilfældige tekster: 90 % enige med analytikeren" in (folder / name).read_text(encoding="utf-8")
+    import docx
+
+    words = " ".join(p.text for p in docx.Document(folder / "quotes.docx").paragraphs)
+    assert "Kontrolleret på 30 tilfældige tekster" in words.replace("\u00a0", " ")
+    overview = docx.Document(folder / "quotes.docx").tables[0]
+    assert overview.rows[0].cells[-1].text == "Kontrol"
+
+    # A partly filled sheet: the filled rows are used and the export says how many.
+    partly = tmp_path / "delvis.xlsx"
+    assert runner.invoke(app, ["validate", str(model), "--sample", "30", "-o", str(partly)]).exit_code == 0
+    fill(partly, {number: answers[number] for number in list(answers)[:12]})
+    out = tmp_path / "delvis"
+    result = runner.invoke(app, ["validate", str(model), "--labels", str(partly), "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "af 30 udtrukne" in result.output
+    (folder,) = out.iterdir()
+    assert "Kontrolleret på 12 af 30 udtrukne tekster" in (folder / "quotes.md").read_text(encoding="utf-8")
+
+
+def analysis_shares(model) -> pd.Series:
+    from pipeline.views import frequencies
+
+    return frequencies(load_run(model))["total"].set_index("theme")["share"]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    "break_sheet, message",
+    [
+        (lambda sheet: sheet.cell(row=3, column=5, value="Sundhed og omsorg"), "række 3): ukendt tema 'Sundhed og omsorg'"),
+        (lambda sheet: sheet.cell(row=4, column=1, value="postkort:r9999"), "række 4): ukendt Tekst-id 'postkort:r9999'"),
+        (lambda sheet: sheet.cell(row=5, column=6, value="andet-før"), "række 5): tematiks tema"),
+        (lambda sheet: None, "ingen rækker har et 'Korrekt tema' udfyldt"),
+    ],
+)
+def test_a_broken_sheet_is_one_line_naming_sheet_and_row_and_writes_nothing(model, tmp_path, break_sheet, message):
+    sheet_path = tmp_path / "kontrol.xlsx"
+    assert runner.invoke(app, ["validate", str(model), "--sample", "10", "-o", str(sheet_path)]).exit_code == 0
+    workbook = load_workbook(sheet_path)
+    sheet = workbook[SHEET]
+    if "ingen rækker" not in message:
+        for row in range(2, 12):
+            sheet.cell(row=row, column=5, value=sheet.cell(row=row, column=6).value)
+    break_sheet(sheet)
+    workbook.save(sheet_path)
+    content = sheet_path.read_bytes()
+    out = tmp_path / "ud"
+    result = runner.invoke(app, ["validate", str(model), "--labels", str(sheet_path), "-o", str(out)])
+    assert result.exit_code == 1
+    lines = [line for line in result.output.splitlines() if line.strip()]
+    assert len(lines) == 1 and "kontrol.xlsx" in lines[0] and f"ark '{SHEET}'" in lines[0]
+    assert message in lines[0]
+    assert not out.exists() or not any(out.iterdir())
+    assert sheet_path.read_bytes() == content  # the analyst's sheet is never modified
