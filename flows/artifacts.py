@@ -6,26 +6,28 @@ from pathlib import Path
 
 from prefect.artifacts import create_link_artifact, create_markdown_artifact, create_table_artifact
 
-from pipeline.export import RunResult, in_report_order, source
-from pipeline.danish import percent as _percent
+from pipeline.danish import interval, percent
+from pipeline.export import RunResult, in_report_order, share_basis, source, voice_columns, voice_name
 
 
 def publish_artifacts(result: RunResult, output_dir: Path, top_quotes: int = 3) -> None:
     """A theme-frequency table, the top quotes per theme, and a link to the output folder."""
     total = in_report_order(result.frequencies["total"])  # as the reports list the themes
+    voices = voice_columns(total)
     create_table_artifact(
         key="theme-frequencies",
         table=[
             {
-                "tema": row.label,
-                "tekster": int(row.n_texts),
-                "vægtet hyppighed": round(float(row.weighted_frequency), 2),
-                "andel": _percent(row.share),
-                "95 %-interval": f"{_percent(row.ci_low)} – {_percent(row.ci_high)}",
+                "tema": row["label"],
+                "tekster": int(row["n_texts"]),
+                "vægtet hyppighed": round(float(row["weighted_frequency"]), 2),
+                "andel": percent(row["share"]),
+                "95 %-interval": interval(row["ci_low"], row["ci_high"]),
+                **{f"andel, {voice_name(column).lower()}": percent(row[column]) for column in voices},
             }
-            for row in total.itertuples()
+            for row in total.to_dict("records")
         ],
-        description="Vægtede temahyppigheder for hele kørslen",
+        description=f"Vægtede temahyppigheder for hele kørslen. {share_basis(result)}",
     )
 
     lines = ["# Udvalgte citater pr. tema", ""]

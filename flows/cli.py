@@ -24,7 +24,7 @@ from typer import rich_utils
 from typer.core import TyperCommand, TyperGroup
 from rich.table import Table
 
-from pipeline.danish import count, decimal, number, percent
+from pipeline.danish import count, decimal, interval, number, percent
 from pipeline.errors import InputError
 
 # Before Prefect is imported (inside the commands): no telemetry.
@@ -233,7 +233,7 @@ def _summary(outcome) -> None:
     table.add_column("Andel", justify="right")
     table.add_column("95 %-interval", justify="right")
     for label, share, low, high in outcome.shares:  # as the reports list them: by share, andet last
-        table.add_row(label, percent(share), f"{percent(low)} – {percent(high)}")
+        table.add_row(label, percent(share), interval(low, high))
     out.print(table)
     if outcome.emerging:
         emerging = Table(title="Nye temaer i 'andet' (største først)")

@@ -273,7 +273,7 @@ def danish_table(
         if header is None and str(column).startswith("p_"):
             header = f"Medlemskab: {labels.get(str(column)[2:], str(column)[2:])}"
         if header is None and str(column).startswith(VOICE_PREFIX):
-            header = f"Andel: {voice_name(str(column))}"
+            header = f"Andel: {str(column).removeprefix(VOICE_PREFIX)}"
         headers[column] = header or str(column)
         if number_format:
             formats[headers[column]] = number_format

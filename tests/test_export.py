@@ -158,7 +158,8 @@ def test_csv_files_open_in_a_danish_excel(run_dir, result):
     assert raw.startswith(b"\xef\xbb\xbf") and "Ålborg".encode() in raw
     rows = _csv_cells(run_dir / "theme_frequencies.csv", ";")
     assert rows[0] == ["Opdeling", "Gruppe", "Tema", "Tekster", "Vægtet hyppighed", "Andel (%)",
-                       "95 %-interval nedre (%)", "95 %-interval øvre (%)", "Tema-id"]  # fmt: skip
+                       "95 %-interval nedre (%)", "95 %-interval øvre (%)", "Tema-id", "Andel: deltagere (%)",
+                       "Andel: notat (%)"]  # fmt: skip
     assert all(len(row) == len(rows[0]) for row in rows)
     share = rows[0].index("Andel (%)")
     assert all(row[share].count(",") == 1 and "." not in row[share] and len(row[share].split(",")[1]) == 1 for row in rows[1:])
@@ -185,6 +186,8 @@ def test_machine_readable_csv_keeps_ids_and_full_precision(run_dir, result):
     long = pd.read_csv(run_dir / "data" / "theme_frequencies.csv", keep_default_na=False)
     assert not (run_dir / "data" / "theme_frequencies.csv").read_bytes().startswith(b"\xef\xbb\xbf")
     total = long[long["breakdown"] == "total"].drop(columns=["breakdown", "group"]).reset_index(drop=True)
+    voices = [column for column in total.columns if column.startswith("share_")]  # blank in the other breakdowns
+    total[voices] = total[voices].apply(pd.to_numeric)
     pd.testing.assert_frame_equal(total, result.frequencies["total"], check_dtype=False, rtol=1e-12)
     np.testing.assert_allclose(long.groupby(["breakdown", "group"])["share"].sum(), 1.0)
     assignments = pd.read_csv(run_dir / "data" / "assignments.csv")
@@ -261,9 +264,12 @@ def test_frequency_workbook_in_danish_with_number_formats(run_dir, result):
     assert list(sheets) == ["I alt", "Pr. workshop", "Pr. spørgsmål", "Pr. kildetype"]
     total = sheets["I alt"]
     assert list(total.columns) == ["Tema", "Tekster", "Vægtet hyppighed", "Andel", "95 %-interval nedre",
-                                   "95 %-interval øvre", "Tema-id"]  # fmt: skip
+                                   "95 %-interval øvre", "Tema-id", "Andel: deltagere", "Andel: notat"]  # fmt: skip
     expected = result.frequencies["total"]
     np.testing.assert_allclose(total["Andel"], expected["share"])  # full precision, formatted as percent
+    # The two voices apart: each source group's own shares, each summing to 100 %.
+    np.testing.assert_allclose(total["Andel: notat"], expected["share_notat"])
+    assert total["Andel: deltagere"].sum() == pytest.approx(1.0) and total["Andel: notat"].sum() == pytest.approx(1.0)
     assert total["Tekster"].tolist() == expected["n_texts"].tolist()
     assert list(sheets["Pr. workshop"].columns[:2]) == ["Workshop", "Tema"]
     assert set(sheets["Pr. kildetype"]["Kildetype"]) == {"Mentimeter", "Opsamling"}
@@ -272,6 +278,7 @@ def test_frequency_workbook_in_danish_with_number_formats(run_dir, result):
     header = [cell.value for cell in sheet[1]]
     formats = {name: sheet.cell(row=2, column=header.index(name) + 1).number_format for name in header}
     assert formats["Andel"] == formats["95 %-interval nedre"] == formats["95 %-interval øvre"] == "0.0%"
+    assert formats["Andel: deltagere"] == formats["Andel: notat"] == "0.0%"
     assert formats["Tekster"] == "0" and formats["Vægtet hyppighed"] == "0.0"
     assert all(cell.font.bold for cell in sheet[1]) and sheet.freeze_panes == "A2" and sheet.auto_filter.ref
     assert sheet.column_dimensions["A"].width >= len(LABELS["groen"])
@@ -344,6 +351,14 @@ def test_word_document_is_a4_danish_and_ready_to_paste(run_dir, result):
         share = danish.percent(total.loc[theme, "share"]).replace(" ", "\u00a0")
         assert share in summary and danish.interval(total.loc[theme, "ci_low"], total.loc[theme, "ci_high"]).split()[0] in summary
     assert headings[-1][1] == "Nye temaer"
+    # The overview: share, interval, the participants' and the note's shares apart, texts.
+    overview = document.tables[0]
+    assert [cell.text.replace("\u00a0", " ") for cell in overview.rows[0].cells] == ["Tema", "Andel", "95 %-interval", "Deltagere", "Notat", "Tekster"]
+    first = _theme_order(result)[0]
+    cells = [cell.text.replace("\u00a0", " ") for cell in overview.rows[1].cells]
+    assert cells[3:5] == [danish.percent(total.loc[first, "share_deltagere"]), danish.percent(total.loc[first, "share_notat"])]
+    # What the interval covers is said where the shares are shown.
+    assert "ikke usikkerheden i tildelingen af temaer" in paragraphs[1].text
 
 
 def test_word_tables_full_width_normal_weight_answers_and_note_apart(run_dir, result):
@@ -351,7 +366,7 @@ def test_word_tables_full_width_normal_weight_answers_and_note_apart(run_dir, re
     section = document.sections[0]
     text_width = section.page_width - section.left_margin - section.right_margin
     overview, *quote_tables = document.tables
-    assert [cell.text for cell in overview.rows[0].cells] == ["Tema", "Andel", "95\u00a0%-interval", "Tekster"]
+    assert [cell.text for cell in overview.rows[0].cells] == ["Tema", "Andel", "95\u00a0%-interval", "Deltagere", "Notat", "Tekster"]
     assert len(overview.rows) == len(LABELS) + 2
     titles = [table.rows[0].cells[0].text for table in quote_tables]
     assert set(titles) == {"Deltagernes svar", "Fra opsamlingen"} and titles.count("Fra opsamlingen") >= 2

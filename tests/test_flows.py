@@ -90,6 +90,9 @@ def test_workshop_flow_publishes_artifacts(demo_runs):
     assert labels[-1] == ANDET_LABEL and shares[:-1] == sorted(shares[:-1], reverse=True)
     rows = json.loads(artifacts["theme-frequencies"]["data"])
     assert [row["tema"] for row in rows] == labels
+    # The two voices apart, and the one interval format of every report ("18,4–28,7 %").
+    assert {"andel, deltagere", "andel, notat"} <= set(rows[0])
+    assert all(re.fullmatch(r"\d+,\d–\d+,\d %", row["95 %-interval"]) for row in rows)
     headings = re.findall(r"^## (.+)$", artifacts["top-quotes"]["data"], flags=re.MULTILINE)
     assert headings == [label for label in labels if label in headings]
     with get_client(sync_client=True) as client:
