@@ -37,6 +37,8 @@ benchmark: install
 	$(BIN)/python benchmarks/quality.py --labels benchmarks/data/fyn-2022/gold.csv --note benchmarks/data/fyn-2022/opsamling-fyn.md
 	$(BIN)/python benchmarks/quality.py --labels benchmarks/data/menti-deb.csv --taxonomy deb-2020-2023
 	$(BIN)/python benchmarks/quality.py --labels benchmarks/data/menti-nordjylland.csv --taxonomy nordjylland-2023
+	$(BIN)/python benchmarks/quality.py --labels benchmarks/data/kommune-11.csv --taxonomy benchmarks/data/kommune-11.yaml
+	$(BIN)/python benchmarks/quality.py --labels benchmarks/data/trivsel-10.csv --taxonomy benchmarks/data/trivsel-10.yaml --full-only  # held out: measured, never tuned on
 	$(BIN)/python benchmarks/quality.py --shared-note
 
 clean:

@@ -336,13 +336,16 @@ def test_a_correction_without_errors_changes_nothing_and_unchecked_themes_keep_t
     same = theme_frequencies(frame, THEMES, config, correction=agreeing)
     np.testing.assert_allclose(same["share"], plain["share"])
     assert agreeing.agreement() == 1.0
-    # Only "digital" was checked (by texts outside this table), and half of it is "groen":
-    # digital's share moves, the rest stays.
-    moved = MappingCorrection(tuple(ALL), ("digital", "digital"), ("digital", "groen"))
+    # Only "digital" was checked (by texts outside this table), and half of it is "groen": digital's
+    # share moves, the rest stays. Two checked texts and two pseudo-texts kept: a quarter moves.
+    moved = MappingCorrection(tuple(ALL), ("digital", "digital"), ("digital", "groen"), agreement_prior=2.0)
     table = theme_frequencies(frame, THEMES, config, correction=moved).set_index("theme")
     before = plain.set_index("theme")["share"]
+    assert table.loc["digital", "share"] == pytest.approx(before["digital"] * 3 / 4)
+    assert table.loc["groen", "share"] == pytest.approx(before["groen"] + before["digital"] / 4)
+    unshrunk = MappingCorrection(tuple(ALL), ("digital", "digital"), ("digital", "groen"), agreement_prior=0.0)
+    table = theme_frequencies(frame, THEMES, config, correction=unshrunk).set_index("theme")
     assert table.loc["digital", "share"] == pytest.approx(before["digital"] / 2)
-    assert table.loc["groen", "share"] == pytest.approx(before["groen"] + before["digital"] / 2)
     assert table.loc["arbejdskraft", "share"] == pytest.approx(before["arbejdskraft"])
     with pytest.raises(ValueError, match="outside the taxonomy"):
         MappingCorrection(tuple(ALL), ("digital",), ("sundhed",))
@@ -366,7 +369,8 @@ def test_checked_texts_count_to_the_analysts_theme():
 
     frame = make_assignments(10).assign(weight=1.0, theme="groen")
     # The analyst checked two of the ten "groen" texts: one is right, one is "digital".
-    correction = MappingCorrection(tuple(ALL), ("groen", "groen"), ("groen", "digital"), text_ids=("t:0", "t:1"))
+    correction = MappingCorrection(tuple(ALL), ("groen", "groen"), ("groen", "digital"), text_ids=("t:0", "t:1"),
+                                   agreement_prior=0.0)
     table = theme_frequencies(frame, THEMES, WeightConfig(n_bootstrap=50), correction=correction).set_index("theme")
     # t:1 counts fully as digital, the 8 unchecked texts half each (the checked rate).
     assert table.loc["digital", "weighted_frequency"] == pytest.approx(1 + 8 * 0.5)
