@@ -52,3 +52,13 @@ def demo_run(tmp_path_factory):
     config = RunOverrides(workshop="Strategiworkshop Midtjylland 2026").apply(RunConfig())
     analysis, result, folder = run_workshop([DEMO], config, out=root / "outputs", models=root / "models")
     return analysis, result, folder, root / "models" / folder.name
+
+
+@pytest.fixture()
+def saved_model(demo_run, tmp_path):
+    """A copy of the demo run's saved model, so edits do not touch the shared one."""
+    import shutil
+
+    model = tmp_path / demo_run[3].name
+    shutil.copytree(demo_run[3], model)
+    return model

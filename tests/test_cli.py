@@ -94,16 +94,6 @@ def test_help_types_are_danish_and_flags_have_none():
     assert "KOMMANDO [ARGUMENTER]..." in top.output and "COMMAND" not in top.output
 
 
-@pytest.fixture()
-def saved_model(demo_run, tmp_path):
-    """A copy of the demo run's saved model, so edits do not touch the shared one."""
-    import shutil
-
-    model = tmp_path / demo_run[3].name
-    shutil.copytree(demo_run[3], model)
-    return model
-
-
 @pytest.mark.slow
 def test_topics_fits_80_columns_and_shows_theme_ids(saved_model):
     narrow = CliRunner(env={"COLUMNS": "80"})

@@ -46,19 +46,10 @@ def fill(path, answers: dict[int, str]):
     workbook.save(path)
 
 
-@pytest.fixture()
-def model(demo_run, tmp_path):
-    import shutil
-
-    target = tmp_path / demo_run[3].name
-    shutil.copytree(demo_run[3], target)
-    return target
-
-
 @pytest.mark.slow
-def test_the_validation_round_trip_corrects_the_shares_and_says_so(model, tmp_path):
+def test_the_validation_round_trip_corrects_the_shares_and_says_so(saved_model, tmp_path):
     sheet_path = tmp_path / "kontrol.xlsx"
-    result = runner.invoke(app, ["validate", str(model), "--sample", "30", "-o", str(sheet_path)])
+    result = runner.invoke(app, ["validate", str(saved_model), "--sample", "30", "-o", str(sheet_path)])
     assert result.exit_code == 0, result.output
     sheet, header, rows = sheet_rows(sheet_path)
     assert header[:5] == [ID_HEADER, "Tekst", "Kilde", "tematiks tema", CORRECT_HEADER]
@@ -66,7 +57,7 @@ def test_the_validation_round_trip_corrects_the_shares_and_says_so(model, tmp_pa
     # A drop-down of the taxonomy's labels and andet on the answer column.
     (choice,) = sheet.data_validations.dataValidation
     assert choice.type == "list" and "E2:E31" in str(choice.sqref)
-    analysis = load_run(model)
+    analysis = load_run(saved_model)
     table = assignments(analysis)
     # Stratified by decided theme: every decided theme with texts is in the sample.
     counted = table[table["weight"] > 0]
@@ -74,10 +65,10 @@ def test_the_validation_round_trip_corrects_the_shares_and_says_so(model, tmp_pa
         assert sum(row[DECIDED_ID_HEADER] == theme for row in rows) >= min(n, MIN_PER_THEME)
     # Seeded: the same command draws the same texts.
     again = tmp_path / "igen.xlsx"
-    assert runner.invoke(app, ["validate", str(model), "--sample", "30", "-o", str(again)]).exit_code == 0
+    assert runner.invoke(app, ["validate", str(saved_model), "--sample", "30", "-o", str(again)]).exit_code == 0
     assert [row[ID_HEADER] for row in sheet_rows(again)[2]] == [row[ID_HEADER] for row in rows]
     # Never overwrites a sheet (it may be filled in).
-    assert runner.invoke(app, ["validate", str(model), "--sample", "30", "-o", str(sheet_path)]).exit_code == 1
+    assert runner.invoke(app, ["validate", str(saved_model), "--sample", "30", "-o", str(sheet_path)]).exit_code == 1
 
     # The analyst agrees except on the first three texts of the largest theme, which are andet;
     # one answer by label, in another case, the others by id.
@@ -88,14 +79,14 @@ def test_the_validation_round_trip_corrects_the_shares_and_says_so(model, tmp_pa
     answers[label_row] = analysis.labels[answers[label_row]].upper()
     fill(sheet_path, answers)
     out = tmp_path / "kontrolleret"
-    result = runner.invoke(app, ["validate", str(model), "--labels", str(sheet_path), "-o", str(out)])
+    result = runner.invoke(app, ["validate", str(saved_model), "--labels", str(sheet_path), "-o", str(out)])
     assert result.exit_code == 0, result.output
     assert "Kontrolleret på 30 tekster: 90 % enige" in " ".join(result.output.split())
     (folder,) = out.iterdir()
     manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
     assert manifest["validation"]["checked"] == 30 and manifest["validation"]["agreement"] == pytest.approx(0.9)
     assert manifest["validation"]["by_theme"][largest]["kept"] == manifest["validation"]["by_theme"][largest]["checked"] - 3
-    before = analysis_shares(model)
+    before = analysis_shares(saved_model)
     after = pd.read_csv(folder / "data" / "theme_frequencies.csv")
     for _, block in after.groupby(["breakdown", "group"]):
         if block["weighted_frequency"].sum() > 0:  # a group of texts that all weigh 0 has no shares
@@ -114,20 +105,20 @@ def test_the_validation_round_trip_corrects_the_shares_and_says_so(model, tmp_pa
 
     # A partly filled sheet: the filled rows are used and the export says how many.
     partly = tmp_path / "delvis.xlsx"
-    assert runner.invoke(app, ["validate", str(model), "--sample", "30", "-o", str(partly)]).exit_code == 0
+    assert runner.invoke(app, ["validate", str(saved_model), "--sample", "30", "-o", str(partly)]).exit_code == 0
     fill(partly, {number: answers[number] for number in list(answers)[:12]})
     out = tmp_path / "delvis"
-    result = runner.invoke(app, ["validate", str(model), "--labels", str(partly), "-o", str(out)])
+    result = runner.invoke(app, ["validate", str(saved_model), "--labels", str(partly), "-o", str(out)])
     assert result.exit_code == 0, result.output
     assert "af 30 udtrukne" in result.output
     (folder,) = out.iterdir()
     assert "Kontrolleret på 12 af 30 udtrukne tekster" in (folder / "quotes.md").read_text(encoding="utf-8")
 
 
-def analysis_shares(model) -> pd.Series:
+def analysis_shares(saved_model) -> pd.Series:
     from pipeline.views import frequencies
 
-    return frequencies(load_run(model))["total"].set_index("theme")["share"]
+    return frequencies(load_run(saved_model))["total"].set_index("theme")["share"]
 
 
 @pytest.mark.slow
@@ -140,9 +131,9 @@ def analysis_shares(model) -> pd.Series:
         (lambda sheet: None, "ingen rækker har et 'Korrekt tema' udfyldt"),
     ],
 )
-def test_a_broken_sheet_is_one_line_naming_sheet_and_row_and_writes_nothing(model, tmp_path, break_sheet, message):
+def test_a_broken_sheet_is_one_line_naming_sheet_and_row_and_writes_nothing(saved_model, tmp_path, break_sheet, message):
     sheet_path = tmp_path / "kontrol.xlsx"
-    assert runner.invoke(app, ["validate", str(model), "--sample", "10", "-o", str(sheet_path)]).exit_code == 0
+    assert runner.invoke(app, ["validate", str(saved_model), "--sample", "10", "-o", str(sheet_path)]).exit_code == 0
     workbook = load_workbook(sheet_path)
     sheet = workbook[SHEET]
     if "ingen rækker" not in message:
@@ -152,7 +143,7 @@ def test_a_broken_sheet_is_one_line_naming_sheet_and_row_and_writes_nothing(mode
     workbook.save(sheet_path)
     content = sheet_path.read_bytes()
     out = tmp_path / "ud"
-    result = runner.invoke(app, ["validate", str(model), "--labels", str(sheet_path), "-o", str(out)])
+    result = runner.invoke(app, ["validate", str(saved_model), "--labels", str(sheet_path), "-o", str(out)])
     assert result.exit_code == 1
     lines = [line for line in result.output.splitlines() if line.strip()]
     assert len(lines) == 1 and "kontrol.xlsx" in lines[0] and f"ark '{SHEET}'" in lines[0]
