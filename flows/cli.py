@@ -448,6 +448,23 @@ def edit(
     out.print(f"Rettelser gemt i {path}; kør `tematik export {model}` for nye tabeller.")
 
 
+def _export_saved(model: Path, out_dir: Path, suffix: str, labels: Path | None = None):
+    """A new export folder of a saved run as it stands (with its edits), corrected by the filled-in sheet ``labels``
+    when given: ``(folder, validation or None)``."""
+    from pipeline.export import write_run
+    from pipeline.run import check_writable, new_run_id
+    from pipeline.saved_run import load_run
+    from pipeline.validation import read_sheet
+    from pipeline.views import assignments, run_result
+
+    check_writable(out_dir, "resultatmappen")
+    analysis = load_run(model)
+    validation = read_sheet(labels, assignments(analysis), analysis.labels) if labels is not None else None
+    run_id = new_run_id(f"{analysis.config.ingest.workshop or model.name}-{suffix}")
+    result = run_result(analysis, run_id, inputs=[], validation=validation)
+    return write_run(result, out_dir / run_id, analysis.config.export), validation
+
+
 @app.command(cls=DanishCommand)
 def export(
     model: ModelArg,
@@ -455,16 +472,8 @@ def export(
     debug: DebugOpt = False,
 ) -> None:
     """Eksportér en gemt kørsel igen, med dens rettelser, uden at genberegne emnemodellen."""
-    from pipeline.export import write_run
-    from pipeline.run import check_writable, new_run_id
-    from pipeline.saved_run import load_run
-    from pipeline.views import run_result
-
     with _progress("eksporterer …", debug):
-        check_writable(out_dir, "resultatmappen")
-        analysis = load_run(model)
-        run_id = new_run_id(f"{analysis.config.ingest.workshop or model.name}-rettet")
-        folder = write_run(run_result(analysis, run_id, inputs=[]), out_dir / run_id, analysis.config.export)
+        folder, _ = _export_saved(model, out_dir, "rettet")
     out.print(f"Resultater: [bold]{folder}[/]")
 
 
@@ -478,45 +487,34 @@ def validate(
     debug: DebugOpt = False,
 ) -> None:
     """Kontrollér temaerne på en stikprøve: skriv et kontrolark, eller læs det udfyldte ark og eksportér rettede andele."""
+    if labels is not None:
+        from pipeline.export import check_summary
+
+        with _progress("læser kontrolarket …", debug):
+            if sample is not None:
+                raise InputError(None, "angiv enten --sample eller --labels, ikke begge")
+            folder, validation = _export_saved(model, out_path, "kontrolleret", labels)
+        out.print(check_summary(validation.facts()))
+        out.print(f"Resultater med rettede andele: [bold]{folder}[/]")
+        return
+    from pipeline.atomic import write_file_atomically
     from pipeline.saved_run import load_run
+    from pipeline.validation import draw_sample, fingerprint, write_sheet
     from pipeline.views import assignments
 
-    if (sample is None) == (labels is None):
-        raise InputError(None, "angiv enten --sample ANTAL (skriv et kontrolark) eller --labels ARK.xlsx (læs det udfyldte ark)")
-    if sample is not None:
-        from pipeline.atomic import write_file_atomically
-        from pipeline.validation import draw_sample, write_sheet
-
+    with _progress("trækker stikprøve …", debug):
+        if sample is None:
+            raise InputError(None, "angiv --sample ANTAL (skriv et kontrolark) eller --labels ARK.xlsx (læs det udfyldte ark)")
         if out_path.suffix.lower() != ".xlsx":
             raise InputError(out_path, "kontrolarket skal være en .xlsx-fil")
         if out_path.exists():
             raise InputError(out_path, "findes allerede: vælg et andet navn (et udfyldt ark overskrives aldrig)")
-        with _progress("trækker stikprøve …", debug):
-            analysis = load_run(model)
-            table = assignments(analysis)
-            drawn = draw_sample(table, sample, random_state=seed)
-            write_file_atomically(out_path, lambda path: write_sheet(drawn, analysis.labels, path, model.name))
-        out.print(f"Kontrolark med {count(len(drawn), 'tekst', 'tekster')}: [bold]{out_path}[/]. Udfyld kolonnen "
-                  f"'Korrekt tema', og kør `tematik validate {model} --labels {out_path} -o outputs`.")  # fmt: skip
-        return
-
-    from pipeline.export import write_run
-    from pipeline.run import check_writable, new_run_id
-    from pipeline.validation import read_sheet
-    from pipeline.views import run_result
-
-    with _progress("læser kontrolarket …", debug):
-        check_writable(out_path, "resultatmappen")
         analysis = load_run(model)
-        checked = read_sheet(labels, assignments(analysis), analysis.labels)
-        run_id = new_run_id(f"{analysis.config.ingest.workshop or model.name}-kontrolleret")
-        folder = write_run(run_result(analysis, run_id, inputs=[], validation=checked), out_path / run_id,
-                           analysis.config.export)  # fmt: skip
-    agreement = checked.correction.agreement()
-    filled = "" if checked.n_checked == checked.n_rows else f" (af {number(checked.n_rows)} udtrukne; resten ikke udfyldt)"
-    out.print(f"Kontrolleret på {count(checked.n_checked, 'tekst', 'tekster')}{filled}: "
-              f"{number(100 * agreement)} % enige med analytikeren.")  # fmt: skip
-    out.print(f"Resultater med rettede andele: [bold]{folder}[/]")
+        table = assignments(analysis)
+        drawn = draw_sample(table, sample, random_state=seed)
+        write_file_atomically(out_path, lambda path: write_sheet(drawn, analysis.labels, path, model.name, fingerprint(table)))
+    out.print(f"Kontrolark med {count(len(drawn), 'tekst', 'tekster')}: [bold]{out_path}[/]. Udfyld kolonnen "
+              f"'Korrekt tema', og kør `tematik validate {model} --labels {out_path} -o outputs`.")  # fmt: skip
 
 
 @app.command(cls=DanishCommand)

@@ -89,7 +89,14 @@ def write_file_atomically(target: Path, write: Callable[[Path], None]) -> Path:
     staging = target.parent / f".{target.stem}.{_writer()}{STAGING_SUFFIX}{target.suffix}"
     try:
         write(staging)
-        os.link(staging, target)  # fails rather than overwrite a file that appeared meanwhile
+        try:
+            os.link(staging, target)  # fails rather than overwrite a file that appeared meanwhile
+        except FileExistsError:
+            raise
+        except OSError:  # no hard links here (FAT, some network shares): a rename, checked just before
+            if target.exists():
+                raise FileExistsError(f"{target} findes allerede") from None
+            os.replace(staging, target)
     finally:
         staging.unlink(missing_ok=True)
     return target

@@ -60,7 +60,7 @@ import pandas as pd
 from pipeline import processes
 from pipeline.atomic import write_atomically
 from pipeline.config import ExportConfig
-from pipeline.danish import count, interval, number, percent
+from pipeline.danish import MISSING, count, interval, number, percent
 from pipeline.schema import ANDET, ANDET_LABEL, EMERGING_COLUMNS, NOTE_KIND
 
 # docx, openpyxl and matplotlib are imported inside the functions that use them: they are
@@ -130,8 +130,16 @@ def neutralise(value):
     return "'" + value if is_formula_like(value) else value
 
 
-def _printable(value):
+def printable(value):
+    """``value`` without the control characters XML (xlsx, docx) cannot hold."""
     return _XML_ILLEGAL.sub("", value) if isinstance(value, str) else value
+
+
+def keep_as_text(cell) -> None:
+    """An openpyxl cell whose text a spreadsheet would evaluate stays text, shown as written (Excel's quote prefix)."""
+    if cell.data_type == "f" or is_formula_like(cell.value):
+        cell.data_type = "s"  # a text starting with "=" is an answer, not a formula
+        cell.quotePrefix = True
 
 
 # --- the run --------------------------------------------------------------------------------
@@ -347,14 +355,12 @@ def write_xlsx(sheets: Mapping[str, _Table], path: Path) -> None:
 
     with pd.ExcelWriter(path, engine="openpyxl") as writer:
         for name, table in sheets.items():
-            frame = table.frame.map(_printable).rename(columns=_printable)
+            frame = table.frame.map(printable).rename(columns=printable)
             frame.to_excel(writer, sheet_name=name[:31], index=False)
             sheet = writer.sheets[name[:31]]
             for row in sheet.iter_rows():
                 for cell in row:
-                    if cell.data_type == "f" or is_formula_like(cell.value):
-                        cell.data_type = "s"  # a text starting with "=" is an answer, not a formula
-                        cell.quotePrefix = True
+                    keep_as_text(cell)
             sheet.freeze_panes = "A2"
             if len(frame.columns):
                 sheet.auto_filter.ref = sheet.dimensions
@@ -599,28 +605,39 @@ def voice_columns(total: pd.DataFrame) -> list[str]:
     return [column for column in total.columns if str(column).startswith(VOICE_PREFIX)]
 
 
-def share_basis(result: RunResult) -> str:
-    """What the published shares and their intervals rest on: said wherever the shares are shown."""
-    check = result.manifest.get("validation")
-    if not check:
-        return ("Andelen er temaets vægtede andel af alle input; hver tekst tæller med sit tema. 95 %-intervallet viser, "
-                "hvor meget andelen afhænger af, hvilke tekster der blev skrevet, ikke usikkerheden i tildelingen af "
-                "temaer (den måles med `tematik validate`).")  # fmt: skip
+# How each share estimator (WeightConfig.estimator) counts a text, for a reader.
+_COUNTING = {
+    "classify_and_count": "hver tekst tæller med sit tema",
+    "probabilistic": "hver tekst tæller med sin sandsynlighed for hvert tema",
+    "em": "hver tekst tæller med sin sandsynlighed for hvert tema, tilpasset kørslens egen fordeling",
+}
+
+
+def check_summary(check: Mapping) -> str:
+    """``'Kontrolleret på 50 tilfældige tekster: 88 % enige med analytikeren.'`` from a validation's facts."""
     checked, rows = int(check["checked"]), int(check["rows"])
     sample = (f"{number(checked)} tilfældige tekster" if checked == rows
               else f"{number(checked)} af {number(rows)} udtrukne tekster (resten ikke udfyldt)")  # fmt: skip
-    return (f"Kontrolleret på {sample}: {number(100 * check['agreement'])} % enige med analytikeren. Andelene er rettet "
-            "efter kontrollen, og 95 %-intervallet dækker både, hvilke tekster der blev skrevet, og usikkerheden i "
-            "tildelingen af temaer.")  # fmt: skip
+    return f"Kontrolleret på {sample}: {number(100 * check['agreement'])} % enige med analytikeren."
 
 
-def theme_check(result: RunResult, theme: str) -> str | None:
-    """``'7 af 8'``: of the checked texts tematik gave ``theme``, how many the analyst kept there (None: no check)."""
+def share_basis(result: RunResult) -> str:
+    """What the published shares and their intervals rest on: said wherever the shares are shown."""
     check = result.manifest.get("validation")
-    if not check:
-        return None
-    mine = check.get("by_theme", {}).get(theme)
-    return f"{number(mine['kept'])} af {number(mine['checked'])}" if mine else "–"
+    if check:
+        return (f"{check_summary(check)} Andelene er rettet efter kontrollen, og 95 %-intervallet dækker både, hvilke "
+                "tekster der blev skrevet, og usikkerheden i tildelingen af temaer.")  # fmt: skip
+    estimator = ((result.manifest.get("config") or {}).get("weights") or {}).get("estimator", "classify_and_count")
+    return (f"Andelen er temaets vægtede andel af alle input; {_COUNTING.get(estimator, _COUNTING['classify_and_count'])}. "
+            "95 %-intervallet viser, hvor meget andelen afhænger af, hvilke tekster der blev skrevet, ikke "
+            "usikkerheden i tildelingen af temaer (den måles med tematik validate).")  # fmt: skip
+
+
+def theme_check(result: RunResult, theme: str) -> tuple[int, int] | None:
+    """``(kept, checked)``: of the checked texts tematik gave ``theme``, how many the analyst kept there
+    (None: no validation, or no text of the theme was checked)."""
+    mine = (result.manifest.get("validation") or {}).get("by_theme", {}).get(theme)
+    return (int(mine["kept"]), int(mine["checked"])) if mine else None
 
 
 def theme_summary(result: RunResult, theme: str) -> str:
@@ -636,8 +653,9 @@ def theme_summary(result: RunResult, theme: str) -> str:
     if voices:
         share += f"; {' og '.join(voices)}"
     check = theme_check(result, theme)
-    if check and check != "–":
-        basis += f" Kontrol: {check} af de kontrollerede tekster, som tematik gav {'andet' if theme == ANDET else 'temaet'}, lå rigtigt."
+    if check:
+        basis += (f" Kontrol: {number(check[0])} af de {number(check[1])} kontrollerede tekster, som tematik gav "
+                  f"{'andet' if theme == ANDET else 'temaet'}, lå rigtigt.")  # fmt: skip
     if theme == ANDET:
         return f"Tekster, der ikke passer i nogen af temaerne, udgør {share}. {basis.replace('Temaet', 'Det')}"
     return f"{result.taxonomy_labels.get(theme, theme)} udgør {share}. {basis}"
@@ -702,7 +720,7 @@ _QUOTE_COLUMN_SHARE = 0.68  # of the text width; the source column gets the rest
 
 def _docx_text(value) -> str:
     """Text for Word: XML-safe, and "23,5 %" kept on one line (a no-break space before %)."""
-    return _printable(str(value)).replace(" %", "\u00a0%")
+    return printable(str(value)).replace(" %", "\u00a0%")
 
 
 def _set_language(rPr, language: str = DOCX_LANGUAGE) -> None:
@@ -785,6 +803,10 @@ def _quote_tables(document, quotes: pd.DataFrame, widths: Sequence[int]) -> None
         document.add_paragraph()
 
 
+def _kept_of_checked(check: tuple[int, int] | None) -> str:
+    return f"{number(check[0])} af {number(check[1])}" if check else MISSING
+
+
 def overview_rows(result: RunResult) -> tuple[tuple[str, ...], list[tuple[str, tuple[str, ...]]]]:
     """The overview table of every report (Word, HTML): header and ``(theme id, cells)`` per theme in report order.
 
@@ -806,7 +828,7 @@ def overview_rows(result: RunResult) -> tuple[tuple[str, ...], list[tuple[str, t
             interval(row["ci_low"], row["ci_high"]) if row is not None else "–",
             *[percent(row[column]) if row is not None else "–" for column in voices],
             number(row["n_texts"]) if row is not None and _present(row.get("n_texts")) else "–",
-            *((theme_check(result, theme),) if checked else ()),
+            *((_kept_of_checked(theme_check(result, theme)),) if checked else ()),
         )))  # fmt: skip
     return header, rows
 

@@ -115,9 +115,10 @@ class MappingCorrection:
     pseudo-texts gave share errors 0.043/0.038/0.034/0.030 on deb-dev and
     0.125/0.104/0.093/0.082 on kommune-11, ~0.002 apart on the others; 2 keeps the
     estimate led by the checked texts when a theme is often wrong. ``prior``:
-    pseudo-texts spread evenly over the classes when the uncertainty is drawn (not in
-    the point estimate): a theme checked on two texts that were both right is not
-    certain to be always right.
+    pseudo-texts spread evenly over the classes: a theme checked on two texts that were
+    both right is not certain to be always right. The point estimate (:meth:`matrix`)
+    is the mean of the distribution the interval's draws come from (:meth:`draws`), so a
+    published share sits inside its interval.
     """
 
     classes: tuple[str, ...]
@@ -159,7 +160,8 @@ class MappingCorrection:
         checked = plain.sum(axis=1)
         totals = weighted.sum(axis=1, keepdims=True)
         fractions = np.divide(weighted, totals, out=np.zeros_like(weighted), where=totals > 0)
-        evidence = checked[:, None] * fractions + self.agreement_prior * np.eye(len(self.classes)) * (checked > 0)[:, None]
+        k = len(self.classes)
+        evidence = checked[:, None] * fractions + (self.agreement_prior * np.eye(k) + self.prior / k) * (checked > 0)[:, None]
         return evidence, checked
 
     def matrix(self) -> np.ndarray:
@@ -173,7 +175,7 @@ class MappingCorrection:
         return np.where((checked > 0)[:, None], evidence / np.maximum(evidence.sum(axis=1, keepdims=True), 1e-300), identity)
 
     def draws(self, n: int, random_state: int = 42) -> np.ndarray:
-        """``(n, k, k)`` plausible matrices: per decided class a Dirichlet draw around its checked texts.
+        """``(n, k, k)`` plausible matrices: per decided class a Dirichlet draw whose mean is :meth:`matrix`'s row.
 
         The Dirichlet's mass is the class's number of checked texts (spread as their
         weighted fractions: unequal text weights shift the mean, not the evidence), its
@@ -184,7 +186,7 @@ class MappingCorrection:
         rng = np.random.default_rng(random_state)
         draws = np.broadcast_to(np.eye(k), (n, k, k)).copy()
         for row in np.flatnonzero(checked > 0):
-            draws[:, row, :] = rng.dirichlet(evidence[row] + self.prior / k, size=n)
+            draws[:, row, :] = rng.dirichlet(np.maximum(evidence[row], 1e-3), size=n)  # 0 only with prior 0
         return draws
 
     def checked_rows(self, text_ids: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:

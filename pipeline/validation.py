@@ -11,13 +11,16 @@ every interval includes the mapping's uncertainty (:mod:`pipeline.weighting`).
 
 A row is read by its ``Tekst-id``; a correct theme may be given by its id or its label
 (any case). Rows left blank are not used (a partly filled sheet is fine: the export says
-on how many texts the check rests). Unknown ids (a sheet from another run), unknown
-themes, a text listed twice or a theme changed by an edit since the sheet was drawn are
-one-line errors naming the sheet and row; so is a sheet with no answer at all.
+on how many texts the check rests). Unknown ids, unknown themes and a text listed twice
+are one-line errors naming the sheet and row; so is a sheet with no answer at all. The
+sheet keeps a digest of the run's decided themes: a sheet from another run, or from
+this run before ``tematik edit`` changed a theme, is refused (the confusion it measured
+belongs to the old mapping).
 """
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,13 +33,14 @@ from pipeline.prevalence import MappingCorrection
 from pipeline.schema import ANDET
 
 SHEET = "Kontrol"
+# The workbook's custom property holding the run's decided themes when the sample was drawn.
+FINGERPRINT_PROPERTY = "tematik-temaer"
 THEMES_SHEET = "Temaer"
 # Headers of the sheet (Danish: analysts fill it in).
 ID_HEADER = "Tekst-id"
 TEXT_HEADER = "Tekst"
 SOURCE_HEADER = "Kilde"
 DECIDED_HEADER = "tematiks tema"
-DECIDED_ID_HEADER = "tematiks tema-id"
 CORRECT_HEADER = "Korrekt tema"
 MIN_PER_THEME = 3
 
@@ -62,11 +66,17 @@ def allocation(sizes: Mapping[str, float], counts: Mapping[str, int], n: int, mi
     return take
 
 
+def fingerprint(assignments: pd.DataFrame) -> str:
+    """A digest of every text's decided theme: an edit after the sample was drawn changes it."""
+    pairs = sorted(zip(assignments["text_id"].astype(str), assignments["theme"].astype(str)))
+    return hashlib.sha256("\n".join(f"{text_id}\t{theme}" for text_id, theme in pairs).encode("utf-8")).hexdigest()
+
+
 def draw_sample(assignments: pd.DataFrame, n: int, random_state: int = 42) -> pd.DataFrame:
     """``n`` counted texts (weight > 0), stratified by decided theme, in a random order (seeded)."""
     counted = assignments[assignments["weight"] > 0]
     if counted.empty:
-        raise ValueError("the run has no counted texts to check")
+        raise InputError(None, "kørslen har ingen optalte tekster at kontrollere")
     sizes = counted.groupby("theme")["weight"].sum().to_dict()
     counts = counted["theme"].value_counts().to_dict()
     take = allocation(sizes, counts, n)
@@ -79,45 +89,49 @@ def draw_sample(assignments: pd.DataFrame, n: int, random_state: int = 42) -> pd
     return counted.iloc[picked].reset_index(drop=True)
 
 
-def write_sheet(sample: pd.DataFrame, labels: Mapping[str, str], path: Path, run_id: str) -> None:
-    """The sheet the analyst fills in (see the module docstring); ``labels``: {theme id: label}, andet included."""
+def write_sheet(sample: pd.DataFrame, labels: Mapping[str, str], path: Path, run_id: str, run_fingerprint: str) -> None:
+    """The sheet the analyst fills in (see the module docstring); ``labels``: {theme id: label}, andet included;
+    ``run_fingerprint``: :func:`fingerprint` of the run's assignments."""
     from openpyxl import Workbook
+    from openpyxl.packaging.custom import StringProperty
     from openpyxl.styles import Alignment, Font
     from openpyxl.worksheet.datavalidation import DataValidation
 
-    from pipeline.export import neutralise, readable_heading, source
+    from pipeline.export import keep_as_text, printable, source
 
     workbook = Workbook()
     sheet = workbook.active
     sheet.title = SHEET
-    headers = [ID_HEADER, TEXT_HEADER, SOURCE_HEADER, DECIDED_HEADER, CORRECT_HEADER, DECIDED_ID_HEADER]
-    sheet.append(headers)
+    sheet.append([ID_HEADER, TEXT_HEADER, SOURCE_HEADER, DECIDED_HEADER, CORRECT_HEADER])
     for row in sample.to_dict("records"):
-        sheet.append([neutralise(str(row["text_id"])), neutralise(str(row["text"])), neutralise(source(row)),
-                      labels.get(row["theme"], row["theme"]), None, row["theme"]])  # fmt: skip
+        sheet.append([printable(str(row["text_id"])), printable(str(row["text"])), printable(source(row)),
+                      labels.get(row["theme"], row["theme"]), None])  # fmt: skip
+    for cells in sheet.iter_rows(min_row=2, max_col=3):
+        for cell in cells:
+            keep_as_text(cell)  # an answer "=HYPERLINK(...)" is shown as written, never evaluated
     themes = workbook.create_sheet(THEMES_SHEET)
     themes.append(["Tema", "Tema-id"])
     for theme, label in labels.items():
         themes.append([label, theme])
     themes.sheet_state = "hidden"
-    # The run the sample was drawn from, for the analyst; reading back checks each text's id and decided theme.
+    # The run the sample was drawn from, for the analyst; its decided themes, checked when the sheet is read back.
     workbook.properties.identifier = run_id
     workbook.properties.title = f"Kontrol af temaer: {run_id}"
+    workbook.custom_doc_props.append(StringProperty(name=FINGERPRINT_PROPERTY, value=run_fingerprint))
 
     last = len(sample) + 1
-    choice = DataValidation(type="list", formula1=f"={THEMES_SHEET}!$A$2:$A${len(labels) + 1}", allow_blank=True,
+    choice = DataValidation(type="list", formula1=f"{THEMES_SHEET}!$A$2:$A${len(labels) + 1}", allow_blank=True,
                             showErrorMessage=True, errorTitle="Ukendt tema",
                             error="Vælg et tema fra listen (eller 'andet').")  # fmt: skip
     sheet.add_data_validation(choice)
     choice.add(f"E2:E{max(last, 2)}")
     for cell in sheet[1]:
         cell.font = Font(bold=True)
-    for column, width in zip("ABCDEF", (28, 70, 36, 28, 28, 20)):
+    for column, width in zip("ABCDE", (28, 70, 36, 28, 28)):
         sheet.column_dimensions[column].width = width
     for cells in sheet.iter_rows(min_row=2, min_col=2, max_col=3):
         for cell in cells:
             cell.alignment = Alignment(wrap_text=True, vertical="top")
-    sheet.column_dimensions["F"].hidden = True
     sheet.freeze_panes = "A2"
     sheet.auto_filter.ref = f"A1:E{max(last, 2)}"
     workbook.save(path)
@@ -167,16 +181,21 @@ def read_sheet(path: Path, assignments: pd.DataFrame, labels: Mapping[str, str])
         raise InputError(path, f"kan ikke læses som Excel-fil ({type(error).__name__})") from None
     try:
         if SHEET not in workbook.sheetnames:
-            raise InputError(path, f"arket '{SHEET}' mangler: brug det ark, `tematik validate --sample` skrev")
+            raise InputError(path, f"arket '{SHEET}' mangler: brug det ark, tematik validate --sample skrev")
+        drawn_from = next((p.value for p in workbook.custom_doc_props.props if p.name == FINGERPRINT_PROPERTY), None)
         rows = workbook[SHEET].iter_rows(values_only=True)
         header = [str(cell).strip() if cell is not None else "" for cell in next(rows, ())]
-        missing = [name for name in (ID_HEADER, CORRECT_HEADER, DECIDED_ID_HEADER) if name not in header]
+        missing = [name for name in (ID_HEADER, CORRECT_HEADER) if name not in header]
         if missing:
             raise InputError(path, f"kolonne(r) mangler: {', '.join(missing)}", where=f"ark '{SHEET}', række 1")
-        columns = {name: header.index(name) for name in (ID_HEADER, CORRECT_HEADER, DECIDED_ID_HEADER)}
-        records = [(number, row) for number, row in enumerate(rows, start=2) if any(cell not in (None, "") for cell in row)]
+        columns = {name: header.index(name) for name in (ID_HEADER, CORRECT_HEADER)}
+        records = [(number, row) for number, row in enumerate(rows, start=2)
+                   if any(cell is not None and str(cell).strip() for cell in row)]  # fmt: skip
     finally:
         workbook.close()
+    if drawn_from != fingerprint(assignments):
+        raise InputError(path, "kørslens temaer er rettet (tematik edit), siden arket blev trukket, eller arket er fra "
+                         "en anden kørsel: træk et nyt kontrolark")  # fmt: skip
 
     themes = _theme_names(labels)
     decided_now = dict(zip(assignments["text_id"].astype(str), assignments["theme"].astype(str)))
@@ -191,7 +210,7 @@ def read_sheet(path: Path, assignments: pd.DataFrame, labels: Mapping[str, str])
 
     for number, row in records:
         where = f"ark '{SHEET}', række {number}"
-        text_id = cell(row, ID_HEADER).removeprefix("'")  # a neutralised id: the apostrophe is ours
+        text_id = cell(row, ID_HEADER)
         if not text_id:
             raise InputError(path, f"{ID_HEADER} mangler", where=where)
         if text_id not in decided_now:
@@ -199,9 +218,6 @@ def read_sheet(path: Path, assignments: pd.DataFrame, labels: Mapping[str, str])
         if text_id in seen:
             raise InputError(path, f"{ID_HEADER} '{short(text_id)}' står to gange", where=where)
         seen.add(text_id)
-        if cell(row, DECIDED_ID_HEADER) != decided_now[text_id]:
-            raise InputError(path, f"tematiks tema for '{short(text_id)}' er ændret, siden arket blev trukket: "
-                             "træk et nyt kontrolark", where=where)  # fmt: skip
         answer = cell(row, CORRECT_HEADER)
         if not answer:
             continue

@@ -50,8 +50,10 @@ own shares (``share_<group>``: the participants' and the note's), so a reader se
 the consultants' summary and the answers differ.
 
 With a validation sample (:class:`pipeline.prevalence.MappingCorrection`) the shares
-are corrected by the measured confusion: ``share ← share @ P`` with ``P[i, j]`` the
-fraction of the checked texts decided ``i`` that the analyst put in ``j``.
+are corrected by the measured confusion: the checked texts count to the analyst's
+theme, and each unchecked text decided ``i`` counts ``P[i, j]`` to ``j``, with ``P[i, j]``
+the (smoothed) fraction of the checked texts decided ``i`` that the analyst put in ``j``.
+The correction applies to the decided themes, whatever ``estimator`` is set.
 
 Interval: 95 % (``confidence``) bootstrap percentile interval of ``share_t``. The
 texts of the table or group are resampled with replacement ``n_bootstrap`` times
@@ -190,9 +192,12 @@ def _counted(
     the estimate is ``unchecked totals @ P + checked totals`` (:func:`_corrected`).
     """
     weights = assignments["weight"].to_numpy(dtype=float)
-    rows = weights[:, None] * membership(assignments, themes, config.estimator)
     if correction is None:
-        return rows, None
+        return weights[:, None] * membership(assignments, themes, config.estimator), None
+    if tuple(correction.classes) != tuple(themes):
+        raise ValueError(f"the correction's classes {correction.classes} are not the table's {tuple(themes)}")
+    # The stratified estimator corrects the decided themes (P is measured per decided theme).
+    rows = weights[:, None] * membership(assignments, themes, "classify_and_count")
     checked, correct = correction.checked_rows(assignments["text_id"].astype(str).tolist())
     return rows * ~checked[:, None], weights[:, None] * correct
 

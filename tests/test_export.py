@@ -371,7 +371,7 @@ def test_word_tables_full_width_normal_weight_answers_and_note_apart(run_dir, re
     titles = [table.rows[0].cells[0].text for table in quote_tables]
     assert set(titles) == {"Deltagernes svar", "Fra opsamlingen"} and titles.count("Fra opsamlingen") >= 2
 
-    note_texts = set(result.assignments.loc[result.assignments["source_kind"] == "note", "text"].map(export._printable))
+    note_texts = set(result.assignments.loc[result.assignments["source_kind"] == "note", "text"].map(export.printable))
     for table in quote_tables:
         assert table.style.name == export.DOCX_TABLE_STYLE and [c.text for c in table.rows[0].cells][1] == "Kilde"
         assert table._tbl.tblPr.find(qn("w:tblLook")).get(qn("w:firstColumn")) == "0"  # the style's bold column off
@@ -387,7 +387,7 @@ def test_word_tables_full_width_normal_weight_answers_and_note_apart(run_dir, re
     sources = {row.cells[1].text for table in quote_tables for row in table.rows[1:]}
     assert "Ålborg · Hovedbudskaber fra workshoppen" in sources and "Ålborg · Klima og energi" in sources
     quoted = [row.cells[0].text for table in quote_tables for row in table.rows[1:]]
-    assert set(map(export._printable, result.quotes_by_theme["text"])) <= set(quoted)
+    assert set(map(export.printable, result.quotes_by_theme["text"])) <= set(quoted)
     assert HOSTILE["hyperlink"] in quoted  # Word evaluates nothing: the text as written
 
 

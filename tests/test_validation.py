@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 from flows.cli import app
 from pipeline.saved_run import load_run
 from pipeline.schema import ANDET
-from pipeline.validation import CORRECT_HEADER, DECIDED_ID_HEADER, ID_HEADER, MIN_PER_THEME, SHEET, allocation
+from pipeline.validation import CORRECT_HEADER, DECIDED_HEADER, ID_HEADER, MIN_PER_THEME, SHEET, allocation
 from pipeline.views import assignments
 
 runner = CliRunner()
@@ -52,7 +52,7 @@ def test_the_validation_round_trip_corrects_the_shares_and_says_so(saved_model, 
     result = runner.invoke(app, ["validate", str(saved_model), "--sample", "30", "-o", str(sheet_path)])
     assert result.exit_code == 0, result.output
     sheet, header, rows = sheet_rows(sheet_path)
-    assert header[:5] == [ID_HEADER, "Tekst", "Kilde", "tematiks tema", CORRECT_HEADER]
+    assert header == [ID_HEADER, "Tekst", "Kilde", DECIDED_HEADER, CORRECT_HEADER]
     assert len(rows) == 30 and all(row[CORRECT_HEADER] is None for row in rows)
     # A drop-down of the taxonomy's labels and andet on the answer column.
     (choice,) = sheet.data_validations.dataValidation
@@ -61,8 +61,10 @@ def test_the_validation_round_trip_corrects_the_shares_and_says_so(saved_model, 
     table = assignments(analysis)
     # Stratified by decided theme: every decided theme with texts is in the sample.
     counted = table[table["weight"] > 0]
+    decided = dict(zip(table["text_id"], table["theme"]))
     for theme, n in counted["theme"].value_counts().items():
-        assert sum(row[DECIDED_ID_HEADER] == theme for row in rows) >= min(n, MIN_PER_THEME)
+        assert sum(decided[row[ID_HEADER]] == theme for row in rows) >= min(n, MIN_PER_THEME)
+        assert all(row[DECIDED_HEADER] == analysis.labels[decided[row[ID_HEADER]]] for row in rows)
     # Seeded: the same command draws the same texts.
     again = tmp_path / "igen.xlsx"
     assert runner.invoke(app, ["validate", str(saved_model), "--sample", "30", "-o", str(again)]).exit_code == 0
@@ -73,15 +75,15 @@ def test_the_validation_round_trip_corrects_the_shares_and_says_so(saved_model, 
     # The analyst agrees except on the first three texts of the largest theme, which are andet;
     # one answer by label, in another case, the others by id.
     largest = counted["theme"].value_counts().index[0]
-    moved = [number for number, row in enumerate(rows, start=2) if row[DECIDED_ID_HEADER] == largest][:3]
-    answers = {number: (ANDET if number in moved else row[DECIDED_ID_HEADER]) for number, row in enumerate(rows, start=2)}
+    moved = [number for number, row in enumerate(rows, start=2) if decided[row[ID_HEADER]] == largest][:3]
+    answers = {number: (ANDET if number in moved else decided[row[ID_HEADER]]) for number, row in enumerate(rows, start=2)}
     label_row = next(number for number in answers if number not in moved)
     answers[label_row] = analysis.labels[answers[label_row]].upper()
     fill(sheet_path, answers)
     out = tmp_path / "kontrolleret"
     result = runner.invoke(app, ["validate", str(saved_model), "--labels", str(sheet_path), "-o", str(out)])
     assert result.exit_code == 0, result.output
-    assert "Kontrolleret på 30 tekster: 90 % enige" in " ".join(result.output.split())
+    assert "Kontrolleret på 30 tilfældige tekster: 90 % enige med analytikeren." in " ".join(result.output.split())
     (folder,) = out.iterdir()
     manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
     assert manifest["validation"]["checked"] == 30 and manifest["validation"]["agreement"] == pytest.approx(0.9)
@@ -127,7 +129,7 @@ def analysis_shares(saved_model) -> pd.Series:
     [
         (lambda sheet: sheet.cell(row=3, column=5, value="Sundhed og omsorg"), "række 3): ukendt tema 'Sundhed og omsorg'"),
         (lambda sheet: sheet.cell(row=4, column=1, value="postkort:r9999"), "række 4): ukendt Tekst-id 'postkort:r9999'"),
-        (lambda sheet: sheet.cell(row=5, column=6, value="andet-før"), "række 5): tematiks tema"),
+        (lambda sheet: sheet.cell(row=5, column=1, value=sheet.cell(row=4, column=1).value), "række 5): Tekst-id"),
         (lambda sheet: None, "ingen rækker har et 'Korrekt tema' udfyldt"),
     ],
 )
@@ -138,7 +140,7 @@ def test_a_broken_sheet_is_one_line_naming_sheet_and_row_and_writes_nothing(save
     sheet = workbook[SHEET]
     if "ingen rækker" not in message:
         for row in range(2, 12):
-            sheet.cell(row=row, column=5, value=sheet.cell(row=row, column=6).value)
+            sheet.cell(row=row, column=5, value=sheet.cell(row=row, column=4).value)  # agree, by label
     break_sheet(sheet)
     workbook.save(sheet_path)
     content = sheet_path.read_bytes()
@@ -150,3 +152,42 @@ def test_a_broken_sheet_is_one_line_naming_sheet_and_row_and_writes_nothing(save
     assert message in lines[0]
     assert not out.exists() or not any(out.iterdir())
     assert sheet_path.read_bytes() == content  # the analyst's sheet is never modified
+
+
+@pytest.mark.slow
+def test_a_sheet_drawn_before_an_edit_is_refused(saved_model, tmp_path):
+    sheet_path = tmp_path / "kontrol.xlsx"
+    assert runner.invoke(app, ["validate", str(saved_model), "--sample", "10", "-o", str(sheet_path)]).exit_code == 0
+    fill(sheet_path, {row: "andet" for row in range(2, 12)})
+    # A text that is not in the sample moves: the confusion measured belongs to the old mapping.
+    sampled = {row[ID_HEADER] for row in sheet_rows(sheet_path)[2]}
+    table = assignments(load_run(saved_model))
+    other = table.loc[~table["text_id"].isin(sampled) & (table["theme"] != ANDET), "text_id"].iloc[0]
+    assert runner.invoke(app, ["edit", str(saved_model), "--text", f"{other}=andet"]).exit_code == 0
+    result = runner.invoke(app, ["validate", str(saved_model), "--labels", str(sheet_path), "-o", str(tmp_path / "ud")])
+    assert result.exit_code == 1 and "træk et nyt kontrolark" in result.output
+    assert len([line for line in result.output.splitlines() if line.strip()]) == 1
+
+
+def test_usage_errors_of_validate_are_one_line(tmp_path):
+    for arguments in ([], ["--sample", "5", "-o", str(tmp_path / "k.csv")]):
+        result = runner.invoke(app, ["validate", str(tmp_path), *arguments, *([] if arguments else ["-o", "x.xlsx"])])
+        assert result.exit_code == 1
+        assert len([line for line in result.output.splitlines() if line.strip()]) == 1, result.output
+
+
+def test_a_sheet_keeps_formula_like_texts_as_text_and_reads_odd_ids_back(tmp_path):
+    from pipeline.validation import fingerprint, read_sheet, write_sheet
+
+    table = pd.DataFrame({"text_id": ["'quoted:1", "=evil:2", "svar:3"], "text": ["=HYPERLINK(\"x\")", "ok\x01 svar", "tredje"],
+                          "theme": ["a", "b", ANDET], "weight": 1.0, "source_kind": "table", "source_file": "f.csv",
+                          "question": "Q", "workshop": "W"})  # fmt: skip
+    labels = {"a": "Tema A", "b": "Tema B", ANDET: "Andet"}
+    path = tmp_path / "k.xlsx"
+    write_sheet(table, labels, path, "run", fingerprint(table))
+    sheet = load_workbook(path)[SHEET]
+    assert sheet["B2"].value == "=HYPERLINK(\"x\")" and sheet["B2"].data_type == "s" and sheet["B2"].quotePrefix
+    fill(path, {2: "Tema A", 3: "a", 4: "andet"})
+    validation = read_sheet(path, table, labels)
+    assert validation.correction.text_ids == ("'quoted:1", "=evil:2", "svar:3")
+    assert validation.correction.correct == ("a", "a", ANDET)

@@ -332,23 +332,32 @@ def test_a_correction_without_errors_changes_nothing_and_unchecked_themes_keep_t
     config = WeightConfig(n_bootstrap=100)
     plain = theme_frequencies(frame, THEMES, config)
     checked = frame.groupby("theme").head(4)
-    agreeing = MappingCorrection(tuple(ALL), tuple(checked["theme"]), tuple(checked["theme"]))
+    agreeing = MappingCorrection(tuple(ALL), tuple(checked["theme"]), tuple(checked["theme"]), prior=0.0)
     same = theme_frequencies(frame, THEMES, config, correction=agreeing)
     np.testing.assert_allclose(same["share"], plain["share"])
     assert agreeing.agreement() == 1.0
+    # With the default prior a perfect check still leaves some doubt: the shares move a little, and each
+    # published share lies inside its interval without widening (the estimate is the draws' mean).
+    doubtful = MappingCorrection(tuple(ALL), tuple(checked["theme"]), tuple(checked["theme"]))
+    table = theme_frequencies(frame, THEMES, config, correction=doubtful)
+    np.testing.assert_allclose(table["share"], plain["share"], atol=0.03)
+    draws = doubtful.draws(4000)
+    np.testing.assert_allclose(draws.mean(axis=0), doubtful.matrix(), atol=0.01)
     # Only "digital" was checked (by texts outside this table), and half of it is "groen": digital's
     # share moves, the rest stays. Two checked texts and two pseudo-texts kept: a quarter moves.
-    moved = MappingCorrection(tuple(ALL), ("digital", "digital"), ("digital", "groen"), agreement_prior=2.0)
+    moved = MappingCorrection(tuple(ALL), ("digital", "digital"), ("digital", "groen"), agreement_prior=2.0, prior=0.0)
     table = theme_frequencies(frame, THEMES, config, correction=moved).set_index("theme")
     before = plain.set_index("theme")["share"]
     assert table.loc["digital", "share"] == pytest.approx(before["digital"] * 3 / 4)
     assert table.loc["groen", "share"] == pytest.approx(before["groen"] + before["digital"] / 4)
-    unshrunk = MappingCorrection(tuple(ALL), ("digital", "digital"), ("digital", "groen"), agreement_prior=0.0)
+    unshrunk = MappingCorrection(tuple(ALL), ("digital", "digital"), ("digital", "groen"), agreement_prior=0.0, prior=0.0)
     table = theme_frequencies(frame, THEMES, config, correction=unshrunk).set_index("theme")
     assert table.loc["digital", "share"] == pytest.approx(before["digital"] / 2)
     assert table.loc["arbejdskraft", "share"] == pytest.approx(before["arbejdskraft"])
     with pytest.raises(ValueError, match="outside the taxonomy"):
         MappingCorrection(tuple(ALL), ("digital",), ("sundhed",))
+    with pytest.raises(ValueError, match="not the table's"):  # classes in another order would mix themes up
+        theme_frequencies(frame, THEMES, config, correction=MappingCorrection(tuple(reversed(ALL)), ("digital",), ("groen",)))
 
 
 def test_em_adjustment_moves_calibrated_posteriors_to_the_new_priors():
@@ -370,7 +379,7 @@ def test_checked_texts_count_to_the_analysts_theme():
     frame = make_assignments(10).assign(weight=1.0, theme="groen")
     # The analyst checked two of the ten "groen" texts: one is right, one is "digital".
     correction = MappingCorrection(tuple(ALL), ("groen", "groen"), ("groen", "digital"), text_ids=("t:0", "t:1"),
-                                   agreement_prior=0.0)
+                                   agreement_prior=0.0, prior=0.0)
     table = theme_frequencies(frame, THEMES, WeightConfig(n_bootstrap=50), correction=correction).set_index("theme")
     # t:1 counts fully as digital, the 8 unchecked texts half each (the checked rate).
     assert table.loc["digital", "weighted_frequency"] == pytest.approx(1 + 8 * 0.5)
