@@ -7,9 +7,11 @@ topic, an emerging theme):
 
 1. **Candidates** are the phrases of its texts: 1–4 consecutive words within a clause
    (punctuation ends a clause), in their surface form, not starting or ending with a stop
-   word (spaCy's Danish list), with at least one content word (not a stop word or one of
-   tematik's domain stop words, :func:`pipeline.language.domain_stop_words`), used by at
-   least two of the group's texts.
+   word (spaCy's Danish list, less the adjectives of :data:`PHRASE_WORDS`), with a content
+   word (not a stop word or one of tematik's domain stop words,
+   :func:`pipeline.language.domain_stop_words`) or two words that are not stop words
+   ("mindre virksomheder"), in the same surface form in at least two of the group's texts;
+   phrases are counted by their lemmas ("grøn omstilling" = "grønne omstilling").
 2. **Scores** (each scaled to 0–1 among the group's candidates, then weighted by
    :attr:`PhraseNamer.weights`): class-based TF-IDF over phrases (BERTopic's
    ``ClassTfidfTransformer``, the groups as classes: what is typical of this group and
@@ -56,6 +58,11 @@ MAX_NAME_CHARS = 80
 NO_NAME = "Uden fælles ord"
 
 
+# Words of spaCy's Danish stop list that say something in a phrase ("mindre virksomheder",
+# "nye markeder", "god dialog"): they may open or close a name, though not be one alone.
+PHRASE_WORDS = frozenset({"god", "lille", "mindre", "mindst", "ny", "nyt", "hel", "egen", "mange", "flere", "lav", "lave"})
+
+
 @lru_cache(maxsize=1)
 def _stop_words() -> tuple[frozenset[str], frozenset[str]]:
     """(words a phrase may not start or end with, lemmas that are not content)."""
@@ -63,8 +70,7 @@ def _stop_words() -> tuple[frozenset[str], frozenset[str]]:
 
     from pipeline.language import domain_stop_words
 
-    boundary = frozenset(STOP_WORDS)
-    return boundary, boundary | domain_stop_words()
+    return frozenset(STOP_WORDS) - PHRASE_WORDS, frozenset(STOP_WORDS) | domain_stop_words()
 
 
 def _lemma(word: str) -> str:
@@ -89,13 +95,14 @@ def phrases(text: str, max_words: int = 4) -> dict[tuple[str, ...], tuple[str, .
         lower = [word.lower() for word in words]
         lemmas = [_lemma(word) for word in lower]
         usable = [len(word) > 1 and any(char.isalpha() for char in word) for word in lower]
+        edge = [ok and word not in boundary for word, ok in zip(lower, usable)]
         content = [ok and word not in not_content and lemma not in not_content for word, lemma, ok in zip(lower, lemmas, usable)]
         for start in range(len(lower)):
-            if not usable[start] or lower[start] in boundary:
+            if not edge[start]:
                 continue
             for end in range(start + 1, min(start + max_words, len(lower)) + 1):
-                last = lower[end - 1]
-                if usable[end - 1] and last not in boundary and any(content[start:end]):
+                # A content word, or two words that are not function words ("mindre virksomheder").
+                if edge[end - 1] and (any(content[start:end]) or sum(edge[start:end]) >= 2):
                     found.setdefault(tuple(lemmas[start:end]), tuple(lower[start:end]))
     return found
 
