@@ -367,9 +367,9 @@ class TopicModeler:
         :data:`LONG_TEXTS_SHARE`; else None (all).
 
         On the real North Jutland workshop (188 answers, 127 note passages) the largest topic
-        held 92 of the note's 98 content passages when all were clustered together, 17-23 %
-        when the short texts were; the passages' topics agree better with their theme labels
-        (NMI 0.40 vs 0.19 placed by neighbour vote)."""
+        held 92 of the note's 98 content passages when all were clustered together; with the
+        short answers clustered and the note placed (:func:`pipeline.run.fit_topics`) 14, and
+        the passages' topics agree with their theme labels at NMI 0.49 instead of 0.09."""
         limit = self.config.cluster_max_words
         if not limit or not len(texts):
             return None
@@ -560,9 +560,10 @@ def _place_by_centroid(queries: np.ndarray, points: np.ndarray, topics: np.ndarr
     Long passages are all more similar to some topics' centroids (the broad ones) than to
     others, whatever they say, and a neighbour vote among short answers follows the biggest
     topic. Standardised per topic over the queries, a passage goes where it stands out. On
-    the real North Jutland workshop (98 content passages, 97 with a theme label) the largest
-    topic took 55 % of them by neighbour vote, 37 % by raw centroid similarity and 17 % in
-    standard scores; NMI with the passages' theme labels 0.19, 0.25 and 0.40.
+    the real North Jutland workshop (98 content passages, 97 with a theme label; the same
+    answer topics) the largest topic took 55 % of them by neighbour vote, 37 % by raw
+    centroid similarity and 17 % in standard scores; NMI with the passages' theme labels
+    0.19, 0.25 and 0.40 (all clustered together: 94 %, 0.09).
     """
     if len(queries) == 0:
         return np.zeros(0, dtype=int)
