@@ -35,7 +35,7 @@ other BERTopic representation can take its place (:class:`pipeline.topics.TopicM
 from __future__ import annotations
 
 import re
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -73,11 +73,16 @@ def _stop_words() -> tuple[frozenset[str], frozenset[str]]:
     return frozenset(STOP_WORDS) - PHRASE_WORDS, frozenset(STOP_WORDS) | domain_stop_words()
 
 
-def _lemma(word: str) -> str:
-    """A lowercase word's lemma in the lookup table (the key phrases are counted by)."""
+@lru_cache(maxsize=1)
+def _lemma_table() -> dict[str, str]:
     from pipeline.language import danish_lemma_table
 
-    lemma = danish_lemma_table().get(word, word)
+    return danish_lemma_table()
+
+
+def _lemma(word: str, table: dict | None = None) -> str:
+    """A lowercase word's lemma in the lookup table (the key phrases are counted by)."""
+    lemma = (table or _lemma_table()).get(word, word)
     return lemma if isinstance(lemma, str) else lemma[0]
 
 
@@ -90,10 +95,11 @@ def phrases(text: str, max_words: int = 4) -> dict[tuple[str, ...], tuple[str, .
     """Candidate phrases of ``text``: their lemmas (the key: "grønne omstilling" and "grøn
     omstilling" are one phrase) -> their lowercase surface words (see the module docstring)."""
     boundary, not_content = _stop_words()
+    table = _lemma_table()
     found = {}
     for words in clauses(text):
         lower = [word.lower() for word in words]
-        lemmas = [_lemma(word) for word in lower]
+        lemmas = [_lemma(word, table) for word in lower]
         usable = [len(word) > 1 and any(char.isalpha() for char in word) for word in lower]
         edge = [ok and word not in boundary for word, ok in zip(lower, usable)]
         content = [ok and word not in not_content and lemma not in not_content for word, lemma, ok in zip(lower, lemmas, usable)]
@@ -128,19 +134,24 @@ def as_name(words: Sequence[str], forms: dict[str, str]) -> str:
 class PhraseNamer:
     """Names groups of texts with phrases of their own texts (see the module docstring).
 
-    ``weights``: of c-TF-IDF, embedding similarity and coverage (measured on the demo and
-    our labelled sets: c-TF-IDF alone picks rare, odd phrases; coverage alone picks the
-    group's most common word; similarity keeps the phrase on the group's subject).
+    ``weights``: of c-TF-IDF, embedding similarity and coverage (read on the demo and the
+    real workshop: c-TF-IDF alone picks rare, odd phrases; coverage alone picks the group's
+    most common word; similarity keeps the phrase on the group's subject); ``length_weight``
+    adds to longer phrases and ``expand_share`` lets a phrase give way to a longer one that
+    contains it ("samarbejde" -> "samarbejde på tværs") when that many of its texts use it.
+    ``max_texts``: a group is read in a seeded sample of at most this many texts (at
+    100,000 texts, the phrases of every text would take ~30 s).
     """
 
     max_words: int = 4
-    n_candidates: int = 15
+    n_candidates: int = 10
     n_phrases: int = 5
     diversity: float = 0.5
     weights: tuple[float, float, float] = (0.4, 0.3, 0.3)
     fallback_words: int = 8
     expand_share: float = 0.3
     length_weight: float = 0.15
+    max_texts: int = 50
 
     def name_groups(
         self,
@@ -158,31 +169,41 @@ class PhraseNamer:
         ``order``: the groups to name, biggest first (default: by size), which decides who
         keeps a phrase two groups would share.
         """
-        texts = [str(text) for text in texts]
-        labels = np.array([str(group) for group in groups], dtype=object)
         named = list(order) if order is not None else [g for g, _ in Counter(groups).most_common() if g is not None and g != -1]
         if not named:
             return {}
-        vectors = _unit(np.asarray(embeddings, dtype=np.float32))
+        # Large groups are read in a seeded sample: a phrase most of a topic's texts share is in it too.
+        labels = np.array([str(group) for group in groups], dtype=object)
+        by_label: dict[str, list[int]] = defaultdict(list)
+        for i, label in enumerate(labels):
+            by_label[label].append(i)
+        keep = np.sort(np.concatenate([_sample(np.asarray(rows), self.max_texts) for rows in by_label.values()]))
+        texts, labels = [str(texts[i]) for i in keep], labels[keep]
+        vectors = _unit(np.asarray(embeddings, dtype=np.float32)[keep])
         text_phrases = [phrases(text, self.max_words) for text in texts]
         vocabulary = sorted({phrase for found in text_phrases for phrase in found})
         index = {phrase: j for j, phrase in enumerate(vocabulary)}
         classes = sorted(set(labels.tolist()))
         rows = {label: k for k, label in enumerate(classes)}
         # Binary text x phrase counts, summed per class: a text counts a phrase once.
-        counts = np.zeros((len(classes), len(vocabulary)))
+        cells: Counter = Counter()
         members_of: dict[str, list[int]] = {label: [] for label in classes}
-        surfaces: dict[tuple[str, tuple[str, ...]], Counter] = {}
+        surfaces: dict[tuple[str, tuple[str, ...]], Counter] = defaultdict(Counter)
         for i, (label, found) in enumerate(zip(labels, text_phrases)):
             members_of[label].append(i)
+            row = rows[label]
             for phrase, surface in found.items():
-                counts[rows[label], index[phrase]] += 1
-                surfaces.setdefault((label, phrase), Counter())[surface] += 1
+                cells[row, index[phrase]] += 1
+                surfaces[label, phrase][surface] += 1
+        counts = csr_matrix(
+            (list(cells.values()), ([r for r, _ in cells], [c for _, c in cells])), shape=(len(classes), len(vocabulary))
+        )
         # A phrase is shown in the surface form most of the group's texts use ("grøn omstilling"),
         # and is a candidate only when that very form is shared: the name is read in the texts.
-        shown = {key: min(forms.items(), key=lambda item: (-item[1], item[0])) for key, forms in surfaces.items()}
-        ctfidf = ClassTfidfTransformer().fit_transform(csr_matrix(counts)).toarray() if vocabulary else counts
+        shown = _MostUsed(surfaces)
+        ctfidf = ClassTfidfTransformer().fit_transform(counts).tocsr() if vocabulary else counts
         forms = written_forms(texts)
+        row_counts = {label: counts.getrow(rows[label]).toarray().ravel() for label in map(str, named) if label in rows}
 
         chosen: dict[str, list[tuple[tuple[str, ...], float]]] = {}
         shared: dict[str, list[tuple[str, ...]]] = {}
@@ -193,8 +214,9 @@ class PhraseNamer:
                 continue
             row = rows[label]
             least = min(2, len(members))
-            eligible = [j for j in np.flatnonzero(counts[row] >= least) if shown[label, vocabulary[j]][1] >= least]
-            ranked = sorted(eligible, key=lambda j: (-ctfidf[row, j], vocabulary[j]))[: self.n_candidates]
+            eligible = [j for j in np.flatnonzero(row_counts[label] >= least) if shown[label, vocabulary[j]][1] >= least]
+            relevance = ctfidf.getrow(row).toarray().ravel()
+            ranked = sorted(eligible, key=lambda j: (-relevance[j], vocabulary[j]))[: self.n_candidates]
             chosen[label] = [(vocabulary[j], 0.0) for j in ranked]  # scored below, all groups' phrases embedded at once
             shared[label] = [vocabulary[j] for j in eligible]
         candidates = sorted({" ".join(shown[label, phrase][0]) for label, ranked in chosen.items() for phrase, _ in ranked})
@@ -215,8 +237,8 @@ class PhraseNamer:
                 continue
             row = rows[label]
             columns = [index[phrase] for phrase in ranked]
-            relevance = _scaled(ctfidf[row, columns])
-            coverage = counts[row, columns] / len(members)
+            relevance = _scaled(ctfidf.getrow(row).toarray().ravel()[columns])
+            coverage = row_counts[label][columns] / len(members)
             if phrase_vectors is not None:
                 similarity = phrase_vectors[[where[" ".join(shown[label, p][0])] for p in ranked]] @ centroid
             else:  # the centroid of the texts that use the phrase
@@ -230,7 +252,7 @@ class PhraseNamer:
             )
             picked = self._mmr(ranked, score, taken)
             if picked:
-                longer = self._expand(picked[0][0], shared[label], counts[row], index, taken)
+                longer = self._expand(picked[0][0], shared[label], row_counts[label], index, taken)
                 picked = [(longer, picked[0][1])] + [item for item in picked[1:] if item[0] != longer]
                 taken.add(picked[0][0])
             result[group] = [(as_name(shown[label, phrase][0], forms)[:MAX_NAME_CHARS], float(value)) for phrase, value in picked] or [
@@ -328,21 +350,24 @@ class ReadableWords(BaseRepresentation):
     (:data:`pipeline.language.FIXED_EXPRESSIONS`) that at least two of the topic's texts use,
     and that accounts for at least half of the uses of one of its words, takes that word's
     place whole ("højt til loftet" instead of "loft"). ``texts``: the surface text of each
-    document, by BERTopic's document ``ID`` (without them no expression is kept whole).
+    document, by BERTopic's document ``ID`` (without them no expression is kept whole);
+    expressions are looked for in a seeded sample of at most ``max_texts`` of a topic's texts.
     """
 
-    def __init__(self, texts=None, top_n_words: int = 10):
+    def __init__(self, texts=None, top_n_words: int = 10, max_texts: int = 500):
         self.texts = texts
         self.top_n_words = top_n_words
+        self.max_texts = max_texts
 
     def extract_topics(self, topic_model, documents, c_tf_idf, topics):
         from pipeline.language import FIXED_EXPRESSIONS, english_words
 
-        lemma_sets = [set(str(doc).split()) for doc in documents["Document"]]
+        candidates = {word for pairs in topics.values() for word, _ in pairs if word}
+        lemma_sets = [candidates.intersection(str(doc).split()) for doc in documents["Document"]]
         frequency = Counter(lemma for lemmas in lemma_sets for lemma in lemmas)
         english = english_words()
         ids = documents["ID"].to_numpy() if "ID" in documents.columns else np.arange(len(documents))
-        texts = [str(self.texts[i]).casefold() for i in ids] if self.texts is not None else None
+        texts = [self.texts[i] for i in ids] if self.texts is not None else None
         labels = documents["Topic"].to_numpy()
         _, not_content = _stop_words()
         expressions = {
@@ -357,11 +382,13 @@ class ReadableWords(BaseRepresentation):
             if foreign and sum(foreign) * 2 < len(foreign):
                 words = [(word, score) for word, score in words if word not in english]
             if texts is not None:
-                members = [k for k in np.flatnonzero(labels == topic)]
+                members = _sample(np.flatnonzero(labels == topic), self.max_texts).tolist()
                 for expression, (pattern, lemmas) in expressions.items():
-                    users = [k for k in members if pattern.search(texts[k])]
                     at = next((n for n, (word, _) in enumerate(words) if word in lemmas), None)
-                    if len(users) < 2 or at is None:
+                    if at is None:
+                        continue
+                    users = [k for k in members if pattern.search(str(texts[k]).casefold())]
+                    if len(users) < 2:
                         continue
                     uses = sum(words[at][0] in lemma_sets[k] for k in members)
                     if 2 * len(users) >= uses:
@@ -370,6 +397,25 @@ class ReadableWords(BaseRepresentation):
                         words.insert(at, (expression, score))
             result[topic] = words[: self.top_n_words] or pairs[: self.top_n_words]
         return result
+
+
+class _MostUsed(dict):
+    """``(group, phrase) -> (its most used surface form, how many texts use it)``, worked out on first use."""
+
+    def __init__(self, surfaces: dict[tuple, Counter]):
+        super().__init__()
+        self.surfaces = surfaces
+
+    def __missing__(self, key):
+        self[key] = value = min(self.surfaces[key].items(), key=lambda item: (-item[1], item[0]))
+        return value
+
+
+def _sample(rows: np.ndarray, limit: int) -> np.ndarray:
+    """``rows``, or a seeded sample of ``limit`` of them (the same on every run)."""
+    if len(rows) <= limit:
+        return rows
+    return np.sort(np.random.default_rng(0).choice(rows, size=limit, replace=False))
 
 
 def _as_sentence(text: str) -> str:
