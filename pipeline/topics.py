@@ -218,15 +218,20 @@ class TopicModeler:
       ``BERTopic(...)``: any object BERTopic accepts there (e.g. ``sklearn.cluster.KMeans``
       as ``hdbscan_model``, ``sklearn.decomposition.PCA`` as ``umap_model``). ``None``:
       tematik's adaptive default, built per fit for the corpus size. A given model is
-      cloned (``sklearn.base.clone``) for each fit when it can be, so one modeler fits twice alike.
+      cloned (``sklearn.base.clone``) for each fit when it can be, so one modeler fits twice alike;
+    * ``representation_model`` - as in ``BERTopic(...)``; a topic's name is the first entry of
+      its ``"Navn"`` aspect (e.g. ``{"Navn": KeyBERTInspired()}``), else its top words.
+      ``None``: words by :class:`~pipeline.naming.ReadableWords`, names by
+      :class:`~pipeline.naming.PhraseRepresentation`.
 
     ``fit(texts, lemmas, embeddings)`` sets:
 
     * ``topics_`` - ``np.ndarray[int]``, one topic per input row, -1 = outlier;
     * ``topic_info_`` - DataFrame ``[topic, size, name, words]``; ``size`` counts input
-      rows, ``words`` are the top lemmas comma-separated, ``name`` is e.g.
-      ``"3_robot_automatisering_data"`` (analysts' names and merges are edits of the saved
-      run, :mod:`pipeline.analysis`, with stable topic ids);
+      rows, ``words`` are the top lemmas comma-separated (:class:`pipeline.naming.ReadableWords`),
+      ``name`` a phrase of the topic's texts, e.g. ``"Samarbejde på tværs"``
+      (:class:`pipeline.naming.PhraseRepresentation`; analysts' names and merges are edits
+      of the saved run, :mod:`pipeline.analysis`, with stable topic ids);
     * ``topic_embeddings_`` - L2-normalised centroid of each topic's text embeddings,
       row ``i`` = topic ``i`` (outliers excluded);
     * ``model_`` - the fitted ``BERTopic`` (None when not clustered);
