@@ -354,8 +354,13 @@ class TopicModeler:
                 ctfidf_model=model.ctfidf_model,
                 representation_model=self._representation(distinct, vectors),
             )
+        # Every topic's name as BERTopic's custom label, so its own views show it too.
         names = model.topic_aspects_.get(NAME_ASPECT, {})
-        model.set_topic_labels({topic: values[0][0] for topic, values in names.items() if values and values[0][0]})
+        labels = {
+            topic: (names.get(topic) or [("", 0.0)])[0][0] or words_name([w for w, _ in model.get_topic(topic) or [] if w])
+            for topic in sorted(set(model.topics_))
+        }
+        model.set_topic_labels({**labels, -1: OUTLIER_NAME} if -1 in labels else labels)
         # Centroids of the texts' own embeddings (update_topics would fall back to
         # embedding the topic words); BERTopic keeps them unnormalised, as here.
         ids = np.asarray(model.topics_)

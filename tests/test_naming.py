@@ -197,3 +197,14 @@ def test_the_namer_writes_names_as_the_texts_do_and_falls_back_on_a_short_answer
     # Nothing is shared by group 1: its most central short answer names it.
     assert named[1][0][0] in {"Vilje", "Stædighed og mod", "Tålmodighed"}
     assert PhraseNamer().name_groups(texts, groups, embeddings) == named
+
+
+def test_a_swapped_representation_names_topics_and_never_by_bertopic_ids(corpus):
+    from bertopic.representation import KeyBERTInspired
+
+    lemmas, embeddings = corpus["prepare"](SHORT)
+    swapped = TopicModeler(TopicConfig(), corpus["embedder"], representation_model={"Navn": KeyBERTInspired(top_n_words=3)})
+    info = swapped.fit(SHORT, lemmas, embeddings).topic_info_
+    keywords = {topic: [w for w, _ in values] for topic, values in swapped.model_.topic_aspects_["Navn"].items()}
+    for row in info.itertuples():
+        assert row.name == keywords[row.topic][0] and not RAW_ID.match(row.name)
