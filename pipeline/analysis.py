@@ -187,7 +187,9 @@ class Analysis:
                     theme = self.edits.topic_themes.pop(topic)
                     ids = self.texts.loc[self.texts["topic"] == topic, "text_id"].astype(str)
                     kept_texts.update({text_id: theme for text_id in ids if text_id not in self.edits.text_themes})
-            self.topics.loc[row, "name"] = self.edits.rename.get(target) or f"{target}_" + "_".join(w for w, _ in words[:3])
+            # Unless renamed, the merged topic is named as its biggest member was.
+            biggest = members.sort_values(["size", "topic"], ascending=[False, True], kind="stable").iloc[0]
+            self.topics.loc[row, "name"] = self.edits.rename.get(target) or str(biggest["name"])
             self.topic_words[target] = words
             self.topics = self.topics[~self.topics["topic"].isin(group[1:])].reset_index(drop=True)
             self.texts.loc[self.texts["topic"].isin(group), "topic"] = target

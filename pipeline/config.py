@@ -87,6 +87,12 @@ class TopicConfig(_Section):
         "other texts join the topic of their nearest fitted texts (cuts the fit of 100,000 texts several-fold; "
         "benchmarks/speed.py reports the agreement). None: always fit every text.",
     )
+    cluster_max_words: int | None = Field(
+        15,
+        description="Texts of more words (note passages, postcards) are not clustered when the shorter ones are most "
+        "of the corpus: they join the topic they stand out as closest to (pipeline/topics.py). Clustered together, "
+        "long and short texts part by length, not subject. None: cluster every text.",
+    )
 
 
 # Answers that fit no theme of any taxonomy (written for tematik, none from a labelled set):

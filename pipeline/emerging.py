@@ -24,7 +24,7 @@ their own:
 
 Each emerging theme has:
 
-- ``name``: its three top lemmas, "Samarbejde, tværs og partnerskab"; ``words`` its top
+- ``name``: a phrase its texts share, "Samarbejde på tværs" (:mod:`pipeline.naming`); ``words`` its top
   ``n_words`` lemmas by class-based TF-IDF (BERTopic's ``ClassTfidfTransformer``, the
   clusters as classes), among lemmas used by at least two of its texts (when none is, its
   three best lemmas: "Vilje, stædighed og tålmodighed");
@@ -137,13 +137,13 @@ def _top_words(lemmas: list[str], labels: np.ndarray, themes: list[int], n_words
     return words
 
 
-def theme_name(words: list[str]) -> str:
-    """'Samarbejde, tværs og partnerskab' from the top three lemmas."""
-    top = words[:3]
-    if not top:
-        return "Uden fælles ord"
-    name = top[0] if len(top) == 1 else ", ".join(top[:-1]) + " og " + top[-1]
-    return name[:1].upper() + name[1:]
+def theme_names(texts: list[str], labels: np.ndarray, embeddings: np.ndarray, themes: list[int]) -> dict[int, str]:
+    """Each theme's name: a phrase its texts share, as topics are named (:mod:`pipeline.naming`;
+    the other clusters and the unclustered texts are the contrast for c-TF-IDF)."""
+    from pipeline.naming import NO_NAME, PhraseNamer
+
+    named = PhraseNamer().name_groups(texts, labels.tolist(), embeddings, order=themes)
+    return {theme: (named.get(theme) or [(NO_NAME, 0.0)])[0][0] for theme in themes}
 
 
 def emerging_themes(
@@ -179,6 +179,7 @@ def emerging_themes(
     if not themes:
         return empty
     words = _top_words(lemmas, labels, themes, config.n_words)
+    names = theme_names(members["text"].astype(str).tolist(), labels, embeddings[rows], themes)
     total_weight = float(assignments["weight"].astype(float).sum())
 
     # Quotes through the quote machinery, on the full table (it judges note passages by their neighbours).
@@ -196,7 +197,7 @@ def emerging_themes(
         weighted_size = float(weights[inside].sum())
         records.append(
             {
-                "name": theme_name(words[theme]),
+                "name": names[theme],
                 "size": int(inside.sum()),
                 "weighted_size": weighted_size,
                 "share": weighted_size / total_weight if total_weight > 0 else 0.0,

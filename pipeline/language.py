@@ -75,7 +75,42 @@ LOOKUP_FIXES = {
     "lang": "lang",  # the adjective, not the verb "lange" (the table gives "længere" -> "lang")
     "lange": "lang",
     "iværksætterier": "iværksætteri",  # a plural the table lacks
+    "vedvarende": "vedvarende",  # the adjective ("vedvarende energi"), not the verb "vedvare"
+    "smver": "smv",  # SMV plurals written without an apostrophe
+    "smvere": "smv",
+    "smverne": "smv",
 }
+
+# Fixed expressions that a topic's words keep whole when its texts use them: cut into lemmas
+# they lose their sense ("højt til loftet" -> "loft"; "de lange seje træk" -> "lang", "træk").
+FIXED_EXPRESSIONS = (
+    "på tværs",
+    "højt til loftet",
+    "lange seje træk",
+    "hånd i hånd",
+    "i øjenhøjde",
+    "på sigt",
+    "ud over rampen",
+    "vind i sejlene",
+    "first mover",
+    "life science",
+    "triple helix",
+)
+
+
+@functools.lru_cache(maxsize=1)
+def english_words() -> frozenset[str]:
+    """Lowercase English words that are not Danish words: English stop words ("and", "the") and the
+    forms of spacy-lookups-data's English lemma table missing from the Danish one ("attract")."""
+    import srsly
+    from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS  # spaCy's English module takes seconds to import
+    from spacy.lang.da.stop_words import STOP_WORDS as DANISH_STOP_WORDS
+
+    table = srsly.read_gzip_json(resources.files("spacy_lookups_data") / "data" / "en_lemma_lookup.json.gz")
+    danish = set(danish_lemma_table()) | {lemma for lemma in danish_lemma_table().values() if isinstance(lemma, str)}
+    english = {form for pair in table.items() for form in pair if isinstance(form, str)} | set(ENGLISH_STOP_WORDS)
+    # "and" and "the" are Danish forms too (a duck; an old spelling of tea) but read as English.
+    return frozenset(english - danish - set(DANISH_STOP_WORDS)) | {"and", "the"}
 
 # Danish plural/definite endings after an apostrophe ("SMV'er", "SMV'erne", "IT's") are
 # dropped so that the abbreviation itself is the lemma.

@@ -224,11 +224,20 @@ def mark_roles(texts: pd.DataFrame, embeddings: np.ndarray | None = None) -> pd.
 
 
 def fit_topics(texts: pd.DataFrame, embeddings: np.ndarray, config: RunConfig):
-    """BERTopic topics on the embeddings, topic words from the lemmas (:class:`~pipeline.topics.TopicModeler`)."""
+    """BERTopic topics on the embeddings, topic words from the lemmas, names from the texts
+    (:class:`~pipeline.topics.TopicModeler`).
+
+    Clustered: the participants' short texts; a note's passages and long texts join the
+    topic they stand out as closest to (:meth:`~pipeline.topics.TopicModeler.fit`)."""
     from pipeline.topics import TopicModeler
 
     modeler = TopicModeler(config.topics, embedding_stage(config.embeddings))
-    return modeler.fit(texts["text"].tolist(), texts["lemmas"].tolist(), embeddings)
+    text = texts["text"].tolist()
+    fit_on = None
+    if "source_kind" in texts.columns and texts["source_kind"].eq("note").any():
+        short = modeler.short_texts(text)
+        fit_on = texts["source_kind"].ne("note").to_numpy() & (True if short is None else short)
+    return modeler.fit(text, texts["lemmas"].tolist(), embeddings, fit_on=fit_on)
 
 
 def note_sections(texts: pd.DataFrame) -> list[str | None]:

@@ -8,18 +8,21 @@ nor torch and refits nothing.
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 from conftest import REPO
 from pydantic import ValidationError
 
 from pipeline.config import RunConfig, RunOverrides
 from pipeline.errors import InputError
+from pipeline.export import write_run
 from pipeline.run import check_settings, new_run_id
 from pipeline.saved_run import load_run, save_edits
 from pipeline.views import assignments, run_result, topic_table
@@ -98,6 +101,31 @@ def test_edits_use_stable_topic_ids_and_survive_a_reload(saved, tmp_path):
     assert table.loc[table["text_id"] == text_id, "theme"].item() == "andet"
     result = run_result(reopened, "rettet", inputs=[])
     assert result.manifest["edits"]["text_themes"] == {text_id: "andet"}
+
+
+def test_topics_are_named_by_their_texts_and_a_rename_overrides_in_every_export(saved, tmp_path):
+    _, analysis, result, folder, model_dir = saved
+    names = topic_table(analysis).set_index("topic")["name"]
+    texts = assignments(analysis)
+    for topic, name in names.items():  # a phrase its texts use (or, sharing none, one of its answers)
+        members = texts.loc[texts["topic"] == topic, "text"].str.casefold()
+        assert members.str.contains(name.casefold(), regex=False).sum() >= 1, name
+    shown = (folder / "topics.csv").read_text(encoding="utf-8-sig") + (folder / "report.html").read_text(encoding="utf-8")
+    assert all(name in shown or name.replace("'", "&#x27;") in shown for name in names)
+    assert not re.search(r"\b\d+_[^\W\d_]+_[^\W\d_]+", (folder / "topics.csv").read_text(encoding="utf-8-sig"))
+
+    copy = _copy(model_dir, tmp_path)
+    edited = load_run(copy)
+    topic = int(names.index[0])
+    edited.rename_topic(topic, "Robotter i produktionen")
+    save_edits(edited)
+    renamed = run_result(load_run(copy), "omdøbt", inputs=[])
+    assert renamed.topics.set_index("topic").loc[topic, "name"] == "Robotter i produktionen"
+    quoted = renamed.quotes_by_topic
+    out = write_run(renamed, tmp_path / "export")
+    exported = pd.read_csv(out / "topics.csv", sep=";", encoding="utf-8-sig")
+    assert "Robotter i produktionen" in set(exported["Navn"]) and names.iloc[0] not in set(exported["Navn"])
+    assert (quoted["topic"] == topic).any()
 
 
 def test_unknown_topic_theme_or_text_is_a_one_line_error(saved, tmp_path):

@@ -1,0 +1,107 @@
+"""Topic and emerging-theme names as a reader meets them; prints its figures (not a test).
+
+    python benchmarks/names.py corpora/demo
+    python benchmarks/names.py ../shared/corpora/nordjylland-2023/{mentimeter-export.xlsx,opsamlingsnotat.docx} --taxonomy nordjylland-2023
+    python benchmarks/names.py corpora/demo --show 5   # each name beside five of its texts
+
+One run through the assembly (pipeline/run.py) into a temporary folder, then:
+
+- **grounded**: the share of topic and emerging-theme names that occur, as words (case
+  folded, on word boundaries), in at least two of the texts they name;
+- **raw ids**: exported files outside ``data/`` holding BERTopic's ``N_word_word`` form;
+- **note**: the share of the summary note's content passages in its largest topic (topics
+  must follow subjects, not the genre of long note passages versus short answers);
+- with ``--show N``: each name beside N of its texts (its quotes first), for reading.
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import tempfile
+from pathlib import Path
+
+import pandas as pd
+
+RAW_ID = re.compile(r"(?<![\w-])-?\d+_[^\W\d_]+_[^\W\d_]+")
+
+
+def occurs(name: str, text: str) -> bool:
+    """``name`` as a sequence of whole words in ``text`` (case folded)."""
+    words = re.findall(r"\w+", name.casefold())
+    if not words:
+        return False
+    return re.search(r"(?<!\w)" + r"\W+".join(map(re.escape, words)) + r"(?!\w)", text.casefold()) is not None
+
+
+def raw_id_files(folder: Path) -> list[str]:
+    """Files outside ``data/`` whose text shows a BERTopic id name (xlsx/docx are zip files: read their XML)."""
+    import zipfile
+
+    found = []
+    for path in sorted(folder.rglob("*")):
+        if not path.is_file() or "data" in path.relative_to(folder).parts[:1]:
+            continue
+        if path.suffix in (".xlsx", ".docx"):
+            with zipfile.ZipFile(path) as archive:
+                text = " ".join(archive.read(name).decode("utf-8", "replace") for name in archive.namelist() if name.endswith(".xml"))
+        elif path.suffix in (".csv", ".md", ".html", ".json", ".txt"):
+            text = path.read_text(encoding="utf-8-sig", errors="replace")
+        else:
+            continue
+        if path.suffix == ".json":  # the manifest names no topic
+            continue
+        hits = RAW_ID.findall(text)
+        if hits:
+            found.append(f"{path.relative_to(folder)}: {', '.join(sorted(set(hits))[:4])}")
+    return found
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("inputs", nargs="+", type=Path)
+    parser.add_argument("--taxonomy", default=None)
+    parser.add_argument("--embedder", default=None)
+    parser.add_argument("--show", type=int, default=0, help="print each name beside this many of its texts")
+    args = parser.parse_args()
+
+    from pipeline.config import RunConfig, RunOverrides
+    from pipeline.run import run_workshop
+
+    config = RunOverrides(workshop="Navne", taxonomy=args.taxonomy, embedder=args.embedder).apply(RunConfig())
+    with tempfile.TemporaryDirectory() as scratch:
+        analysis, result, folder = run_workshop(args.inputs, config, out=Path(scratch))
+        raw = raw_id_files(folder)
+    texts = result.assignments
+    topics = result.topics[result.topics["topic"] >= 0]
+    named: list[tuple[str, str, list[str]]] = []  # (kind, name, its texts, quotes first)
+    quotes = result.quotes_by_topic
+    for topic, name in zip(topics["topic"].astype(int), topics["name"].astype(str)):
+        members = texts.loc[texts["topic"] == topic, "text"].astype(str).tolist()
+        first = quotes.loc[quotes["topic"] == topic, "text"].astype(str).tolist()
+        named.append(("emne", name, list(dict.fromkeys(first + members))))
+    by_id = dict(zip(texts["text_id"].astype(str), texts["text"].astype(str)))
+    for theme in result.emerging.to_dict("records"):
+        members = [by_id[i] for i in theme["text_ids"]]
+        named.append(("nyt tema", theme["name"], list(dict.fromkeys(list(theme["quotes"]) + members))))
+
+    grounded = [sum(occurs(name, text) for text in members) >= 2 for _, name, members in named]
+    print(f"inputs: {' '.join(map(str, args.inputs))}  taxonomy: {config.themes.taxonomy}")
+    print(f"names: {len(named)} ({len(topics)} topics, {len(result.emerging)} emerging themes)")
+    print(f"grounded (in >= 2 of their texts): {sum(grounded)}/{len(named)} = {sum(grounded) / max(len(named), 1):.0%}")
+    print(f"exported files with BERTopic id names outside data/: {len(raw)}" + "".join(f"\n  {line}" for line in raw))
+    from pipeline.weighting import is_content
+
+    notes = texts[(texts["source_kind"] == "note") & is_content(texts)]
+    if len(notes):
+        counts = notes["topic"].value_counts()
+        print(f"note: {len(notes)} content passages in {counts.size} topics; largest topic {counts.iloc[0]} = {counts.iloc[0] / len(notes):.0%}")
+    for (kind, name, members), ok in zip(named, grounded):
+        print(f"[{kind}] {name}  ({len(members)} tekster{'' if ok else ', NOT in 2 texts'})")
+        for text in members[: args.show]:
+            print(f"      - {text[:150]}")
+
+
+if __name__ == "__main__":
+    pd.set_option("display.width", 200)
+    main()

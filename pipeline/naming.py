@@ -1,0 +1,443 @@
+"""Names for topics and emerging themes: Danish phrases taken from their own texts.
+
+A reader meets a topic by its name, so the name is something the participants wrote:
+"Samarbejde på tværs", "Grøn omstilling", "Vi tænker for småt" — not BERTopic's id
+form (``3_samarbejde_tværs_aktør``) nor a list of lemmas. For each group of texts (a
+topic, an emerging theme):
+
+1. **Candidates** are the phrases of its texts: 1–4 consecutive words within a clause
+   (punctuation ends a clause), in their surface form, not starting or ending with a stop
+   word (spaCy's Danish list, less the adjectives of :data:`PHRASE_WORDS`), with a content
+   word (not a stop word or one of tematik's domain stop words,
+   :func:`pipeline.language.domain_stop_words`) or two words that are not stop words
+   ("mindre virksomheder"), in the same surface form in at least two of the group's texts;
+   phrases are counted by their lemmas ("grøn omstilling" = "grønne omstilling").
+2. **Scores** (each scaled to 0–1 among the group's candidates, then weighted by
+   :attr:`PhraseNamer.weights`): class-based TF-IDF over phrases (BERTopic's
+   ``ClassTfidfTransformer``, the groups as classes: what is typical of this group and
+   not of the others), the similarity of the phrase's embedding to the group's centroid
+   (with an embedder; without one, the centroid of the texts that use the phrase), and
+   coverage (the share of the group's texts that use it).
+3. **Choice** with maximal marginal relevance: a ranked list of phrases, each scored
+   minus ``diversity`` × its word overlap with those already chosen; a phrase that names
+   a bigger group already is skipped, so two topics never share a name. The name is the
+   first, written as Danish writes it: a capital first letter, the other words as the
+   texts write them ("SMV", "Nordjylland"), lower case otherwise.
+4. **Fallback**: a group whose texts share no phrase is named by its most central short
+   text (at most :attr:`PhraseNamer.fallback_words` words; else the first words of its
+   most central text).
+
+:class:`PhraseRepresentation` is the same namer as a BERTopic representation model, used
+as the ``"Navn"`` aspect (``representation_model={"Navn": PhraseRepresentation()}``); any
+other BERTopic representation can take its place (:class:`pipeline.topics.TopicModeler`).
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter, defaultdict
+from collections.abc import Callable, Hashable, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+
+import numpy as np
+from scipy.sparse import csr_matrix
+
+from pipeline.topics import import_bertopic
+
+import_bertopic()  # bertopic without torch, with numba's cache (a saved run's re-export names emerging themes)
+from bertopic.representation import BaseRepresentation  # noqa: E402
+from bertopic.vectorizers import ClassTfidfTransformer  # noqa: E402
+
+# A word: letters and digits, with inner hyphens or apostrophes ("it-sikkerhed", "SMV'er").
+_WORD = re.compile(r"\w+(?:[-'’]\w+)*")
+# Where a phrase cannot run on: sentence and clause punctuation, brackets, quotes, dashes between spaces.
+_CLAUSE_BREAK = re.compile(r"[.,;:!?()\[\]{}\"“”„«»…/|•·\n\r\t]+|\s[-–—]+\s")
+# A name shown as it was written keeps at most this many characters.
+MAX_NAME_CHARS = 80
+NO_NAME = "Uden fælles ord"
+
+
+# Words of spaCy's Danish stop list that say something in a phrase ("mindre virksomheder",
+# "nye markeder", "god dialog"): they may open or close a name, though not be one alone.
+PHRASE_WORDS = frozenset({"god", "lille", "mindre", "mindst", "ny", "nyt", "hel", "egen", "mange", "flere", "lav", "lave"})
+
+
+@lru_cache(maxsize=1)
+def _stop_words() -> tuple[frozenset[str], frozenset[str]]:
+    """(words a phrase may not start or end with, lemmas that are not content)."""
+    from spacy.lang.da.stop_words import STOP_WORDS
+
+    from pipeline.language import domain_stop_words
+
+    return frozenset(STOP_WORDS) - PHRASE_WORDS, frozenset(STOP_WORDS) | domain_stop_words()
+
+
+@lru_cache(maxsize=1)
+def _lemma_table() -> dict[str, str]:
+    from pipeline.language import danish_lemma_table
+
+    return danish_lemma_table()
+
+
+def _lemma(word: str, table: dict | None = None) -> str:
+    """A lowercase word's lemma in the lookup table (the key phrases are counted by)."""
+    lemma = (table or _lemma_table()).get(word, word)
+    return lemma if isinstance(lemma, str) else lemma[0]
+
+
+def clauses(text: str) -> list[list[str]]:
+    """The words of each clause of ``text``, in their surface form."""
+    return [words for part in _CLAUSE_BREAK.split(str(text)) if (words := _WORD.findall(part))]
+
+
+def phrases(text: str, max_words: int = 4) -> dict[tuple[str, ...], tuple[str, ...]]:
+    """Candidate phrases of ``text``: their lemmas (the key: "grønne omstilling" and "grøn
+    omstilling" are one phrase) -> their lowercase surface words (see the module docstring)."""
+    boundary, not_content = _stop_words()
+    table = _lemma_table()
+    found = {}
+    for words in clauses(text):
+        lower = [word.lower() for word in words]
+        lemmas = [_lemma(word, table) for word in lower]
+        usable = [len(word) > 1 and any(char.isalpha() for char in word) for word in lower]
+        edge = [ok and word not in boundary for word, ok in zip(lower, usable)]
+        content = [ok and word not in not_content and lemma not in not_content for word, lemma, ok in zip(lower, lemmas, usable)]
+        for start in range(len(lower)):
+            if not edge[start]:
+                continue
+            for end in range(start + 1, min(start + max_words, len(lower)) + 1):
+                # A content word, or two words that are not function words ("mindre virksomheder").
+                if edge[end - 1] and (any(content[start:end]) or sum(edge[start:end]) >= 2):
+                    found.setdefault(tuple(lemmas[start:end]), tuple(lower[start:end]))
+    return found
+
+
+def written_forms(texts: Sequence[str]) -> dict[str, str]:
+    """How the texts write each word when it does not open a sentence: "SMV", "Nordjylland", "grøn"."""
+    seen: dict[str, Counter] = {}
+    for text in texts:
+        for sentence in re.split(r"[.!?\n]+", str(text)):
+            for position, word in enumerate(_WORD.findall(sentence)):
+                if position or word.isupper():  # an opening capital says nothing; "SMV" does
+                    seen.setdefault(word.lower(), Counter())[word] += 1
+    return {lower: min(forms.items(), key=lambda item: (-item[1], item[0]))[0] for lower, forms in seen.items()}
+
+
+def as_name(words: Sequence[str], forms: dict[str, str]) -> str:
+    """Danish name form: the written form of each word, a capital first letter."""
+    name = " ".join(forms.get(word, word) for word in words)
+    return name[:1].upper() + name[1:]
+
+
+@dataclass
+class PhraseNamer:
+    """Names groups of texts with phrases of their own texts (see the module docstring).
+
+    ``weights``: of c-TF-IDF, embedding similarity and coverage (read on the demo and the
+    real workshop: c-TF-IDF alone picks rare, odd phrases; coverage alone picks the group's
+    most common word; similarity keeps the phrase on the group's subject); ``length_weight``
+    adds to longer phrases and ``expand_share`` lets a phrase give way to a longer one that
+    contains it ("samarbejde" -> "samarbejde på tværs") when that many of its texts use it.
+    ``max_texts``: a group is read in a seeded sample of at most this many texts (at
+    100,000 texts, the phrases of every text would take ~30 s).
+    """
+
+    max_words: int = 4
+    n_candidates: int = 10
+    n_phrases: int = 5
+    diversity: float = 0.5
+    weights: tuple[float, float, float] = (0.4, 0.3, 0.3)
+    fallback_words: int = 8
+    expand_share: float = 0.3
+    length_weight: float = 0.15
+    max_texts: int = 50
+
+    def name_groups(
+        self,
+        texts: Sequence[str],
+        groups: Sequence[Hashable],
+        embeddings: np.ndarray,
+        embed: Callable[[list[str]], np.ndarray] | None = None,
+        order: Sequence[Hashable] | None = None,
+    ) -> dict[Hashable, list[tuple[str, float]]]:
+        """Ranked ``(phrase, score)`` per group; the first phrase is the group's name.
+
+        ``texts``, ``groups`` (one label per text; ``None``/-1 texts count as a class of
+        their own for c-TF-IDF but are never named) and ``embeddings`` are row-aligned;
+        ``embed`` embeds candidate phrases (without it, see the module docstring);
+        ``order``: the groups to name, biggest first (default: by size), which decides who
+        keeps a phrase two groups would share.
+        """
+        named = list(order) if order is not None else [g for g, _ in Counter(groups).most_common() if g is not None and g != -1]
+        if not named:
+            return {}
+        # Large groups are read in a seeded sample: a phrase most of a topic's texts share is in it too.
+        labels = np.array([str(group) for group in groups], dtype=object)
+        by_label: dict[str, list[int]] = defaultdict(list)
+        for i, label in enumerate(labels):
+            by_label[label].append(i)
+        keep = np.sort(np.concatenate([_sample(np.asarray(rows), self.max_texts) for rows in by_label.values()]))
+        texts, labels = [str(texts[i]) for i in keep], labels[keep]
+        vectors = _unit(np.asarray(embeddings, dtype=np.float32)[keep])
+        text_phrases = [phrases(text, self.max_words) for text in texts]
+        vocabulary = sorted({phrase for found in text_phrases for phrase in found})
+        index = {phrase: j for j, phrase in enumerate(vocabulary)}
+        classes = sorted(set(labels.tolist()))
+        rows = {label: k for k, label in enumerate(classes)}
+        # Binary text x phrase counts, summed per class: a text counts a phrase once.
+        cells: Counter = Counter()
+        members_of: dict[str, list[int]] = {label: [] for label in classes}
+        surfaces: dict[tuple[str, tuple[str, ...]], Counter] = defaultdict(Counter)
+        for i, (label, found) in enumerate(zip(labels, text_phrases)):
+            members_of[label].append(i)
+            row = rows[label]
+            for phrase, surface in found.items():
+                cells[row, index[phrase]] += 1
+                surfaces[label, phrase][surface] += 1
+        counts = csr_matrix(
+            (list(cells.values()), ([r for r, _ in cells], [c for _, c in cells])), shape=(len(classes), len(vocabulary))
+        )
+        # A phrase is shown in the surface form most of the group's texts use ("grøn omstilling"),
+        # and is a candidate only when that very form is shared: the name is read in the texts.
+        shown = _MostUsed(surfaces)
+        ctfidf = ClassTfidfTransformer().fit_transform(counts).tocsr() if vocabulary else counts
+        forms = written_forms(texts)
+        row_counts = {label: counts.getrow(rows[label]).toarray().ravel() for label in map(str, named) if label in rows}
+
+        chosen: dict[str, list[tuple[tuple[str, ...], float]]] = {}
+        shared: dict[str, list[tuple[str, ...]]] = {}
+        for group in named:
+            label = str(group)
+            members = members_of.get(label, [])
+            if not members:
+                continue
+            row = rows[label]
+            least = min(2, len(members))
+            eligible = [j for j in np.flatnonzero(row_counts[label] >= least) if shown[label, vocabulary[j]][1] >= least]
+            relevance = ctfidf.getrow(row).toarray().ravel()
+            ranked = sorted(eligible, key=lambda j: (-relevance[j], vocabulary[j]))[: self.n_candidates]
+            chosen[label] = [(vocabulary[j], 0.0) for j in ranked]  # scored below, all groups' phrases embedded at once
+            shared[label] = [vocabulary[j] for j in eligible]
+        candidates = sorted({" ".join(shown[label, phrase][0]) for label, ranked in chosen.items() for phrase, _ in ranked})
+        phrase_vectors = _unit(np.asarray(embed(candidates), dtype=np.float32)) if embed and candidates else None
+        where = {phrase: k for k, phrase in enumerate(candidates)}
+
+        result: dict[Hashable, list[tuple[str, float]]] = {}
+        taken: set[tuple[str, ...]] = set()
+        for group in named:
+            label = str(group)
+            members = members_of.get(label, [])
+            if not members:
+                continue
+            centroid = _unit(vectors[members].mean(axis=0, keepdims=True))[0]
+            ranked = [phrase for phrase, _ in chosen[label]]
+            if not ranked:
+                result[group] = [(self._fallback([texts[i] for i in members], vectors[members], centroid), 0.0)]
+                continue
+            row = rows[label]
+            columns = [index[phrase] for phrase in ranked]
+            relevance = _scaled(ctfidf.getrow(row).toarray().ravel()[columns])
+            coverage = row_counts[label][columns] / len(members)
+            if phrase_vectors is not None:
+                similarity = phrase_vectors[[where[" ".join(shown[label, p][0])] for p in ranked]] @ centroid
+            else:  # the centroid of the texts that use the phrase
+                users = [[i for i in members if phrase in text_phrases[i]] for phrase in ranked]
+                similarity = _unit(np.vstack([vectors[u].mean(axis=0) for u in users])) @ centroid
+            w_ctfidf, w_similarity, w_coverage = self.weights
+            length = np.array([len(phrase) - 1 for phrase in ranked], dtype=float) / max(self.max_words - 1, 1)
+            score = (
+                w_ctfidf * relevance + w_similarity * _scaled(similarity) + w_coverage * _scaled(coverage)
+                + self.length_weight * length
+            )
+            picked = self._mmr(ranked, score, taken)
+            if picked:
+                longer = self._expand(picked[0][0], shared[label], row_counts[label], index, taken)
+                picked = [(longer, picked[0][1])] + [item for item in picked[1:] if item[0] != longer]
+                taken.add(picked[0][0])
+            result[group] = [(as_name(shown[label, phrase][0], forms)[:MAX_NAME_CHARS], float(value)) for phrase, value in picked] or [
+                (self._fallback([texts[i] for i in members], vectors[members], centroid), 0.0)
+            ]
+        return result
+
+    def _mmr(self, ranked: list[tuple[str, ...]], score: np.ndarray, taken: set) -> list[tuple[tuple[str, ...], float]]:
+        """Up to ``n_phrases`` phrases by maximal marginal relevance (word overlap as redundancy);
+        a phrase already naming another group never comes first."""
+        remaining = [k for k in range(len(ranked)) if ranked[k] not in taken] or list(range(len(ranked)))
+        picked: list[int] = []
+        while remaining and len(picked) < self.n_phrases:
+            def marginal(k: int) -> tuple[float, tuple[str, ...]]:
+                overlap = max((_overlap(ranked[k], ranked[j]) for j in picked), default=0.0)
+                return (-(score[k] - self.diversity * overlap), ranked[k])
+
+            best = min(remaining, key=marginal)
+            picked.append(best)
+            remaining.remove(best)
+        return [(ranked[k], float(score[k])) for k in picked]
+
+    def _expand(self, phrase: tuple[str, ...], shared: list[tuple[str, ...]], counts: np.ndarray, index: dict, taken: set):
+        """The longest phrase that contains ``phrase`` and is used by at least ``expand_share`` of
+        the texts that use it ("samarbejde" -> "samarbejde på tværs"): a reader understands the
+        phrase the participants wrote better than its head word."""
+        best = phrase
+        for longer in shared:
+            if (
+                len(longer) > len(best)
+                and longer not in taken
+                and _contains(longer, phrase)
+                and counts[index[longer]] >= max(2, self.expand_share * counts[index[phrase]])
+            ):
+                if len(longer) > len(best) or counts[index[longer]] > counts[index[best]]:
+                    best = longer
+        return best
+
+    def _fallback(self, texts: list[str], vectors: np.ndarray, centroid: np.ndarray) -> str:
+        """The most central short text, else the opening words of the most central text."""
+        order = np.lexsort((np.arange(len(texts)), -(vectors @ centroid)))
+        for k in order:
+            words = _WORD.findall(texts[k])
+            if 0 < len(words) <= self.fallback_words:
+                return _as_sentence(texts[k])
+        words = clauses(texts[order[0]]) if len(texts) else []
+        opening = " ".join((words[0] if words else [])[: self.fallback_words])
+        return _as_sentence(opening + " …") if opening else NO_NAME
+
+
+class PhraseRepresentation(BaseRepresentation):
+    """:class:`PhraseNamer` as a BERTopic representation model: a topic's names, best first.
+
+    BERTopic hands representations the documents it was fitted on; tematik fits on lemma
+    strings, so ``texts`` (the surface text of each document, by BERTopic's document
+    ``ID``) and ``embeddings`` (row-aligned) give the namer what it reads; without them it
+    reads the documents and embeds them with the topic model's embedding model.
+    ``embedder``: embeds candidate phrases (a :class:`pipeline.embeddings.Embedder`;
+    default the topic model's embedding model).
+    """
+
+    def __init__(self, texts=None, embeddings=None, embedder=None, namer: PhraseNamer | None = None):
+        self.texts = texts
+        self.embeddings = embeddings
+        self.embedder = embedder
+        self.namer = namer
+
+    def extract_topics(self, topic_model, documents, c_tf_idf, topics):
+        ids = documents["ID"].to_numpy() if "ID" in documents.columns else np.arange(len(documents))
+        texts = [self.texts[i] for i in ids] if self.texts is not None else documents["Document"].astype(str).tolist()
+        backend = topic_model.embedding_model
+        if self.embeddings is not None:
+            vectors = np.asarray(self.embeddings)[ids]
+        else:
+            vectors = backend.embed(texts)
+        if self.embedder is not None:
+            embed = self.embedder.embed
+        elif backend is not None:
+            embed = backend.embed
+        else:
+            embed = None
+        labels = documents["Topic"].astype(int).tolist()
+        sizes = Counter(labels)
+        order = sorted((t for t in topics if t != -1), key=lambda t: (-sizes.get(t, 0), t))
+        named = (self.namer or PhraseNamer()).name_groups(texts, labels, vectors, embed, order=order)
+        return {topic: named.get(topic) or [(NO_NAME, 0.0)] for topic in topics}
+
+
+class ReadableWords(BaseRepresentation):
+    """BERTopic's topic words (c-TF-IDF lemmas) as a reader can trust them, a representation model.
+
+    From each topic's c-TF-IDF words, best first: a lemma used by a single text of the whole
+    corpus is dropped (a typo, "egergitab"), and so are English words in a Danish topic
+    ("and", "attract"; kept when they are most of its words); a fixed expression
+    (:data:`pipeline.language.FIXED_EXPRESSIONS`) that at least two of the topic's texts use,
+    and that accounts for at least half of the uses of one of its words, takes that word's
+    place whole ("højt til loftet" instead of "loft"). ``texts``: the surface text of each
+    document, by BERTopic's document ``ID`` (without them no expression is kept whole);
+    expressions are looked for in a seeded sample of at most ``max_texts`` of a topic's texts.
+    """
+
+    def __init__(self, texts=None, top_n_words: int = 10, max_texts: int = 500):
+        self.texts = texts
+        self.top_n_words = top_n_words
+        self.max_texts = max_texts
+
+    def extract_topics(self, topic_model, documents, c_tf_idf, topics):
+        from pipeline.language import FIXED_EXPRESSIONS, english_words
+
+        candidates = {word for pairs in topics.values() for word, _ in pairs if word}
+        lemma_sets = [candidates.intersection(str(doc).split()) for doc in documents["Document"]]
+        frequency = Counter(lemma for lemmas in lemma_sets for lemma in lemmas)
+        english = english_words()
+        ids = documents["ID"].to_numpy() if "ID" in documents.columns else np.arange(len(documents))
+        texts = [self.texts[i] for i in ids] if self.texts is not None else None
+        labels = documents["Topic"].to_numpy()
+        _, not_content = _stop_words()
+        expressions = {
+            expression: (re.compile(r"(?<!\w)" + re.escape(expression) + r"(?!\w)"),
+                         {_lemma(word) for word in expression.split() if word not in not_content})
+            for expression in FIXED_EXPRESSIONS
+        }  # fmt: skip
+        result = {}
+        for topic, pairs in topics.items():
+            words = [(word, score) for word, score in pairs if word and frequency[word] >= 2]
+            foreign = [word in english for word, _ in words[: self.top_n_words]]
+            if foreign and sum(foreign) * 2 < len(foreign):
+                words = [(word, score) for word, score in words if word not in english]
+            if texts is not None:
+                members = _sample(np.flatnonzero(labels == topic), self.max_texts).tolist()
+                for expression, (pattern, lemmas) in expressions.items():
+                    at = next((n for n, (word, _) in enumerate(words) if word in lemmas), None)
+                    if at is None:
+                        continue
+                    users = [k for k in members if pattern.search(str(texts[k]).casefold())]
+                    if len(users) < 2:
+                        continue
+                    uses = sum(words[at][0] in lemma_sets[k] for k in members)
+                    if 2 * len(users) >= uses:
+                        score = words[at][1]
+                        words = [(w, s) for w, s in words if w not in lemmas]
+                        words.insert(at, (expression, score))
+            result[topic] = words[: self.top_n_words] or pairs[: self.top_n_words]
+        return result
+
+
+class _MostUsed(dict):
+    """``(group, phrase) -> (its most used surface form, how many texts use it)``, worked out on first use."""
+
+    def __init__(self, surfaces: dict[tuple, Counter]):
+        super().__init__()
+        self.surfaces = surfaces
+
+    def __missing__(self, key):
+        self[key] = value = min(self.surfaces[key].items(), key=lambda item: (-item[1], item[0]))
+        return value
+
+
+def _sample(rows: np.ndarray, limit: int) -> np.ndarray:
+    """``rows``, or a seeded sample of ``limit`` of them (the same on every run)."""
+    if len(rows) <= limit:
+        return rows
+    return np.sort(np.random.default_rng(0).choice(rows, size=limit, replace=False))
+
+
+def _as_sentence(text: str) -> str:
+    text = " ".join(str(text).split()).strip(" -–—.,;:")
+    text = text[: MAX_NAME_CHARS - 1].rstrip() + "…" if len(text) > MAX_NAME_CHARS else text
+    return text[:1].upper() + text[1:] if text else NO_NAME
+
+
+def _contains(longer: tuple[str, ...], phrase: tuple[str, ...]) -> bool:
+    return any(longer[k : k + len(phrase)] == phrase for k in range(len(longer) - len(phrase) + 1))
+
+
+def _overlap(a: tuple[str, ...], b: tuple[str, ...]) -> float:
+    return len(set(a) & set(b)) / len(set(a) | set(b))
+
+
+def _scaled(values: np.ndarray) -> np.ndarray:
+    values = np.asarray(values, dtype=float)
+    spread = values.max() - values.min() if len(values) else 0.0
+    return (values - values.min()) / spread if spread > 0 else np.ones_like(values)
+
+
+def _unit(vectors: np.ndarray) -> np.ndarray:
+    norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+    return vectors / np.where(norms > 0, norms, 1.0)
