@@ -24,11 +24,12 @@ import pipeline
 from pipeline import ingest
 from pipeline import run as stages
 from pipeline.analysis import Analysis
-from pipeline.config import EmbeddingConfig, ExportConfig, IngestConfig, LanguageConfig, RunConfig
+from pipeline.config import EmbeddingConfig, ExportConfig, IngestConfig, LanguageConfig, RedactionConfig, RunConfig
 from pipeline.danish import count, number
 from pipeline.errors import InputError
 from pipeline.export import RunResult
 from pipeline.language import is_danish, lemma_fingerprint
+from pipeline.redact import Redactor, redacted_errors
 from pipeline.taxonomy import Taxonomy
 
 CACHE_FOR = timedelta(days=30)
@@ -67,17 +68,21 @@ def _worth_retrying(task, task_run, state) -> bool:
     cache_policy=NO_CACHE,
     task_run_name="læs {path.name}",
 )
-def ingest_file(path: Path, config: IngestConfig) -> pd.DataFrame:
-    frame = ingest.read_file(path, config)
+def ingest_file(path: Path, config: IngestConfig, redaction: RedactionConfig) -> pd.DataFrame:
+    # A bad file's error quotes its cells: redacted before Prefect logs and stores it.
+    with redacted_errors(redaction):
+        frame = ingest.read_file(path, config)
     get_run_logger().info("%s: %s læst", path.name, count(len(frame), "tekst", "tekster"))
     return frame
 
 
 @task(cache_policy=NO_CACHE, task_run_name="saml tekster")
-def combine_texts(frames: list[pd.DataFrame]) -> pd.DataFrame:
-    ingested = ingest.combine(frames)
+def combine_texts(frames: list[pd.DataFrame], redaction: RedactionConfig) -> pd.DataFrame:
+    with redacted_errors(redaction):
+        ingested = ingest.combine(frames)
     logger = get_run_logger()
-    for line in ingested.report.summary_lines():
+    # The report quotes skipped questions, sheet and column names: logged only redacted.
+    for line in Redactor(redaction).redact_report(ingested.report).summary_lines():
         logger.info(line)
     return ingested.texts
 

@@ -117,7 +117,7 @@ def workshop_flow(
     check_settings(config, Path(out), Path(models))
 
     with stopwatch("ingest"):
-        frames = [tasks.ingest_file(path, config.ingest) for path in files]
-        texts = tasks.combine_texts(frames)
+        frames = [tasks.ingest_file(path, config.ingest, config.redaction) for path in files]
+        texts = tasks.combine_texts(frames, config.redaction)
     analysis, modeler, cached = analyse(texts, config, stopwatch)
     return finish(analysis, modeler, new_run_id(workshop), out, models, files, cached, stopwatch)

@@ -156,10 +156,30 @@ class Stopwatch:
 
 
 def read_texts(inputs: Sequence[str | Path], config: RunConfig):
-    """Files and folders -> :class:`pipeline.ingest.Ingested` (texts and a report)."""
-    from pipeline.ingest import read_inputs
+    """Files and folders -> :class:`pipeline.ingest.Ingested` (texts and a report).
 
-    return read_inputs([Path(path) for path in inputs], config.ingest)
+    The texts are as read (:func:`protect` redacts them next); what the report and a bad
+    file's error quote from the inputs (questions, sheet and column names, cells) is redacted
+    already, since both are shown and logged as they are.
+    """
+    from pipeline.ingest import Ingested, read_inputs
+    from pipeline.redact import Redactor, redacted_errors
+
+    with redacted_errors(config.redaction):
+        ingested = read_inputs([Path(path) for path in inputs], config.ingest)
+    return Ingested(ingested.texts, Redactor(config.redaction).redact_report(ingested.report))
+
+
+def write_texts(inputs: Sequence[str | Path], config: RunConfig, path: Path):
+    """``tematik ingest``: the table of texts a run would analyse, under a run's rules: personal
+    data redacted (unless turned off) and no cell a spreadsheet would evaluate. Returns the
+    :class:`~pipeline.ingest.Ingested` with the texts as written."""
+    from pipeline.ingest import Ingested, write_texts_csv
+
+    ingested = read_texts(inputs, config)
+    texts, _ = protect(ingested.texts, config)
+    write_texts_csv(texts, path)
+    return Ingested(texts, ingested.report)
 
 
 def protect(texts: pd.DataFrame, config: RunConfig) -> tuple[pd.DataFrame, dict]:
