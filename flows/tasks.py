@@ -24,7 +24,7 @@ import pipeline
 from pipeline import ingest
 from pipeline import run as stages
 from pipeline.analysis import Analysis
-from pipeline.config import EmbeddingConfig, ExportConfig, IngestConfig, LanguageConfig, RedactionConfig, RunConfig
+from pipeline.config import EmbeddingConfig, IngestConfig, LanguageConfig, RedactionConfig, RunConfig
 from pipeline.danish import count, number
 from pipeline.errors import InputError
 from pipeline.export import RunResult
@@ -184,22 +184,15 @@ def report(analysis: Analysis, run_id: str, inputs: list[Path]) -> RunResult:
     return run_result(analysis, run_id, inputs)
 
 
-@task(retries=2, retry_delay_seconds=2, retry_condition_fn=_worth_retrying, cache_policy=NO_CACHE, task_run_name="eksportér")
-def export(result: RunResult, out_dir: Path, config: ExportConfig) -> Path:
-    from pipeline.export import write_run
-
-    folder = write_run(result, out_dir, config)
-    get_run_logger().info("Resultater skrevet til %s", folder)
-    return folder
-
-
-@task(retries=2, retry_delay_seconds=2, retry_condition_fn=_worth_retrying, cache_policy=NO_CACHE, task_run_name="gem model")
-def save(analysis: Analysis, folder: Path, modeler) -> Path:
-    from pipeline.saved_run import save_run
-
-    saved = save_run(analysis, folder, stages.topic_model_writer(modeler))
-    get_run_logger().info("Emnemodel gemt i %s", saved)
-    return saved
+@task(retries=2, retry_delay_seconds=2, retry_condition_fn=_worth_retrying, cache_policy=NO_CACHE,
+      task_run_name="eksportér og gem model")  # fmt: skip
+def write_outputs(result: RunResult, analysis: Analysis, modeler, out_dir: Path, model_dir: Path) -> tuple[Path, Path]:
+    """The run's files and its saved model: both, complete, or neither."""
+    folder, saved = stages.write_outputs(result, analysis, modeler, out_dir, model_dir)
+    logger = get_run_logger()
+    logger.info("Resultater skrevet til %s", folder)
+    logger.info("Emnemodel gemt i %s", saved)
+    return folder, saved
 
 
 class TaskStages:

@@ -55,8 +55,7 @@ def finish(
     with stopwatch("report"):
         result = tasks.report(analysis, run_id, inputs)
     with stopwatch("export"):
-        output_dir = tasks.export(result, Path(out) / run_id, analysis.config.export)
-    model_dir = tasks.save(analysis, Path(models) / run_id, modeler)
+        output_dir, model_dir = tasks.write_outputs(result, analysis, modeler, Path(out) / run_id, Path(models) / run_id)
     publish_artifacts(result, output_dir)
     total = in_report_order(result.frequencies["total"])
     return RunOutcome(

@@ -372,13 +372,29 @@ def topic_model_writer(modeler):
     return modeler.save if modeler is not None and modeler.model_ is not None else None
 
 
+def write_outputs(result, analysis: Analysis, modeler, out_dir: Path | None, model_dir: Path | None) -> tuple[Path | None, Path | None]:
+    """Write the run's files to ``out_dir`` and its saved model to ``model_dir`` (either may be
+    None): both appear together, complete, or neither (:func:`pipeline.atomic.write_together`)."""
+    from pipeline.atomic import write_together
+    from pipeline.export import write_run
+    from pipeline.saved_run import save_run
+
+    writes = []
+    if out_dir is not None:
+        writes.append((Path(out_dir), lambda folder: write_run(result, folder, analysis.config.export)))
+    if model_dir is not None:
+        writes.append((Path(model_dir), lambda folder: save_run(analysis, folder, topic_model_writer(modeler))))
+    write_together(writes)
+    if model_dir is not None:
+        analysis.folder = Path(model_dir)  # save_run noted the staging folder it wrote
+    return (None if out_dir is None else Path(out_dir)), (None if model_dir is None else Path(model_dir))
+
+
 def run_workshop(inputs: Sequence[str | Path], config: RunConfig, out: Path | None = None, models: Path | None = None):
     """Read, analyse, report and (when ``out``/``models`` are given) write one run, without Prefect.
 
     Returns ``(analysis, result, output folder or None)``.
     """
-    from pipeline.export import write_run
-    from pipeline.saved_run import save_run
     from pipeline.views import run_result
 
     stopwatch = Stopwatch()
@@ -390,12 +406,10 @@ def run_workshop(inputs: Sequence[str | Path], config: RunConfig, out: Path | No
     run_id = new_run_id(config.ingest.workshop or ingested.texts["workshop"].iloc[0])
     with stopwatch("report"):
         result = run_result(analysis, run_id, files)
-    folder = None
-    if out is not None:
-        with stopwatch("export"):
-            folder = write_run(result, Path(out) / run_id, config.export)
-    if models is not None:
-        save_run(analysis, Path(models) / run_id, topic_model_writer(modeler))
+    with stopwatch("export"):
+        folder, _ = write_outputs(
+            result, analysis, modeler, None if out is None else Path(out) / run_id, None if models is None else Path(models) / run_id
+        )
     analysis.facts["timings_seconds"] = dict(stopwatch.seconds)
     return analysis, result, folder
 
