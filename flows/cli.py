@@ -338,6 +338,7 @@ def ingest(
     out_file: Annotated[Path, typer.Option("--out", "-o", help="CSV-fil som teksttabellen skrives til.")],
     workshop: Annotated[Optional[str], typer.Option(help="Workshoppens navn.")] = None,
     text_column: TextColumnOpt = None,
+    config: ConfigOpt = None,
     behold_persondata: KeepPersonalOpt = False,
     debug: DebugOpt = False,
 ) -> None:
@@ -347,7 +348,7 @@ def ingest(
 
     with _progress("læser input …", debug):
         overrides = RunOverrides(workshop=workshop, text_column=text_column, redact=False if behold_persondata else None)
-        ingested = write_texts(inputs, overrides.apply(RunConfig()), out_file)
+        ingested = write_texts(inputs, overrides.apply(RunConfig.from_file(config)), out_file)
     for line in ingested.report.summary_lines():
         out.print(line, highlight=False)
     out.print(f"{count(len(ingested.texts), 'tekst', 'tekster')} skrevet til {out_file}")

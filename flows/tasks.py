@@ -29,7 +29,7 @@ from pipeline.danish import count, number
 from pipeline.errors import InputError
 from pipeline.export import RunResult
 from pipeline.language import is_danish, lemma_fingerprint
-from pipeline.redact import Redactor, redacted_errors
+from pipeline.redact import Redactor, without_quoted_personal_data
 from pipeline.taxonomy import Taxonomy
 
 CACHE_FOR = timedelta(days=30)
@@ -70,16 +70,14 @@ def _worth_retrying(task, task_run, state) -> bool:
 )
 def ingest_file(path: Path, config: IngestConfig, redaction: RedactionConfig) -> pd.DataFrame:
     # A bad file's error quotes its cells: redacted before Prefect logs and stores it.
-    with redacted_errors(redaction):
-        frame = ingest.read_file(path, config)
+    frame = without_quoted_personal_data(lambda: ingest.read_file(path, config), redaction)
     get_run_logger().info("%s: %s læst", path.name, count(len(frame), "tekst", "tekster"))
     return frame
 
 
 @task(cache_policy=NO_CACHE, task_run_name="saml tekster")
 def combine_texts(frames: list[pd.DataFrame], redaction: RedactionConfig) -> pd.DataFrame:
-    with redacted_errors(redaction):
-        ingested = ingest.combine(frames)
+    ingested = without_quoted_personal_data(lambda: ingest.combine(frames), redaction)
     logger = get_run_logger()
     # The report quotes skipped questions, sheet and column names: logged only redacted.
     for line in Redactor(redaction).redact_report(ingested.report).summary_lines():

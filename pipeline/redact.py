@@ -35,12 +35,11 @@ import logging
 import re
 import time
 from collections import Counter
-from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import replace
 from importlib import metadata
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 import pandas as pd
 
@@ -52,6 +51,7 @@ if TYPE_CHECKING:
     from pipeline.ingest.report import IngestReport
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 KINDS: tuple[str, ...] = ("cpr", "email", "phone", "url", "name")
 PLACEHOLDERS: dict[str, str] = {
@@ -630,20 +630,17 @@ class Redactor:
         return all(self._capitalised(w) for w in words)
 
 
-@contextmanager
-def redacted_errors(config: RedactionConfig) -> Iterator[None]:
-    """Re-raise an :class:`~pipeline.errors.InputError` raised inside with what it quotes from the
-    input redacted, so that a bad cell's personal data reaches neither the console nor Prefect's
-    logs, states and events. The original error is not chained to the new one."""
+def without_quoted_personal_data(read: Callable[[], T], config: RedactionConfig) -> T:
+    """``read()``, with an :class:`~pipeline.errors.InputError` it raises re-raised with what it
+    quotes from the input redacted, so that a bad cell's personal data reaches neither the console
+    nor Prefect's logs, states, events and result store. The original is not chained to it."""
     try:
-        yield
+        return read()
     except InputError as error:
         if not config.enabled:
             raise
         redacted = error.redacted(Redactor(config).redact)
-    else:
-        return
-    raise redacted  # outside the except block: no __context__ holds the original
+    raise redacted  # after the except block: the original is no __context__ (tracebacks would print it)
 
 
 def benchmark(n: int = 50_000) -> float:

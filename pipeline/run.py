@@ -163,10 +163,9 @@ def read_texts(inputs: Sequence[str | Path], config: RunConfig):
     already, since both are shown and logged as they are.
     """
     from pipeline.ingest import Ingested, read_inputs
-    from pipeline.redact import Redactor, redacted_errors
+    from pipeline.redact import Redactor, without_quoted_personal_data
 
-    with redacted_errors(config.redaction):
-        ingested = read_inputs([Path(path) for path in inputs], config.ingest)
+    ingested = without_quoted_personal_data(lambda: read_inputs([Path(path) for path in inputs], config.ingest), config.redaction)
     return Ingested(ingested.texts, Redactor(config.redaction).redact_report(ingested.report))
 
 
