@@ -410,6 +410,12 @@ def exit_on_interrupt(
     atexit.register(interrupt._skip_teardown)
     try:
         yield interrupt
+    except Exception:
+        # After Ctrl-C, what the run's cleanup raised on the way out (Prefect: "Task run is
+        # not set") is the interrupt, not a failure of its own: reported as Ctrl-C (exit 130).
+        if interrupt.interrupted_at is not None:
+            raise KeyboardInterrupt from None
+        raise
     finally:
         # After an interrupt the timer keeps running: the exit itself is bounded too.
         interrupt.handled = True

@@ -383,7 +383,13 @@ def write_outputs(result, analysis: Analysis, modeler, out_dir: Path | None, mod
         writes.append((Path(out_dir), lambda folder: write_run(result, folder, analysis.config.export)))
     if model_dir is not None:
         writes.append((Path(model_dir), lambda folder: save_run(analysis, folder, topic_model_writer(modeler))))
-    write_together(writes)
+    try:
+        write_together(writes)
+    except FileExistsError:
+        raise
+    except OSError as error:  # a full disk, a folder that cannot be written
+        where = f": {error.filename}" if error.filename else ""
+        raise OSError(error.errno, f"{error.strerror or error}{where}; intet resultat og ingen emnemodel er gemt") from None
     if model_dir is not None:
         analysis.folder = Path(model_dir)  # save_run noted the staging folder it wrote
     return (None if out_dir is None else Path(out_dir)), (None if model_dir is None else Path(model_dir))

@@ -245,3 +245,34 @@ def test_a_run_that_swallows_ctrl_c_is_still_stopped_after_the_grace_time():
     stderr = process.stderr.read()
     assert code == 130 and 0.9 < took < 3, (code, took, stderr)
     assert stderr.splitlines() == ["Afbrudt (hårdt)", "oprydning"]
+
+
+_FAILS_WHILE_STOPPING = """
+import sys, time
+from flows.server import exit_on_interrupt
+try:
+    with exit_on_interrupt(grace=10.0):
+        try:
+            print("klar", flush=True)
+            time.sleep(30)
+        except KeyboardInterrupt:
+            raise ValueError("Task run is not set")  # what Prefect's task engine raised on its way out
+except KeyboardInterrupt:
+    print("afbrudt", flush=True)
+    sys.exit(130)
+except ValueError as error:
+    print(f"fejlede: {error}", flush=True)
+    sys.exit(2)
+"""
+
+
+@pytest.mark.timeout(60)
+def test_an_error_raised_while_stopping_on_ctrl_c_is_reported_as_the_interrupt():
+    process = subprocess.Popen(
+        [sys.executable, "-c", _FAILS_WHILE_STOPPING], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        cwd=Path(__file__).resolve().parents[1],
+    )
+    assert process.stdout.readline().strip() == "klar"
+    process.send_signal(signal.SIGINT)
+    code = process.wait(timeout=20)
+    assert (code, process.stdout.read().strip()) == (130, "afbrudt"), process.stderr.read()

@@ -237,7 +237,7 @@ def test_outputs_and_model_appear_together_or_not_at_all(saved, tmp_path):
     _, analysis, result, _, _ = saved
     blocked = tmp_path / "models"
     blocked.write_text("not a folder")  # the model cannot be written (as on a full disk)
-    with pytest.raises(OSError):
+    with pytest.raises(OSError, match="intet resultat og ingen emnemodel er gemt"):
         write_outputs(result, analysis, None, tmp_path / "outputs" / "run", blocked / "run")
     assert not (tmp_path / "outputs").exists() or list((tmp_path / "outputs").iterdir()) == []  # no outputs without their model
     out, models = write_outputs(result, analysis, None, tmp_path / "out" / "run", tmp_path / "gemt" / "run")
