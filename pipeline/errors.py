@@ -61,7 +61,7 @@ def read_yaml(path: Path, problem: str) -> object:
     ``FileNotFoundError``."""
     size = path.stat().st_size
     if size > MAX_YAML_BYTES:
-        raise InputError(path, f"{problem}: filen er for stor ({size // 1024**2} MB; højst {MAX_YAML_BYTES // 1024**2} MB)")
+        raise InputError(path, f"{problem}: filen er for stor ({_size(size)}; højst {_size(MAX_YAML_BYTES)})")
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
     except yaml.YAMLError as exc:
@@ -75,6 +75,10 @@ def read_yaml(path: Path, problem: str) -> object:
     if _expanded_size(data, MAX_YAML_NODES) > MAX_YAML_NODES:
         raise InputError(path, f"{problem}: aliaserne (*navn) udfolder sig til mere end {MAX_YAML_NODES:,} værdier".replace(",", "."))
     return data
+
+
+def _size(n_bytes: int) -> str:
+    return f"{n_bytes / 1024**2:.1f} MB".replace(".", ",") if n_bytes >= 1024**2 else f"{max(n_bytes // 1024, 1)} KB"
 
 
 def _expanded_size(data: object, limit: int) -> int:

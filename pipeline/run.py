@@ -12,7 +12,8 @@
     fit_themes        theme distributions for texts and topics          (pipeline.themes)
     assemble          final weights, once; the frozen Analysis          (pipeline.weighting, .analysis)
     views.run_result  frequencies, quotes, emerging themes, manifest    (pipeline.views)
-    export.write_run  the files report writers open                     (pipeline.export)
+    write_outputs     the files report writers open and the saved run,  (pipeline.export, .saved_run)
+                      together or neither
 
 The Prefect flows (``flows/``) call these functions one task each; :func:`analyse` and
 :func:`run_workshop` call them in one process for tests, saved runs and the benchmarks,
@@ -385,9 +386,9 @@ def write_outputs(result, analysis: Analysis, modeler, out_dir: Path | None, mod
         writes.append((Path(model_dir), lambda folder: save_run(analysis, folder, topic_model_writer(modeler))))
     try:
         write_together(writes)
-    except FileExistsError:
-        raise
     except OSError as error:  # a full disk, a folder that cannot be written
+        if isinstance(error, FileExistsError) and error.filename is None:
+            raise  # the run folder exists already: nothing was written, and the message says so
         where = f": {error.filename}" if error.filename else ""
         raise OSError(error.errno, f"{error.strerror or error}{where}; intet resultat og ingen emnemodel er gemt") from None
     if model_dir is not None:
