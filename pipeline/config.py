@@ -71,7 +71,7 @@ class EmbeddingConfig(_Section):
     cache_dir: Path | None = Field(
         None, description="Embedding cache folder; defaults to $TEMATIK_CACHE or ~/.cache/tematik."
     )
-    batch_size: int = Field(64, ge=1, le=4096, description="Texts per embedding batch (long texts go in smaller ones).")
+    batch_size: int = Field(64, ge=1, le=4096, description="Texts per embedding batch.")
 
 
 class TopicConfig(_Section):
