@@ -88,7 +88,7 @@ class TopicConfig(_Section):
     random_state: int = Field(42, ge=0, le=2**32 - 1)
     max_fit_texts: int | None = Field(
         20_000,
-        ge=100,
+        ge=10,
         description="Above this many distinct texts UMAP and HDBSCAN are fitted on a seeded sample of this size and the "
         "other texts join the topic of their nearest fitted texts (cuts the fit of 100,000 texts several-fold; "
         "benchmarks/speed.py reports the agreement). None: always fit every text.",
@@ -231,7 +231,8 @@ class QuoteConfig(_Section):
     # statements on one subject reach 0.92-0.96, while typo, inflection and article
     # variants of one answer are at 0.975 and above.
     near_duplicate_similarity: float = Field(
-        0.97, gt=0, le=1, description="Cosine above which a text counts as a near-duplicate of a picked quote and is skipped."
+        0.97, gt=0, le=2, description="Cosine above which a text counts as a near-duplicate of a picked quote and is skipped "
+        "(above 1: none is).",
     )
 
     @model_validator(mode="after")
