@@ -338,15 +338,17 @@ def ingest(
     out_file: Annotated[Path, typer.Option("--out", "-o", help="CSV-fil som teksttabellen skrives til.")],
     workshop: Annotated[Optional[str], typer.Option(help="Workshoppens navn.")] = None,
     text_column: TextColumnOpt = None,
+    config: ConfigOpt = None,
+    behold_persondata: KeepPersonalOpt = False,
     debug: DebugOpt = False,
 ) -> None:
-    """Læs input til én teksttabel (til eftersyn); ingen analyse."""
-    from pipeline.config import IngestConfig
-    from pipeline.ingest import read_inputs, write_texts_csv
+    """Læs input til én teksttabel (til eftersyn), som en kørsel ser den: persondata fjernet; ingen analyse."""
+    from pipeline.config import RunConfig, RunOverrides
+    from pipeline.run import write_texts
 
     with _progress("læser input …", debug):
-        ingested = read_inputs(inputs, IngestConfig(workshop=workshop, text_column=text_column))
-        write_texts_csv(ingested.texts, out_file)
+        overrides = RunOverrides(workshop=workshop, text_column=text_column, redact=False if behold_persondata else None)
+        ingested = write_texts(inputs, overrides.apply(RunConfig.from_file(config)), out_file)
     for line in ingested.report.summary_lines():
         out.print(line, highlight=False)
     out.print(f"{count(len(ingested.texts), 'tekst', 'tekster')} skrevet til {out_file}")

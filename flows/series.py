@@ -59,8 +59,8 @@ def series_flow(
     check_settings(config, Path(out), Path(models))
 
     with stopwatch("ingest"):
-        frames = [tasks.ingest_file(path, config.ingest.model_copy(update={"workshop": workshop})) for workshop, path in plan]
-        texts = tasks.combine_texts(frames)
+        frames = [tasks.ingest_file(path, config.ingest.model_copy(update={"workshop": workshop}), config.redaction) for workshop, path in plan]
+        texts = tasks.combine_texts(frames, config.redaction)
     if workshop_column:
         if workshop_column not in texts.columns:
             raise InputError(None, f"ingen kolonne '{workshop_column}' i inputtenes tabeller")

@@ -54,6 +54,8 @@ LOCAL_SERVER = "http://127.0.0.1:4200/api"
 #: with a fresh Prefect home (database migrations) on an idle 2-core machine; several
 #: times that under load. Prefect's own default (20 s) made first runs fail.
 STARTUP_TIMEOUT = float(os.environ.get("TEMATIK_PREFECT_STARTUP_TIMEOUT", "120"))
+#: The temporary server's log folder in the temp dir: ``tematik-prefect-<pid of the command>-<random>``.
+SERVER_FOLDER_PREFIX = "tematik-prefect-"
 #: Exit code of a run stopped by Ctrl-C (128 + SIGINT), as shells report it.
 INTERRUPTED_EXIT_CODE = 130
 
@@ -203,6 +205,30 @@ class PrefectApi:
             shutil.rmtree(self._stderr.parent, ignore_errors=True)
 
 
+def remove_stale_server_folders(parent: Path | None = None) -> list[Path]:
+    """Remove the temporary servers' log folders (``/tmp/tematik-prefect-<pid>-*``) of commands
+    that died without their cleanup (SIGTERM, SIGKILL, a power cut); a live command's stays."""
+    from pipeline.atomic import process_alive
+
+    removed = []
+    for folder in Path(parent or tempfile.gettempdir()).glob(f"{SERVER_FOLDER_PREFIX}*"):
+        pid = folder.name[len(SERVER_FOLDER_PREFIX) :].split("-", 1)[0]
+        try:
+            info = folder.stat()
+        except OSError:
+            continue
+        if not folder.is_dir() or info.st_uid != getattr(os, "getuid", lambda: info.st_uid)():
+            continue
+        if pid.isdigit() and "-" in folder.name[len(SERVER_FOLDER_PREFIX) :]:
+            stale = int(pid) != os.getpid() and not process_alive(int(pid))
+        else:  # named by an older tematik, without the pid: stale when a day old
+            stale = time.time() - info.st_mtime > 24 * 3600
+        if stale:
+            shutil.rmtree(folder, ignore_errors=True)
+            removed.append(folder)
+    return removed
+
+
 def _start_temporary_server(log: Callable[[str], object], startup_timeout: float) -> PrefectApi:
     port = _free_port()
     url = f"http://127.0.0.1:{port}/api"
@@ -210,7 +236,8 @@ def _start_temporary_server(log: Callable[[str], object], startup_timeout: float
 
     # uvicorn's --app-dir: the folder holding the prefect package, as Prefect's own ephemeral server.
     prefect_dir = Path(importlib.util.find_spec("prefect").origin).parent.parent
-    stderr_dir = Path(tempfile.mkdtemp(prefix="tematik-prefect-"))
+    remove_stale_server_folders()
+    stderr_dir = Path(tempfile.mkdtemp(prefix=f"{SERVER_FOLDER_PREFIX}{os.getpid()}-"))
     stderr_path = stderr_dir / "server.log"
     env = {
         **os.environ,
@@ -383,6 +410,12 @@ def exit_on_interrupt(
     atexit.register(interrupt._skip_teardown)
     try:
         yield interrupt
+    except Exception:
+        # After Ctrl-C, what the run's cleanup raised on the way out (Prefect: "Task run is
+        # not set") is the interrupt, not a failure of its own: reported as Ctrl-C (exit 130).
+        if interrupt.interrupted_at is not None:
+            raise KeyboardInterrupt from None
+        raise
     finally:
         # After an interrupt the timer keeps running: the exit itself is bounded too.
         interrupt.handled = True

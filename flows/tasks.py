@@ -24,11 +24,12 @@ import pipeline
 from pipeline import ingest
 from pipeline import run as stages
 from pipeline.analysis import Analysis
-from pipeline.config import EmbeddingConfig, ExportConfig, IngestConfig, LanguageConfig, RunConfig
+from pipeline.config import EmbeddingConfig, IngestConfig, LanguageConfig, RedactionConfig, RunConfig
 from pipeline.danish import count, number
 from pipeline.errors import InputError
 from pipeline.export import RunResult
 from pipeline.language import is_danish, lemma_fingerprint
+from pipeline.redact import Redactor, without_quoted_personal_data
 from pipeline.taxonomy import Taxonomy
 
 CACHE_FOR = timedelta(days=30)
@@ -67,17 +68,19 @@ def _worth_retrying(task, task_run, state) -> bool:
     cache_policy=NO_CACHE,
     task_run_name="læs {path.name}",
 )
-def ingest_file(path: Path, config: IngestConfig) -> pd.DataFrame:
-    frame = ingest.read_file(path, config)
+def ingest_file(path: Path, config: IngestConfig, redaction: RedactionConfig) -> pd.DataFrame:
+    # A bad file's error quotes its cells: redacted before Prefect logs and stores it.
+    frame = without_quoted_personal_data(lambda: ingest.read_file(path, config), redaction)
     get_run_logger().info("%s: %s læst", path.name, count(len(frame), "tekst", "tekster"))
     return frame
 
 
 @task(cache_policy=NO_CACHE, task_run_name="saml tekster")
-def combine_texts(frames: list[pd.DataFrame]) -> pd.DataFrame:
-    ingested = ingest.combine(frames)
+def combine_texts(frames: list[pd.DataFrame], redaction: RedactionConfig) -> pd.DataFrame:
+    ingested = without_quoted_personal_data(lambda: ingest.combine(frames), redaction)
     logger = get_run_logger()
-    for line in ingested.report.summary_lines():
+    # The report quotes skipped questions, sheet and column names: logged only redacted.
+    for line in Redactor(redaction).redact_report(ingested.report).summary_lines():
         logger.info(line)
     return ingested.texts
 
@@ -179,22 +182,15 @@ def report(analysis: Analysis, run_id: str, inputs: list[Path]) -> RunResult:
     return run_result(analysis, run_id, inputs)
 
 
-@task(retries=2, retry_delay_seconds=2, retry_condition_fn=_worth_retrying, cache_policy=NO_CACHE, task_run_name="eksportér")
-def export(result: RunResult, out_dir: Path, config: ExportConfig) -> Path:
-    from pipeline.export import write_run
-
-    folder = write_run(result, out_dir, config)
-    get_run_logger().info("Resultater skrevet til %s", folder)
-    return folder
-
-
-@task(retries=2, retry_delay_seconds=2, retry_condition_fn=_worth_retrying, cache_policy=NO_CACHE, task_run_name="gem model")
-def save(analysis: Analysis, folder: Path, modeler) -> Path:
-    from pipeline.saved_run import save_run
-
-    saved = save_run(analysis, folder, stages.topic_model_writer(modeler))
-    get_run_logger().info("Emnemodel gemt i %s", saved)
-    return saved
+@task(retries=2, retry_delay_seconds=2, retry_condition_fn=_worth_retrying, cache_policy=NO_CACHE,
+      task_run_name="eksportér og gem model")  # fmt: skip
+def write_outputs(result: RunResult, analysis: Analysis, modeler, out_dir: Path, model_dir: Path) -> tuple[Path, Path]:
+    """The run's files and its saved model: both, complete, or neither."""
+    folder, saved = stages.write_outputs(result, analysis, modeler, out_dir, model_dir)
+    logger = get_run_logger()
+    logger.info("Resultater skrevet til %s", folder)
+    logger.info("Emnemodel gemt i %s", saved)
+    return folder, saved
 
 
 class TaskStages:

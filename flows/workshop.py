@@ -55,8 +55,7 @@ def finish(
     with stopwatch("report"):
         result = tasks.report(analysis, run_id, inputs)
     with stopwatch("export"):
-        output_dir = tasks.export(result, Path(out) / run_id, analysis.config.export)
-    model_dir = tasks.save(analysis, Path(models) / run_id, modeler)
+        output_dir, model_dir = tasks.write_outputs(result, analysis, modeler, Path(out) / run_id, Path(models) / run_id)
     publish_artifacts(result, output_dir)
     total = in_report_order(result.frequencies["total"])
     return RunOutcome(
@@ -117,7 +116,7 @@ def workshop_flow(
     check_settings(config, Path(out), Path(models))
 
     with stopwatch("ingest"):
-        frames = [tasks.ingest_file(path, config.ingest) for path in files]
-        texts = tasks.combine_texts(frames)
+        frames = [tasks.ingest_file(path, config.ingest, config.redaction) for path in files]
+        texts = tasks.combine_texts(frames, config.redaction)
     analysis, modeler, cached = analyse(texts, config, stopwatch)
     return finish(analysis, modeler, new_run_id(workshop), out, models, files, cached, stopwatch)

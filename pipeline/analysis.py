@@ -36,6 +36,8 @@ from pipeline.taxonomy import Taxonomy
 
 # Topic words kept per topic; a merged topic's words are its members' scores pooled by size.
 TOPIC_WORDS_KEPT = 30
+# A topic name is a heading in every report: an analyst's is a few words, never a document.
+MAX_TOPIC_NAME_LENGTH = 200
 
 
 @dataclass
@@ -206,6 +208,8 @@ class Analysis:
         self._check_topics([topic])
         if not name.strip():
             raise self._fail(f"tomt navn til emne {topic}")
+        if len(name.strip()) > MAX_TOPIC_NAME_LENGTH:
+            raise self._fail(f"navnet til emne {topic} har {len(name.strip()):,} tegn (højst {MAX_TOPIC_NAME_LENGTH})".replace(",", "."))
         self.topics.loc[self.topics["topic"] == topic, "name"] = name.strip()
         self.edits.rename[topic] = name.strip()
 

@@ -13,7 +13,7 @@ import os
 import re
 import shutil
 import socket
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 STAGING_SUFFIX = ".partial"
@@ -43,14 +43,15 @@ def clean_stale_staging(parent: Path) -> list[Path]:
     for folder in Path(parent).glob(f".*{STAGING_SUFFIX}"):
         writer = folder.name[: -len(STAGING_SUFFIX)].rsplit(".", 1)[-1]
         writer_host, _, pid = writer.rpartition("-")
-        if writer_host != host or not pid.isdigit() or int(pid) == os.getpid() or _alive(int(pid)):
+        if writer_host != host or not pid.isdigit() or int(pid) == os.getpid() or process_alive(int(pid)):
             continue
         shutil.rmtree(folder, ignore_errors=True)
         removed.append(folder)
     return removed
 
 
-def _alive(pid: int) -> bool:
+def process_alive(pid: int) -> bool:
+    """Whether a process ``pid`` runs on this machine (of any user)."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
@@ -100,3 +101,39 @@ def write_file_atomically(target: Path, write: Callable[[Path], None]) -> Path:
     finally:
         staging.unlink(missing_ok=True)
     return target
+
+
+def write_together(writes: Sequence[tuple[Path, Callable[[Path], object]]]) -> list[Path]:
+    """Write several new folders all or none: a run's outputs and its saved model.
+
+    Each ``write(folder)`` fills a staging folder next to its target (it may itself write
+    atomically, as :func:`write_atomically` does); only when every one is complete are they
+    renamed to their targets, one right after the other. A failure or Ctrl-C before that
+    removes every staging folder; one during the renames renames back those already done.
+    """
+    targets = [Path(target) for target, _ in writes]
+    for target in targets:
+        if target.exists() and (not target.is_dir() or any(target.iterdir())):
+            raise FileExistsError(f"{target} findes allerede; en kørsel overskriver aldrig en anden")
+    staged = [staging_folder(target) for target in targets]
+    done: list[tuple[Path, Path]] = []
+    try:
+        for stage, (_, write) in zip(staged, writes):
+            stage.parent.mkdir(parents=True, exist_ok=True)
+            shutil.rmtree(stage, ignore_errors=True)
+            write(stage)
+        for stage, target in zip(staged, targets):
+            if target.exists():
+                target.rmdir()  # empty, checked above
+            stage.rename(target)
+            done.append((stage, target))
+    except BaseException:
+        for stage, target in reversed(done):
+            try:
+                target.rename(stage)
+            except OSError:
+                shutil.rmtree(target, ignore_errors=True)
+        for stage in staged:
+            shutil.rmtree(stage, ignore_errors=True)
+        raise
+    return targets

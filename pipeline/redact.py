@@ -35,16 +35,23 @@ import logging
 import re
 import time
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import replace
 from importlib import metadata
 from pathlib import Path
+from typing import TYPE_CHECKING, TypeVar
 
 import pandas as pd
 
 from pipeline.config import RedactionConfig
-from pipeline.schema import unique_text_ids
+from pipeline.errors import InputError
+from pipeline.schema import TEXT_COLUMNS, unique_text_ids
+
+if TYPE_CHECKING:
+    from pipeline.ingest.report import IngestReport
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 KINDS: tuple[str, ...] = ("cpr", "email", "phone", "url", "name")
 PLACEHOLDERS: dict[str, str] = {
@@ -268,6 +275,7 @@ class Redactor:
         out = frame.copy()
         if not self.config.enabled:
             return out, dict(counts)
+        out = self._redact_column_names(out, counts)
         for column in out.columns:
             if column in STRUCTURAL_COLUMNS or not (
                 pd.api.types.is_object_dtype(out[column]) or pd.api.types.is_string_dtype(out[column])
@@ -284,6 +292,40 @@ class Redactor:
             out["text_id"] = unique_text_ids(out["text_id"])
         return out, {kind: counts[kind] for kind in KINDS}
 
+    def _redact_column_names(self, frame: pd.DataFrame, counts: Counter) -> pd.DataFrame:
+        """The table with the names of an input table's own columns redacted ("Kontakt Jette Vinther"):
+        they become headers of the exports. Redacted names that now repeat get ``.2``, ``.3``."""
+        own = [c for c in frame.columns if isinstance(c, str) and c not in TEXT_COLUMNS and c not in STRUCTURAL_COLUMNS]
+        if not own:
+            return frame
+        redacted, column_counts = self.redact_many(own)
+        if redacted == own:
+            return frame
+        counts.update(column_counts)
+        taken = set(frame.columns) - set(own)
+        names = {}
+        for column, name in zip(own, redacted):
+            unique, k = name, 1
+            while unique in taken:
+                k += 1
+                unique = f"{name}.{k}"
+            taken.add(unique)
+            names[column] = unique
+        return frame.rename(columns=names)
+
+    def redact_report(self, report: IngestReport) -> IngestReport:
+        """An ingest report with what it quotes from the inputs redacted: skipped questions, notes
+        (sheet names, cells) and layouts (text column and sheet names); file names stay."""
+        if not self.config.enabled:
+            return report
+        files = []
+        for file in report.files:
+            texts = [file.layout, *file.skipped_questions, *file.notes]
+            redacted, _ = self.redact_many(texts)
+            n = len(file.skipped_questions)
+            files.append(replace(file, layout=redacted[0], skipped_questions=redacted[1 : 1 + n], notes=redacted[1 + n :]))
+        return replace(report, files=files)
+
     def info(self) -> dict[str, object]:
         """What redaction used, for the run manifest (no personal data)."""
         if not self.config.enabled:
@@ -294,6 +336,8 @@ class Redactor:
             "kinds": list(KINDS) if self.config.names else [k for k in KINDS if k != "name"],
             "names": self.names_source_ if self.config.names else None,
             "ner": self.ner_source_,
+            # How many names the config added, never the names (the saved config leaves them out too).
+            "extra_names": len(self.config.extra_names),
         }
 
     # ------------------------------------------------------------------ loading
@@ -584,6 +628,19 @@ class Redactor:
             word = words[0]
             return self._capitalised(word) and word.casefold() not in self.words_ and word not in self.ambiguous_first_
         return all(self._capitalised(w) for w in words)
+
+
+def without_quoted_personal_data(read: Callable[[], T], config: RedactionConfig) -> T:
+    """``read()``, with an :class:`~pipeline.errors.InputError` it raises re-raised with what it
+    quotes from the input redacted, so that a bad cell's personal data reaches neither the console
+    nor Prefect's logs, states, events and result store. The original is not chained to it."""
+    try:
+        return read()
+    except InputError as error:
+        if not config.enabled:
+            raise
+        redacted = error.redacted(Redactor(config).redact)
+    raise redacted  # after the except block: the original is no __context__ (tracebacks would print it)
 
 
 def benchmark(n: int = 50_000) -> float:

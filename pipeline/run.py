@@ -12,7 +12,8 @@
     fit_themes        theme distributions for texts and topics          (pipeline.themes)
     assemble          final weights, once; the frozen Analysis          (pipeline.weighting, .analysis)
     views.run_result  frequencies, quotes, emerging themes, manifest    (pipeline.views)
-    export.write_run  the files report writers open                     (pipeline.export)
+    write_outputs     the files report writers open and the saved run,  (pipeline.export, .saved_run)
+                      together or neither
 
 The Prefect flows (``flows/``) call these functions one task each; :func:`analyse` and
 :func:`run_workshop` call them in one process for tests, saved runs and the benchmarks,
@@ -156,10 +157,29 @@ class Stopwatch:
 
 
 def read_texts(inputs: Sequence[str | Path], config: RunConfig):
-    """Files and folders -> :class:`pipeline.ingest.Ingested` (texts and a report)."""
-    from pipeline.ingest import read_inputs
+    """Files and folders -> :class:`pipeline.ingest.Ingested` (texts and a report).
 
-    return read_inputs([Path(path) for path in inputs], config.ingest)
+    The texts are as read (:func:`protect` redacts them next); what the report and a bad
+    file's error quote from the inputs (questions, sheet and column names, cells) is redacted
+    already, since both are shown and logged as they are.
+    """
+    from pipeline.ingest import Ingested, read_inputs
+    from pipeline.redact import Redactor, without_quoted_personal_data
+
+    ingested = without_quoted_personal_data(lambda: read_inputs([Path(path) for path in inputs], config.ingest), config.redaction)
+    return Ingested(ingested.texts, Redactor(config.redaction).redact_report(ingested.report))
+
+
+def write_texts(inputs: Sequence[str | Path], config: RunConfig, path: Path):
+    """``tematik ingest``: the table of texts a run would analyse, under a run's rules: personal
+    data redacted (unless turned off) and no cell a spreadsheet would evaluate. Returns the
+    :class:`~pipeline.ingest.Ingested` with the texts as written."""
+    from pipeline.ingest import Ingested, write_texts_csv
+
+    ingested = read_texts(inputs, config)
+    texts, _ = protect(ingested.texts, config)
+    write_texts_csv(texts, path)
+    return Ingested(texts, ingested.report)
 
 
 def protect(texts: pd.DataFrame, config: RunConfig) -> tuple[pd.DataFrame, dict]:
@@ -361,13 +381,35 @@ def topic_model_writer(modeler):
     return modeler.save if modeler is not None and modeler.model_ is not None else None
 
 
+def write_outputs(result, analysis: Analysis, modeler, out_dir: Path | None, model_dir: Path | None) -> tuple[Path | None, Path | None]:
+    """Write the run's files to ``out_dir`` and its saved model to ``model_dir`` (either may be
+    None): both appear together, complete, or neither (:func:`pipeline.atomic.write_together`)."""
+    from pipeline.atomic import write_together
+    from pipeline.export import write_run
+    from pipeline.saved_run import save_run
+
+    writes = []
+    if out_dir is not None:
+        writes.append((Path(out_dir), lambda folder: write_run(result, folder, analysis.config.export)))
+    if model_dir is not None:
+        writes.append((Path(model_dir), lambda folder: save_run(analysis, folder, topic_model_writer(modeler))))
+    try:
+        write_together(writes)
+    except OSError as error:  # a full disk, a folder that cannot be written
+        if isinstance(error, FileExistsError) and error.filename is None:
+            raise  # the run folder exists already: nothing was written, and the message says so
+        where = f": {error.filename}" if error.filename else ""
+        raise OSError(error.errno, f"{error.strerror or error}{where}; intet resultat og ingen emnemodel er gemt") from None
+    if model_dir is not None:
+        analysis.folder = Path(model_dir)  # save_run noted the staging folder it wrote
+    return (None if out_dir is None else Path(out_dir)), (None if model_dir is None else Path(model_dir))
+
+
 def run_workshop(inputs: Sequence[str | Path], config: RunConfig, out: Path | None = None, models: Path | None = None):
     """Read, analyse, report and (when ``out``/``models`` are given) write one run, without Prefect.
 
     Returns ``(analysis, result, output folder or None)``.
     """
-    from pipeline.export import write_run
-    from pipeline.saved_run import save_run
     from pipeline.views import run_result
 
     stopwatch = Stopwatch()
@@ -379,12 +421,10 @@ def run_workshop(inputs: Sequence[str | Path], config: RunConfig, out: Path | No
     run_id = new_run_id(config.ingest.workshop or ingested.texts["workshop"].iloc[0])
     with stopwatch("report"):
         result = run_result(analysis, run_id, files)
-    folder = None
-    if out is not None:
-        with stopwatch("export"):
-            folder = write_run(result, Path(out) / run_id, config.export)
-    if models is not None:
-        save_run(analysis, Path(models) / run_id, topic_model_writer(modeler))
+    with stopwatch("export"):
+        folder, _ = write_outputs(
+            result, analysis, modeler, None if out is None else Path(out) / run_id, None if models is None else Path(models) / run_id
+        )
     analysis.facts["timings_seconds"] = dict(stopwatch.seconds)
     return analysis, result, folder
 

@@ -14,6 +14,7 @@ from pipeline.config import IngestConfig
 from pipeline.errors import InputError
 from pipeline.ingest import read_inputs
 from pipeline.ingest.files import OLE_MAGIC
+from pipeline.ingest.normalise import MAX_TEXT_CHARS
 
 
 def _error(paths, config: IngestConfig = IngestConfig()) -> InputError:
@@ -245,9 +246,102 @@ def test_huge_inputs_are_read_in_linear_time(tmp_path):
     # Joining a paragraph's lines and naming columns were quadratic: a text file of 100,000
     # lines without a blank line, or a header of 16,000 columns, took hours.
     note = tmp_path / "noter.txt"
-    note.write_text("Kort linje om samarbejde og digitali-\nsering i virksomhederne\n" * 50_000, encoding="utf-8")
+    note.write_text("".join(f"Linje {i} om samarbejde og digitali-\nsering i virksomhederne\n" for i in range(50_000)), encoding="utf-8")
     texts = read_inputs([note]).texts
-    assert len(texts) == 1 and texts["text"].iloc[0].count("digitalisering") == 50_000
+    # One paragraph of 3 million characters: split into passages of at most MAX_TEXT_CHARS, nothing lost.
+    assert texts["text"].str.count("digitalisering").sum() == 50_000
+    assert len(texts) > 200 and texts["text"].str.len().max() <= MAX_TEXT_CHARS
     table = tmp_path / "bred.csv"
     table.write_text(";".join(["svar"] + ["x"] * 16_000) + "\nEt svar\n", encoding="utf-8")
     assert list(read_inputs([table]).texts.columns[-2:]) == ["x.15998", "x.15999"]
+
+
+# --- bounds: a hostile or careless file must not take the machine ------------------------
+
+
+def test_rows_and_cells_read_per_file_are_bounded(tmp_path, monkeypatch):
+    from pipeline.ingest import tables
+
+    monkeypatch.setattr(tables, "MAX_ROWS", 100)
+    monkeypatch.setattr(tables, "MAX_CELLS", 250)
+    rows = [["svar", "kommune"]] + [[f"Svar nummer {i}", "Aalborg"] for i in range(150)]
+    workbook = write_table_workbook(tmp_path / "stor.xlsx", {"Svar": rows[:60], "Mere": rows[:60]})  # 120 rows in all
+    message = str(_error([workbook]))
+    assert message == f"{workbook}: filen har flere end 100 rækker eller 250 celler; del den op i flere filer"
+    wide = write_table_workbook(tmp_path / "bred.xlsx", {"Svar": [["svar"] + ["x"] * 9] * 30})  # 300 cells in 30 rows
+    assert "flere end 100 rækker eller 250 celler" in str(_error([wide]))
+    csv_path = tmp_path / "stor.csv"
+    csv_path.write_text("\n".join(";".join(row) for row in rows), encoding="utf-8")
+    assert "stor.csv: filen har flere end 100 rækker" in str(_error([csv_path]))
+    monkeypatch.setattr(tables, "MAX_ROWS", 200)
+    monkeypatch.setattr(tables, "MAX_CELLS", 400)
+    assert len(read_inputs([csv_path]).texts) == 150  # within the bounds: read whole
+
+
+def test_an_over_long_answer_is_cut_with_a_warning_naming_file_and_row(tmp_path):
+    path = tmp_path / "svar.csv"
+    huge = " ".join(f"ord{i}" for i in range(1_500_000))  # ~10 MB, pasted into one answer
+    path.write_text(f"svar\nMere samarbejde\n{huge}\n", encoding="utf-8")
+    ingested = read_inputs([path])
+    lengths = ingested.texts["text"].str.len().tolist()
+    assert lengths[0] == len("Mere samarbejde") and MAX_TEXT_CHARS - 200 < lengths[1] <= MAX_TEXT_CHARS
+    assert ingested.texts["text"].iloc[1].startswith("ord0 ord1 ") and ingested.texts["text"].iloc[1].endswith(" …")
+    assert "advarsel: 1 tekst over 10.000 tegn afkortet (svar:3)" in ingested.report.summary_lines()[0]
+
+
+def test_fifo_and_broken_or_looping_links_are_listed_as_not_read(tmp_path):
+    import os
+
+    folder = tmp_path / "workshop"
+    folder.mkdir()
+    (folder / "svar.csv").write_text("svar\nMere samarbejde\nFlere robotter\n", encoding="utf-8")
+    os.mkfifo(folder / "fifo.csv")
+    (folder / "brudt.csv").symlink_to(folder / "findes-ikke.csv")
+    (folder / "loekke.csv").symlink_to(folder / "loekke.csv")
+    ingested = read_inputs([folder])
+    assert len(ingested.texts) == 2
+    assert ingested.report.summary_lines()[-1] == (
+        "ikke læst: 3 filer i mapperne: brudt.csv (en genvej der peger på noget der ikke findes), "
+        "fifo.csv (ikke en almindelig fil, fx en FIFO), loekke.csv (en genvej der peger på noget der ikke findes)"
+    )
+    assert str(_error([folder / "fifo.csv"])).endswith("fifo.csv: ikke en almindelig fil, fx en FIFO")  # never opened: it would block
+    assert str(_error([folder / "brudt.csv"])).endswith("brudt.csv: en genvej der peger på noget der ikke findes")
+
+
+@pytest.mark.parametrize("setting, message", [
+    ("quotes: {k: -3}", "quotes.k: skal være mindst 1 (fik -3)"),
+    ("weights: {confidence: 5}", "weights.confidence: skal være mindre end 1.0 (fik 5)"),
+    ("embeddings: {batch_size: 0}", "embeddings.batch_size: skal være mindst 1 (fik 0)"),
+    ("weights: {n_bootstrap: 1000000000}", "weights.n_bootstrap: skal være højst 100000 (fik 1000000000)"),
+    ("topics: {min_texts: -5}", "topics.min_texts: skal være mindst 0 (fik -5)"),
+    ("topics: {min_cluster_size: -2}", "topics.min_cluster_size: skal være mindst 2 (fik -2)"),
+    ("themes: {temperature: .nan}", "themes.temperature: skal være et endeligt tal (fik nan)"),
+    ("weights: {source_kind_weights: {note: -1}}", "weights.source_kind_weights.note: skal være mindst 0.0 (fik -1)"),
+    ("quotes: {min_words: 10, max_words: 5}", "quotes: min_words (10) er større end max_words (5)"),
+    ("quotes: {kk: 1}", "quotes.kk: er ikke en indstilling"),
+])  # fmt: skip
+def test_every_config_value_is_range_checked_in_one_line_naming_the_key(tmp_path, setting, message):
+    from pipeline.config import RunConfig
+
+    path = tmp_path / "config.yaml"
+    path.write_text(setting + "\n", encoding="utf-8")
+    with pytest.raises(InputError) as raised:
+        RunConfig.from_file(path)
+    assert str(raised.value) == f"{path}: ugyldig konfiguration: {message}"
+
+
+def test_yaml_files_are_bounded_in_size_and_alias_expansion(tmp_path, monkeypatch):
+    from pipeline import errors
+    from pipeline.config import RunConfig
+
+    levels = "".join(f"l{k}: &l{k} [{', '.join([f'*l{k - 1}'] * 10)}]\n" for k in range(1, 9))
+    bomb = tmp_path / "bombe.yaml"
+    bomb.write_text("l0: &l0 [x, x, x, x, x, x, x, x, x, x]\n" + levels, encoding="utf-8")  # 10^9 values when expanded
+    with pytest.raises(InputError, match="aliaserne .* udfolder sig til mere end 1.000.000 værdier"):
+        RunConfig.from_file(bomb)
+    shared = tmp_path / "anker.yaml"
+    shared.write_text("language:\n  extra_stop_words: &ord [aalborg, hjørring]\nthemes:\n  andet_references: *ord\n", encoding="utf-8")
+    assert RunConfig.from_file(shared).themes.andet_references == ["aalborg", "hjørring"]  # a few aliases are fine
+    monkeypatch.setattr(errors, "MAX_YAML_BYTES", 50)
+    with pytest.raises(InputError, match=r"filen er for stor"):
+        RunConfig.from_file(shared)

@@ -131,3 +131,15 @@ def test_the_readme_edit_example_hits_the_merged_topic_and_reexports(saved_model
 
     bad = runner.invoke(app, ["edit", str(saved_model), "--theme", f"{first}=robotter"])
     assert bad.exit_code == 1 and "robotter" in bad.output
+
+
+def test_a_config_value_out_of_range_stops_the_run_before_any_work(tmp_path, prefect_server):
+    config = tmp_path / "settings.yaml"
+    config.write_text("quotes:\n  k: -3\n", encoding="utf-8")
+    out = tmp_path / "outputs"
+    result = runner.invoke(app, ["run", str(DEMO / "postkort.csv"), "--config", str(config), "--out", str(out),
+                                 "--models", str(tmp_path / "models")])  # fmt: skip
+    assert result.exit_code == 1, result.output
+    message = [line for line in result.output.splitlines() if line.startswith("fejl:")]
+    assert message == [f"fejl: {config}: ugyldig konfiguration: quotes.k: skal være mindst 1 (fik -3)"]
+    assert not out.exists() and "Emner" not in result.output  # no fit ran

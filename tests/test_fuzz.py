@@ -349,3 +349,60 @@ def test_series_manifest(workdir, content):
         assert len(str(error).splitlines()) == 1 and path.name in str(error), str(error)
     else:
         assert plan and all(isinstance(name, str) and file.is_file() for name, file in plan)
+
+
+# --- personal data wherever a workbook can hold it -------------------------------------------
+
+# Planted as whole words (as people type them), each of a kind redaction replaces.
+SECRETS = ["0707071234", "29 38 47 56", "29384756", "helle.t@firma.dk", "Mette Kløvedal"]
+FOUND_AS = ["0707071234", "29 38 47 56", "29384756", "helle.t@firma", "Kløvedal"]
+PLANTED = st.tuples(st.sampled_from(["Ring til", "Kontakt", "Stem på", "Spørg", "Hej"]), st.sampled_from(SECRETS),
+                    st.sampled_from(["", "om robotter", "i morgen", "?"])).map(lambda t: " ".join(t).strip())  # fmt: skip
+WEIGHT = st.one_of(st.integers(0, 5), PLANTED)
+QUESTION_TYPES = ["Open Ended", "Word Cloud", "Multiple Choice", "Scales", "Q&A"]
+
+
+def _leaks(text: str) -> list[str]:
+    return [secret for secret in FOUND_AS if secret.casefold() in text.casefold()]
+
+
+def _session_export(path: Path, sheet: str, blocks) -> Path:
+    import openpyxl
+
+    write_session_workbook(path, [{"type": kind, "question": question, "answers": answers} for kind, question, answers in blocks])
+    workbook = openpyxl.load_workbook(path)
+    workbook["Session 1"].title = sheet
+    workbook.save(path)
+    return path
+
+
+@fuzz(40)
+@given(
+    sheet=PLANTED.map(lambda name: name.replace("?", "").strip()[:31]),  # "?" cannot stand in a sheet name
+    layout=st.sampled_from(["sessions", "table"]),
+    blocks=st.lists(st.tuples(st.sampled_from(QUESTION_TYPES), PLANTED, st.lists(PLANTED, min_size=1, max_size=4)),
+                    min_size=1, max_size=3),
+    header=PLANTED,
+    rows=st.lists(st.tuples(PLANTED, PLANTED, WEIGHT), min_size=1, max_size=5),
+)  # fmt: skip
+def test_personal_data_in_sheet_names_headers_questions_and_cells_never_surfaces(workdir, sheet, layout, blocks, header, rows):
+    """What a run shows, logs or analyses of a workbook — its texts with their ids and columns,
+    its reading summary, or the error it stops with — holds none of the planted personal data."""
+    from pipeline.config import RedactionConfig, RunConfig
+    from pipeline.run import protect, read_texts
+
+    config = RunConfig(redaction=RedactionConfig(ner_pipeline=None))
+    path = workdir / "persondata.xlsx"
+    if layout == "sessions":
+        _session_export(path, sheet, blocks)
+    else:
+        grid = [["svar", header, "vægt"]] + [[answer, extra, weight] for answer, extra, weight in rows]
+        write_table_workbook(path, {sheet: grid})
+    try:
+        ingested = read_texts([path], config)
+    except InputError as error:
+        assert _leaks(str(error)) == [], str(error)
+        return
+    texts, _ = protect(ingested.texts, config)
+    shown = "\n".join([*ingested.report.summary_lines(), *map(str, texts.columns), texts.astype(str).to_csv()])
+    assert _leaks(shown) == [], shown

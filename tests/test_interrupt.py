@@ -9,6 +9,7 @@ import re
 import signal
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 import urllib.request
@@ -157,6 +158,61 @@ def test_the_temporary_server_dies_with_a_killed_run(tmp_path):
         time.sleep(0.1)
     assert not [pid for pid in run.server_pids if _running(pid)], "the temporary Prefect server outlived the run"
     assert not server._answers(f"http://127.0.0.1:{port}/api")
+    # The killed command could not remove its server's log folder; the next start does.
+    left = list(Path(tempfile.gettempdir()).glob(f"{server.SERVER_FOLDER_PREFIX}{run.process.pid}-*"))
+    assert len(left) == 1
+    assert left[0] in server.remove_stale_server_folders() and not left[0].exists()
+
+
+def test_stale_temporary_server_folders_are_removed_and_nothing_else(tmp_path):
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    stale = tmp_path / f"tematik-prefect-{dead.stdout.strip()}-k3j2"  # its command died (SIGKILL, SIGTERM)
+    live = tmp_path / f"tematik-prefect-{os.getppid()}-x8d1"  # a command that still runs
+    old, recent = tmp_path / "tematik-prefect-abc123xy", tmp_path / "tematik-prefect-def456zw"  # named before pids were
+    for folder in (stale, live, old, recent):
+        folder.mkdir()
+        (folder / "server.log").write_text("")
+    os.utime(old, (time.time() - 2 * 86400, time.time() - 2 * 86400))
+    assert sorted(server.remove_stale_server_folders(tmp_path)) == sorted([stale, old])
+    assert live.exists() and recent.exists()
+
+
+_EMBEDS_A_LONG_TEXT = """
+import sys
+from flows.server import exit_on_interrupt
+from pipeline.embeddings import E5Embedder
+
+embedder = E5Embedder()
+embedder.embed(["varm op"])
+text = " ".join(f"ord{i}" for i in range(300_000))  # ~2 MB: minutes in one call of e5's C engine
+with exit_on_interrupt(grace=30.0):  # a hard exit after 30 s would hide a late Ctrl-C
+    print("embedder", flush=True)
+    try:
+        embedder.embed([text])
+    except KeyboardInterrupt:
+        print("afbrudt", file=sys.stderr, flush=True)
+        raise SystemExit(130)
+"""
+
+
+@pytest.mark.timeout(120)
+def test_ctrl_c_stops_e5_while_it_embeds_a_long_text_within_5_s():
+    process = subprocess.Popen(
+        [sys.executable, "-c", _EMBEDS_A_LONG_TEXT], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        cwd=Path(__file__).resolve().parents[1],
+    )
+    try:
+        assert process.stdout.readline().strip() == "embedder", process.stderr.read()
+        time.sleep(1.0)  # well inside the native call
+        interrupted = time.monotonic()
+        process.send_signal(signal.SIGINT)
+        code = process.wait(timeout=40)
+        took = time.monotonic() - interrupted
+    finally:
+        if process.poll() is None:
+            process.kill()
+    assert code == 130 and took < 5, (code, took)
+    assert "afbrudt" in process.stderr.read()
 
 
 _SWALLOWS_CTRL_C = """
@@ -189,3 +245,34 @@ def test_a_run_that_swallows_ctrl_c_is_still_stopped_after_the_grace_time():
     stderr = process.stderr.read()
     assert code == 130 and 0.9 < took < 3, (code, took, stderr)
     assert stderr.splitlines() == ["Afbrudt (hårdt)", "oprydning"]
+
+
+_FAILS_WHILE_STOPPING = """
+import sys, time
+from flows.server import exit_on_interrupt
+try:
+    with exit_on_interrupt(grace=10.0):
+        try:
+            print("klar", flush=True)
+            time.sleep(30)
+        except KeyboardInterrupt:
+            raise ValueError("Task run is not set")  # what Prefect's task engine raised on its way out
+except KeyboardInterrupt:
+    print("afbrudt", flush=True)
+    sys.exit(130)
+except ValueError as error:
+    print(f"fejlede: {error}", flush=True)
+    sys.exit(2)
+"""
+
+
+@pytest.mark.timeout(60)
+def test_an_error_raised_while_stopping_on_ctrl_c_is_reported_as_the_interrupt():
+    process = subprocess.Popen(
+        [sys.executable, "-c", _FAILS_WHILE_STOPPING], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        cwd=Path(__file__).resolve().parents[1],
+    )
+    assert process.stdout.readline().strip() == "klar"
+    process.send_signal(signal.SIGINT)
+    code = process.wait(timeout=20)
+    assert (code, process.stdout.read().strip()) == (130, "afbrudt"), process.stderr.read()

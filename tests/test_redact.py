@@ -266,3 +266,75 @@ def test_answers_equal_after_redaction_become_one_answer_with_their_voices():
     assert report["merged_after_redaction"] == 1
     assert report["counts"]["name"] == 2
     assert len(frame) == 4  # the input table is not changed
+
+
+# --- what surfaces besides the texts: errors, reports, headers, sheet names, the config -----
+
+
+def test_an_input_errors_quoted_cell_and_sheet_are_redacted_the_file_name_kept(tmp_path):
+    from helpers_ingest_files import write_table_workbook
+
+    from pipeline.errors import InputError
+    from pipeline.run import read_texts
+
+    path = write_table_workbook(tmp_path / "vaegte.xlsx", {"Anne Hansen 12345678": [
+        ["svar", "vægt"], ["Mere samarbejde", 1], ["Flere robotter", "Mette Kløvedal 29384756"]]})  # fmt: skip
+    with pytest.raises(InputError) as raised:
+        read_texts([path], RunConfig())
+    message = str(raised.value)
+    assert message == f"{path} (ark '[NAVN] [TELEFON]', række 3): vægten '[NAVN] [TELEFON]' er ikke et tal"
+    assert raised.value.__context__ is None  # the original, unredacted error is not chained
+    with pytest.raises(InputError, match="Kløvedal 29384756"):  # kept when redaction is off
+        read_texts([path], RunConfig.model_validate({"redaction": {"enabled": False}}))
+
+
+def test_the_ingest_report_quotes_skipped_questions_sheets_and_columns_redacted(tmp_path):
+    from helpers_ingest_files import write_session_workbook, write_table_workbook
+
+    from pipeline.run import read_texts
+
+    write_session_workbook(tmp_path / "menti.xlsx", [
+        {"type": "Open Ended", "question": "Hvad mangler?", "answers": ["Flere robotter", "Mere eksport"]},
+        {"type": "Multiple Choice", "question": "Stem på Helle Thorning (helle.t@firma.dk, 61 62 63 64)", "answers": ["Ja"]},
+    ])  # fmt: skip
+    write_table_workbook(tmp_path / "tabel.xlsx", {"Mette Vinther 71727374": [["Kontakt", "noter"], ["x", "y"]],
+                                                   "Svar": [["svar"], ["Bedre bredbånd"]]})  # fmt: skip
+    lines = "\n".join(read_texts([tmp_path], RunConfig()).report.summary_lines())
+    assert "'Stem på [NAVN] ([E-MAIL], [TELEFON])' (Multiple Choice)" in lines
+    assert "ark '[NAVN] [TELEFON]' sprunget over" in lines
+    assert not re.search(r"Thorning|helle\.t|61 62|Vinther|71727374", lines)
+
+
+def test_extra_column_headers_are_redacted_and_stay_distinct(redactor):
+    frame = pd.DataFrame({"text_id": ["t:1"], "text": ["Flere robotter"], "source_file": ["t.csv"],
+                          "Kontakt Mette Vinther 71 72 73 74": ["ja"], "Kontakt Anne Hansen 12 34 56 78": ["nej"],
+                          "kommune": ["Aalborg"]})  # fmt: skip
+    redacted, counts = redactor.redact_texts(frame)
+    assert list(redacted.columns) == ["text_id", "text", "source_file", "Kontakt [NAVN] [TELEFON]",
+                                      "Kontakt [NAVN] [TELEFON].2", "kommune"]  # fmt: skip
+    assert redacted["Kontakt [NAVN] [TELEFON].2"].tolist() == ["nej"] and counts["phone"] == 2
+
+
+def test_sheet_names_never_reach_text_ids(tmp_path):
+    from helpers_ingest_files import write_session_workbook
+    import openpyxl
+
+    from pipeline.ingest import read_inputs
+
+    path = write_session_workbook(tmp_path / "menti.xlsx", [{"type": "Open Ended", "question": "Hvad mangler?",
+                                                             "answers": ["Flere robotter", "Mere eksport"]}])  # fmt: skip
+    workbook = openpyxl.load_workbook(path)
+    workbook["Session 1"].title = "Lone Damgaard 0707071234"
+    workbook.save(path)
+    texts = read_inputs([path]).texts
+    assert texts["text_id"].tolist() == ["menti:ark2:r9", "menti:ark2:r10"]  # by position: Presentation is ark1
+    assert set(texts["session"]) == {"Lone Damgaard 0707071234"}  # a text column, which redaction reaches
+
+
+def test_extra_names_are_used_but_never_written():
+    config = RunConfig.model_validate({"redaction": {"extra_names": ["Zebulon Quist", "Xerxes"]}})
+    redactor = Redactor(config.redaction.model_copy(update={"ner_pipeline": None}))
+    assert redactor.redact("Ring til Zebulon Quist eller Xerxes") == "Ring til [NAVN] eller [NAVN]"
+    assert "Zebulon" not in config.model_dump_json() and "Xerxes" not in config.model_dump_json()
+    assert redactor.info()["extra_names"] == 2  # the manifest counts them
+    assert config.model_dump()["redaction"]["extra_names"] == ["Zebulon Quist", "Xerxes"]  # a run's overrides keep them

@@ -236,3 +236,54 @@ def test_a_corpus_fitted_embedder_learns_each_runs_corpus_in_a_shared_process():
     np.testing.assert_array_equal(second, alone.embed(exports))
     assert embedder.name == alone.name and embedder.dim == len(exports) - 1
     np.testing.assert_array_equal(embedder.embed_queries(["eksport"]), alone.embed_queries(["eksport"]))
+
+
+def test_a_tampered_edits_file_is_bounded(saved, tmp_path, monkeypatch):
+    from pipeline import errors
+
+    folder = _copy(saved[4], tmp_path)
+    edits = folder / "edits.yaml"
+    levels = "".join(f"l{k}: &l{k} [{', '.join([f'*l{k - 1}'] * 10)}]\n" for k in range(1, 9))
+    edits.write_text("l0: &l0 [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]\n" + levels + "merge: *l8\n", encoding="utf-8")
+    with pytest.raises(InputError, match="edits.yaml: .*aliaserne"):
+        load_run(folder)
+    analysis = load_run(_copy(saved[4], tmp_path / "frisk"))
+    topic = int(analysis.topics["topic"].max())
+    edits.write_text(f"rename: {{{topic}: {'Robotter ' * 100_000}}}\n", encoding="utf-8")  # a 900 KB topic name
+    with pytest.raises(InputError, match=r"edits.yaml: navnet til emne \d+ har 899.999 tegn \(højst 200\)"):
+        load_run(folder)
+    with pytest.raises(InputError, match="højst 200"):
+        analysis.rename_topic(topic, "x" * 201)
+    monkeypatch.setattr(errors, "MAX_YAML_BYTES", 100_000)  # the taxonomy and config are far smaller, the edits not
+    with pytest.raises(InputError, match=r"edits.yaml: .*filen er for stor \(8\d\d KB; højst 97 KB\)"):
+        load_run(folder)
+
+
+def test_outputs_and_model_appear_together_or_not_at_all(saved, tmp_path):
+    from pipeline.run import write_outputs
+
+    _, analysis, result, _, _ = saved
+    blocked = tmp_path / "models"
+    blocked.write_text("not a folder")  # the model cannot be written (as on a full disk)
+    with pytest.raises(OSError, match="intet resultat og ingen emnemodel er gemt"):
+        write_outputs(result, analysis, None, tmp_path / "outputs" / "run", blocked / "run")
+    assert not (tmp_path / "outputs").exists() or list((tmp_path / "outputs").iterdir()) == []  # no outputs without their model
+    out, models = write_outputs(result, analysis, None, tmp_path / "out" / "run", tmp_path / "gemt" / "run")
+    assert (out / "manifest.json").is_file() and (models / "texts.json").is_file()
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["run"] and analysis.folder == models
+
+
+def test_an_output_folder_inside_the_input_folder_is_not_read_again(saved, tmp_path):
+    from conftest import DEMO
+
+    from pipeline.ingest import read_inputs
+
+    _, _, _, output_dir, model_dir = saved
+    workshop = tmp_path / "workshop"
+    shutil.copytree(DEMO, workshop)
+    shutil.copytree(output_dir, workshop / "outputs" / output_dir.name)  # a run with --out inside the input folder
+    shutil.copytree(model_dir, workshop / "models" / model_dir.name)
+    again = read_inputs([workshop])
+    assert again.texts["text"].tolist() == read_inputs([DEMO]).texts["text"].tolist()
+    assert f"outputs/{output_dir.name}/ (resultater fra tematik)" in again.report.summary_lines()[-2]
+    assert f"models/{model_dir.name}/ (resultater fra tematik)" in again.report.summary_lines()[-2]

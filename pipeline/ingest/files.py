@@ -63,14 +63,22 @@ def expand_with_folders(paths: Iterable[str | Path]) -> tuple[list[tuple[Path, P
     seen: set[Path] = set()
     for given in map(Path, paths):
         if given.is_dir():
-            inside = [p for p in sorted(given.rglob("*")) if p.is_file() and not _hidden(p.relative_to(given))]
-            files = [p for p in inside if is_readable(p)]
-            skipped += [str(p.relative_to(given)) for p in inside if not is_readable(p)]
+            entries = [p for p in sorted(given.rglob("*")) if not _hidden(p.relative_to(given)) and not p.is_dir()]
+            # tematik's own output and model folders (an --out inside the input folder) are no input.
+            folders = {folder for p in entries for folder in p.relative_to(given).parents if folder != Path(".")}
+            own = sorted(folder for folder in folders if _is_own_output(given / folder))
+            inside = [p for p in entries if not any(folder in p.relative_to(given).parents for folder in own)]
+            files = [p for p in inside if p.is_file() and is_readable(p)]
+            skipped += [f"{folder}/ (resultater fra tematik)" for folder in own]
+            skipped += [str(p.relative_to(given)) + ("" if p.is_file() else f" ({_not_a_file(p)})")
+                        for p in inside if not (p.is_file() and is_readable(p))]  # fmt: skip
             if not files:
                 raise InputError(given, "ingen læsbare filer i mappen (" + ", ".join(sorted(READABLE_SUFFIXES)) + ")")
             candidates = [(p, given) for p in files]
         elif given.exists():
             candidates = [(given, None)]
+        elif given.is_symlink():
+            raise InputError(given, _not_a_file(given))
         else:
             raise InputError(given, "filen eller mappen findes ikke")
         for file, folder in candidates:
@@ -80,6 +88,20 @@ def expand_with_folders(paths: Iterable[str | Path]) -> tuple[list[tuple[Path, P
     if not found:
         raise InputError(None, "ingen inputfiler angivet")
     return found, skipped
+
+
+def _is_own_output(folder: Path) -> bool:
+    """A run's output folder (``manifest.json`` beside ``assignments.csv``) or saved run (``texts.json``, ``config.json``)."""
+    return ((folder / "manifest.json").is_file() and (folder / "assignments.csv").is_file()) or (
+        (folder / "texts.json").is_file() and (folder / "config.json").is_file()
+    )
+
+
+def _not_a_file(path: Path) -> str:
+    """Why an existing name that is no regular file is not read (a FIFO would block the read forever)."""
+    if path.is_symlink() and not path.exists():
+        return "en genvej der peger på noget der ikke findes"
+    return "ikke en almindelig fil, fx en FIFO"
 
 
 def _hidden(relative: Path) -> bool:
@@ -112,7 +134,7 @@ def check_file(path: Path) -> bytes:
         supported = ", ".join(sorted(READABLE_SUFFIXES))
         raise InputError(path, f"filtypen '{suffix or path.name}' kan ikke læses{hint} (tematik læser {supported})")
     if not path.is_file():
-        raise InputError(path, "filen findes ikke")
+        raise InputError(path, _not_a_file(path) if path.exists() or path.is_symlink() else "filen findes ikke")
     with path.open("rb") as handle:
         head = handle.read(8)
     if not head:

@@ -26,7 +26,7 @@ from pipeline.config import IngestConfig
 from pipeline.danish import number
 from pipeline.errors import InputError, short
 from pipeline.ingest.report import Extract
-from pipeline.ingest.tables import cell_text
+from pipeline.ingest.tables import cell_text, sheet_key
 
 Grids = dict[str | None, list[list[object]]]
 
@@ -52,10 +52,6 @@ def _answer_text(value: object) -> str | None:
 
 def _type_key(value: object) -> str:
     return re.sub(r"[^a-z0-9]", "", (cell_text(value) or "").casefold())
-
-
-def _slug(text: str) -> str:
-    return re.sub(r"\W+", "-", text).strip("-").lower()
 
 
 def _is_question_row(row: list[object]) -> bool:
@@ -144,7 +140,7 @@ def _sessions_extract(path: Path, grids: Grids, config: IngestConfig) -> Extract
                     continue
                 n_answers += 1
                 votes = _upvotes(path, row, upvotes, f"ark '{sheet}', række {start + offset + 1}")
-                base_id = f"{path.stem}:{_slug(sheet)}:r{start + offset + 1}"
+                base_id = f"{path.stem}:{sheet_key(grids, sheet)}:r{start + offset + 1}"
                 _add_answers(rows, base_id, text, kind, config, question=question, weight=1.0 + votes, session=sheet)
             expected = labels.get("responses")
             if isinstance(expected, (int, float)) and int(expected) != n_answers:
@@ -181,7 +177,7 @@ def _voters_extract(path: Path, grids: Grids, config: IngestConfig) -> Extract:
         else:
             first_row = head + 2
         session_col = meta.get("session")
-        prefix = f"{path.stem}:{_slug(sheet)}" if sheet else path.stem
+        prefix = f"{path.stem}:{sheet_key(grids, sheet)}" if sheet else path.stem
         for j, question in enumerate(names):
             if not question or j in meta.values():
                 continue

@@ -22,6 +22,11 @@ _WHITESPACE = re.compile(r"\s+")
 # Two letters or digits in a row ([^\W_] is \w without the underscore): "EU", "3D", "ja".
 _WORD = re.compile(r"[^\W_]{2}")
 DUPLICATE_SCOPE = ["workshop", "source_kind", "question"]
+# Longer texts are cut (at a word boundary) and the cut is reported: an answer or a note passage
+# is a few hundred characters, three pages at most, while the language and embedding stages
+# take time in proportion to a text's length (e5 needs seconds per 10,000 characters on 2 cores;
+# one pasted 10 MB answer kept a run embedding for a quarter of an hour).
+MAX_TEXT_CHARS = 10_000
 
 
 def normalise_text(text: object) -> str:
@@ -32,6 +37,32 @@ def normalise_text(text: object) -> str:
     return _WHITESPACE.sub(" ", _INVISIBLE.sub("", text)).strip()
 
 
+_SENTENCE_END = re.compile(r"[.!?…:;]\s|\n")
+
+
+def split_text(text: str, limit: int = MAX_TEXT_CHARS) -> list[str]:
+    """``text`` in parts of at most ``limit`` characters, each ending at a sentence end (else a
+    space) in its last quarter when there is one: a note passage too long to be one text."""
+    parts, start = [], 0
+    while len(text) - start > limit:
+        window = text[start : start + limit]
+        ends = [m.end() for m in _SENTENCE_END.finditer(window, int(limit * 0.75))]
+        end = ends[-1] if ends else window.rfind(" ", int(limit * 0.75)) + 1 or limit
+        parts.append(window[:end].strip())
+        start += end
+    parts.append(text[start:].strip())
+    return [part for part in parts if part]
+
+
+def cut_text(text: str, limit: int = MAX_TEXT_CHARS) -> str:
+    """``text`` cut to at most ``limit`` characters, at the last space when one is near the end, marked with "…"."""
+    if len(text) <= limit:
+        return text
+    head = text[: limit - 2]
+    space = head.rfind(" ", max(0, limit - 200))
+    return (head[:space] if space > 0 else head) + " …"
+
+
 def is_empty_text(text: str) -> bool:
     """True when the text has no word of two or more letters or digits: nothing to analyse."""
     return _WORD.search(text) is None
@@ -39,14 +70,16 @@ def is_empty_text(text: str) -> bool:
 
 @dataclass
 class NormaliseStats:
-    """Rows dropped as empty and rows merged into an earlier duplicate, per value of ``count_by``."""
+    """Rows dropped as empty, merged into an earlier duplicate and cut, per value of ``count_by``."""
 
     empty: dict
     merged: dict
+    cut: dict  # the ids of the texts cut to MAX_TEXT_CHARS
 
 
 def normalise_texts(frame: pd.DataFrame, count_by: str = "source_file") -> tuple[pd.DataFrame, NormaliseStats]:
-    """Normalise ``text`` and ``question``, drop empty texts, merge exact and case-only duplicates.
+    """Normalise ``text`` and ``question``, cut texts over :data:`MAX_TEXT_CHARS`, drop empty texts,
+    merge exact and case-only duplicates.
 
     Duplicates are merged within the same workshop, source kind and question; the merged
     row keeps the first row's id, wording and extra columns, and its weight is the sum.
@@ -54,6 +87,9 @@ def normalise_texts(frame: pd.DataFrame, count_by: str = "source_file") -> tuple
     frame = frame.copy()
     frame["text"] = frame["text"].map(normalise_text)
     frame["question"] = frame["question"].map(normalise_text)
+    long = frame["text"].str.len() > MAX_TEXT_CHARS
+    cut = {key: list(ids) for key, ids in frame.loc[long].groupby(count_by)["text_id"]}
+    frame.loc[long, "text"] = frame.loc[long, "text"].map(cut_text)
     empty = frame["text"].map(is_empty_text).astype(bool)
     empty_counts = frame.loc[empty, count_by].value_counts().to_dict()
     frame = frame.loc[~empty]
@@ -63,6 +99,7 @@ def normalise_texts(frame: pd.DataFrame, count_by: str = "source_file") -> tuple
     return frame, NormaliseStats(
         empty={k: int(v) for k, v in empty_counts.items()},
         merged={k: int(v) for k, v in merged_counts.items()},
+        cut=cut,
     )
 
 

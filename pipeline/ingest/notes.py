@@ -38,8 +38,9 @@ from markdown_it import MarkdownIt
 
 from pipeline.config import IngestConfig
 from pipeline.errors import InputError
-from pipeline.danish import number
+from pipeline.danish import count, number
 from pipeline.ingest.files import check_file, open_document, read_text, reason
+from pipeline.ingest.normalise import MAX_TEXT_CHARS, split_text
 from pipeline.ingest.report import Extract
 
 _HEADING_STYLE = re.compile(r"^(?:heading|overskrift)\s*(\d)\b", re.IGNORECASE)
@@ -65,6 +66,7 @@ class _Outline:
         self.headings: dict[int, str] = {}
         self.rows: list[dict] = []
         self.sections: set[str] = set()
+        self.split: list[str] = []  # ids of the first part of each passage split for its length
 
     def heading(self, level: int, text: str) -> None:
         text = " ".join(text.split())
@@ -89,16 +91,25 @@ class _Outline:
             return
         question = self.question()
         self.sections.add(question)
-        self.rows.append({
-            "text_id": f"{self.stem}:p{len(self.rows) + 1}",
-            "text": text,
-            "question": question,
-            "weight": 1.0,
-            "section_path": " > ".join(self.headings[k] for k in sorted(self.headings)),
-        })
+        parts = split_text(text)  # a passage over MAX_TEXT_CHARS (a PDF without paragraph breaks) becomes several
+        if len(parts) > 1:
+            self.split.append(f"{self.stem}:p{len(self.rows) + 1}")
+        for part in parts:
+            self.rows.append({
+                "text_id": f"{self.stem}:p{len(self.rows) + 1}",
+                "text": part,
+                "question": question,
+                "weight": 1.0,
+                "section_path": " > ".join(self.headings[k] for k in sorted(self.headings)),
+            })
 
     def extract(self, layout: str) -> Extract:
-        return Extract(self.rows, layout, n_questions=len(self.sections))
+        notes = []
+        if self.split:
+            shown = ", ".join(self.split[:5]) + (f" og {number(len(self.split) - 5)} flere" if len(self.split) > 5 else "")
+            notes.append(f"advarsel: {count(len(self.split), 'afsnit', 'afsnit')} over {number(MAX_TEXT_CHARS)} tegn "
+                         f"delt i flere (fra {shown})")
+        return Extract(self.rows, layout, notes=notes, n_questions=len(self.sections))
 
 
 # --- Word -------------------------------------------------------------------------------

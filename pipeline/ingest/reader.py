@@ -11,7 +11,7 @@ from pathlib import Path
 import pandas as pd
 
 from pipeline.config import IngestConfig
-from pipeline.danish import number
+from pipeline.danish import count, number
 from pipeline.errors import InputError
 from pipeline.ingest import mentimeter, notes, tables
 from pipeline.ingest.files import (
@@ -21,7 +21,7 @@ from pipeline.ingest.files import (
     expand_with_folders,
     folder_name,
 )
-from pipeline.ingest.normalise import normalise_texts
+from pipeline.ingest.normalise import MAX_TEXT_CHARS, normalise_texts
 from pipeline.ingest.report import Extract, FileReport, IngestReport, attach_report, report_of
 from pipeline.schema import TEXT_COLUMNS, check_texts, empty_texts, protect_added_columns, unique_text_ids
 
@@ -124,6 +124,8 @@ def combine(frames: Sequence[pd.DataFrame], skipped_files: Sequence[str] = ()) -
     kept = texts.groupby("_file")["weight"].agg(["size", "sum"])
     for i, report in enumerate(reports):
         report.n_empty, report.n_merged = stats.empty.get(i, 0), stats.merged.get(i, 0)
+        if stats.cut.get(i):
+            report.notes.append(_cut_note(stats.cut[i]))
         report.n_texts = int(kept["size"].get(i, 0))
         report.weight = float(kept["sum"].get(i, 0.0))
     texts = texts.drop(columns="_file")
@@ -131,9 +133,20 @@ def combine(frames: Sequence[pd.DataFrame], skipped_files: Sequence[str] = ()) -
     return Ingested(check_texts(texts), IngestReport(reports, list(skipped_files)))
 
 
+def _cut_note(text_ids: list[str]) -> str:
+    """The warning for texts cut to MAX_TEXT_CHARS, naming them (file and row are in their ids)."""
+    shown = ", ".join(text_ids[:5]) + (f" og {number(len(text_ids) - 5)} flere" if len(text_ids) > 5 else "")
+    what = count(len(text_ids), "tekst", "tekster")
+    return f"advarsel: {what} over {number(MAX_TEXT_CHARS)} tegn afkortet ({shown})"
+
+
 def write_texts_csv(frame: pd.DataFrame, path: str | Path) -> Path:
-    """Write the table as UTF-8 with BOM (so Excel shows æøå); atomically, never half-written."""
+    """Write the table as UTF-8 with BOM (so Excel shows æøå); atomically, never half-written.
+    No cell evaluates: formula-like texts get a leading apostrophe, as in a run's CSV files."""
+    from pipeline.export import neutralise
+
     path = Path(path)
+    frame = frame.map(neutralise).rename(columns=neutralise)
     path.parent.mkdir(parents=True, exist_ok=True)
     handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:

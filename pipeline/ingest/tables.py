@@ -37,6 +37,11 @@ QUESTION_COLUMN_NAMES = {"question", "spørgsmål", "spm", "heading", "overskrif
 WEIGHT_COLUMN_NAMES = {"weight", "vægt"}
 DELIMITERS = {";": "semikolon", ",": "komma", "\t": "tabulator", "|": "lodret streg"}  # as in "adskilt af …"
 MAX_COLUMNS = 16_384  # Excel's limit; a CSV far wider is not a table of answers (and would take minutes)
+# Rows and cells read from one file (all sheets): a workshop's largest table is some 100,000 answers
+# in a few columns, while a small, highly compressed xlsx can unpack to millions of rows (gigabytes
+# in memory). Reading stops at the first row past either bound.
+MAX_ROWS = 500_000
+MAX_CELLS = 2_000_000
 _HEADER_SEARCH_ROWS = 10  # title rows above the header are skipped, but only this many
 
 
@@ -52,6 +57,12 @@ def cell_text(value: object) -> str | None:
     return text if text.strip() else None
 
 
+def sheet_key(grids: dict[str | None, list[list[object]]], sheet: str | None) -> str | None:
+    """A sheet as text ids name it: its position (``ark2``), never its name, which people type
+    (a sheet named after a participant would otherwise stand in every id, out of redaction's reach)."""
+    return None if sheet is None else f"ark{list(grids).index(sheet) + 1}"
+
+
 def _key(name: object) -> str:
     return re.sub(r"\s+", " ", str(name or "")).strip().casefold()
 
@@ -65,8 +76,11 @@ def csv_rows(path: Path) -> tuple[list[list[str]], str]:
     text, encoding = read_text(path)
     delimiter = sniff_delimiter(text)
     reader = _records(text, delimiter or "\x1f")
+    rows, budget = [], ReadBudget(path)
     try:
-        rows = list(reader)
+        for row in reader:
+            budget.count(row)
+            rows.append(row)
     except csv.Error as exc:
         raise InputError(path, f"CSV-filen kan ikke læses: {exc}", where=f"række {reader.line_num}") from None
     wide = next((row_number for row_number, row in enumerate(rows, start=1) if len(row) > MAX_COLUMNS), None)
@@ -75,6 +89,22 @@ def csv_rows(path: Path) -> tuple[list[list[str]], str]:
         raise InputError(path, message, where=f"række {wide}")
     layout = f"adskilt af {DELIMITERS[delimiter]}" if delimiter else "én kolonne"
     return rows, f"CSV, {layout}, {encoding}"
+
+
+class ReadBudget:
+    """Counts the rows and cells read from one file; an :class:`InputError` past :data:`MAX_ROWS` or :data:`MAX_CELLS`."""
+
+    def __init__(self, path: Path):
+        self.path, self.rows, self.cells = path, 0, 0
+
+    def count(self, row: list) -> None:
+        self.rows += 1
+        self.cells += len(row)
+        if self.rows > MAX_ROWS or self.cells > MAX_CELLS:
+            raise InputError(
+                self.path, f"filen har flere end {number(MAX_ROWS)} rækker eller {number(MAX_CELLS)} celler; "
+                "del den op i flere filer"
+            )
 
 
 def _records(text: str, delimiter: str):
@@ -134,6 +164,7 @@ def workbook_grids(path: Path) -> tuple[dict[str | None, list[list[object]]], li
     grids: dict[str | None, list[list[object]]] = {}
     formulas: dict[str, dict[tuple[int, int], str]] = {}
     workbook = open_workbook(path, data_only=False)
+    budget = ReadBudget(path)
     try:
         for sheet in workbook.worksheets:
             # openpyxl pads every row to the sheet's declared width: one formatted cell in column
@@ -142,6 +173,7 @@ def workbook_grids(path: Path) -> tuple[dict[str | None, list[list[object]]], li
             sheet.reset_dimensions()
             rows, found = [], {}
             for r, cells in enumerate(sheet.iter_rows()):
+                budget.count(cells)
                 values = []
                 for c, cell in enumerate(cells):
                     if cell.data_type == "f":
@@ -252,7 +284,7 @@ def table_extract(
             notes.append(f"ark '{sheet}' ikke læst (table_sheets='first')")
             continue
         used.append(f"'{text_column}'" + (f" i ark '{sheet}'" if sheet is not None else ""))
-        rows += _grid_rows(path, stem, sheet, grid, head, columns, text_column)
+        rows += _grid_rows(path, stem, sheet, sheet_key(grids, sheet), grid, head, columns, text_column)
     if not used:
         _raise_no_text_column(path, first_columns, config)
     for row in rows:  # the sheet a row came from is worth keeping only when there are several
@@ -262,14 +294,14 @@ def table_extract(
     return Extract(rows, f"{layout}, tekstkolonne {', '.join(used)}", notes=notes)
 
 
-def _grid_rows(path, stem, sheet, grid, head, columns, text_column) -> list[dict]:
+def _grid_rows(path, stem, sheet, key, grid, head, columns, text_column) -> list[dict]:
     keys = {_key(c): c for c in reversed(columns)}  # first column of a name wins
     id_column = next((keys[k] for k in ID_COLUMN_NAMES if k in keys), None)
     question_column = next((keys[k] for k in QUESTION_COLUMN_NAMES if k in keys), None)
     weight_column = next((keys[k] for k in WEIGHT_COLUMN_NAMES if k in keys), None)
     consumed = {text_column, id_column, question_column, weight_column}
     extras = {c: (f"{c}_input" if c in TEXT_COLUMNS else c) for c in columns if c not in consumed}
-    prefix = stem if sheet is None else f"{stem}:{sheet}"
+    prefix = stem if key is None else f"{stem}:{key}"
     out = []
     for row_number, values in enumerate(grid[head + 1 :], start=head + 2):
         if not any(cell_text(v) for v in values):
