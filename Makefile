@@ -13,11 +13,13 @@ export PREFECT_SERVER_ANALYTICS_ENABLED = false
 
 $(BIN)/tematik: pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
-	# torch first, from the pinned CPU build: anything newer pulls GBs of CUDA wheels.
-	$(PIP) torch==2.13.0
 	$(PIP) -e ".[test]"
-	# Compile the topic model's numba code once into tematik's cache (~25-50 s), so no run compiles it.
-	$(BIN)/python -c "from pipeline.topics import warm_up; warm_up()"
+	# BERTopic without its dependencies: they are tematik's own but sentence-transformers and
+	# torch (several GB), which tematik's default path never runs (README "Installation").
+	$(PIP) --no-deps bertopic
+	# One-time work into tematik's cache, so no run does it: the topic model's numba code
+	# (~25-50 s) and the shipped taxonomies' embeddings (~10-40 s).
+	$(BIN)/python -c "from pipeline.run import warm_up_caches; warm_up_caches()"
 	touch $@
 
 install: $(BIN)/tematik

@@ -20,6 +20,7 @@ from typing import Annotated, Optional
 import typer
 from rich import box
 from rich.console import Console
+from rich.markup import escape
 from typer import rich_utils
 from typer.core import TyperCommand, TyperGroup
 from rich.table import Table
@@ -197,7 +198,8 @@ def _progress(title: str, debug: bool, verbose: bool = False):
             _follow_logs(handler)
             yield handler
     except InputError as error:
-        console.print(f"[red]fejl:[/] {error}", highlight=False, soft_wrap=True)
+        # escape: a message may hold brackets (pip install "tematik[sentence-transformers]", file names)
+        console.print(f"[red]fejl:[/] {escape(str(error))}", highlight=False, soft_wrap=True)
         raise typer.Exit(1) from None
     except KeyboardInterrupt:
         console.print("[yellow]Afbrudt.[/] Intet halvt skrevet resultat er efterladt.", highlight=False)
@@ -208,7 +210,7 @@ def _progress(title: str, debug: bool, verbose: bool = False):
         if debug:
             raise
         reason = str(error).splitlines()[0] if str(error) else type(error).__name__
-        console.print(f"[red]fejlede:[/] {reason}", highlight=False, soft_wrap=True)
+        console.print(f"[red]fejlede:[/] {escape(reason)}", highlight=False, soft_wrap=True)
         raise typer.Exit(2) from None
     finally:
         if handler is not None:

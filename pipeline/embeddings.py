@@ -8,7 +8,8 @@ can add their own with :func:`register_embedder`:
     Danish texts/s on 2 cores). The default.
 ``sentence-transformers:<name or path>``
     Any sentence-transformers model that is already on disk (a folder, or in the local
-    Hugging Face cache). tematik never downloads models.
+    Hugging Face cache). tematik never downloads models. An extra
+    (``pip install "tematik[sentence-transformers]"``): it brings torch.
 ``lsa``
     TF-IDF on words + character n-grams reduced with TruncatedSVD. Always available,
     fast, but *fitted on the corpus it embeds*: see :class:`LsaEmbedder`.
@@ -250,6 +251,13 @@ def _e5(argument: str | None, config: EmbeddingConfig) -> Embedder:
 # --------------------------------------------------------------------------- sentence-transformers
 
 
+SENTENCE_TRANSFORMERS_MISSING = (
+    "indlejringen 'sentence-transformers' kræver en ekstra pakke, som ikke er installeret: "
+    'pip install "tematik[sentence-transformers]" (installer først torch i CPU-udgaven, se README), '
+    "eller brug standarden 'e5'"
+)
+
+
 class SentenceTransformerEmbedder(Embedder):
     """A sentence-transformers model loaded from disk only (``local_files_only=True``).
 
@@ -260,8 +268,8 @@ class SentenceTransformerEmbedder(Embedder):
     def __init__(self, model: str, batch_size: int = 64):
         try:
             from sentence_transformers import SentenceTransformer
-        except ImportError as exc:  # pragma: no cover - it is a dependency of bertopic
-            raise InputError(None, f"sentence-transformers is not installed ({exc}); use backend 'e5'") from None
+        except ModuleNotFoundError:  # an extra: the default install carries no torch
+            raise InputError(None, SENTENCE_TRANSFORMERS_MISSING, where="config embeddings.backend") from None
         from transformers.utils import logging as transformers_logging
 
         # Its "Loading weights" bar would cut through the run's log; nothing is downloaded anyway.

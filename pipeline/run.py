@@ -138,6 +138,16 @@ def warm_up(config: RunConfig) -> None:
     topics.import_bertopic()
 
 
+def warm_up_caches() -> None:
+    """The one-time work of an install, so that no run does it (README "Speed"): compile the
+    topic model's numba code into tematik's cache and put the shipped taxonomies' theme and
+    reference embeddings into the embedding cache (default embedder)."""
+    from pipeline import themes, topics
+
+    topics.warm_up()
+    themes.warm_up()
+
+
 class Stopwatch:
     """Seconds per stage, for the manifest: ``with stopwatch("topics"): ...``."""
 

@@ -55,10 +55,10 @@ from scipy import sparse
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 
-from pipeline.config import ThemeConfig
-from pipeline.embeddings import Embedder
+from pipeline.config import EmbeddingConfig, ThemeConfig
+from pipeline.embeddings import Embedder, make_embedder
 from pipeline.schema import ANDET
-from pipeline.taxonomy import Taxonomy
+from pipeline.taxonomy import Taxonomy, load_taxonomy, shipped_taxonomies
 
 Lemmatiser = Callable[[list[str]], list[list[str]]]
 
@@ -468,17 +468,26 @@ class SimilarityEvidence(TextEvidence):
         self.fit_scale = fit_scale
         self.andet_references = andet_references
 
-    def _fit(self, corpus: Corpus) -> None:
-        themes = corpus.taxonomy.themes
-        self.prototypes_ = np.asarray(corpus.embedder.embed_queries([t.prototype_text for t in themes]), dtype=np.float64)
-        vectors = [np.asarray(corpus.embedder.embed_queries(t.keywords), dtype=np.float64) for t in themes]
+    def embed_taxonomy(self, embedder: Embedder, taxonomy: Taxonomy) -> np.ndarray | None:
+        """Embed what a fit embeds besides the corpus: the themes' prototypes and keywords
+        (set as ``prototypes_``, ``keyword_vectors_``, ``keyword_theme_``); returns the
+        ``andet_references``' vectors (``None`` without references). :func:`warm_up` calls it
+        for the shipped taxonomies at install, so a cached embedder finds them all."""
+        themes = taxonomy.themes
+        self.prototypes_ = np.asarray(embedder.embed_queries([t.prototype_text for t in themes]), dtype=np.float64)
+        vectors = [np.asarray(embedder.embed_queries(t.keywords), dtype=np.float64) for t in themes]
         self.keyword_vectors_ = np.vstack(vectors)
         self.keyword_theme_ = np.repeat(np.arange(len(themes)), [len(v) for v in vectors])
+        if not len(self.andet_references):
+            return None
+        return np.asarray(embedder.embed(list(self.andet_references)), dtype=np.float64)
+
+    def _fit(self, corpus: Corpus) -> None:
+        references = self.embed_taxonomy(corpus.embedder, corpus.taxonomy)
         spread = self._spread(corpus.embeddings)
         self.scale_ = float(np.std(spread)) if spread.size and np.std(spread) > 0 else 1.0
-        self.baseline_ = np.zeros(len(themes))
-        if len(self.andet_references):
-            references = np.asarray(corpus.embedder.embed(list(self.andet_references)), dtype=np.float64)
+        self.baseline_ = np.zeros(len(corpus.taxonomy.themes))
+        if references is not None:
             self.baseline_ = (self._spread(references) / self.scale_).mean(axis=0)
         self._corpus_standout = spread / self.scale_ - self.baseline_  # score() of the corpus reuses it
 
@@ -714,6 +723,17 @@ def default_sources(config: ThemeConfig) -> list[EvidenceSource]:
         sources.append(SectionContext(config.section_weight, config.heading_weight, config.mixed_topic_threshold,
                                       Decision.from_config(config)))
     return sources
+
+
+def warm_up(config: ThemeConfig | None = None, embedder: Embedder | None = None) -> None:
+    """Put the shipped taxonomies' theme and reference embeddings into the embedding cache,
+    for an install step: a run then embeds only its own texts (e5: 372 strings, ~10-40 s
+    on 2 cores, once per machine). ``embedder`` defaults to the default cached one."""
+    embedder = embedder or make_embedder(EmbeddingConfig())
+    for source in default_sources(config or ThemeConfig()):
+        if isinstance(source, SimilarityEvidence):
+            for name in shipped_taxonomies():
+                source.embed_taxonomy(embedder, load_taxonomy(name))
 
 
 class ThemeMapper:

@@ -47,6 +47,7 @@ import pandas as pd
 
 from pipeline.config import TopicConfig
 from pipeline.embeddings import Embedder, bertopic_backend, normalise_rows, torch_free_imports
+from pipeline.errors import InputError
 
 logger = logging.getLogger(__name__)
 
@@ -128,8 +129,18 @@ def import_bertopic():
     from pipeline.numba_cache import import_topic_libraries
 
     import_topic_libraries()  # before bertopic, whose plotting module imports umap
-    with torch_free_imports():
-        from bertopic import BERTopic
+    try:
+        with torch_free_imports():
+            from bertopic import BERTopic
+    except ModuleNotFoundError as error:
+        if error.name != "bertopic":
+            raise
+        # `pip install tematik` alone: BERTopic is installed apart, without its torch dependencies.
+        raise InputError(
+            None,
+            "BERTopic er ikke installeret; installer den uden dens torch-afhængigheder: "
+            "pip install --no-deps bertopic (udgaven i constraints.txt, se README)",
+        ) from None
     return BERTopic
 
 

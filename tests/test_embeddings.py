@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import logging
 
 import numpy as np
@@ -20,6 +21,14 @@ from pipeline.embeddings import (
     register_embedder,
 )
 from pipeline.errors import InputError
+
+# The sentence-transformers backend is an extra (it brings torch): its tests run only where it is
+# installed (`pip install -e ".[sentence-transformers]"`), not in the default environment.
+needs_sentence_transformers = pytest.mark.skipif(
+    importlib.util.find_spec("sentence_transformers") is None,
+    reason='the sentence-transformers extra is not installed (pip install -e ".[sentence-transformers]")',
+)
+needs_torch = pytest.mark.skipif(importlib.util.find_spec("torch") is None, reason="torch is not installed (an extra)")
 
 ROBOT = ["Robotter kan overtage de tunge løft i produktionen", "Vi vil automatisere pakningen med en robot"]
 EXPORT = ["Eksporten til Tyskland kan vokse", "Nye eksportmarkeder i Asien giver muligheder"]
@@ -148,6 +157,17 @@ def test_lsa_fits_its_svd_on_a_seeded_sample_of_a_large_corpus():
     assert int(np.argmax(vectors @ query[0])) % 5 in (0, 1, 4)
 
 
+def test_sentence_transformers_backend_without_the_extra_says_what_to_install(tmp_path):
+    if importlib.util.find_spec("sentence_transformers") is not None:
+        pytest.skip("the sentence-transformers extra is installed here")
+    with pytest.raises(InputError) as caught:
+        make_embedder(EmbeddingConfig(backend=f"sentence-transformers:{tmp_path}", cache_dir=tmp_path))
+    message = str(caught.value)
+    assert message.startswith("config embeddings.backend: indlejringen 'sentence-transformers' kræver en ekstra pakke")
+    assert 'pip install "tematik[sentence-transformers]"' in message and "\n" not in message
+
+
+@needs_sentence_transformers
 def test_sentence_transformers_model_must_be_on_disk(tmp_path):
     for missing in ("no-such-org/no-such-model", str(tmp_path / "missing-model")):
         with pytest.raises(InputError, match="not on disk") as caught:
@@ -199,6 +219,7 @@ def test_lsa_on_blanks_only_is_one_input_error():
     assert "\n" not in str(error.value)
 
 
+@needs_torch
 def test_torch_free_imports_block_torch_only_while_active():
     import subprocess
     import sys
@@ -309,6 +330,7 @@ print(json.dumps({
 """
 
 
+@needs_sentence_transformers
 def test_a_local_sentence_transformers_model_runs_the_whole_workshop_offline(tmp_path):
     """A model folder on disk: loaded with no hub access (HF_HUB_OFFLINE), its saved query prompt
     used for queries, its vectors carried through topics, themes and exports, its path recorded."""

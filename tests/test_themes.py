@@ -345,3 +345,34 @@ def test_shared_workshop_vague_answers_and_andet_topics(shared_workshop, analyze
     weak = (answers["theme"] != ANDET) & (answers["theme_score"] < 0.3)
     assert weak.mean() < 0.05
     assert not answers.loc[answers["theme"] == ANDET, "confident"].any()
+
+
+def test_the_install_warm_up_leaves_a_fit_only_its_own_texts_to_embed(tmp_path, analyzer, corpus):
+    """``themes.warm_up`` (an install step, Makefile) embeds every shipped taxonomy's prototypes
+    and keywords and the andet references into the cache; a fit with either shipped taxonomy
+    then embeds none of them, so the first run after install is not slower than the second."""
+    from pipeline.embeddings import CachedEmbedder, E5Embedder
+    from pipeline.taxonomy import shipped_taxonomies
+    from pipeline.themes import warm_up
+
+    class CountingE5(E5Embedder):
+        def __init__(self):
+            super().__init__()
+            self.seen: list[str] = []
+
+        def encode(self, texts, kind):
+            self.seen.extend(texts)
+            return super().encode(texts, kind)
+
+    cache = tmp_path / "embeddings.sqlite"
+    installing = CountingE5()
+    warm_up(embedder=CachedEmbedder(installing, cache))
+    taxonomies = [load_taxonomy(name) for name in shipped_taxonomies()]
+    assert len(taxonomies) >= 2
+    assert {keyword for taxonomy in taxonomies for theme in taxonomy.themes for keyword in theme.keywords} <= set(installing.seen)
+    assert set(ThemeConfig().andet_references) <= set(installing.seen)
+
+    running = CountingE5()
+    for taxonomy in taxonomies:
+        ThemeMapper(taxonomy, CachedEmbedder(running, cache), ThemeConfig(), lemmatiser=analyzer.lemmatise).fit(*corpus)
+    assert running.seen == []
