@@ -21,7 +21,7 @@ from prefect.cache_policies import NO_CACHE
 from prefect.logging import get_run_logger
 
 import pipeline
-from pipeline import ingest
+from pipeline import ingest, preflight
 from pipeline import run as stages
 from pipeline.analysis import Analysis
 from pipeline.config import EmbeddingConfig, ExportConfig, IngestConfig, LanguageConfig, RunConfig
@@ -68,7 +68,7 @@ def _worth_retrying(task, task_run, state) -> bool:
     task_run_name="læs {path.name}",
 )
 def ingest_file(path: Path, config: IngestConfig) -> pd.DataFrame:
-    frame = ingest.read_file(path, config)
+    frame = preflight.read_file(path, config)  # read once: the command line's checks may have read it
     get_run_logger().info("%s: %s læst", path.name, count(len(frame), "tekst", "tekster"))
     return frame
 

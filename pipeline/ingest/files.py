@@ -21,6 +21,7 @@ import openpyxl
 
 from pipeline.danish import number
 from pipeline.errors import InputError
+from pipeline.preflight import check_paths_exist
 
 WORKBOOK_SUFFIXES = {".xlsx", ".xlsm"}
 CSV_SUFFIXES = {".csv", ".tsv"}
@@ -69,10 +70,9 @@ def expand_with_folders(paths: Iterable[str | Path]) -> tuple[list[tuple[Path, P
             if not files:
                 raise InputError(given, "ingen læsbare filer i mappen (" + ", ".join(sorted(READABLE_SUFFIXES)) + ")")
             candidates = [(p, given) for p in files]
-        elif given.exists():
-            candidates = [(given, None)]
         else:
-            raise InputError(given, "filen eller mappen findes ikke")
+            check_paths_exist([given])
+            candidates = [(given, None)]
         for file, folder in candidates:
             if file.resolve() not in seen:
                 seen.add(file.resolve())
