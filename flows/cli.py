@@ -422,22 +422,26 @@ def topics(model: ModelArg, debug: DebugOpt = False) -> None:
         analysis = load_run(model)
         table = topic_table(analysis)
     # Fits 80 columns: no vertical rules, short headers, the words get what is left.
-    fixed = 2 + 5 + max(len(str(t)) for t in table["theme"]) + 5 + 2 * 5 + 6  # + rules and edges
-    width = max(out.width - fixed, 20)
+    fixed = 2 + 5 + 6 + max(len(str(t)) for t in table["theme"]) + 5 + 3 * 6 + 1  # + padding, gaps and edge
+    width = max(out.width - fixed, 16)
     view = Table(title=f"Emner i {model.name}", box=box.SIMPLE_HEAD, padding=(0, 1))
     view.add_column("Nr", justify="right", no_wrap=True)
     view.add_column("Antal", justify="right", no_wrap=True)
+    view.add_column("Følger", justify="right", no_wrap=True)
     view.add_column("Navn og ord", no_wrap=True, max_width=width)
     view.add_column("Tema", no_wrap=True)
     view.add_column("Score", justify="right", no_wrap=True)
     for row in table.itertuples():
         generated = str(row.name).startswith(f"{row.topic}_")
         name = "" if generated else f"{row.name}: "
+        following = int(analysis.moved_by_topic_theme(int(row.topic)).sum()) if row.topic >= 0 else 0
         view.add_row(
-            str(row.topic), number(row.size), _words_that_fit(name + str(row.words), width), str(row.theme),
-            decimal(row.theme_score, 2),
+            str(row.topic), number(row.size), number(following), _words_that_fit(name + str(row.words), width),
+            str(row.theme), decimal(row.theme_score, 2),
         )  # fmt: skip
     out.print(view)
+    out.print("Følger: de tekster, der fik deres tema fra emnet; dem flytter --theme (--all-texts: alle).",
+              highlight=False)  # fmt: skip
     ids = ", ".join(analysis.classes)
     out.print(f"Tema-id'er til --theme/--text: {ids}", highlight=False)
 

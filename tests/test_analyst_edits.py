@@ -61,6 +61,18 @@ def test_a_topic_theme_moves_only_the_texts_that_took_their_theme_from_the_topic
     assert changed == len(followers)
 
 
+def test_topics_shows_how_many_texts_follow_each_topic(saved_model):
+    analysis = load_run(saved_model)
+    topic, theme = _topic(analysis, mixed=False)
+    members = analysis.texts[analysis.texts["topic"] == topic]
+    result = CliRunner(env={"COLUMNS": "120"}).invoke(app, ["topics", str(saved_model)])
+    assert result.exit_code == 0, result.output
+    row = re.search(rf"^\s+{topic}\s+(\d+)\s+(\d+)\s", result.stdout, flags=re.MULTILINE)
+    assert (int(row.group(1)), int(row.group(2))) == (len(members), int((members["theme"] == theme).sum()))
+    mixed, _ = _topic(analysis, mixed=True)
+    assert re.search(rf"^\s+{mixed}\s+\d+\s+0\s", result.stdout, flags=re.MULTILINE)
+
+
 def test_a_mixed_topic_set_to_its_own_theme_changes_no_text_and_says_so(saved_model):
     topic, theme = _topic(load_run(saved_model), mixed=True)
     before = _themes(saved_model)
