@@ -8,6 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from conftest import DEMO, REPO
 
@@ -94,3 +95,26 @@ except SystemExit as stop:
     done = subprocess.run([sys.executable, "-c", script, str(tmp_path / "findes-ikke")], cwd=REPO,
                           capture_output=True, text=True, timeout=60)  # fmt: skip
     assert done.stdout.split(maxsplit=1) == ["1", "[]\n"], done.stdout + done.stderr
+
+
+def test_the_files_the_checks_read_are_not_read_again_by_the_run(tmp_path):
+    import shutil
+
+    from pipeline import preflight
+    from pipeline.config import RunOverrides
+
+    answers = tmp_path / "postkort.csv"
+    shutil.copy(DEMO / "postkort.csv", answers)
+    config = preflight.check_run([answers], None, RunOverrides(workshop="Demo"), tmp_path / "out", tmp_path / "models")
+    kept = preflight._read_ahead.get(preflight._key(answers, config.ingest))
+    assert kept is not None
+    first = preflight.read_file(answers, config.ingest)  # the checks' reading, handed over once
+    again = preflight.read_file(answers, config.ingest)  # read anew
+    assert first is kept and again is not kept
+    pd.testing.assert_frame_equal(first, again)
+    assert first.attrs == again.attrs  # with the file's ingest report
+
+    preflight.check_run([answers], None, RunOverrides(workshop="Demo"), tmp_path / "out", tmp_path / "models")
+    answers.write_text(answers.read_text(encoding="cp1252") + "P99;Aalborg;Et nyt svar\n", encoding="cp1252")
+    changed = preflight.read_file(answers, config.ingest)  # changed since the check: read now
+    assert len(changed) == len(first) + 1
