@@ -176,9 +176,9 @@ def test_the_readme_analyst_examples_run_as_written(saved_model, tmp_path):
 def test_a_reexport_does_not_copy_the_fits_stage_timings(saved_model, tmp_path):
     fitted = json.loads((saved_model / "facts.json").read_text(encoding="utf-8"))
     assert {"topics", "themes"} <= set(fitted["timings_seconds"])  # the fit measured them
-    result = runner.invoke(app, ["export", str(saved_model), "--out", str(tmp_path)])
+    result = runner.invoke(app, ["export", str(saved_model), "--out", str(tmp_path / "eksport")])
     assert result.exit_code == 0, result.output
-    (folder,) = tmp_path.iterdir()
+    (folder,) = (tmp_path / "eksport").iterdir()
     manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
     assert manifest["timings_seconds"] == {}
     assert "Tidsforbrug" not in (folder / "report.html").read_text(encoding="utf-8")
