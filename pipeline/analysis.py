@@ -16,8 +16,12 @@ renames the merged topic::
     analysis = load_run("models/midtjylland-20261123-101500-3f2a")
     analysis.merge_topics([[2, 5]])
     analysis.rename_topic(2, "Robotter i produktionen")
-    analysis.set_topic_theme(2, "digitalisering")
-    analysis.set_text_theme("mentimeter-export:q2:17", "andet")
+    analysis.set_topic_theme(2, "digitalisering")        # the texts that follow topic 2
+    analysis.set_text_theme("mentimeter-export:session-1:r96", "andet")
+
+A topic's theme decides only the texts that took their theme from the topic
+(:attr:`Analysis.follows_topic`); the others were decided on their own evidence and
+keep their theme unless ``every_text=True``.
 """
 
 from __future__ import annotations
@@ -48,6 +52,8 @@ class Edits:
     rename: dict[int, str] = field(default_factory=dict)
     topic_themes: dict[int, str] = field(default_factory=dict)
     text_themes: dict[str, str] = field(default_factory=dict)
+    # Topics whose theme correction moves every text of the topic, not only the texts that follow it.
+    every_text: list[int] = field(default_factory=list)
 
     @classmethod
     def read(cls, path: Path) -> "Edits":
@@ -60,15 +66,17 @@ class Edits:
                 rename={int(k): str(v) for k, v in (data.get("rename") or {}).items()},
                 topic_themes={int(k): str(v) for k, v in (data.get("topic_themes") or {}).items()},
                 text_themes={str(k): str(v) for k, v in (data.get("text_themes") or {}).items()},
+                every_text=[int(t) for t in data.get("every_text") or []],
             )
         except (TypeError, ValueError, AttributeError):
             raise InputError(
                 path, "rettelserne skal have merge: [[a, b]], rename: {emne: navn}, topic_themes: {emne: tema}, "
-                "text_themes: {tekst-id: tema}"
+                "text_themes: {tekst-id: tema}, every_text: [emne]"
             ) from None
 
     def as_dict(self) -> dict:
-        return {"merge": self.merge, "rename": self.rename, "topic_themes": self.topic_themes, "text_themes": self.text_themes}
+        return {"merge": self.merge, "rename": self.rename, "topic_themes": self.topic_themes,
+                "text_themes": self.text_themes, "every_text": self.every_text}  # fmt: skip
 
     def write(self, path: Path) -> None:
         """Write atomically: a kill while saving leaves the previous edits, never half a file."""
@@ -90,6 +98,12 @@ class Analysis:
     topic's words with their c-TF-IDF scores. ``facts``: backends, timings, redaction
     counts and other facts of the fit for the manifest. ``figures``: BERTopic's views as
     plotly JSON, made at fit time.
+
+    ``follows_topic`` (computed from the texts and topics as given, i.e. as fitted): True
+    for the texts that took their theme from their topic — the topic context pooled them
+    (a topic that is not mixed, topic context on) and their theme is the topic's theme.
+    Outliers, texts of mixed topics and texts whose own evidence kept another theme are
+    False: a topic theme correction leaves them alone (unless ``every_text``).
     """
 
     texts: pd.DataFrame
@@ -102,6 +116,14 @@ class Analysis:
     figures: dict[str, str] = field(default_factory=dict)
     edits: Edits = field(default_factory=Edits)
     folder: Path | None = None
+    follows_topic: pd.Series = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        topics = self.topics[self.topics["topic"] >= 0]
+        mixed = topics["mixed"].fillna(False).astype(bool) if "mixed" in topics.columns else False
+        pulling = topics.loc[~mixed] if self.config.themes.topic_weight > 0 else topics.iloc[0:0]
+        topic_theme = self.texts["topic"].map(dict(zip(pulling["topic"].astype(int), pulling["theme"].astype(str))))
+        self.follows_topic = topic_theme.notna() & topic_theme.eq(self.texts["theme"].astype(str))
 
     @property
     def labels(self) -> dict[str, str]:
@@ -132,14 +154,16 @@ class Analysis:
         if theme not in self.classes:
             raise self._fail(f"ukendt tema '{theme}' (temaer: {', '.join(self.classes)})")
 
-    def _set_theme(self, rows: np.ndarray, theme: str) -> None:
-        """Give ``rows`` of the texts ``theme`` with certainty: the analyst has decided."""
+    def _set_theme(self, rows: np.ndarray, theme: str) -> int:
+        """Give ``rows`` of the texts ``theme`` with certainty (the analyst has decided); how many changed theme."""
+        changed = int((self.texts.loc[rows, "theme"].astype(str) != theme).sum())
         for cls in self.classes:
             self.texts.loc[rows, f"p_{cls}"] = 1.0 if cls == theme else 0.0
         self.texts.loc[rows, "theme"] = theme
         self.texts.loc[rows, "theme_score"] = 1.0
         if "confident" in self.texts.columns:
             self.texts.loc[rows, "confident"] = theme != ANDET  # andet is never an example of a theme
+        return changed
 
     def merge_topics(self, groups: list[list[int]]) -> None:
         """Merge each group into its first topic; other ids do not change, texts keep their themes.
@@ -187,7 +211,8 @@ class Analysis:
                     self.edits.rename.setdefault(target, self.edits.rename.pop(topic))
                 if topic in self.edits.topic_themes:
                     theme = self.edits.topic_themes.pop(topic)
-                    ids = self.texts.loc[self.texts["topic"] == topic, "text_id"].astype(str)
+                    moved = self.moved_by_topic_theme(topic, topic in self.edits.every_text)
+                    ids = self.texts.loc[moved, "text_id"].astype(str)
                     kept_texts.update({text_id: theme for text_id in ids if text_id not in self.edits.text_themes})
             # Unless renamed, the merged topic is named as its biggest member was.
             biggest = members.sort_values(["size", "topic"], ascending=[False, True], kind="stable").iloc[0]
@@ -197,9 +222,11 @@ class Analysis:
             self.texts.loc[self.texts["topic"].isin(group), "topic"] = target
             for topic in group[1:]:
                 self.topic_words.pop(topic, None)
+                if topic in self.edits.every_text:
+                    self.edits.every_text.remove(topic)
             # In the order a reload applies them: the merged topic's own correction, then text corrections.
             if target in self.edits.topic_themes:
-                self.set_topic_theme(target, self.edits.topic_themes[target])
+                self.set_topic_theme(target, self.edits.topic_themes[target], target in self.edits.every_text)
             for text_id, theme in {**kept_texts, **self.edits.text_themes}.items():
                 self.set_text_theme(text_id, theme)
         self.edits.merge += [list(group) for group in groups]
@@ -213,24 +240,42 @@ class Analysis:
         self.topics.loc[self.topics["topic"] == topic, "name"] = name.strip()
         self.edits.rename[topic] = name.strip()
 
-    def set_topic_theme(self, topic: int, theme: str) -> None:
-        """Every text of ``topic`` gets ``theme`` (or ``andet``)."""
+    def moved_by_topic_theme(self, topic: int, every_text: bool = False) -> pd.Series:
+        """The texts a theme correction of ``topic`` moves: those that follow it (all with ``every_text``),
+        not those with a correction of their own."""
+        moved = self.texts["topic"] == topic
+        if not every_text:
+            moved &= self.follows_topic
+        return moved & ~self.texts["text_id"].astype(str).isin(self.edits.text_themes)
+
+    def set_topic_theme(self, topic: int, theme: str, every_text: bool = False) -> int:
+        """``topic`` gets ``theme`` (or ``andet``), and so do the texts that took their theme from it
+        (:attr:`follows_topic`); with ``every_text`` all its texts. Returns how many texts changed theme.
+
+        Texts decided on their own evidence (a mixed topic's, texts whose evidence kept another
+        theme, texts with a correction of their own) keep their theme.
+        """
         self._check_topics([topic])
         self._check_theme(theme)
-        self._set_theme(self.texts.index[self.texts["topic"] == topic].to_numpy(), theme)
+        changed = self._set_theme(self.texts.index[self.moved_by_topic_theme(topic, every_text)].to_numpy(), theme)
         row = self.topics["topic"] == topic
         self.topics.loc[row, "theme"] = theme
         self.topics.loc[row, "theme_score"] = 1.0
         self.edits.topic_themes[topic] = theme
+        if every_text and topic not in self.edits.every_text:
+            self.edits.every_text.append(topic)
+        elif not every_text and topic in self.edits.every_text:
+            self.edits.every_text.remove(topic)
+        return changed
 
-    def set_text_theme(self, text_id: str, theme: str) -> None:
-        """One text gets ``theme`` (or ``andet``), whatever its topic says."""
+    def set_text_theme(self, text_id: str, theme: str) -> int:
+        """One text gets ``theme`` (or ``andet``), whatever its topic says; returns 1 if it changed theme, else 0."""
         self._check_theme(theme)
         rows = self.texts.index[self.texts["text_id"].astype(str) == str(text_id)].to_numpy()
         if not len(rows):
-            raise self._fail(f"ingen tekst med id '{text_id}' (se text_id i assignments.csv)")
-        self._set_theme(rows, theme)
+            raise self._fail(f"ingen tekst med id '{text_id}' (se kolonnen Tekst-id i assignments.csv)")
         self.edits.text_themes[str(text_id)] = theme
+        return self._set_theme(rows, theme)
 
     def apply_edits(self, edits: Edits) -> None:
         """Apply recorded edits in their order: merges, names, topic themes, text themes."""
@@ -239,6 +284,6 @@ class Analysis:
         for topic, name in edits.rename.items():
             self.rename_topic(topic, name)
         for topic, theme in edits.topic_themes.items():
-            self.set_topic_theme(topic, theme)
+            self.set_topic_theme(topic, theme, topic in edits.every_text)
         for text_id, theme in edits.text_themes.items():
             self.set_text_theme(text_id, theme)

@@ -213,7 +213,9 @@ def source(quote: Mapping, with_workshop: bool = True) -> str:
     if _present(question):
         question = readable_heading(question, numbered=kind == NOTE_KIND)
         if kind == "table" and _generic_text_column(question) and _present(quote.get("source_file")):
-            question = Path(str(quote["source_file"])).stem.replace("_", " ").replace("-", " ").capitalize()
+            from pipeline.ingest.tables import table_title  # runs saved before ingestion named the question so
+
+            question = table_title(str(quote["source_file"]))
     workshop = quote.get("workshop") if with_workshop else None
     parts = [str(workshop).strip() if _present(workshop) else "", question if _present(question) else ""]
     return " · ".join(part for part in parts if part)
@@ -393,7 +395,7 @@ def write_theme_chart(total: pd.DataFrame, labels: Mapping[str, str], path: Path
     from matplotlib.ticker import FuncFormatter
 
     table = in_report_order(total)[::-1]  # the first bar is drawn at the bottom
-    names = ["\n".join(textwrap.wrap(labels.get(theme, theme), 34)) for theme in table["theme"]]
+    names = [wrap_label(labels.get(theme, theme), 34) for theme in table["theme"]]
     share = table["share"].to_numpy(dtype=float)
     errors = np.nan_to_num(np.clip([share - table["ci_low"], table["ci_high"] - share], 0, None))
     figure = Figure(figsize=(7.5, 0.6 * len(table) + 1.4), dpi=200, layout="constrained")
@@ -447,6 +449,17 @@ def workshop_theme_sheets(by_workshop: pd.DataFrame, labels: Mapping[str, str]) 
 
 def write_workshop_chart(by_workshop: pd.DataFrame, labels: Mapping[str, str], path: Path) -> None:
     """Heat map of theme shares per workshop, each cell labelled with its share."""
+    workshop_chart(by_workshop, labels).savefig(path)
+
+
+def wrap_label(label: str, width: int) -> str:
+    """A label on lines of about ``width`` characters, split between words or after a hyphen, never
+    inside a word ("Internationalisering" stays whole: a word cut without a hyphen reads as two)."""
+    return "\n".join(textwrap.wrap(label, width, break_long_words=False)) or label
+
+
+def workshop_chart(by_workshop: pd.DataFrame, labels: Mapping[str, str]):
+    """The heat map of :func:`write_workshop_chart` as a matplotlib figure."""
     from matplotlib.figure import Figure
     from matplotlib.ticker import FuncFormatter
 
@@ -454,7 +467,7 @@ def write_workshop_chart(by_workshop: pd.DataFrame, labels: Mapping[str, str], p
     figure = Figure(figsize=(1.2 * table.shape[1] + 3, 0.55 * table.shape[0] + 2.4), dpi=200, layout="constrained")
     axes = figure.add_subplot()
     image = axes.imshow(table.to_numpy(dtype=float), cmap="Blues", vmin=0, aspect="auto")
-    axes.set_xticks(range(table.shape[1]), ["\n".join(textwrap.wrap(name, 16)) for name in table.columns], fontsize=8)
+    axes.set_xticks(range(table.shape[1]), [wrap_label(name, 16) for name in table.columns], fontsize=8)
     axes.set_yticks(range(table.shape[0]), table.index, fontsize=9)
     high = float(np.nanmax(table.to_numpy(dtype=float), initial=0))
     for (row, column), value in np.ndenumerate(table.to_numpy(dtype=float)):
@@ -462,7 +475,7 @@ def write_workshop_chart(by_workshop: pd.DataFrame, labels: Mapping[str, str], p
                   color="white" if value > 0.6 * high else "black")  # fmt: skip
     axes.set_title("Temaernes andel pr. workshop", fontsize=11)
     figure.colorbar(image, ax=axes, format=FuncFormatter(lambda x, _: f"{x * 100:.0f} %"), shrink=0.8)
-    figure.savefig(path)
+    return figure
 
 
 # --- the tables of a run ----------------------------------------------------------------------
@@ -661,6 +674,16 @@ def theme_summary(result: RunResult, theme: str) -> str:
     return f"{result.taxonomy_labels.get(theme, theme)} udgør {share}. {basis}"
 
 
+def no_quotes_note(result: RunResult, theme: str) -> str:
+    """What a theme's section says instead of quotes: why there are none ("Ingen tekster." only
+    when the theme has no texts, never under a paragraph that counts them)."""
+    if not sum(_kind_counts(result, theme)):
+        return "Ingen tekster."
+    if theme == ANDET:  # never examples of a theme: their groups are the emerging themes
+        return "Tekster uden for temaerne citeres ikke som eksempler; de nye temaer samler dem i grupper."
+    return "Ingen af temaets tekster kan citeres som eksempel: de er usikre på temaet eller ikke hele udsagn."
+
+
 def emerging_summary(theme: Mapping) -> str:
     size = int(theme["size"]) if _present(theme.get("size")) else None
     parts = [f"{count(size, 'tekst', 'tekster')}" if size is not None else ""]
@@ -705,7 +728,8 @@ def quotes_markdown(result: RunResult) -> str:
     lines = ["# Repræsentative citater", "", share_basis(result), ""]
     for theme in _theme_order(result):
         lines += [f"## {result.taxonomy_labels.get(theme, theme)}", "", theme_summary(result, theme), ""]
-        lines += _markdown_quotes(result.quotes_by_theme[result.quotes_by_theme["theme"] == theme])
+        theme_quotes = result.quotes_by_theme[result.quotes_by_theme["theme"] == theme]
+        lines += _markdown_quotes(theme_quotes) if len(theme_quotes) else [f"_{no_quotes_note(result, theme)}_", ""]
     return "\n".join(lines + _emerging_markdown(result, level=2))
 
 
@@ -862,7 +886,10 @@ def write_quotes_docx(result: RunResult, path: Path) -> None:
     for theme, _ in overview:
         document.add_heading(_docx_text(result.taxonomy_labels.get(theme, theme)), level=1)
         document.add_paragraph(_docx_text(theme_summary(result, theme)))
-        _quote_tables(document, result.quotes_by_theme[result.quotes_by_theme["theme"] == theme], widths)
+        theme_quotes = result.quotes_by_theme[result.quotes_by_theme["theme"] == theme]
+        if theme_quotes.empty:
+            document.add_paragraph(_docx_text(no_quotes_note(result, theme)))
+        _quote_tables(document, theme_quotes, widths)
 
     document.add_heading("Nye temaer", level=1)
     document.add_paragraph(EMERGING_INTRO)
@@ -912,7 +939,9 @@ def _write_files(result: RunResult, folder: Path, config: ExportConfig) -> None:
             write_machine_csv(topics, data / "topics.csv")
             write_machine_csv(quotes, data / "quotes.csv")
 
-        frequency_sheets = {SHEET_NAMES.get(name, name): danish_table(_readable_frequencies(table, labels), labels)
+        # "I alt" in report order (by share, andet last), as Word, HTML and the console show it.
+        frequency_sheets = {SHEET_NAMES.get(name, name): danish_table(_readable_frequencies(
+                                in_report_order(table) if name == "total" else table, labels), labels)
                             for name, table in result.frequencies.items()}  # fmt: skip
         write_xlsx(frequency_sheets, folder / "theme_frequencies.xlsx")
         quote_sheets = {"Temaer": _readable_quotes(result.quotes_by_theme, "theme", labels),

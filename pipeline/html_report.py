@@ -39,7 +39,9 @@ import pandas as pd
 
 # pipeline.export imports this module only inside write_run, so this is no import cycle.
 from pipeline.danish import count, interval, number, percent
-from pipeline.export import RunResult, in_report_order, overview_rows, quote_parts, ranked_themes, share_basis, source
+from pipeline.export import (
+    RunResult, in_report_order, no_quotes_note, overview_rows, quote_parts, ranked_themes, share_basis, source,
+)
 from pipeline.schema import ANDET
 
 logger = logging.getLogger(__name__)
@@ -233,6 +235,43 @@ def _danish_figure(value, key: str = "", in_layout: bool = False):
     return value
 
 
+# The word bars' tick labels (plotly's default 12 px font): pixels per character, wide letters included.
+_TICK_CHARACTER_PX = 6.5
+_WORD_BAR_MIN_PX = 80  # the narrowest a topic's bars may get
+
+
+def _spaced_word_bars(figure_json: str) -> str:
+    """BERTopic's word bars (``visualize_barchart``) with room for their words: each subplot's words
+    stand left of its bars, in a gap BERTopic fixes at 10 % of the width, so long Danish words
+    ("erhvervsuddannelse") ran into the bars beside them. The gaps are made as wide as the longest
+    word (the figure wider if the bars would get too narrow); the topic titles follow their bars."""
+    figure = json.loads(figure_json)
+    layout = figure.get("layout") or {}
+    axes = [key for key in layout if re.fullmatch(r"xaxis\d*", key) and "domain" in layout[key]]
+    words = [str(word).strip() for trace in figure.get("data") or [] for word in trace.get("y") or []]
+    if not axes or not words:
+        return figure_json
+    starts = sorted({round(layout[key]["domain"][0], 6) for key in axes})
+    old = {start: layout[key]["domain"] for key in axes for start in [round(layout[key]["domain"][0], 6)]}
+    columns = len(starts)
+    gap_px = (max(map(len, words)) + 2) * _TICK_CHARACTER_PX + 8
+    right_px = 20
+    width = max(float(layout.get("width") or 1040), gap_px * columns + _WORD_BAR_MIN_PX * columns + right_px)
+    plot_px = width - gap_px - right_px  # the first column's words go into the left margin
+    gap, column = gap_px / plot_px, (plot_px - (columns - 1) * gap_px) / columns / plot_px
+    new = {start: [i * (column + gap), i * (column + gap) + column] for i, start in enumerate(starts)}
+    for key in axes:
+        layout[key]["domain"] = new[round(layout[key]["domain"][0], 6)]
+    centres = {round(sum(old[start]) / 2, 6): sum(new[start]) / 2 for start in starts}
+    for annotation in layout.get("annotations") or []:
+        if annotation.get("xref") == "paper" and round(float(annotation.get("x", -1)), 6) in centres:
+            annotation["x"] = centres[round(float(annotation["x"]), 6)]
+    layout["width"] = width
+    layout["margin"] = {**(layout.get("margin") or {}), "l": gap_px, "r": right_px}
+    figure["layout"] = layout
+    return json.dumps(figure)
+
+
 def _plotly_encoder():
     from plotly.utils import PlotlyJSONEncoder
 
@@ -326,10 +365,11 @@ def _quote_list(quotes: pd.DataFrame, with_workshop: bool) -> str:
     return f'<ul class="quotes">{"".join(items)}</ul>'
 
 
-def _quotes_block(quotes: pd.DataFrame, with_workshop: bool) -> str:
-    """Participants' answers and note excerpts apart: a note condenses a discussion, an answer is one voice."""
+def _quotes_block(quotes: pd.DataFrame, with_workshop: bool, empty: str = "Ingen tekster.") -> str:
+    """Participants' answers and note excerpts apart: a note condenses a discussion, an answer is one voice.
+    ``empty``: what stands there when there are no quotes."""
     if quotes.empty:
-        return '<p class="empty">Ingen tekster.</p>'
+        return f'<p class="empty">{_e(empty)}</p>'
     if "rank" in quotes.columns:
         quotes = quotes.sort_values("rank", kind="stable")
     parts = [f'<div class="quote-group"><h4>{title}</h4>{_quote_list(part, with_workshop)}</div>'
@@ -383,7 +423,7 @@ def _theme_sections(result: RunResult, shares: pd.DataFrame, with_workshop: bool
         theme_quotes = quotes[quotes["theme"] == theme] if "theme" in quotes.columns else quotes.iloc[0:0]
         sections.append(
             f'<section class="theme">{heading}{_topic_list(in_theme)}'
-            f'<h4 class="sr">Citater</h4>{_quotes_block(theme_quotes, with_workshop)}</section>'
+            f'<h4 class="sr">Citater</h4>{_quotes_block(theme_quotes, with_workshop, no_quotes_note(result, theme))}</section>'
         )
     return "".join(sections)
 
@@ -433,6 +473,21 @@ def _plain(value: object) -> str:
     return "" if value is None else str(value)
 
 
+def _redaction_fact(redaction: Mapping) -> str:
+    """The manifest's redaction facts as a reader asks about them: what was replaced, how often."""
+    from pipeline.redact import KIND_LABELS
+
+    if not redaction.get("enabled", True):
+        return "nej, slået fra (--behold-persondata)"
+    counts = redaction.get("counts") if isinstance(redaction.get("counts"), Mapping) else {}
+    found = [f"{KIND_LABELS.get(kind, kind)}: {_plain(n)}" for kind, n in counts.items() if n]
+    fact = ", ".join(found) if found else "ingen fundet"
+    merged = redaction.get("merged_after_redaction")
+    if merged:  # "Ring til [NAVN]" twice is one answer with two voices
+        fact += f" ({count(int(merged), 'tekst', 'tekster')} blev ens og er slået sammen)"
+    return fact
+
+
 def _run_facts(manifest: Mapping) -> str:
     """The manifest's facts a reader asks about: inputs, taxonomy, backends, counts, timings, versions."""
     parts = []
@@ -454,7 +509,7 @@ def _run_facts(manifest: Mapping) -> str:
     counts = [(_COUNT_LABELS.get(k, k), _plain(v)) for k, v in (manifest.get("counts") or {}).items()]
     redaction = manifest.get("redaction") or {}
     if isinstance(redaction, Mapping) and redaction:
-        counts.append(("Personoplysninger fjernet", ", ".join(f"{kind}: {_plain(n)}" for kind, n in redaction.items())))
+        counts.append(("Personoplysninger fjernet", _redaction_fact(redaction)))
     edits = manifest.get("edits") or {}
     if isinstance(edits, Mapping) and any(edits.values()):
         counts.append(("Analytikerens rettelser", _plain({k: v for k, v in edits.items() if v})))
@@ -567,14 +622,25 @@ _DANISH_LOCALE = {
         "Box Select": "Vælg rektangel",
         "Click to enter Colorscale title": "Klik for at indsætte titel til farveskala",
         "Double-click to zoom back out": "Dobbeltklik for at zoome ud igen",
-        "Download plot as a png": "Hent figuren som png",
+        "Download plot as a PNG": "Hent figuren som PNG",
+        "Download plot as a png": "Hent figuren som PNG",
         "Download plot": "Hent figuren",
+        "Download plot as JSON": "Hent figuren som JSON",
+        "Preparing image - this may take a few seconds": "Gør billedet klar – det kan tage et par sekunder",
+        "Image download succeeded": "Billedet er hentet",
+        "JSON download succeeded": "JSON-filen er hentet",
+        "Sorry, there was a problem downloading your image!": "Billedet kunne ikke hentes",
+        "Sorry, there was a problem downloading your JSON file!": "JSON-filen kunne ikke hentes",
+        "Double-click on legend to isolate one trace": "Dobbeltklik på en forklaring for kun at vise den",
         "Lasso Select": "Vælg med lasso",
         "Pan": "Panorér",
         "Reset axes": "Nulstil akser",
         "Reset view": "Nulstil visning",
         "Show closest data on hover": "Vis nærmeste data ved hover",
         "Compare data on hover": "Sammenlign data ved hover",
+        "Toggle show closest data on hover": "Vis nærmeste data ved hover til/fra",
+        "Reset": "Nulstil",
+        "Reset views": "Nulstil visninger",
         "Toggle Spike Lines": "Slå sigtelinjer til/fra",
         "Zoom": "Zoom",
         "Zoom in": "Zoom ind",
@@ -593,6 +659,7 @@ _DANISH_LOCALE = {
 }
 
 # Draws every chart from its JSON block and marks it when drawn (the test reads the marks).
+# No "Share chart..." button: it would send the chart, the workshop's words included, to Plotly's cloud.
 _DRAW_SCRIPT = """
 (function () {
   Plotly.register(%s);
@@ -603,7 +670,7 @@ _DRAW_SCRIPT = """
     var layout = figure.layout || {};
     if (!layout.separators) { layout.separators = ", "; }
     drawing.push(
-      Plotly.newPlot(chart, figure.data || [], layout, {responsive: true, displaylogo: false, locale: "da"})
+      Plotly.newPlot(chart, figure.data || [], layout, {responsive: true, displaylogo: false, showSendToCloud: false, locale: "da"})
         .then(function () { chart.setAttribute("data-drawn", "true"); return 1; },
               function (error) { chart.setAttribute("data-drawn", "fejl: " + error); return 0; })
     );
@@ -670,7 +737,7 @@ def render_html_report(result: RunResult, plotly_js: str | None = None) -> str:
         for name, figure_json in figures.items():
             heading, note = BERTOPIC_VIEWS.get(name, (name, ""))
             views.append(f"<h3>{_e(heading)}</h3>" + (f'<p class="figure-note">{_e(note)}</p>' if note else ""))
-            views.append(charts.add(figure_json, heading))
+            views.append(charts.add(_spaced_word_bars(figure_json) if name == "emneord" else figure_json, heading))
         body.append("".join(views) + "</section>")
     body.append(f'<section id="koersel"><h2>Om kørslen</h2>{_run_facts(manifest)}</section>')
 

@@ -129,6 +129,8 @@ def load_run(folder: str | Path) -> Analysis:
     config = _read(folder / "config.json", lambda path: RunConfig.model_validate_json(path.read_text(encoding="utf-8")))
     taxonomy = load_taxonomy(folder / "taxonomy.yaml")
     facts = _read(folder / "facts.json", _read_json) if (folder / "facts.json").exists() else {}
+    # The stage timings describe the process that fitted (they stay in facts.json); a re-export measured none of them.
+    facts.pop("timings_seconds", None)
     figures = _read(folder / "figures.json", _read_json) if (folder / "figures.json").exists() else {}
     if (folder / "numbers.npz").exists():
         _read(folder / "numbers.npz", lambda path: _restore_floats(path, {"texts": texts, "topics": topics}))

@@ -272,9 +272,10 @@ def theme_frequencies(
     for every theme in ``theme_ids`` and ``andet`` (``role`` optional). Every theme
     appears, also with no texts, in taxonomy order followed by ``andet``. With ``by``
     ("workshop", "question", "source_kind" or any column) the table has one block per
-    group (groups sorted), each computed and resampled on its own texts only. ``labels``
-    ({theme id: label}) adds a ``label`` column after ``theme``. ``correction``: a
-    validation sample's measured confusion, applied to every table.
+    group with weight (groups sorted), each computed and resampled on its own texts
+    only; a group whose texts all weigh 0 is left out. ``labels`` ({theme id: label})
+    adds a ``label`` column after ``theme``. ``correction``: a validation sample's
+    measured confusion, applied to every table.
     """
     themes = theme_order(theme_ids)
     strata = weight_strata(assignments, config) if len(assignments) else np.zeros(0, dtype=int)
@@ -283,9 +284,11 @@ def theme_frequencies(
     else:
         grouped = assignments.groupby(by, sort=True, dropna=False)
         codes = grouped.ngroup().to_numpy()  # numbered in the order the groups are iterated
+        # A group with no weight (a note heading over passages that are not content) has nothing to share out.
         blocks = [
             _frequency_table(group, strata[codes == code], themes, config, correction).assign(**{by: value})
             for code, (value, group) in enumerate(grouped)
+            if (group["weight"] > 0).any()
         ]
         columns = [by, *FREQUENCY_COLUMNS]
         table = pd.concat(blocks, ignore_index=True)[columns] if blocks else pd.DataFrame(columns=columns)

@@ -118,7 +118,7 @@ def test_saved_model_reexports_an_analyst_correction(demo_runs):
     topic_info = topic_table(analysis)
     topic = int(topic_info.loc[topic_info["topic"] >= 0, "topic"].iloc[0])
     analysis.rename_topic(topic, "Analytikerens navn")
-    analysis.set_topic_theme(topic, "internationalisering")
+    analysis.set_topic_theme(topic, "internationalisering", every_text=True)
     save_edits(analysis)
 
     reopened = load_run(outcome.model_dir)  # edits.yaml is applied on load, no refit

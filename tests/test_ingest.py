@@ -160,7 +160,8 @@ def test_csv_delimiters_and_encodings(tmp_path, sep, encoding):
     assert texts["text"].tolist() == POSTCARDS["Svar"].tolist()  # æ/ø/å, quotes, ; and , inside answers intact
     assert texts["text_id"].tolist() == ["postkort:7", "postkort:8", "postkort:9"]
     assert texts["Kommune"].tolist() == POSTCARDS["Kommune"].tolist()  # extra column carried through
-    assert set(texts["question"]) == {"Svar"} and set(texts["source_kind"]) == {"table"}
+    # A generic text column ("Svar") names no question: the answers stand under the file's name.
+    assert set(texts["question"]) == {"Postkort"} and set(texts["source_kind"]) == {"table"}
     assert "ID" not in texts.columns and "Svar" not in texts.columns
 
 

@@ -45,6 +45,16 @@ def plan_series(inputs: Sequence[str | Path]) -> list[tuple[str, Path]]:
     return unique
 
 
+def workshops_from_column(texts, column: str | None):
+    """``texts`` with each row's workshop taken from ``column`` where it has a value (``None``: unchanged)."""
+    if not column:
+        return texts
+    if column not in texts.columns:
+        raise InputError(None, f"ingen kolonne '{column}' i inputtenes tabeller")
+    texts["workshop"] = texts[column].fillna(texts["workshop"]).astype(str)
+    return texts
+
+
 def _files(path: Path) -> list[Path]:
     return [file for file, _ in expand_with_folders([path])[0]]
 

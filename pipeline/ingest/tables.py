@@ -294,12 +294,20 @@ def table_extract(
     return Extract(rows, f"{layout}, tekstkolonne {', '.join(used)}", notes=notes)
 
 
+def table_title(path: str | Path) -> str:
+    """A table file's name as readers see it: ``postkort_2026.csv`` -> "Postkort 2026"."""
+    return Path(path).stem.replace("_", " ").replace("-", " ").capitalize()
+
+
 def _grid_rows(path, stem, sheet, key, grid, head, columns, text_column) -> list[dict]:
     keys = {_key(c): c for c in reversed(columns)}  # first column of a name wins
     id_column = next((keys[k] for k in ID_COLUMN_NAMES if k in keys), None)
     question_column = next((keys[k] for k in QUESTION_COLUMN_NAMES if k in keys), None)
     weight_column = next((keys[k] for k in WEIGHT_COLUMN_NAMES if k in keys), None)
     consumed = {text_column, id_column, question_column, weight_column}
+    # Without a question column the answers' question is the text column's name, unless that name
+    # ("svar", "tekst") says nothing about where they were given: then the file's ("Postkort").
+    question = table_title(path) if _key(text_column) in TEXT_COLUMN_NAMES else text_column
     extras = {c: (f"{c}_input" if c in TEXT_COLUMNS else c) for c in columns if c not in consumed}
     prefix = stem if key is None else f"{stem}:{key}"
     out = []
@@ -314,7 +322,7 @@ def _grid_rows(path, stem, sheet, key, grid, head, columns, text_column) -> list
         row = {
             "text_id": f"{stem}:{row_id.strip()}" if row_id and row_id.strip() else f"{prefix}:{row_number}",
             "text": cell_text(cells[text_column]) or "",
-            "question": (cell_text(cells[question_column]) if question_column else None) or text_column,
+            "question": (cell_text(cells[question_column]) if question_column else None) or question,
             "weight": _weight(path, cells[weight_column], where) if weight_column else 1.0,
             "_sheet": sheet,
         }

@@ -1,0 +1,89 @@
+"""Checks that need no model, run by ``tematik run``/``series`` before a Prefect server or model starts.
+
+A missing file, an empty folder, a file without texts, a broken config or taxonomy and
+an output folder that cannot be written are found in a second or two, not after the
+20–30 s a temporary Prefect server and the models take to start. In order::
+
+    paths             every input exists                  (no import: instant)
+    config            the config file and the overrides   (pipeline.config)
+    taxonomy          the taxonomy that will run          (pipeline.taxonomy)
+    texts             every file readable, texts in them  (pipeline.ingest: the files are read)
+    folders           the output and model folders writable, stale staging folders removed
+
+The files read here are kept for the flow of the same process (:func:`read_file`), so
+checking them costs no second reading. The flows repeat the checks that matter for runs
+started elsewhere (a deployment from the Prefect UI); :func:`check_paths_exist` is the one
+place that says an input is missing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+from pipeline.errors import InputError
+
+# Files read by the checks, for the flow of this process: (path, mtime, size, config) -> texts.
+_read_ahead: dict[tuple, object] = {}
+
+
+def check_paths_exist(paths: Sequence[str | Path]) -> None:
+    """Every input path exists (a file or a folder); the first that does not is named."""
+    if not paths:
+        raise InputError(None, "ingen inputfiler angivet")
+    for path in map(Path, paths):
+        if not path.exists():
+            raise InputError(path, "filen eller mappen findes ikke")
+
+
+def _key(path: Path, config) -> tuple:
+    stat = path.stat()
+    return str(path.resolve()), stat.st_mtime_ns, stat.st_size, config.model_dump_json()
+
+
+def _read_now(path: Path, config):
+    from pipeline.ingest import read_file as read
+
+    frame = read(path, config)
+    _read_ahead[_key(path, config)] = frame
+    return frame
+
+
+def read_file(path: str | Path, config):
+    """One file's texts as :func:`pipeline.ingest.read_file` gives them: the checks' reading when the
+    file is unchanged since (used once), else read now."""
+    from pipeline.ingest import read_file as read
+
+    path = Path(path)
+    frame = _read_ahead.pop(_key(path, config), None) if path.is_file() else None
+    return frame if frame is not None else read(path, config)
+
+
+def check_run(
+    inputs: Sequence[str | Path],
+    config_file: str | Path | None,
+    overrides,
+    out: Path,
+    models: Path,
+    series: bool = False,
+    workshop_column: str | None = None,
+):
+    """Every check of a ``tematik run`` (``series``: of a series run) that needs no model; returns the
+    :class:`~pipeline.config.RunConfig` the run will use. Raises :class:`InputError` (one line)."""
+    check_paths_exist(inputs)
+    from pipeline import ingest
+    from pipeline.config import RunConfig
+    from pipeline.ingest.series import plan_series, workshops_from_column
+    from pipeline.run import check_settings
+    from pipeline.taxonomy import load_taxonomy
+
+    config = overrides.apply(RunConfig.from_file(config_file))
+    load_taxonomy(config.themes.taxonomy)
+    if series:
+        frames = [_read_now(path, config.ingest.model_copy(update={"workshop": workshop}))
+                  for workshop, path in plan_series(inputs)]  # fmt: skip
+        workshops_from_column(ingest.combine(frames).texts, workshop_column)
+    else:
+        ingest.combine([_read_now(path, config.ingest) for path in ingest.expand_inputs(inputs)])
+    check_settings(config, Path(out), Path(models))
+    return config
