@@ -19,6 +19,8 @@ os.environ["PREFECT_SERVER_ANALYTICS_ENABLED"] = "false"
 os.environ.setdefault("PREFECT_LOGGING_TO_API_WHEN_MISSING_FLOW", "ignore")
 os.environ["TEMATIK_CACHE"] = str(_SESSION_HOME / "cache")
 
+from pipeline.embeddings import E5Embedder  # noqa: E402 - after the environment above
+
 REPO = Path(__file__).resolve().parents[1]
 DEMO = REPO / "corpora" / "demo"
 SHARED = REPO.parent / "shared" / "corpora" / "nordjylland-2023"
@@ -62,3 +64,16 @@ def saved_model(demo_run, tmp_path):
     model = tmp_path / demo_run[3].name
     shutil.copytree(demo_run[3], model)
     return model
+
+
+
+class CountingE5(E5Embedder):
+    """The real e5 backend, recording which texts reach the model."""
+
+    def __init__(self):
+        super().__init__()
+        self.seen: list[str] = []
+
+    def encode(self, texts, kind):
+        self.seen.extend(texts)
+        return super().encode(texts, kind)

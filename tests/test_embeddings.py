@@ -7,6 +7,7 @@ import logging
 
 import numpy as np
 import pytest
+from conftest import CountingE5
 
 from pipeline.config import EmbeddingConfig
 from pipeline.embeddings import (
@@ -33,18 +34,6 @@ needs_torch = pytest.mark.skipif(importlib.util.find_spec("torch") is None, reas
 ROBOT = ["Robotter kan overtage de tunge løft i produktionen", "Vi vil automatisere pakningen med en robot"]
 EXPORT = ["Eksporten til Tyskland kan vokse", "Nye eksportmarkeder i Asien giver muligheder"]
 TEXTS = ROBOT + EXPORT
-
-
-class CountingE5(E5Embedder):
-    """The real e5 backend, recording which texts reach the model."""
-
-    def __init__(self):
-        super().__init__()
-        self.seen: list[str] = []
-
-    def encode(self, texts, kind):
-        self.seen.extend(texts)
-        return super().encode(texts, kind)
 
 
 @pytest.fixture(scope="module")

@@ -351,18 +351,11 @@ def test_the_install_warm_up_leaves_a_fit_only_its_own_texts_to_embed(tmp_path, 
     """``themes.warm_up`` (an install step, Makefile) embeds every shipped taxonomy's prototypes
     and keywords and the andet references into the cache; a fit with either shipped taxonomy
     then embeds none of them, so the first run after install is not slower than the second."""
-    from pipeline.embeddings import CachedEmbedder, E5Embedder
+    from conftest import CountingE5
+
+    from pipeline.embeddings import CachedEmbedder
     from pipeline.taxonomy import shipped_taxonomies
     from pipeline.themes import warm_up
-
-    class CountingE5(E5Embedder):
-        def __init__(self):
-            super().__init__()
-            self.seen: list[str] = []
-
-        def encode(self, texts, kind):
-            self.seen.extend(texts)
-            return super().encode(texts, kind)
 
     cache = tmp_path / "embeddings.sqlite"
     installing = CountingE5()
