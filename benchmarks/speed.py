@@ -108,7 +108,7 @@ def _stages() -> None:
     start = time.perf_counter()
     import pipeline.run as run
     from pipeline.config import RunConfig
-    from pipeline.topics import import_bertopic
+    from pipeline.numba_cache import import_bertopic
 
     base = time.perf_counter() - start
     started = time.perf_counter()
@@ -146,7 +146,7 @@ COMMANDS = {
     "tematik --help": "import sys; sys.argv=['tematik','--help']\nfrom flows.cli import app\ntry: app()\nexcept SystemExit: pass",
     "tematik taxonomies": "import sys; sys.argv=['tematik','taxonomies']\nfrom flows.cli import app\ntry: app()\nexcept SystemExit: pass",
     "language stage (e5 run)": "import pipeline.run as r; from pipeline.config import RunConfig; r.language_stage(RunConfig().language)",
-    "topic fit imports": "from pipeline.topics import import_bertopic; import_bertopic()",
+    "topic fit imports": "from pipeline.numba_cache import import_bertopic; import_bertopic()",
 }
 HEAVY = ("torch", "transformers", "sentence_transformers", "bertopic", "umap", "spacy", "lingua", "matplotlib", "plotly",
          "docx", "openpyxl", "prefect", "prefect.server.api")
@@ -236,7 +236,8 @@ def _scale(size: int, embedder: str) -> None:
     # Bare BERTopic on the same vectors and lemma documents.
     from sklearn.feature_extraction.text import CountVectorizer
 
-    from pipeline.topics import UMAP_EXACT_LIMIT, import_bertopic
+    from pipeline.numba_cache import import_bertopic
+    from pipeline.topics import UMAP_EXACT_LIMIT
 
     BERTopic = import_bertopic()
     from umap import UMAP

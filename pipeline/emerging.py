@@ -111,7 +111,7 @@ def cluster_texts(embeddings: np.ndarray, lemmas: list[str], weights: np.ndarray
 
 def _top_words(lemmas: list[str], labels: np.ndarray, themes: list[int], n_words: int) -> dict[int, list[str]]:
     """Top lemmas per cluster by class-based TF-IDF, among lemmas at least two of its texts use."""
-    from pipeline.topics import import_bertopic
+    from pipeline.numba_cache import import_bertopic
 
     import_bertopic()  # bertopic without torch: a re-export of a saved run needs no deep-learning stack
     from bertopic.vectorizers import ClassTfidfTransformer

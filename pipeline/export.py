@@ -61,6 +61,7 @@ from pipeline import processes
 from pipeline.atomic import write_atomically
 from pipeline.config import ExportConfig
 from pipeline.danish import MISSING, count, interval, number, percent
+from pipeline.formulas import FORMULA_START, is_formula_like, keep_as_text, neutralise, printable
 from pipeline.schema import ANDET, ANDET_LABEL, EMERGING_COLUMNS, NOTE_KIND
 
 # docx, openpyxl and matplotlib are imported inside the functions that use them: they are
@@ -108,38 +109,7 @@ VOICE_PREFIX = "share_"
 # Wrapped text columns and their widths (characters); other columns are fitted to their contents.
 _WRAPPED_COLUMNS = {"text": 70, "words": 70, "quotes": 70, "lemmas": 70, "source": 40}
 
-# --- formula injection -------------------------------------------------------------------
-
-_FORMULA_TRIGGERS = ("=", "+", "-", "@")
-# Characters XML (xlsx, docx) cannot hold; stray control characters from copied text.
-_XML_ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
-
-
-# \s matches what str.isspace() calls whitespace, i.e. what spreadsheets skip before a formula.
-_FORMULA_START = re.compile(r"[\t\r]|\s*[" + re.escape("".join(_FORMULA_TRIGGERS)) + "]")
-
-
-def is_formula_like(value: object) -> bool:
-    """True for a text a spreadsheet would evaluate: it starts with = + - @, a tab or a CR
-    (also after leading whitespace, which spreadsheets skip)."""
-    return isinstance(value, str) and _FORMULA_START.match(value) is not None
-
-
-def neutralise(value):
-    """A CSV cell that no spreadsheet evaluates: formula-like texts get a leading apostrophe."""
-    return "'" + value if is_formula_like(value) else value
-
-
-def printable(value):
-    """``value`` without the control characters XML (xlsx, docx) cannot hold."""
-    return _XML_ILLEGAL.sub("", value) if isinstance(value, str) else value
-
-
-def keep_as_text(cell) -> None:
-    """An openpyxl cell whose text a spreadsheet would evaluate stays text, shown as written (Excel's quote prefix)."""
-    if cell.data_type == "f" or is_formula_like(cell.value):
-        cell.data_type = "s"  # a text starting with "=" is an answer, not a formula
-        cell.quotePrefix = True
+# --- formula injection: pipeline/formulas.py (also used by `tematik ingest`) ---------------
 
 
 # --- the run --------------------------------------------------------------------------------
@@ -297,7 +267,7 @@ def _neutralised(frame: pd.DataFrame) -> pd.DataFrame:
     "Tema" beside ours)."""
     safe = frame.copy()
     safe.columns = [neutralise(str(column)) for column in frame.columns]
-    starts_formula = _FORMULA_START.match  # inlined neutralise(): two calls per cell cost a second here
+    starts_formula = FORMULA_START.match  # inlined neutralise(): two calls per cell cost a second here
     for position in range(safe.shape[1]):
         values = safe.iloc[:, position]
         if pd.api.types.is_numeric_dtype(values):

@@ -43,7 +43,7 @@ from functools import lru_cache
 import numpy as np
 from scipy.sparse import csr_matrix
 
-from pipeline.topics import import_bertopic
+from pipeline.numba_cache import import_bertopic
 
 import_bertopic()  # bertopic without torch, with numba's cache (a saved run's re-export names emerging themes)
 from bertopic.representation import BaseRepresentation  # noqa: E402

@@ -98,3 +98,25 @@ def _cache_by_default(numba):
     finally:
         for name, decorator in originals.items():
             setattr(numba, name, decorator)
+
+
+def import_bertopic():
+    """``bertopic.BERTopic``, imported with numba's cache on for umap/pynndescent and
+    without torch (see :func:`pipeline.embeddings.torch_free_imports`)."""
+    from pipeline.embeddings import torch_free_imports
+    from pipeline.errors import InputError
+
+    import_topic_libraries()  # before bertopic, whose plotting module imports umap
+    try:
+        with torch_free_imports():
+            from bertopic import BERTopic
+    except ModuleNotFoundError as error:
+        if error.name != "bertopic":
+            raise
+        # `pip install tematik` alone: BERTopic is installed apart, without its torch dependencies.
+        raise InputError(
+            None,
+            "BERTopic er ikke installeret; installer den uden dens torch-afhængigheder: "
+            "pip install --no-deps bertopic (udgaven i constraints.txt, se README)",
+        ) from None
+    return BERTopic

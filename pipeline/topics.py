@@ -46,8 +46,8 @@ import numpy as np
 import pandas as pd
 
 from pipeline.config import TopicConfig
-from pipeline.embeddings import Embedder, bertopic_backend, normalise_rows, torch_free_imports
-from pipeline.errors import InputError
+from pipeline.embeddings import Embedder, bertopic_backend, normalise_rows
+from pipeline.numba_cache import import_bertopic
 
 logger = logging.getLogger(__name__)
 
@@ -121,27 +121,6 @@ def adaptive_parameters(n: int, config: TopicConfig) -> dict[str, int]:
 # UMAP computes all pairwise distances below this many points and calls pynndescent's
 # nn_descent from here on (umap_.py); tematik gives it exact neighbours instead.
 UMAP_EXACT_LIMIT = 4096
-
-
-def import_bertopic():
-    """``bertopic.BERTopic``, imported with numba's cache on for umap/pynndescent and
-    without torch (see :func:`pipeline.embeddings.torch_free_imports`)."""
-    from pipeline.numba_cache import import_topic_libraries
-
-    import_topic_libraries()  # before bertopic, whose plotting module imports umap
-    try:
-        with torch_free_imports():
-            from bertopic import BERTopic
-    except ModuleNotFoundError as error:
-        if error.name != "bertopic":
-            raise
-        # `pip install tematik` alone: BERTopic is installed apart, without its torch dependencies.
-        raise InputError(
-            None,
-            "BERTopic er ikke installeret; installer den uden dens torch-afhængigheder: "
-            "pip install --no-deps bertopic (udgaven i constraints.txt, se README)",
-        ) from None
-    return BERTopic
 
 
 def lemma_vectorizer():

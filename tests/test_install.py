@@ -77,7 +77,7 @@ def test_the_default_environment_cannot_import_torch():
     importable = [module for module in ("torch", "transformers", "sentence_transformers") if importlib.util.find_spec(module)]
     assert importable == []
     # BERTopic, installed without its dependencies, is there and imports without them.
-    from pipeline.topics import import_bertopic
+    from pipeline.numba_cache import import_bertopic
 
     assert import_bertopic().__module__.startswith("bertopic")
 

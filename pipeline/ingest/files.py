@@ -21,7 +21,6 @@ import openpyxl
 
 from pipeline.danish import number
 from pipeline.errors import InputError
-from pipeline.preflight import check_paths_exist
 
 WORKBOOK_SUFFIXES = {".xlsx", ".xlsm"}
 CSV_SUFFIXES = {".csv", ".tsv"}
@@ -81,7 +80,7 @@ def expand_with_folders(paths: Iterable[str | Path]) -> tuple[list[tuple[Path, P
         elif given.is_symlink():
             raise InputError(given, _not_a_file(given))
         else:
-            check_paths_exist([given])  # names the path that does not exist
+            raise InputError(given, "filen eller mappen findes ikke")
         for file, folder in candidates:
             if file.resolve() not in seen:
                 seen.add(file.resolve())

@@ -143,7 +143,7 @@ def _cut_note(text_ids: list[str]) -> str:
 def write_texts_csv(frame: pd.DataFrame, path: str | Path) -> Path:
     """Write the table as UTF-8 with BOM (so Excel shows æøå); atomically, never half-written.
     No cell evaluates: formula-like texts get a leading apostrophe, as in a run's CSV files."""
-    from pipeline.export import neutralise
+    from pipeline.formulas import neutralise
 
     path = Path(path)
     frame = frame.map(neutralise).rename(columns=neutralise)
