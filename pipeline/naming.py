@@ -201,7 +201,8 @@ class PhraseNamer:
         # A phrase is shown in the surface form most of the group's texts use ("grøn omstilling"),
         # and is a candidate only when that very form is shared: the name is read in the texts.
         shown = _MostUsed(surfaces)
-        ctfidf = ClassTfidfTransformer().fit_transform(counts).tocsr() if vocabulary else counts
+        # BERTopic's c-TF-IDF fails on a single phrase (its idf becomes a scalar); one phrase needs no weighing.
+        ctfidf = ClassTfidfTransformer().fit_transform(counts).tocsr() if len(vocabulary) > 1 else counts
         forms = written_forms(texts)
         row_counts = {label: counts.getrow(rows[label]).toarray().ravel() for label in map(str, named) if label in rows}
 

@@ -208,3 +208,13 @@ def test_a_swapped_representation_names_topics_and_never_by_bertopic_ids(corpus)
     keywords = {topic: [w for w, _ in values] for topic, values in swapped.model_.topic_aspects_["Navn"].items()}
     for row in info.itertuples():
         assert row.name == keywords[row.topic][0] and not RAW_ID.match(row.name)
+
+
+def test_groups_whose_texts_share_a_single_phrase_are_named():
+    """BERTopic's c-TF-IDF fails on a one-phrase vocabulary (the install's warm-up fit has one: "tekst N")."""
+    texts = [f"tekst {i}" for i in range(12)]
+    groups = [i % 3 for i in range(12)]
+    embeddings = np.random.default_rng(0).normal(size=(12, 8))
+    named = PhraseNamer().name_groups(texts, groups, embeddings)
+    assert set(named) == {0, 1, 2}
+    assert all(names and names[0][0].lower().startswith("tekst") for names in named.values())
