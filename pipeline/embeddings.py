@@ -155,16 +155,27 @@ def register_embedder(name: str) -> Callable[[EmbedderFactory], EmbedderFactory]
     return add
 
 
-def make_embedder(config: EmbeddingConfig | None = None) -> Embedder:
-    """The embedder ``config.backend`` names, behind the on-disk cache when it is cacheable."""
-    config = config or EmbeddingConfig()
-    key, _, argument = config.backend.partition(":")
+def check_backend(config: EmbeddingConfig) -> None:
+    """Fail at once, before any model or server starts, when ``config.backend`` cannot run here:
+    an unknown backend, or sentence-transformers without its extra (nothing is loaded)."""
+    import importlib.util
+
+    key = config.backend.partition(":")[0]
     if key not in EMBEDDERS:
         raise InputError(
             None,
-            f"unknown embedding backend {config.backend!r}; available: {', '.join(sorted(EMBEDDERS))}",
+            f"ukendt indlejring {config.backend!r}; mulige: {', '.join(sorted(EMBEDDERS))}",
             where="config embeddings.backend",
         )
+    if key == "sentence-transformers" and importlib.util.find_spec("sentence_transformers") is None:
+        raise InputError(None, SENTENCE_TRANSFORMERS_MISSING, where="config embeddings.backend")
+
+
+def make_embedder(config: EmbeddingConfig | None = None) -> Embedder:
+    """The embedder ``config.backend`` names, behind the on-disk cache when it is cacheable."""
+    config = config or EmbeddingConfig()
+    check_backend(config)
+    key, _, argument = config.backend.partition(":")
     embedder = EMBEDDERS[key](argument or None, config)
     if embedder.cacheable and config.cache:
         embedder = CachedEmbedder(embedder, cache_path(config))
@@ -281,9 +292,9 @@ class SentenceTransformerEmbedder(Embedder):
         except Exception as exc:  # missing files surface as OSError, ValueError or HF errors
             raise InputError(
                 None,
-                f"sentence-transformers model {model!r} is not on disk (no such folder and not in the local "
-                f"Hugging Face cache) and tematik never downloads models; copy it to a folder and give its path, "
-                f"or use the bundled backend 'e5' ({type(exc).__name__})",
+                f"sentence-transformers-modellen {model!r} findes ikke på disken (ingen sådan mappe, og ikke i den "
+                f"lokale Hugging Face-cache), og tematik henter aldrig modeller; kopiér den til en mappe og angiv "
+                f"stien, eller brug standarden 'e5' ({type(exc).__name__})",
                 where="config embeddings.backend",
             ) from None
         self.batch_size = batch_size

@@ -159,10 +159,10 @@ def test_sentence_transformers_backend_without_the_extra_says_what_to_install(tm
 @needs_sentence_transformers
 def test_sentence_transformers_model_must_be_on_disk(tmp_path):
     for missing in ("no-such-org/no-such-model", str(tmp_path / "missing-model")):
-        with pytest.raises(InputError, match="not on disk") as caught:
+        with pytest.raises(InputError, match="findes ikke på disken") as caught:
             make_embedder(EmbeddingConfig(backend=f"sentence-transformers:{missing}", cache_dir=tmp_path))
-        assert "'e5'" in str(caught.value) and "never downloads" in str(caught.value)
-    with pytest.raises(InputError, match="unknown embedding backend 'word2vec'"):
+        assert "'e5'" in str(caught.value) and "henter aldrig modeller" in str(caught.value)
+    with pytest.raises(InputError, match="ukendt indlejring 'word2vec'"):
         make_embedder(EmbeddingConfig(backend="word2vec"))
 
 
