@@ -231,15 +231,21 @@ with exit_on_interrupt(lambda: print("Afbrudt (hårdt)", file=sys.stderr), grace
 """
 
 
-@pytest.mark.timeout(60)
-def test_a_run_that_swallows_ctrl_c_is_still_stopped_after_the_grace_time():
+def _interrupted_when_ready(script: str) -> tuple[subprocess.Popen, float]:
+    """Run ``script`` in a child Python, wait until it prints "klar", send it Ctrl-C; the child and when it was sent."""
     process = subprocess.Popen(
-        [sys.executable, "-c", _SWALLOWS_CTRL_C], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        [sys.executable, "-c", script], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
         cwd=Path(__file__).resolve().parents[1],
     )
     assert process.stdout.readline().strip() == "klar"
     interrupted = time.monotonic()
     process.send_signal(signal.SIGINT)
+    return process, interrupted
+
+
+@pytest.mark.timeout(60)
+def test_a_run_that_swallows_ctrl_c_is_still_stopped_after_the_grace_time():
+    process, interrupted = _interrupted_when_ready(_SWALLOWS_CTRL_C)
     code = process.wait(timeout=10)
     took = time.monotonic() - interrupted
     stderr = process.stderr.read()
@@ -268,11 +274,6 @@ except ValueError as error:
 
 @pytest.mark.timeout(60)
 def test_an_error_raised_while_stopping_on_ctrl_c_is_reported_as_the_interrupt():
-    process = subprocess.Popen(
-        [sys.executable, "-c", _FAILS_WHILE_STOPPING], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-        cwd=Path(__file__).resolve().parents[1],
-    )
-    assert process.stdout.readline().strip() == "klar"
-    process.send_signal(signal.SIGINT)
+    process, _ = _interrupted_when_ready(_FAILS_WHILE_STOPPING)
     code = process.wait(timeout=20)
     assert (code, process.stdout.read().strip()) == (130, "afbrudt"), process.stderr.read()
