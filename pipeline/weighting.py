@@ -309,14 +309,13 @@ def source_group_shares(
     themes = theme_order(theme_ids)
     columns: dict[str, np.ndarray] = {}
     if len(assignments):
-        unchecked, checked = _counted(assignments, themes, config, correction)
-        matrix = correction.matrix() if correction is not None else None
-        groups = source_groups(assignments, config).to_numpy()
-        weights = assignments["weight"].to_numpy(dtype=float)
-        for group in sorted(set(groups[weights > 0])):
-            mine = groups == group
-            totals = _corrected(unchecked[mine].sum(axis=0), None if checked is None else checked[mine].sum(axis=0), matrix)
-            columns[f"share_{group}"] = _shares(totals)
+        groups = source_groups(assignments, config)
+        with_weight = set(groups[assignments["weight"] > 0])
+        point = config.model_copy(update={"n_bootstrap": 0})  # the shares only: no interval is shown for them
+        for group, rows in assignments.groupby(groups, sort=True):
+            if group in with_weight:
+                table = _frequency_table(rows, np.zeros(len(rows), dtype=int), themes, point, correction)
+                columns[f"share_{group}"] = table["share"].to_numpy()
     return pd.DataFrame({"theme": themes, **columns})
 
 
