@@ -307,12 +307,16 @@ class Decision:
     def from_config(cls, config: ThemeConfig) -> "Decision":
         return cls(config.min_theme_score, config.min_andet_score, config.reference_themes)
 
+    def lift(self, n_themes: int) -> float:
+        """What a theme's probability counts for in a taxonomy of ``n_themes``: ``K / reference_themes`` (or 1)."""
+        return n_themes / self.reference_themes if self.reference_themes else 1.0
+
     def lifted(self, distribution: np.ndarray) -> np.ndarray:
-        """The distribution with every theme's probability times ``K / reference_themes`` (``andet`` as it is)."""
+        """The distribution with every theme's probability times :meth:`lift` (``andet`` as it is)."""
         if not self.reference_themes:
             return distribution
         lifted = np.array(distribution, dtype=float, copy=True)
-        lifted[:, :-1] *= (distribution.shape[1] - 1) / self.reference_themes
+        lifted[:, :-1] *= self.lift(distribution.shape[1] - 1)
         return lifted
 
     def decide(self, distribution: np.ndarray) -> np.ndarray:
@@ -544,9 +548,9 @@ class SelfTraining(EvidenceSource):
 
     def __init__(self, weight: float = 0.5, seed_threshold: float = 0.5, min_seeds_per_class: int = 10, c: float = 1.0,
                  tfidf_scale: float = 1.0, andet_threshold: float = 0.5, max_seeds: int = 3000,
-                 reference_themes: int | None = None):
+                 decision: Decision = Decision()):
         self.weight = weight
-        self.reference_themes = reference_themes
+        self.decision = decision
         self.max_seeds = max_seeds
         self.seed_threshold = seed_threshold
         self.min_seeds_per_class = min_seeds_per_class
@@ -558,8 +562,8 @@ class SelfTraining(EvidenceSource):
         n = len(corpus.tokens)
         conditional = _normalise(distribution[:, :-1] + 1e-12)
         labels = conditional.argmax(axis=1)
-        # The theme's probability as its lift over a uniform guess (Decision): eleven themes share it more thinly than six.
-        lift = conditional.shape[1] / self.reference_themes if self.reference_themes else 1.0
+        # The theme's probability as its lift over a uniform guess: eleven themes share it more thinly than six.
+        lift = self.decision.lift(conditional.shape[1])
         seeds = (distribution[:, -1] < self.andet_threshold) & (conditional.max(axis=1) * lift >= self.seed_threshold)
         present = [c for c in range(conditional.shape[1]) if (seeds & (labels == c)).sum() >= self.min_seeds_per_class]
         seeds &= np.isin(labels, present)
@@ -718,7 +722,7 @@ def default_sources(config: ThemeConfig) -> list[EvidenceSource]:
     if config.self_training_weight > 0:
         sources.append(SelfTraining(config.self_training_weight, config.seed_threshold, config.min_seeds_per_class,
                                     config.self_training_c, config.tfidf_scale, config.andet_threshold,
-                                    reference_themes=config.reference_themes))
+                                    decision=Decision.from_config(config)))
     if config.section_weight > 0:
         sources.append(SectionContext(config.section_weight, config.heading_weight, config.mixed_topic_threshold,
                                       Decision.from_config(config)))
