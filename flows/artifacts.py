@@ -7,7 +7,7 @@ from pathlib import Path
 from prefect.artifacts import create_link_artifact, create_markdown_artifact, create_table_artifact
 
 from pipeline.danish import interval, percent
-from pipeline.export import RunResult, in_report_order, share_basis, source, voice_columns, voice_name
+from pipeline.report import RunResult, in_report_order, share_basis, source, voice_columns, voice_name
 
 
 def publish_artifacts(result: RunResult, output_dir: Path, top_quotes: int = 3) -> None:

@@ -313,7 +313,7 @@ def topic_figures(modeler) -> dict[str, str]:
     """BERTopic's interactive views as plotly JSON, made now so a saved run re-exports them without BERTopic."""
     if modeler.model_ is None:
         return {}
-    from pipeline.html_report import bertopic_figures
+    from pipeline.topic_figures import bertopic_figures
 
     return bertopic_figures(modeler.model_, modeler.documents_)
 

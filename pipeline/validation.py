@@ -97,7 +97,7 @@ def write_sheet(sample: pd.DataFrame, labels: Mapping[str, str], path: Path, run
     from openpyxl.styles import Alignment, Font
     from openpyxl.worksheet.datavalidation import DataValidation
 
-    from pipeline.export import source
+    from pipeline.report import source
     from pipeline.formulas import keep_as_text, printable
 
     workbook = Workbook()

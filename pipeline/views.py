@@ -1,7 +1,7 @@
 """The report's views of an :class:`~pipeline.analysis.Analysis`: tables computed from its data, never refitted.
 
 :func:`run_result` gathers every view the exports need into a
-:class:`~pipeline.export.RunResult`; the other functions are the single views, for
+:class:`~pipeline.report.RunResult`; the other functions are the single views, for
 analysts working in Python.
 """
 
@@ -17,7 +17,7 @@ import pandas as pd
 
 import pipeline
 from pipeline.analysis import Analysis
-from pipeline.export import RunResult
+from pipeline.report import RunResult
 from pipeline.prevalence import MappingCorrection
 from pipeline.quotes import QuoteRows, representative_quotes
 from pipeline.validation import Validation

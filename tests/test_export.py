@@ -20,12 +20,16 @@ from docx.oxml.ns import qn
 from docx.shared import Mm
 from PIL import Image
 
-from pipeline import danish, export
+from pipeline import danish, export, formulas, report
 from pipeline.config import ExportConfig, QuoteConfig, WeightConfig
-from pipeline.export import RunResult, write_run
+from pipeline.export import write_run
+from pipeline.report import RunResult
 from pipeline.quotes import representative_quotes
 from pipeline.schema import EMERGING_COLUMNS
 from pipeline.weighting import frequency_tables, with_text_weights
+from pipeline.writers import csv as csv_files
+from pipeline.writers import docx as word
+from pipeline.writers import tables, xlsx
 
 LABELS = {"arbejdskraft": "Kvalificeret arbejdskraft", "groen": "Grøn omstilling og cirkulær økonomi", "digital": "Digitalisering"}
 # Texts a spreadsheet would evaluate (OWASP CSV injection), and a bullet that must stay readable.
@@ -175,7 +179,7 @@ def test_csv_files_open_in_a_danish_excel(run_dir, result):
     assignments = pd.read_csv(run_dir / "assignments.csv", sep=";", decimal=",", encoding="utf-8-sig")
     assert list(assignments.columns[:3]) == ["Tekst", "Tema", "Temascore"]
     assert "Medlemskab: Grøn omstilling og cirkulær økonomi" in assignments.columns
-    assert assignments.loc[assignments["Tema-id"] == "andet", "Tema"].iloc[0] == export.ANDET_LABEL
+    assert assignments.loc[assignments["Tema-id"] == "andet", "Tema"].iloc[0] == report.ANDET_LABEL
     assert len(assignments) == len(ROWS) and assignments["Vægt"].sum() == pytest.approx(result.assignments["weight"].sum(), abs=0.05)
     quotes = pd.read_csv(run_dir / "quotes.csv", sep=";", encoding="utf-8-sig")
     assert set(quotes["Gruppering"]) == {"Tema", "Emne"}
@@ -192,7 +196,7 @@ def test_machine_readable_csv_keeps_ids_and_full_precision(run_dir, result):
     np.testing.assert_allclose(long.groupby(["breakdown", "group"])["share"].sum(), 1.0)
     assignments = pd.read_csv(run_dir / "data" / "assignments.csv")
     assert list(assignments.columns[:6]) == ["text_id", "text", "source_file", "source_kind", "question", "workshop"]
-    safe = [export.neutralise(text) for text in result.assignments["text"]]
+    safe = [formulas.neutralise(text) for text in result.assignments["text"]]
     assert assignments["text"].tolist() == safe
     assert assignments["weight"].tolist() == result.assignments["weight"].tolist()
 
@@ -222,7 +226,7 @@ def test_no_csv_or_xlsx_cell_is_evaluated(run_dir):
             cells = [cell for row in sheet.iter_rows() for cell in row]
             assert not [cell.coordinate for cell in cells if cell.data_type == "f"], (path.name, sheet.title)
             for cell in cells:
-                if export.is_formula_like(cell.value):
+                if formulas.is_formula_like(cell.value):
                     assert cell.quotePrefix, (path.name, sheet.title, cell.coordinate)
     quotes = openpyxl.load_workbook(run_dir / "quotes.xlsx")
     texts = {cell.value for sheet in quotes.worksheets for row in sheet.iter_rows() for cell in row}
@@ -231,9 +235,9 @@ def test_no_csv_or_xlsx_cell_is_evaluated(run_dir):
 
 def test_formula_headers_are_neutralised_too(tmp_path):
     frame = pd.DataFrame({"=SUM(A1)": ["=1+1", "ok"], "n": [1, 2]})
-    table = export.danish_table(frame)
-    export.write_danish_csv(table, tmp_path / "x.csv")
-    export.write_xlsx({"ark": table}, tmp_path / "x.xlsx")
+    table = tables.danish_table(frame)
+    csv_files.write_danish_csv(table, tmp_path / "x.csv")
+    xlsx.write_xlsx({"ark": table}, tmp_path / "x.xlsx")
     cells = [cell for row in _csv_cells(tmp_path / "x.csv", ";") for cell in row]
     assert cells[:2] == ["'=SUM(A1)", "n"] and "'=1+1" in cells
     sheet = openpyxl.load_workbook(tmp_path / "x.xlsx")["ark"]
@@ -248,8 +252,8 @@ def test_csv_columns_sharing_a_header_dates_and_categories_are_each_guarded(tmp_
         "text": ["Mere eksport"] * rows, "theme_label": ["=HYPERLINK(\"x\")"] * rows, "Tema": ["-1+2"] * rows,
         "share": [0.25] * rows, "dato": pd.to_datetime(["2024-03-22"] * rows), "kategori": pd.Categorical(["@SUM(A1)"] * rows),
     })  # fmt: skip
-    export.write_danish_csv(export.danish_table(frame), tmp_path / "x.csv")
-    export.write_machine_csv(frame, tmp_path / "data.csv")
+    csv_files.write_danish_csv(tables.danish_table(frame), tmp_path / "x.csv")
+    csv_files.write_machine_csv(frame, tmp_path / "data.csv")
     danish, machine = _csv_cells(tmp_path / "x.csv", ";"), _csv_cells(tmp_path / "data.csv", ",")
     assert danish[0] == ["Tekst", "Tema", "Tema", "Andel (%)", "dato", "kategori"]
     assert len(danish) == len(machine) == rows + 1
@@ -341,7 +345,7 @@ def test_word_document_is_a4_danish_and_ready_to_paste(run_dir, result):
     assert document.settings.element.find(qn("w:themeFontLang")).get(qn("w:val")) == "da-DK"
 
     # A heading and one paragraph with share and interval per theme, largest share first, andet last.
-    labels = {**LABELS, "andet": export.ANDET_LABEL}
+    labels = {**LABELS, "andet": report.ANDET_LABEL}
     paragraphs = document.paragraphs
     headings = [(i, p.text) for i, p in enumerate(paragraphs) if p.style.name == "Heading 1"]
     assert [text for _, text in headings][: len(labels)] == [labels[theme] for theme in _theme_order(result)]
@@ -371,9 +375,9 @@ def test_word_tables_full_width_normal_weight_answers_and_note_apart(run_dir, re
     titles = [table.rows[0].cells[0].text for table in quote_tables]
     assert set(titles) == {"Deltagernes svar", "Fra opsamlingen"} and titles.count("Fra opsamlingen") >= 2
 
-    note_texts = set(result.assignments.loc[result.assignments["source_kind"] == "note", "text"].map(export.printable))
+    note_texts = set(result.assignments.loc[result.assignments["source_kind"] == "note", "text"].map(formulas.printable))
     for table in quote_tables:
-        assert table.style.name == export.DOCX_TABLE_STYLE and [c.text for c in table.rows[0].cells][1] == "Kilde"
+        assert table.style.name == word.DOCX_TABLE_STYLE and [c.text for c in table.rows[0].cells][1] == "Kilde"
         assert table._tbl.tblPr.find(qn("w:tblLook")).get(qn("w:firstColumn")) == "0"  # the style's bold column off
         widths = [cell.width for cell in table.rows[1].cells]
         assert abs(sum(widths) - text_width) < Mm(1) and widths[0] >= Mm(100)  # full width, a wide quote column
@@ -387,7 +391,7 @@ def test_word_tables_full_width_normal_weight_answers_and_note_apart(run_dir, re
     sources = {row.cells[1].text for table in quote_tables for row in table.rows[1:]}
     assert "Ålborg · Hovedbudskaber fra workshoppen" in sources and "Ålborg · Klima og energi" in sources
     quoted = [row.cells[0].text for table in quote_tables for row in table.rows[1:]]
-    assert set(map(export.printable, result.quotes_by_theme["text"])) <= set(quoted)
+    assert set(map(formulas.printable, result.quotes_by_theme["text"])) <= set(quoted)
     assert HOSTILE["hyperlink"] in quoted  # Word evaluates nothing: the text as written
 
 
@@ -429,12 +433,12 @@ def test_no_emerging_themes_is_said_so(result, tmp_path):
 )
 def test_source_line_is_readable(heading, kind, readable):
     quote = {"workshop": "Nordjylland 2023", "question": heading, "source_kind": kind, "source_file": "x.docx"}
-    assert export.source(quote) == f"Nordjylland 2023 · {readable}"
+    assert report.source(quote) == f"Nordjylland 2023 · {readable}"
 
 
 def test_table_answers_are_named_after_their_file_when_the_column_says_nothing():
     quote = {"workshop": "Demo", "question": "svar", "source_kind": "table", "source_file": "postkort.csv"}
-    assert export.source(quote) == "Demo · Postkort"
+    assert report.source(quote) == "Demo · Postkort"
 
 
 def test_chart_is_a_readable_png(run_dir):
@@ -469,7 +473,7 @@ def test_a_failure_mid_write_leaves_no_output(result, tmp_path, monkeypatch):
     def broken_chart(*args, **kwargs):
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr(export, "write_theme_chart", broken_chart)
+    monkeypatch.setattr(export, "write_charts", broken_chart)
     with pytest.raises(RuntimeError, match="disk full"):
         write_run(result, tmp_path / "runs" / "run-2")
     assert list((tmp_path / "runs").iterdir()) == []
@@ -487,8 +491,8 @@ def test_danish_numbers_are_written_one_way_everywhere():
         danish.number("ikke et tal")  # a mistake shows; only a missing value is "–"
     # The spreadsheet tables' cells (formatted in bulk) are danish.decimal, cell for cell.
     values = pd.Series([0.8712, -0.0001, 1234.5, np.nan, 0.0005, 2.675])
-    assert export._danish_numbers(values, "0.000").tolist() == [danish.decimal(value, 3) for value in values]
-    assert export._danish_numbers(values, "0.0%").tolist() == [danish.decimal(value * 100, 1) for value in values]
+    assert csv_files.danish_numbers(values, "0.000").tolist() == [danish.decimal(value, 3) for value in values]
+    assert csv_files.danish_numbers(values, "0.0%").tolist() == [danish.decimal(value * 100, 1) for value in values]
 
 
 def test_large_runs_write_the_assignments_in_a_child_process_with_the_same_bytes(result, run_dir, tmp_path, monkeypatch):
@@ -517,7 +521,7 @@ def test_a_failure_beside_the_child_waits_for_it_and_leaves_no_output(result, tm
         raise RuntimeError("disk full")
 
     monkeypatch.setattr(export, "CHILD_WRITES_FROM_ROWS", 1)
-    monkeypatch.setattr(export, "write_theme_chart", broken_chart)
+    monkeypatch.setattr(export, "write_charts", broken_chart)
     with pytest.raises(RuntimeError, match="disk full"):
         write_run(result, tmp_path / "runs" / "run-3")
     assert list((tmp_path / "runs").iterdir()) == []

@@ -23,7 +23,8 @@ import pytest
 from plotly.offline import get_plotlyjs
 
 from pipeline.danish import percent
-from pipeline.html_report import bertopic_figures, render_html_report, write_html_report
+from pipeline.topic_figures import bertopic_figures
+from pipeline.writers.html import render_html_report, write_html_report
 from pipeline.run import fit_topics
 
 pytestmark = pytest.mark.slow
@@ -160,7 +161,7 @@ def test_report_holds_plotly_once_no_external_resource_and_danish_figures(demo):
 
 
 def test_themes_come_in_the_word_reports_order_andet_last(demo):
-    from pipeline.export import _theme_order, ranked_themes
+    from pipeline.report import ranked_themes, theme_order
 
     _, result, folder = demo
     page = (folder / "report.html").read_text(encoding="utf-8")
@@ -168,7 +169,7 @@ def test_themes_come_in_the_word_reports_order_andet_last(demo):
     share = total.set_index("theme")["share"]
     assert share["andet"] > share.min()  # else "andet last" and "by share" could not disagree
     sections = re.findall(r'<h3 id="tema-([^"]+)"', page)
-    assert sections == _theme_order(result)  # the order of quotes.docx and quotes.md
+    assert sections == theme_order(result)  # the order of quotes.docx and quotes.md
     assert sections[-1] == "andet" and share[sections[:-1]].is_monotonic_decreasing
     table = re.findall(r'<tr><td><a href="#tema-([^"]+)"', page)
     assert table == ranked_themes(total) and table[-1] == "andet"
@@ -214,7 +215,7 @@ def test_bertopic_figures_are_plotly_json_in_danish_and_skip_what_cannot_be_draw
         assert figure["data"] and "Topic " not in json.dumps(figure["layout"])
 
     modeler.model_.merge_topics(modeler.documents_, [[t for t in modeler.topic_info_["topic"] if t >= 1]])  # two left
-    with caplog.at_level("INFO", logger="pipeline.html_report"):
+    with caplog.at_level("INFO", logger="pipeline.topic_figures"):
         small = bertopic_figures(modeler.model_)
     assert "emneord" in small
     assert set(small) < set(figures) and "udeladt" in caplog.text  # what BERTopic cannot draw is logged, not raised

@@ -14,8 +14,8 @@ import pytest
 from conftest import REPO
 from docx import Document
 
-from pipeline.export import in_report_order
-from pipeline.html_report import _DANISH_LOCALE, write_html_report
+from pipeline.report import in_report_order
+from pipeline.writers.html import plotly_locale, write_html_report
 from pipeline.schema import ANDET
 from pipeline.weighting import theme_frequencies
 
@@ -91,7 +91,7 @@ def test_the_xlsx_total_is_in_the_report_order(demo):
 
 
 def test_the_heat_map_never_cuts_a_word_without_a_hyphen(demo):
-    from pipeline.export import workshop_chart
+    from pipeline.writers.charts import workshop_chart
 
     _, result, _ = demo
     table = result.assignments.copy()
@@ -138,7 +138,7 @@ def test_every_plotly_toolbar_button_is_danish(demo, tmp_path):
     titles = set(re.findall(r'class="modebar-btn"[^>]*data-title="([^"]*)"', dom))
     titles |= set(re.findall(r'data-title="([^"]*)"[^>]*class="modebar-btn"', dom))
     assert titles, "the charts have toolbars"
-    danish = set(_DANISH_LOCALE["dictionary"].values())
+    danish = set(plotly_locale()["dictionary"].values())
     assert titles <= danish, titles - danish
 
 

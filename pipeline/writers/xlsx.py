@@ -1,0 +1,110 @@
+"""The XLSX files: theme_frequencies.xlsx (one sheet per breakdown), quotes.xlsx and, for a
+series of workshops, workshop_themes.xlsx.
+
+Sheets with a bold, wrapped, frozen header with filters, fitted column widths, Excel
+number formats (shares as percentages) and wrapped long texts. A formula-like text stays
+text: verbatim, with Excel's quote prefix (:func:`pipeline.formulas.keep_as_text`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+
+import pandas as pd
+
+from pipeline.formulas import keep_as_text, printable
+from pipeline.report import DANISH_HEADERS, SHEET_NAMES, RunResult, in_report_order, topic_names
+from pipeline.writers.tables import (
+    PERCENT, Table, danish_table, emerging_table, readable_frequencies, readable_quotes, workshop_theme_table,
+)
+
+# openpyxl is imported inside the functions that use it: it is slow to import, and
+# `tematik --help` must not pay for it.
+
+# Wrapped text columns and their widths (characters); other columns are fitted to their contents.
+WRAPPED_COLUMNS = {"text": 70, "words": 70, "quotes": 70, "lemmas": 70, "source": 40}
+
+
+def write_xlsx(sheets: Mapping[str, Table], path: Path) -> None:
+    """Sheets with a bold, wrapped, frozen header with filters, fitted column widths, number
+    formats, wrapped long texts; formula-like texts stay text (see the module docstring)."""
+    from openpyxl.styles import Alignment, Font
+    from openpyxl.utils import get_column_letter
+
+    with pd.ExcelWriter(path, engine="openpyxl") as writer:
+        for name, table in sheets.items():
+            frame = table.frame.map(printable).rename(columns=printable)
+            frame.to_excel(writer, sheet_name=name[:31], index=False)
+            sheet = writer.sheets[name[:31]]
+            for row in sheet.iter_rows():
+                for cell in row:
+                    keep_as_text(cell)
+            sheet.freeze_panes = "A2"
+            if len(frame.columns):
+                sheet.auto_filter.ref = sheet.dimensions
+            for index, column in enumerate(table.frame.columns, start=1):
+                letter = get_column_letter(index)
+                values = frame.iloc[:, index - 1]
+                number_format = table.formats.get(column)
+                lengths = values.astype(str).str.len().head(500)
+                longest = 8 if number_format or lengths.empty else int(lengths.max())
+                wrapped = next((w for c, w in WRAPPED_COLUMNS.items() if column in (c, DANISH_HEADERS.get(c))), None)
+                # Headers wrap, so a long header needs only half its length; numbers need little.
+                fitted = max(longest, len(str(column)) // 2 + 1) + 2
+                sheet.column_dimensions[letter].width = wrapped or max(10, min(fitted, 45))
+                for cell in sheet[letter][1:]:
+                    if number_format:
+                        cell.number_format = number_format
+                    if wrapped:
+                        cell.alignment = Alignment(wrap_text=True, vertical="top")
+                header = sheet[f"{letter}1"]
+                header.font = Font(bold=True)
+                header.alignment = Alignment(wrap_text=True, vertical="top")
+
+
+
+def workshop_theme_sheets(by_workshop: pd.DataFrame, labels: Mapping[str, str]) -> dict[str, Table]:
+    """The series overview: shares (with each workshop's texts), text counts, intervals, all figures."""
+    workshop = DANISH_HEADERS["workshop"]
+    shares = workshop_theme_table(by_workshop, labels)
+    counts = workshop_theme_table(by_workshop, labels, "n_texts")
+    low, high = (workshop_theme_table(by_workshop, labels, bound) for bound in ("ci_low", "ci_high"))
+    bounds = pd.concat([low.add_suffix(" nedre"), high.add_suffix(" øvre")], axis=1)
+    bounds = bounds[[f"{name} {end}" for name in shares.columns for end in ("nedre", "øvre")]]
+
+    def sheet(table: pd.DataFrame, number_format: str, texts: bool = False) -> Table:
+        frame = table.rename_axis(workshop).reset_index()
+        if texts:
+            frame.insert(1, "Tekster i alt", counts.sum(axis=1).to_numpy())
+        formats = {column: number_format for column in table.columns} | ({"Tekster i alt": "0"} if texts else {})
+        return Table(frame, formats)
+
+    long = by_workshop.drop(columns=["label"], errors="ignore").assign(
+        label=by_workshop["theme"].map(lambda theme: labels.get(theme, theme)))  # fmt: skip
+    order = ["workshop", "label", "n_texts", "weighted_frequency", "share", "ci_low", "ci_high", "theme"]
+    return {
+        "Andele": sheet(shares, PERCENT, texts=True),
+        "Tekster": sheet(counts, "0"),
+        "95 %-intervaller": sheet(bounds, PERCENT),
+        "Alle tal": danish_table(long[[c for c in order if c in long.columns]], labels),
+    }
+
+
+
+def write_xlsx_files(result: RunResult, folder: Path) -> None:
+    """theme_frequencies.xlsx, quotes.xlsx and, with several workshops, workshop_themes.xlsx."""
+    labels = result.taxonomy_labels
+    names = topic_names(result.topics)
+    # "I alt" in report order (by share, andet last), as Word, HTML and the console show it.
+    frequency_sheets = {SHEET_NAMES.get(name, name): danish_table(readable_frequencies(
+                            in_report_order(table) if name == "total" else table, labels), labels)
+                        for name, table in result.frequencies.items()}  # fmt: skip
+    write_xlsx(frequency_sheets, folder / "theme_frequencies.xlsx")
+    quote_sheets = {"Temaer": readable_quotes(result.quotes_by_theme, "theme", labels),
+                    "Emner": readable_quotes(result.quotes_by_topic, "topic", names),
+                    "Nye temaer": danish_table(emerging_table(result.emerging))}  # fmt: skip
+    write_xlsx(quote_sheets, folder / "quotes.xlsx")
+    by_workshop = result.frequencies.get("workshop")
+    if by_workshop is not None and by_workshop["workshop"].nunique() > 1:
+        write_xlsx(workshop_theme_sheets(by_workshop, labels), folder / "workshop_themes.xlsx")
