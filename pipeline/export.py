@@ -48,7 +48,6 @@ it is kept verbatim as a text cell with Excel's quote prefix, so it shows as wri
 stays text even when edited. Word and Markdown files hold no formulas and keep the text.
 """
 
-
 from __future__ import annotations
 
 import hashlib
@@ -59,7 +58,8 @@ from pathlib import Path
 from pipeline import processes
 from pipeline.atomic import write_atomically
 from pipeline.config import ExportConfig
-from pipeline.report import RunResult, check_summary, in_report_order  # noqa: F401 - imported from here by the flows
+# ANDET_LABEL, check_summary, in_report_order: the flows and their tests import them from here.
+from pipeline.report import ANDET_LABEL, RunResult, check_summary, in_report_order  # noqa: F401
 from pipeline.writers.charts import write_charts
 from pipeline.writers.csv import MACHINE_READABLE_FOLDER, write_csv_files, write_danish_csv, write_machine_csv_files
 from pipeline.writers.docx import write_quotes_docx

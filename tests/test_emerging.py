@@ -133,7 +133,7 @@ def test_sizes_shares_and_quotes(run):
 
 
 def test_exported_quotes_carry_the_provenance_of_their_own_text(run):
-    from pipeline.export import emerging_quotes, quoted_rows
+    from pipeline.report import emerging_quotes, quoted_rows
 
     frame, embeddings = run
     emerging = emerging_themes(frame, embeddings, EmergingConfig(n_quotes=4))
