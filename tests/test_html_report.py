@@ -220,3 +220,18 @@ def test_bertopic_figures_are_plotly_json_in_danish_and_skip_what_cannot_be_draw
     assert "emneord" in small
     assert set(small) < set(figures) and "udeladt" in caplog.text  # what BERTopic cannot draw is logged, not raised
     assert bertopic_figures(None) == {}
+
+
+def test_the_page_templates_are_package_data():
+    """A non-editable install has the page's templates, style sheet and scripts: every file beside
+    the code in pipeline/ is listed by pyproject's package-data."""
+    import fnmatch
+    import tomllib
+
+    root = Path(__file__).resolve().parents[1]
+    patterns = tomllib.loads((root / "pyproject.toml").read_text())["tool"]["setuptools"]["package-data"]["pipeline"]
+    package = root / "pipeline"
+    data = [path.relative_to(package).as_posix() for path in package.rglob("*")
+            if path.is_file() and path.suffix not in (".py", ".pyc")]  # fmt: skip
+    assert {"writers/templates/report.html", "writers/templates/report.css", "writers/templates/draw.js"} <= set(data)
+    assert [name for name in data if not any(fnmatch.fnmatch(name, pattern) for pattern in patterns)] == []
