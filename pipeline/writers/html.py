@@ -369,7 +369,7 @@ def render_html_report(result: RunResult, plotly_js: str | None = None) -> str:
     taxonomy = manifest.get("taxonomy")
     created = danish_time(manifest["created"]) if manifest.get("created") else ""
     header, overview = overview_rows(result)
-    page = _templates().get_template("report.html").render(
+    return _templates().get_template("report.html").render(
         title=title_name or manifest.get("run_id", ""),
         subtitle=[part for part in (title_name, taxonomy.get("name", "") if isinstance(taxonomy, Mapping) else "", created) if part],
         script_hashes=[_script_hash(script) for script in (guard_script, plotly_js, draw_script)],
@@ -390,7 +390,6 @@ def render_html_report(result: RunResult, plotly_js: str | None = None) -> str:
         plotly_js=Markup(plotly_js),
         draw_script=Markup(draw_script),
     )  # fmt: skip
-    return page
 
 
 def write_html_report(result: RunResult, path: Path) -> None:
