@@ -12,10 +12,11 @@ from sklearn.metrics import f1_score
 
 from pipeline.config import EmbeddingConfig, RunConfig, ThemeConfig
 from pipeline.embeddings import make_embedder
+from pipeline.evidence import ANDET_REFERENCES
 from pipeline.language import TextAnalyzer
 from pipeline.schema import ANDET
 from pipeline.taxonomy import load_taxonomy
-from pipeline.themes import KeywordMatcher, TextEvidence, ThemeMapper, default_sources
+from pipeline.themes import KeywordMatcher, TextEvidence, ThemeMapper, evidence_sources
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -300,7 +301,7 @@ def test_a_new_evidence_source_plugs_in(embedder, analyzer, corpus):
     cake = TEXTS.index(UNRELATED[1])
     config = ThemeConfig()
     known = KnownAnswers({lemmas[cake]: "innovation"})
-    sources = default_sources(config)
+    sources = evidence_sources(config)
     sources.insert(2, known)  # after keywords and similarity, before self-training
     plain = mapper(embedder, analyzer).fit(lemmas, embeddings).text_themes_
     fitted = ThemeMapper(load_taxonomy(), embedder, config, lemmatiser=analyzer.lemmatise, sources=sources).fit(lemmas, embeddings)
@@ -363,7 +364,7 @@ def test_the_install_warm_up_leaves_a_fit_only_its_own_texts_to_embed(tmp_path, 
     taxonomies = [load_taxonomy(name) for name in shipped_taxonomies()]
     assert len(taxonomies) >= 2
     assert {keyword for taxonomy in taxonomies for theme in taxonomy.themes for keyword in theme.keywords} <= set(installing.seen)
-    assert set(ThemeConfig().andet_references) <= set(installing.seen)
+    assert set(ANDET_REFERENCES) <= set(installing.seen)
 
     running = CountingE5()
     for taxonomy in taxonomies:
