@@ -228,7 +228,7 @@ def evidence_settings(entry: dict[str, Any]) -> dict[str, Any]:
             InitErrorDetails(type="missing", loc=("evidence",), input=entry))
         raise ValidationError.from_exception_data("evidence", [detail])
     settings = _settings_model(EVIDENCE[name]).model_validate({key: value for key, value in entry.items() if key != "evidence"})
-    return {"evidence": name, **settings.model_dump()}
+    return {"evidence": name, **settings.model_dump(mode="json")}  # as a config file writes it
 
 
 def make_evidence(entry: dict[str, Any]) -> EvidenceSource:
