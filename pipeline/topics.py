@@ -75,7 +75,6 @@ _EMPTY_DOC = "emptydoc"
 MIN_CLUSTERABLE = 8
 
 
-
 def lemma_vectorizer():
     """BERTopic's vectorizer for lemma strings: they are already lowercased and filtered,
     so it splits on whitespace only; the empty-document token is never a word."""
@@ -150,6 +149,8 @@ class TopicModeler(EstimatorWithServices):
     Everything random is seeded with ``config.random_state``: same input, same topics.
     """
 
+    services = ("embedder",)  # shared by clones (pipeline/estimators.py)
+
     def __init__(
         self,
         config: TopicConfig | None = None,
@@ -167,8 +168,6 @@ class TopicModeler(EstimatorWithServices):
         self.vectorizer_model = vectorizer_model
         self.ctfidf_model = ctfidf_model
         self.representation_model = representation_model
-
-    services = ("embedder",)
 
     def _config(self) -> TopicConfig:
         return self.config if self.config is not None else TopicConfig()
