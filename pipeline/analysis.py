@@ -183,7 +183,8 @@ class Analysis:
             seen |= set(group)
             self._check_topics(group)
         # The mapper's own rules for a topic's theme and for a mixed topic (scikit-learn: imported on merge only).
-        from pipeline.themes import Decision, TopicContext
+        from pipeline.context import TopicContext
+        from pipeline.decision import Decision
 
         themes = self.config.themes
         decision = Decision.from_config(themes)

@@ -8,9 +8,10 @@ stage takes loose flags threaded through calls. Each stage reads only its own pa
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, ClassVar, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_serializer, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_serializer, field_validator, model_validator
+from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from pipeline.errors import InputError, read_yaml, short
 from pipeline.taxonomy import DEFAULT_TAXONOMY
@@ -101,22 +102,44 @@ class TopicConfig(_Section):
     )
 
 
-# Answers that fit no theme of any taxonomy (written for tematik, none from a labelled set):
-# SimilarityEvidence measures how far each theme stands out for them, its per-theme baseline.
-# Only virtues, attitudes, process and meta comments - no subject that a taxonomy might have
-# as a theme (infrastructure, health, tourism ...).
-ANDET_REFERENCES = (
-    "Respekt for hinanden", "Ordentlighed", "Rummelighed", "Entusiasme", "Positiv indstilling",
-    "Hårdt arbejde", "Vi holder fast", "Godt humør", "Tak for en god dag", "Jeg er ikke sikker",
-    "Mange forskellige ting", "Det er svært at sige", "Bedre koordinering", "Fælles mål",
-    "At vi lytter til hinanden", "Opbakning", "Udholdenhed", "Nærvær", "Godt samspil", "Involvering",
-    "Modige beslutninger", "Loyalitet", "Vedvarende indsats", "Motivation", "Mere af det gode",
-    "Glæde", "Realisme", "Pragmatisme", "Vi skal lykkes sammen", "Et stærkt fællesskab",
-)
+# The evidence sources a run combines, in order (pipeline/evidence.py, pipeline/context.py);
+# each entry's other keys are the source's parameters, defaults from its class.
+DEFAULT_SOURCES = ("keywords", "similarity", "self_training", "sections")
+
+# Keys of ThemeConfig before the sources were listed (configs and saved runs written then):
+# each is read as the parameter of a source in ``sources``.
+_FLAT_SOURCE_KEYS = {
+    "keyword_weight": ("keywords", "weight"),
+    "keyword_smoothing": ("keywords", "smoothing"),
+    "keyword_fit_scale": ("keywords", "fit_scale"),
+    "keyword_idf": ("keywords", "idf"),
+    "min_compound_length": ("keywords", "min_compound_length"),
+    "embedding_weight": ("similarity", "weight"),
+    "keyword_top_k": ("similarity", "top_k"),
+    "temperature": ("similarity", "temperature"),
+    "similarity_fit_z": ("similarity", "fit_z"),
+    "similarity_fit_scale": ("similarity", "fit_scale"),
+    "andet_references": ("similarity", "andet_references"),
+    "self_training_weight": ("self_training", "weight"),
+    "seed_threshold": ("self_training", "seed_threshold"),
+    "min_seeds_per_class": ("self_training", "min_seeds_per_class"),
+    "self_training_c": ("self_training", "c"),
+    "tfidf_scale": ("self_training", "tfidf_scale"),
+    "andet_threshold": ("self_training", "andet_threshold"),
+    "section_weight": ("sections", "weight"),
+    "heading_weight": ("sections", "heading_weight"),
+}
 
 
 class ThemeConfig(_Section):
-    """Theme mapping (pipeline/themes.py).
+    """Theme mapping (pipeline/themes.py): the evidence sources and the mapper's thresholds.
+
+    ``sources`` lists the evidence sources by registered name with their parameters
+    (``[{evidence: keywords, weight: 1.0}, {evidence: similarity, temperature: 1.0}, ...]``;
+    the parameters, their ranges and the measurements that chose them are documented on the
+    classes in pipeline/evidence.py and pipeline/context.py). An entry with weight 0 is left out.
+    Files written before the list existed (``keyword_weight: 0.5``, ``temperature: 2``,
+    ``calibrate_themes: false`` ...) are read into it.
 
     Chosen with ``benchmarks/quality.py`` on our own labelled sets only (deb-dev.csv,
     sydkyst-2024.csv, benchmarks/data/demo-gold.csv and the demo note's passages): the mean
@@ -131,37 +154,11 @@ class ThemeConfig(_Section):
     """
 
     taxonomy: str = Field(DEFAULT_TAXONOMY, description="Shipped taxonomy name or path to a YAML taxonomy file.")
-    # --- keywords
-    min_compound_length: int = Field(
-        5, ge=1, le=50, description="Keywords this long also match inside compounds ('robot' in 'industrirobot'); shorter ones only as words."
-    )
-    keyword_weight: float = Field(1.0, ge=0, le=100, description="Weight of log keyword counts in the theme logits (0 = off).")
-    keyword_idf: bool = Field(
-        True, description="Weight keyword hits by the lemma's idf in the corpus (deb-dev +0.006, other dev sets equal)."
-    )
-    keyword_smoothing: float = Field(0.5, gt=0, le=100, description="Added to keyword counts before the log (grid 0.1-1: flat, 0.5 best).")
-    # --- embedding similarity
-    embedding_weight: float = Field(1.0, ge=0, le=100, description="Weight of similarity standouts in the theme logits (0 = off).")
-    keyword_top_k: int = Field(
-        3, ge=1, le=1000, description="Similarity = mean of the prototype's and the k most similar keywords' (best dev mean of the variants tried)."
-    )
-    temperature: float = Field(1.0, gt=0, le=100, description="Divides similarity standouts (grid 0.5-2: 1 best).")
-    # --- andet: how well a text fits any theme (grids flat: keyword scale 0.5-2, z 1-2.5, scale 0.25-1)
-    keyword_fit_scale: float = Field(
-        0.5, gt=0, le=100, description="Keyword hits for fit 1 - exp(-hits / scale): one hit = 0.86 (with andet as a class, 1 gave too many false andet)."
-    )
-    similarity_fit_z: float = Field(1.0, ge=-100, le=100, description="Best standout at which similarity fit is 0.5.")
-    similarity_fit_scale: float = Field(0.5, gt=0, le=100, description="Width of the similarity-fit sigmoid.")
-    andet_threshold: float = Field(0.5, ge=0, le=1, description="Self-training seeds have p_andet below this.")
-    # --- per-theme calibration: answers that fit no theme, whose similarity profile each theme is measured against
-    calibrate_themes: bool = Field(
-        True,
-        description="Subtract each theme's mean similarity standout over andet_references, so sink themes need more "
-        "(dev mean macro-F1 0.954 vs 0.953 off, but vague answers stay out of the people/skills theme: tests/test_themes.py).",
-    )
-    andet_references: list[str] = Field(
-        default_factory=lambda: list(ANDET_REFERENCES),
-        description="Answers that fit no theme in any taxonomy: virtues, attitudes, process and meta comments.",
+    sources: list[dict[str, Any]] = Field(
+        default_factory=lambda: [{"evidence": name} for name in DEFAULT_SOURCES],
+        validate_default=True,
+        description="Evidence sources in order, each {evidence: <registered name>, <parameter>: <value>, ...}; "
+        "parameters not given take the source's defaults, weight 0 leaves a source out.",
     )
     # --- decision: andet is a class like the others
     min_theme_score: float = Field(
@@ -187,26 +184,52 @@ class ThemeConfig(_Section):
     confident_score: float = Field(
         0.5, ge=0, le=1, description="A text is confident (may be quoted as an example of its theme) when its theme has at least this."
     )
-    # --- self-training (dev: neutral, +-0.01 per set; kept for its adaptation to a corpus's own words)
-    self_training_weight: float = Field(0.5, ge=0, le=1, description="Share of the classifier in the theme distribution (0 = off).")
-    seed_threshold: float = Field(0.5, ge=0, le=1, description="Seeds: theme probability (given a theme) at least this.")
-    min_seeds_per_class: int = Field(
-        10, ge=1, le=1_000_000, description="Themes with fewer seeds are not learnt (a few seeds only blur small corpora toward uniform)."
-    )
-    self_training_c: float = Field(1.0, gt=0, le=1e6, description="Inverse regularisation of the logistic regression (10 was worse).")
-    tfidf_scale: float = Field(1.0, ge=0, le=100, description="Weight of lemma TF-IDF next to the embedding in its features.")
     # --- context: groups are pooled log-linearly, p_text * p_group ** weight, unless mixed
-    section_weight: float = Field(
-        1.0, ge=0, le=100, description="Exponent of a note section's distribution (grid 0.5-2 x heading 0.5-3: 1 and 1 best on the notes)."
-    )
-    heading_weight: float = Field(1.0, ge=0, le=100, description="Weight of a section heading's evidence against its passages' mean distribution "
-        "(1: the heading counts as much as all its passages together; tuned so on the notes).")
     topic_weight: float = Field(
         0.5, ge=0, le=100, description="Exponent of a topic's distribution (dev flat 0.25-2: BERTopic topics were impure, NMI ~0.3)."
     )
     mixed_topic_threshold: float = Field(
-        0.5, ge=0, le=1, description="A topic or section whose own class has less than this is mixed: its texts keep their own themes."
+        0.5, ge=0, le=1, description="A topic or section whose own class has less than this is mixed: its texts keep their own "
+        "themes (a sections entry may set its own mixed_threshold)."
     )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _flat_source_keys(cls, data: Any) -> Any:
+        """Read the keys of configs written before ``sources`` into it (see :data:`_FLAT_SOURCE_KEYS`)."""
+        if not isinstance(data, dict) or not (set(data) & (set(_FLAT_SOURCE_KEYS) | {"calibrate_themes"})):
+            return data
+        data = dict(data)
+        if "sources" in data:
+            flat = sorted(set(data) & (set(_FLAT_SOURCE_KEYS) | {"calibrate_themes"}))
+            raise ValueError(f"{', '.join(flat)} hører til en kilde i sources; skriv den dér (fx {{evidence: keywords, weight: 1.0}})")
+        entries = {name: {"evidence": name} for name in DEFAULT_SOURCES}
+        for key, (name, parameter) in _FLAT_SOURCE_KEYS.items():
+            if key in data:
+                entries[name][parameter] = data.pop(key)
+        if not data.pop("calibrate_themes", True):
+            entries["similarity"]["andet_references"] = []
+        data["sources"] = list(entries.values())
+        return data
+
+    @field_validator("sources")
+    @classmethod
+    def _registered_sources(cls, sources: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """Every entry names a registered source and only its parameters, in range; filled with its defaults."""
+        import pipeline.context  # noqa: F401  (registers the context sources beside pipeline.evidence's)
+        from pipeline.evidence import evidence_settings
+
+        checked = []
+        for index, entry in enumerate(sources):
+            try:
+                checked.append(evidence_settings(entry))
+            except ValidationError as error:  # located inside the list: themes.sources.<index>.<parameter>
+                raise ValidationError.from_exception_data(
+                    error.title,
+                    [InitErrorDetails(type=e["type"] if e["type"] != "unknown_evidence" else PydanticCustomError(e["type"], e["msg"]),
+                                      loc=(index, *e["loc"]), input=e["input"], ctx=e.get("ctx", {})) for e in error.errors()],
+                ) from None
+        return checked
 
 
 class WeightConfig(_Section):
@@ -357,6 +380,7 @@ _SETTING_ERRORS = {
     "model_type": "skal være en tabel (nøgle: værdi)",
     "literal_error": "skal være en af {expected}",
     "extra_forbidden": "er ikke en indstilling",
+    "missing": "mangler",
 }
 
 

@@ -263,9 +263,9 @@ def fit_topics(texts: pd.DataFrame, embeddings: np.ndarray, config: RunConfig):
 
     Clustered: the participants' short texts; a note's passages and long texts join the
     topic they stand out as closest to (:meth:`~pipeline.topics.TopicModeler.fit`)."""
-    from pipeline.topics import TopicModeler
+    from pipeline.topics import build_topic_modeler
 
-    modeler = TopicModeler(config.topics, embedding_stage(config.embeddings))
+    modeler = build_topic_modeler(config.topics, embedding_stage(config.embeddings))
     text = texts["text"].tolist()
     fit_on = None
     if "source_kind" in texts.columns and texts["source_kind"].eq("note").any():
@@ -284,11 +284,12 @@ def note_sections(texts: pd.DataFrame) -> list[str | None]:
 
 
 def theme_mapper(taxonomy: Taxonomy, config: RunConfig):
-    """The :class:`~pipeline.themes.ThemeMapper` with the run's embedder and lemmatiser (keywords in the texts' lemma form)."""
-    from pipeline.themes import ThemeMapper
+    """The :class:`~pipeline.themes.ThemeMapper` of ``config.themes`` (its evidence sources) with the run's
+    embedder and lemmatiser (keywords in the texts' lemma form)."""
+    from pipeline.themes import build_theme_mapper
 
-    return ThemeMapper(
-        taxonomy, embedding_stage(config.embeddings), config.themes, lemmatiser=language_stage(config.language).lemmatise
+    return build_theme_mapper(
+        taxonomy, config.themes, embedding_stage(config.embeddings), lemmatiser=language_stage(config.language).lemmatise
     )
 
 

@@ -21,10 +21,12 @@ BERTopic's safetensors format (topic words, c-TF-IDF, vectorizer) plus the fitte
 texts' embeddings.
 
 Like BERTopic, every sub-model can be swapped: ``TopicModeler(config, embedder,
-umap_model=..., hdbscan_model=..., vectorizer_model=..., ctfidf_model=...)``; ``None``
+umap_model=..., hdbscan_model=..., vectorizer_model=..., ctfidf_model=...,
+representation_model=...)`` (or :func:`build_topic_modeler`, which the run uses); ``None``
 (the default) means tematik's adaptive choice, built in :meth:`TopicModeler.fit` for the
-corpus at hand (:func:`adaptive_parameters`, :func:`default_umap`, :func:`default_hdbscan`,
-:func:`lemma_vectorizer`, :func:`default_ctfidf`).
+corpus at hand (:mod:`pipeline.clustering`: :func:`adaptive_parameters`,
+:func:`default_umap`, :func:`default_hdbscan`; here :func:`lemma_vectorizer`,
+:func:`default_ctfidf`, :func:`default_representation`).
 
 Large corpora (see :func:`default_umap` and ``TopicConfig.max_fit_texts``): UMAP's
 neighbour graph comes from an exact k-nearest-neighbour search (scikit-learn) instead of
@@ -45,8 +47,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from pipeline.clustering import UMAP_EXACT_LIMIT, exact_neighbours  # noqa: F401  (the topic layer's names)
+from pipeline.clustering import adaptive_parameters, default_hdbscan, default_umap, neighbour_vote, place_by_centroid
 from pipeline.config import TopicConfig
 from pipeline.embeddings import Embedder, bertopic_backend, normalise_rows
+from pipeline.estimators import EstimatorWithServices
 from pipeline.numba_cache import import_bertopic
 
 logger = logging.getLogger(__name__)
@@ -70,59 +75,6 @@ _EMPTY_DOC = "emptydoc"
 MIN_CLUSTERABLE = 8
 
 
-def adaptive_parameters(n: int, config: TopicConfig) -> dict[str, int]:
-    """UMAP/HDBSCAN sizes for ``n`` distinct texts; values set in ``config`` win.
-
-    * ``n_neighbors = clip(round(3 * log10(n) + 3), 5, 15)``, at most ``n - 1``:
-      7 at 30 texts, 10 at 300, 13 at 3,000, BERTopic's 15 from 10,000 on. Small
-      corpora need small neighbourhoods or groups blur together; 15 is enough for big ones.
-    * ``min_cluster_size = clip(round(sqrt(n) / 2), 3, 100)``: 3 up to ~50 texts (a
-      topic is at least three answers), 9 at 300, 27 at 3,000, 87 at 30,000. A fixed
-      share of n (2 %) gave 16-17 topics at 100-300 texts, BERTopic's fixed 10 gave
-      none at 30; the square root keeps the topic count growing slowly (~4 at 30,
-      ~10 at 300, ~18 at 3,000 on labelled test sets).
-    * ``min_samples = max(1, min_cluster_size // 3)``: HDBSCAN's default
-      (= min_cluster_size) makes most short answers noise and sometimes collapses a
-      300-text workshop into 2-3 topics; a third keeps clusters stable while the
-      remaining noise is given to topics by outlier reduction.
-    * ``max_cluster_size = ceil(n / 2)``: HDBSCAN's "excess of mass" selection can keep
-      one parent cluster holding most of a small corpus (48 answers in 3 groups plus 6
-      off-topic remarks became 2 topics, one of 70 %); capping it at half the corpus
-      splits such a parent and changed nothing on corpora that were already fine.
-    * ``n_components = min(config.n_components, n - 2)``.
-
-    Measured with e5 embeddings and seeds 42/0/1 (topics after outlier reduction;
-    noise = HDBSCAN outlier share before it; ARI against known groups; fit time on 2 cores):
-
-    ==========================================  ======  ========  =========  ========
-    corpus                                      topics  noise     ARI        fit
-    ==========================================  ======  ========  =========  ========
-    30 answers, 3 groups (tests' own texts)     4       0 %       0.86       <0.1 s
-    54 = 48 answers in 3 groups + 6 off-topic   4-6     0-4 %     0.74-0.82  0.1 s
-    104 note passages, 6 themes (Nordjylland)   8-13    1-5 %     0.16-0.22  0.1 s
-    291 = those notes + Mentimeter answers      10-13   12-22 %   (weak)     0.3 s
-    300 synthetic recombined answers, 11 groups 8-10    3-6 %     0.61-0.64  0.3 s
-    3,000 synthetic, 11 groups                  19-21   8-10 %    0.62-0.66  10 s
-    30,000 synthetic (fragment-mean vectors)    58      9 %       0.55       14-16 s
-    ==========================================  ======  ========  =========  ========
-    """
-    n_neighbors = config.n_neighbors or int(np.clip(round(3 * np.log10(max(n, 2)) + 3), 5, 15))
-    min_cluster_size = config.min_cluster_size or int(np.clip(round(np.sqrt(n) / 2), 3, 100))
-    min_samples = config.min_samples or max(1, min_cluster_size // 3)
-    return {
-        "n_neighbors": max(2, min(n_neighbors, n - 1)),
-        "n_components": max(2, min(config.n_components, n - 2)),
-        "min_cluster_size": max(2, min(min_cluster_size, n // 2)),
-        "min_samples": min_samples,
-        "max_cluster_size": -(-n // 2),
-    }
-
-
-# UMAP computes all pairwise distances below this many points and calls pynndescent's
-# nn_descent from here on (umap_.py); tematik gives it exact neighbours instead.
-UMAP_EXACT_LIMIT = 4096
-
-
 def lemma_vectorizer():
     """BERTopic's vectorizer for lemma strings: they are already lowercased and filtered,
     so it splits on whitespace only; the empty-document token is never a word."""
@@ -139,69 +91,29 @@ def default_ctfidf():
     return ClassTfidfTransformer(reduce_frequent_words=True)
 
 
-def default_hdbscan(parameters: dict[str, int]):
-    """HDBSCAN with the sizes of :func:`adaptive_parameters`."""
-    from hdbscan import HDBSCAN
+def default_representation(top_n_words: int = 10, embedder: Embedder | None = None) -> dict:
+    """tematik's representation (:mod:`pipeline.naming`): topic words by
+    :class:`~pipeline.naming.ReadableWords`, names by :class:`~pipeline.naming.PhraseRepresentation`
+    (aspect ``"Navn"``). Unfitted: each fit hands them its texts (:meth:`TopicModeler.fit`)."""
+    from pipeline.naming import PhraseRepresentation, ReadableWords
 
-    return HDBSCAN(
-        min_cluster_size=parameters["min_cluster_size"],
-        min_samples=parameters["min_samples"],
-        max_cluster_size=parameters["max_cluster_size"],
-        metric="euclidean",
-        cluster_selection_method="eom",
-    )
+    return {"Main": ReadableWords(top_n_words=top_n_words), NAME_ASPECT: PhraseRepresentation(embedder=embedder)}
 
 
-def default_umap(parameters: dict[str, int], random_state: int, vectors: np.ndarray | None = None):
-    """UMAP (cosine, ``min_dist=0``, seeded) with the sizes of :func:`adaptive_parameters`.
-
-    With ``vectors`` of :data:`UMAP_EXACT_LIMIT` rows or more, their exact cosine
-    neighbours are handed over as ``precomputed_knn``: UMAP would otherwise run
-    pynndescent's ``nn_descent``, whose numba code is compiled in every process (it is
-    not cacheable; ~30 s on 2 cores) and which is approximate. The exact search is
-    scikit-learn's brute-force k-neighbours on unit vectors (Euclidean order = cosine
-    order; cosine distance = d^2 / 2).
-    """
-    from pipeline.numba_cache import import_topic_libraries
-
-    import_topic_libraries()
-    from umap import UMAP
-
-    knn = (None, None, None)
-    if vectors is not None and len(vectors) >= UMAP_EXACT_LIMIT:
-        indices, distances = exact_neighbours(vectors, vectors, parameters["n_neighbors"])
-        knn = (indices, distances, None)  # no search index: tematik never calls UMAP.transform on new texts
-    return UMAP(
-        n_neighbors=parameters["n_neighbors"],
-        n_components=parameters["n_components"],
-        min_dist=0.0,
-        metric="cosine",
-        random_state=random_state,
-        precomputed_knn=knn,
-    )
+def build_topic_modeler(config: TopicConfig, embedder: Embedder | None = None, **models) -> "TopicModeler":
+    """The run's :class:`TopicModeler`: ``config`` and the run's embedder; ``models`` swap
+    BERTopic's sub-models (``umap_model=PCA(5)``, ``hdbscan_model=KMeans(8)``,
+    ``representation_model={"Navn": KeyBERTInspired()}`` ...), the others tematik's adaptive ones."""
+    return TopicModeler(config, embedder, **models)
 
 
-def exact_neighbours(queries: np.ndarray, points: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
-    """Indices (int32) and cosine distances (float32) of each query's ``k`` nearest ``points``.
-
-    Both are L2-normalised first; scikit-learn's brute-force search runs in parallel
-    chunks with bounded memory (its ``ArgKmin`` reduction).
-    """
-    from sklearn.neighbors import NearestNeighbors
-
-    points, queries = normalise_rows(points), normalise_rows(queries)
-    k = min(k, len(points))
-    search = NearestNeighbors(n_neighbors=k, algorithm="brute", metric="euclidean").fit(points)
-    distances, indices = search.kneighbors(queries)
-    return indices.astype(np.int32), np.clip(distances**2 / 2, 0.0, 2.0).astype(np.float32)
-
-
-class TopicModeler:
+class TopicModeler(EstimatorWithServices):
     """BERTopic topics for a corpus of texts, sized to the corpus.
 
-    Parameters (kept as given, scikit-learn style; nothing is fitted in ``__init__``):
+    Parameters (a scikit-learn estimator: kept as given, ``get_params``/``set_params``,
+    ``sklearn.base.clone``, which shares the embedder; nothing is fitted in ``__init__``):
 
-    * ``config`` - :class:`~pipeline.config.TopicConfig`;
+    * ``config`` - :class:`~pipeline.config.TopicConfig` (None: defaults);
     * ``embedder`` - the :class:`~pipeline.embeddings.Embedder` the embeddings came from
       (BERTopic uses it for outlier reduction and representations; optional);
     * ``umap_model``, ``hdbscan_model``, ``vectorizer_model``, ``ctfidf_model`` - as in
@@ -211,8 +123,9 @@ class TopicModeler:
       cloned (``sklearn.base.clone``) for each fit when it can be, so one modeler fits twice alike;
     * ``representation_model`` - as in ``BERTopic(...)``; a topic's name is the first entry of
       its ``"Navn"`` aspect (e.g. ``{"Navn": KeyBERTInspired()}``), else its top words.
-      ``None``: words by :class:`~pipeline.naming.ReadableWords`, names by
-      :class:`~pipeline.naming.PhraseRepresentation`.
+      ``None``: :func:`default_representation` (words by :class:`~pipeline.naming.ReadableWords`,
+      names by :class:`~pipeline.naming.PhraseRepresentation`). tematik's own representations
+      given without texts get each fit's texts in a copy; the given objects are not changed.
 
     ``fit(texts, lemmas, embeddings)`` sets:
 
@@ -236,6 +149,8 @@ class TopicModeler:
     Everything random is seeded with ``config.random_state``: same input, same topics.
     """
 
+    services = ("embedder",)  # shared by clones (pipeline/estimators.py)
+
     def __init__(
         self,
         config: TopicConfig | None = None,
@@ -246,19 +161,16 @@ class TopicModeler:
         ctfidf_model=None,
         representation_model=None,
     ):
-        self.config = config or TopicConfig()
+        self.config = config
         self.embedder = embedder
         self.umap_model = umap_model
         self.hdbscan_model = hdbscan_model
         self.vectorizer_model = vectorizer_model
         self.ctfidf_model = ctfidf_model
         self.representation_model = representation_model
-        self.model_ = None
-        self.clustered_ = False
-        self.parameters_: dict[str, int] = {}
-        self.documents_: list[str] = []
-        self._rows = np.zeros(0, dtype=int)  # input row -> distinct text
-        self._vectors = np.zeros((0, 0), dtype=np.float32)  # embedding per distinct text (for transform)
+
+    def _config(self) -> TopicConfig:
+        return self.config if self.config is not None else TopicConfig()
 
     # ------------------------------------------------------------------ fitting
 
@@ -267,7 +179,7 @@ class TopicModeler:
     ) -> "TopicModeler":
         """Fit on the texts; ``fit_on`` (one flag per text) restricts the clustering to the
         flagged texts, and the others join the topic they stand out as closest to
-        (:func:`_place_by_centroid`). By default the short texts are flagged when they are
+        (:func:`~pipeline.clustering.place_by_centroid`). By default the short texts are flagged when they are
         most of the corpus (:meth:`short_texts`): clustered together, a note's passages
         (30-150 words) and the participants' answers (1-10) part by length instead of
         subject. With fewer flagged texts than a clustering needs, all are fitted."""
@@ -278,15 +190,17 @@ class TopicModeler:
         for row, text in enumerate(texts):
             first_row.setdefault(text, row)
         position = {text: k for k, text in enumerate(first_row)}
-        self._rows = np.array([position[text] for text in texts], dtype=int)
+        self._rows = np.array([position[text] for text in texts], dtype=int)  # input row -> distinct text
         keep = list(first_row.values())
         distinct = list(first_row)
         self.documents_ = [lemmas[i].strip() or _EMPTY_DOC for i in keep]
+        # The embedding of each distinct text, kept for transform.
         vectors = self._vectors = normalise_rows(embeddings[keep]) if keep else np.zeros((0, 0), dtype=np.float32)
         n = len(keep)
         self.model_, self.parameters_ = None, {}
         self.clustered_ = False
-        minimum = max(self.config.min_texts, MIN_CLUSTERABLE)
+        config = self._config()
+        minimum = max(config.min_texts, MIN_CLUSTERABLE)
         if n < minimum:
             logger.warning(
                 "only %d distinct texts (< %d): no topic clustering; themes are mapped text by text", n, minimum
@@ -304,7 +218,7 @@ class TopicModeler:
             if flagged.sum() >= minimum:
                 fittable = np.flatnonzero(flagged)
         sample = fittable[self._fit_sample(len(fittable))]
-        self.parameters_ = adaptive_parameters(len(sample), self.config)
+        self.parameters_ = adaptive_parameters(len(sample), config)
         if len(sample) < n:
             self.parameters_["fit_texts"] = len(sample)
         model = self._new_bertopic(vectors[sample])
@@ -321,15 +235,15 @@ class TopicModeler:
             every = np.empty(n, dtype=int)
             every[sample] = topics
             rest = np.setdiff1d(fittable, sample)
-            every[rest] = _neighbour_vote(vectors[rest], vectors[sample], topics, self.parameters_["n_neighbors"])
+            every[rest] = neighbour_vote(vectors[rest], vectors[sample], topics, self.parameters_["n_neighbors"])
             other = np.setdiff1d(np.arange(n), fittable)
-            every[other] = _place_by_centroid(vectors[other], vectors[sample], topics)
+            every[other] = place_by_centroid(vectors[other], vectors[sample], topics)
             topics = every
-        strategy = self.config.reduce_outliers
+        strategy = config.reduce_outliers
         if strategy != "none" and topics.min() < 0:
             topics = np.asarray(
                 model.reduce_outliers(
-                    self.documents_, topics.tolist(), strategy=strategy, threshold=self.config.outlier_threshold, embeddings=vectors
+                    self.documents_, topics.tolist(), strategy=strategy, threshold=config.outlier_threshold, embeddings=vectors
                 ),
                 dtype=int,
             )
@@ -339,7 +253,7 @@ class TopicModeler:
             model.update_topics(
                 self.documents_,
                 topics=topics.tolist(),
-                top_n_words=self.config.top_n_words,
+                top_n_words=config.top_n_words,
                 vectorizer_model=model.vectorizer_model,
                 ctfidf_model=model.ctfidf_model,
                 representation_model=self._representation(distinct, vectors),
@@ -370,7 +284,7 @@ class TopicModeler:
         held 92 of the note's 98 content passages when all were clustered together; with the
         short answers clustered and the note placed (:func:`pipeline.run.fit_topics`) 14, and
         the passages' topics agree with their theme labels at NMI 0.49 instead of 0.09."""
-        limit = self.config.cluster_max_words
+        limit = self._config().cluster_max_words
         if not limit or not len(texts):
             return None
         words = np.array([len(text.split()) for text in texts])
@@ -382,42 +296,45 @@ class TopicModeler:
 
     def _fit_sample(self, n: int) -> np.ndarray:
         """Distinct texts UMAP/HDBSCAN are fitted on: all, or a seeded sample of ``config.max_fit_texts``."""
-        limit = self.config.max_fit_texts
+        config = self._config()
+        limit = config.max_fit_texts
         if not limit or n <= limit:
             return np.arange(n)
-        rng = np.random.default_rng(self.config.random_state)
+        rng = np.random.default_rng(config.random_state)
         return np.sort(rng.choice(n, size=limit, replace=False))
 
     def _representation(self, texts: list[str], vectors: np.ndarray):
-        """BERTopic's ``representation_model`` for the final topics: the given one, else topic
-        words by :class:`pipeline.naming.ReadableWords` and names by
-        :class:`pipeline.naming.PhraseRepresentation` (aspect ``"Navn"``); both read the
-        surface ``texts`` of the documents."""
+        """BERTopic's ``representation_model`` for the final topics: the given one (else
+        :func:`default_representation`), with tematik's own representations that have no
+        texts yet given this fit's surface ``texts`` (and vectors) in a copy."""
         from pipeline.naming import PhraseRepresentation, ReadableWords
 
         given = self.representation_model
         if given is None:
-            return {
-                "Main": ReadableWords(texts, self.config.top_n_words),
-                NAME_ASPECT: PhraseRepresentation(texts, vectors, self.embedder),
-            }
-        for model in given.values() if isinstance(given, dict) else [given]:
+            given = default_representation(self._config().top_n_words, self.embedder)
+
+        def for_this_fit(model):
             if isinstance(model, ReadableWords) and model.texts is None:
-                model.set_params(texts=texts)
+                return _with_parameters(model, texts=texts)
             if isinstance(model, PhraseRepresentation) and model.texts is None:
-                model.set_params(texts=texts, embeddings=vectors)
-        return given
+                return _with_parameters(model, texts=texts, embeddings=vectors)
+            return model
+
+        if isinstance(given, dict):
+            return {aspect: for_this_fit(model) for aspect, model in given.items()}
+        return [for_this_fit(model) for model in given] if isinstance(given, list) else for_this_fit(given)
 
     def _new_bertopic(self, vectors: np.ndarray):
         BERTopic = import_bertopic()
-        p, seed = self.parameters_, self.config.random_state
+        config = self._config()
+        p, seed = self.parameters_, config.random_state
         return BERTopic(
             embedding_model=bertopic_backend(self.embedder) if self.embedder is not None else None,
             umap_model=_fresh(self.umap_model) if self.umap_model is not None else default_umap(p, seed, vectors),
             hdbscan_model=_fresh(self.hdbscan_model) if self.hdbscan_model is not None else default_hdbscan(p),
             vectorizer_model=_fresh(self.vectorizer_model) if self.vectorizer_model is not None else lemma_vectorizer(),
             ctfidf_model=_fresh(self.ctfidf_model) if self.ctfidf_model is not None else default_ctfidf(),
-            top_n_words=self.config.top_n_words,
+            top_n_words=config.top_n_words,
             calculate_probabilities=False,
         )
 
@@ -463,7 +380,7 @@ class TopicModeler:
         if self.model_ is None:
             return np.full(len(texts), -1, dtype=int)
         fitted = np.asarray(self.model_.topics_, dtype=int)
-        return _neighbour_vote(embeddings, self._vectors, fitted, self.parameters_.get("n_neighbors", 15))
+        return neighbour_vote(embeddings, self._vectors, fitted, self.parameters_.get("n_neighbors", 15))
 
     # ------------------------------------------------------------------ persistence
 
@@ -478,7 +395,7 @@ class TopicModeler:
                 self.model_.save(folder / "bertopic", serialization="safetensors", save_ctfidf=True, save_embedding_model=False)
             np.save(folder / "embeddings.npy", self._vectors)
         state = {
-            "config": self.config.model_dump(mode="json"),
+            "config": self._config().model_dump(mode="json"),
             "embedder": getattr(self.embedder, "name", None),
             "clustered": self.clustered_,
             "parameters": self.parameters_,
@@ -532,48 +449,10 @@ def warm_up() -> None:
     TopicModeler(TopicConfig()).fit(texts, lemmas, vectors)
 
 
-def _neighbour_vote(queries: np.ndarray, points: np.ndarray, topics: np.ndarray, k: int) -> np.ndarray:
-    """Topic of each query: the similarity-weighted majority topic of its ``k`` most similar
-    ``points`` (cosine); a query identical to a point takes that point's topic."""
-    if len(queries) == 0:
-        return np.zeros(0, dtype=int)
-    indices, distances = exact_neighbours(queries, points, k)
-    similarity = 1.0 - distances  # sorted, nearest first
-    weights = np.maximum(similarity, 0.0)
-    neighbour_topics = topics[indices]
-    votes = np.zeros((len(queries), topics.max() + 2))
-    np.add.at(votes, (np.arange(len(queries))[:, None], neighbour_topics + 1), weights)
-    chosen = votes.argmax(axis=1) - 1
-    same = similarity[:, 0] >= 1 - 1e-5  # float32 search: identical texts come out at 1 - ~1e-7
-    chosen[same] = neighbour_topics[same, 0]
-    return chosen
-
-
-# From this many texts of the other genre their similarities are standardised per topic.
-_STANDARDISE_FROM = 5
-
-
-def _place_by_centroid(queries: np.ndarray, points: np.ndarray, topics: np.ndarray) -> np.ndarray:
-    """Topic of each query text of another genre (note passages beside short answers): the topic
-    whose centroid it is most similar to, in standard scores per topic.
-
-    Long passages are all more similar to some topics' centroids (the broad ones) than to
-    others, whatever they say, and a neighbour vote among short answers follows the biggest
-    topic. Standardised per topic over the queries, a passage goes where it stands out. On
-    the real North Jutland workshop (98 content passages, 97 with a theme label; the same
-    answer topics) the largest topic took 55 % of them by neighbour vote, 37 % by raw
-    centroid similarity and 17 % in standard scores; NMI with the passages' theme labels
-    0.19, 0.25 and 0.40 (all clustered together: 94 %, 0.09).
-    """
-    if len(queries) == 0:
-        return np.zeros(0, dtype=int)
-    ids = np.array(sorted(set(topics.tolist()) - {-1}))
-    centroids = normalise_rows(np.vstack([points[topics == topic].mean(axis=0) for topic in ids]))
-    similarity = normalise_rows(queries) @ centroids.T
-    if len(queries) >= _STANDARDISE_FROM:
-        spread = similarity.std(axis=0)
-        similarity = (similarity - similarity.mean(axis=0)) / np.where(spread > 0, spread, 1.0)
-    return ids[similarity.argmax(axis=1)]
+def _with_parameters(model, **parameters):
+    """A new ``model`` of the same parameters but ``parameters``; the others are shared, not
+    copied (unlike ``sklearn.base.clone``: a representation may hold the run's embedder)."""
+    return type(model)(**{**model.get_params(deep=False), **parameters})
 
 
 def _fresh(model):

@@ -315,7 +315,7 @@ def test_fifo_and_broken_or_looping_links_are_listed_as_not_read(tmp_path):
     ("weights: {n_bootstrap: 1000000000}", "weights.n_bootstrap: skal være højst 100000 (fik 1000000000)"),
     ("topics: {min_texts: -5}", "topics.min_texts: skal være mindst 0 (fik -5)"),
     ("topics: {min_cluster_size: -2}", "topics.min_cluster_size: skal være mindst 2 (fik -2)"),
-    ("themes: {temperature: .nan}", "themes.temperature: skal være et endeligt tal (fik nan)"),
+    ("themes: {sources: [{evidence: similarity, temperature: .nan}]}", "themes.sources.0.temperature: skal være et endeligt tal (fik nan)"),
     ("weights: {source_kind_weights: {note: -1}}", "weights.source_kind_weights.note: skal være mindst 0.0 (fik -1)"),
     ("quotes: {min_words: 10, max_words: 5}", "quotes: min_words (10) er større end max_words (5)"),
     ("quotes: {kk: 1}", "quotes.kk: er ikke en indstilling"),
@@ -340,8 +340,11 @@ def test_yaml_files_are_bounded_in_size_and_alias_expansion(tmp_path, monkeypatc
     with pytest.raises(InputError, match="aliaserne .* udfolder sig til mere end 1.000.000 værdier"):
         RunConfig.from_file(bomb)
     shared = tmp_path / "anker.yaml"
-    shared.write_text("language:\n  extra_stop_words: &ord [aalborg, hjørring]\nthemes:\n  andet_references: *ord\n", encoding="utf-8")
-    assert RunConfig.from_file(shared).themes.andet_references == ["aalborg", "hjørring"]  # a few aliases are fine
+    shared.write_text(
+        "language:\n  extra_stop_words: &ord [aalborg, hjørring]\nthemes:\n  sources: [{evidence: similarity, andet_references: *ord}]\n",
+        encoding="utf-8",
+    )
+    assert RunConfig.from_file(shared).themes.sources[0]["andet_references"] == ["aalborg", "hjørring"]  # a few aliases are fine
     monkeypatch.setattr(errors, "MAX_YAML_BYTES", 50)
     with pytest.raises(InputError, match=r"filen er for stor"):
         RunConfig.from_file(shared)

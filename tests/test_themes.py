@@ -5,17 +5,21 @@ from __future__ import annotations
 import importlib.util
 import sys
 from pathlib import Path
+from typing import Annotated
 
 import numpy as np
 import pytest
 from sklearn.metrics import f1_score
 
+from pydantic import Field
+
 from pipeline.config import EmbeddingConfig, RunConfig, ThemeConfig
 from pipeline.embeddings import make_embedder
+from pipeline.evidence import ANDET_REFERENCES
 from pipeline.language import TextAnalyzer
 from pipeline.schema import ANDET
 from pipeline.taxonomy import load_taxonomy
-from pipeline.themes import KeywordMatcher, TextEvidence, ThemeMapper, default_sources
+from pipeline.themes import KeywordMatcher, TextEvidence, ThemeMapper, evidence_sources
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -249,7 +253,9 @@ def test_vague_answers_stay_andet_and_are_never_confident(embedder, analyzer, va
 def test_without_calibration_the_people_theme_is_a_sink(embedder, analyzer, vague_corpus):
     """The per-theme calibration is what keeps vague answers out of kompetenceforsyning."""
     texts, lemmas, embeddings = vague_corpus
-    raw = mapper(embedder, analyzer, taxonomy="nordjylland-2023", calibrate_themes=False).fit(lemmas, embeddings)
+    uncalibrated = [{"evidence": "keywords"}, {"evidence": "similarity", "andet_references": []},
+                    {"evidence": "self_training"}, {"evidence": "sections"}]
+    raw = mapper(embedder, analyzer, taxonomy="nordjylland-2023", sources=uncalibrated).fit(lemmas, embeddings)
     calibrated = mapper(embedder, analyzer, taxonomy="nordjylland-2023").fit(lemmas, embeddings)
     vague = slice(0, len(VAGUE))
     people = "p_kompetenceforsyning"
@@ -273,42 +279,138 @@ def test_a_topic_whose_likeliest_class_is_andet_gets_andet(embedder, analyzer, v
     assert (likeliest[themed] == table.loc[themed, "theme"]).all()
 
 
-def test_a_new_evidence_source_plugs_in(embedder, analyzer, corpus):
-    """A new signal is a new class: here the secretariat's own list of answers it already placed."""
+class KnownAnswers(TextEvidence):
+    """A new signal: the secretariat's own list of answers it already placed (lemmas -> theme id)."""
 
-    class KnownAnswers(TextEvidence):
-        def __init__(self, answers: dict[str, str], strength: float = 0.95):
-            self.answers = answers
-            self.strength = strength
+    def __init__(self, answers: dict[str, str] | None = None, strength: Annotated[float, Field(gt=0, lt=1)] = 0.95):
+        self.answers = answers
+        self.strength = strength
 
-        def _fit(self, corpus):
-            self.ids_ = corpus.taxonomy.ids
+    def _fit(self, corpus):
+        self.ids_ = corpus.taxonomy.ids
 
-        def score(self, tokens, embeddings):
-            rows = np.full((len(tokens), len(self.ids_) + 1), 1.0 / len(self.ids_))
-            rows[:, -1] = 1.0  # no opinion: "fits no theme" unless known (noisy-or keeps the others' fit)
-            for row, lemmas in enumerate(tokens):
-                theme = self.answers.get(" ".join(lemmas))
-                if theme:
-                    rows[row] = 0.0
-                    rows[row, self.ids_.index(theme)] = self.strength
-                    rows[row, -1] = 1 - self.strength
-            rows[:, :-1] *= (1 - rows[:, -1:]) / rows[:, :-1].sum(axis=1, keepdims=True)
-            return rows
+    def score(self, tokens, embeddings):
+        rows = np.full((len(tokens), len(self.ids_) + 1), 1.0 / len(self.ids_))
+        rows[:, -1] = 1.0  # no opinion: "fits no theme" unless known (noisy-or keeps the others' fit)
+        for row, lemmas in enumerate(tokens):
+            theme = (self.answers or {}).get(" ".join(lemmas))
+            if theme:
+                rows[row] = 0.0
+                rows[row, self.ids_.index(theme)] = self.strength
+                rows[row, -1] = 1 - self.strength
+        rows[:, :-1] *= (1 - rows[:, -1:]) / rows[:, :-1].sum(axis=1, keepdims=True)
+        return rows
+
+
+@pytest.fixture
+def registry(monkeypatch):
+    """The evidence registry, with what a test registers gone afterwards."""
+    from pipeline import evidence
+
+    monkeypatch.setattr(evidence, "EVIDENCE", dict(evidence.EVIDENCE))
+    return evidence
+
+
+def test_a_new_evidence_source_plugs_in_as_an_object(embedder, analyzer, corpus):
+    from pipeline.themes import build_theme_mapper
 
     lemmas, embeddings = corpus
     cake = TEXTS.index(UNRELATED[1])
     config = ThemeConfig()
     known = KnownAnswers({lemmas[cake]: "innovation"})
-    sources = default_sources(config)
+    sources = evidence_sources(config)
     sources.insert(2, known)  # after keywords and similarity, before self-training
     plain = mapper(embedder, analyzer).fit(lemmas, embeddings).text_themes_
-    fitted = ThemeMapper(load_taxonomy(), embedder, config, lemmatiser=analyzer.lemmatise, sources=sources).fit(lemmas, embeddings)
+    fitted = build_theme_mapper(load_taxonomy(), config, embedder, analyzer.lemmatise, sources=sources).fit(lemmas, embeddings)
     assert plain.loc[cake, "theme"] == ANDET
     assert fitted.text_themes_.loc[cake, "theme"] == "innovation"
     assert fitted.text_themes_["theme"].drop(index=cake).tolist() == plain["theme"].drop(index=cake).tolist()
-    assert not hasattr(known, "ids_")  # the given source is a parameter: copied, not fitted in place
+    assert not hasattr(known, "ids_")  # the given source is a parameter: cloned, not fitted in place
     assert [type(s).__name__ for s in fitted.sources_][2] == "KnownAnswers"
+
+
+def test_a_registered_evidence_source_is_one_config_line_in_the_run(tmp_path, registry, analyzer, corpus):
+    """Registered by name, a source is set in the config file and the run's assembly uses it."""
+    from pipeline.run import theme_mapper
+
+    registry.register_evidence("known_answers")(KnownAnswers)
+    lemmas, embeddings = corpus
+    cake = TEXTS.index(UNRELATED[1])
+    path = tmp_path / "config.yaml"
+    path.write_text(
+        "themes:\n  sources:\n    - {evidence: keywords}\n    - {evidence: similarity, temperature: 1.0}\n"
+        f"    - {{evidence: known_answers, answers: {{'{lemmas[cake]}': innovation}}}}\n"
+        "    - {evidence: self_training, weight: 0.5}\n    - {evidence: sections}\n",
+        encoding="utf-8",
+    )
+    config = RunConfig.from_file(path)
+    assert config.themes.sources[2] == {"evidence": "known_answers", "answers": {lemmas[cake]: "innovation"}, "strength": 0.95}
+    fitted = theme_mapper(load_taxonomy(), config).fit(lemmas, embeddings)
+    assert [type(s).__name__ for s in fitted.sources_] == [
+        "KeywordEvidence", "SimilarityEvidence", "KnownAnswers", "SelfTraining", "SectionContext"]
+    assert fitted.text_themes_.loc[cake, "theme"] == "innovation"
+    assert fitted.sources_[2].strength == 0.95  # the class's default for what the file leaves out
+
+
+@pytest.mark.parametrize("sources, message", [
+    ("[{evidence: keywords}, {evidence: kewords}]",
+     "themes.sources.1.evidence: ukendt evidens; mulige: keywords, sections, self_training, similarity (fik kewords)"),
+    ("[{weight: 1.0}]", "themes.sources.0.evidence: mangler"),
+    ("[{evidence: similarity, temperature: 0}]", "themes.sources.0.temperature: skal være større end 0.0 (fik 0)"),
+    ("[{evidence: keywords, wieght: 2}]", "themes.sources.0.wieght: er ikke en indstilling"),
+])  # fmt: skip
+def test_a_bad_evidence_entry_is_one_line_naming_the_file_and_the_key(tmp_path, sources, message):
+    from pipeline.errors import InputError
+
+    path = tmp_path / "config.yaml"
+    path.write_text(f"themes:\n  sources: {sources}\n", encoding="utf-8")
+    with pytest.raises(InputError) as raised:
+        RunConfig.from_file(path)
+    assert str(raised.value) == f"{path}: ugyldig konfiguration: {message}"
+
+
+def test_configs_and_saved_runs_with_the_old_flat_keys_read_into_the_sources():
+    """Before ``themes.sources`` the sources' parameters were flat keys; files written then
+    (configs, every saved run's config.json) still read, into the same sources."""
+    old_defaults = {
+        "min_compound_length": 5, "keyword_weight": 1.0, "keyword_idf": True, "keyword_smoothing": 0.5,
+        "embedding_weight": 1.0, "keyword_top_k": 3, "temperature": 1.0, "keyword_fit_scale": 0.5,
+        "similarity_fit_z": 1.0, "similarity_fit_scale": 0.5, "andet_threshold": 0.5, "calibrate_themes": True,
+        "andet_references": list(ANDET_REFERENCES), "self_training_weight": 0.5, "seed_threshold": 0.5,
+        "min_seeds_per_class": 10, "self_training_c": 1.0, "tfidf_scale": 1.0, "section_weight": 1.0,
+        "heading_weight": 1.0, "topic_weight": 0.5, "mixed_topic_threshold": 0.5,
+    }  # a saved run's config.json "themes" before the list (defaults then)
+    assert ThemeConfig.model_validate(old_defaults) == ThemeConfig()
+    ablation = ThemeConfig(embedding_weight=0.0, calibrate_themes=False, temperature=2.0)
+    similarity = ablation.sources[1]
+    assert (similarity["weight"], similarity["temperature"], similarity["andet_references"]) == (0.0, 2.0, [])
+    assert [type(source).__name__ for source in evidence_sources(ablation)] == ["KeywordEvidence", "SelfTraining", "SectionContext"]
+    with pytest.raises(ValueError, match="keyword_weight hører til en kilde i sources"):
+        ThemeConfig(keyword_weight=0.5, sources=[{"evidence": "keywords"}])
+
+
+def test_the_mapper_and_its_sources_follow_scikit_learn(embedder, analyzer, corpus):
+    from sklearn.base import clone
+
+    from pipeline.context import SelfTraining
+
+    lemmas, embeddings = corpus
+    sources = evidence_sources(ThemeConfig())
+    assert sources[2].get_params() == {
+        "weight": 0.5, "seed_threshold": 0.5, "min_seeds_per_class": 10, "c": 1.0, "tfidf_scale": 1.0,
+        "andet_threshold": 0.5, "max_seeds": 3000, "decision": None}
+    assert repr(SelfTraining(weight=0.3)) == "SelfTraining(weight=0.3)"
+    original = ThemeMapper(load_taxonomy(), embedder, ThemeConfig(topic_weight=1.0), analyzer.lemmatise, sources)
+    assert not [name for name in vars(original) if name.endswith("_")]
+    twin = clone(original)
+    assert twin.embedder is embedder and twin.lemmatiser == analyzer.lemmatise  # services: shared
+    assert twin.config == original.config and twin.config is not original.config
+    assert [s.get_params() for s in twin.sources] == [s.get_params() for s in sources] and twin.sources[0] is not sources[0]
+    twin.set_params(config=ThemeConfig(min_theme_score=0.9))
+    strict = twin.fit(lemmas, embeddings).text_themes_
+    default = original.fit(lemmas, embeddings).text_themes_
+    assert (strict["theme"] == ANDET).sum() > (default["theme"] == ANDET).sum()
+    assert not any(hasattr(source, "distribution_") for source in sources)  # fits work on clones
 
 
 @pytest.mark.slow
@@ -363,7 +465,7 @@ def test_the_install_warm_up_leaves_a_fit_only_its_own_texts_to_embed(tmp_path, 
     taxonomies = [load_taxonomy(name) for name in shipped_taxonomies()]
     assert len(taxonomies) >= 2
     assert {keyword for taxonomy in taxonomies for theme in taxonomy.themes for keyword in theme.keywords} <= set(installing.seen)
-    assert set(ThemeConfig().andet_references) <= set(installing.seen)
+    assert set(ANDET_REFERENCES) <= set(installing.seen)
 
     running = CountingE5()
     for taxonomy in taxonomies:

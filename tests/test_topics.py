@@ -287,6 +287,59 @@ def test_a_swapped_in_vectorizer_gives_the_topic_words(corpus):
     assert words and all(len(word) >= 7 for word in words)
 
 
+def test_the_run_builder_swaps_umap_hdbscan_and_representation_by_object(corpus):
+    """``build_topic_modeler`` (what the run calls) takes BERTopic's sub-models as objects; each fit
+    uses copies of them, with tematik's own representation given this fit's texts in its copy."""
+    from bertopic.representation import KeyBERTInspired
+    from hdbscan import HDBSCAN
+    from umap import UMAP
+
+    from pipeline.naming import ReadableWords
+    from pipeline.topics import build_topic_modeler
+
+    umap_model = UMAP(n_neighbors=6, n_components=3, min_dist=0.0, metric="cosine", random_state=7)
+    hdbscan_model = HDBSCAN(min_cluster_size=8, min_samples=2)
+    words = ReadableWords(top_n_words=3)
+    modeler = build_topic_modeler(
+        TopicConfig(), corpus["embedder"], umap_model=umap_model, hdbscan_model=hdbscan_model,
+        representation_model={"Main": words, "Navn": KeyBERTInspired(top_n_words=2)},
+    )
+    modeler.fit(corpus["texts"], corpus["lemmas"], corpus["embeddings"])
+    fitted = modeler.model_
+    assert (fitted.umap_model.n_neighbors, fitted.umap_model.n_components, fitted.umap_model.random_state) == (6, 3, 7)
+    assert fitted.hdbscan_model.min_cluster_size == 8 and fitted.umap_model.embedding_.shape[1] == 3
+    assert all(size >= 8 for size in modeler.topic_info_.query("topic >= 0")["size"])  # the given HDBSCAN's minimum
+    names = {topic: [word for word, _ in values] for topic, values in fitted.topic_aspects_["Navn"].items()}
+    for row in modeler.topic_info_.query("topic >= 0").itertuples():
+        assert row.name == names[row.topic][0]  # KeyBERTInspired names the topics
+        assert 1 <= len(row.words.split(", ")) <= 3  # ReadableWords' three words
+    # The given objects are parameters: not fitted, not given texts.
+    assert not hasattr(umap_model, "embedding_") and not hasattr(hdbscan_model, "labels_") and words.texts is None
+    assert modeler.get_params()["umap_model"] is umap_model
+
+
+def test_get_params_set_params_and_clone_follow_scikit_learn(corpus, fitted):
+    from sklearn.base import clone
+    from sklearn.decomposition import PCA
+
+    config = TopicConfig(min_texts=8)
+    modeler = TopicModeler(config, corpus["embedder"], umap_model=PCA(n_components=4))
+    assert not [name for name in vars(modeler) if name.endswith("_")]  # nothing fitted in __init__
+    assert modeler.get_params()["umap_model__n_components"] == 4  # sub-models' parameters, as in a Pipeline
+    assert "PCA(n_components=4)" in repr(modeler)
+    twin = clone(modeler)
+    assert twin.get_params(deep=False).keys() == modeler.get_params(deep=False).keys()
+    assert twin.config == config and twin.config is not config and twin.umap_model is not modeler.umap_model
+    assert twin.embedder is corpus["embedder"]  # a service (loaded model, cache): shared, not copied
+    twin.set_params(umap_model__n_components=3, config=TopicConfig(min_texts=8, top_n_words=4))
+    twin.fit(corpus["texts"], corpus["lemmas"], corpus["embeddings"])
+    assert twin.model_.umap_model.n_components == 3 and modeler.umap_model.n_components == 4
+    assert max(len(words.split(", ")) for words in twin.topic_info_["words"]) <= 4
+    refitted = clone(fitted)  # a fitted modeler's clone is unfitted and fits alike
+    assert not hasattr(refitted, "model_")
+    assert refitted.fit(corpus["texts"], corpus["lemmas"], corpus["embeddings"]).topics_.tolist() == fitted.topics_.tolist()
+
+
 def test_above_max_fit_texts_a_sample_is_fitted_and_the_rest_voted_in(corpus):
     from sklearn.metrics import adjusted_rand_score
 
