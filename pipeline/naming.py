@@ -10,7 +10,9 @@ topic, an emerging theme):
    word (spaCy's Danish list, less the adjectives of :data:`PHRASE_WORDS`), with a content
    word (not a stop word or one of tematik's domain stop words,
    :func:`pipeline.language.domain_stop_words`) or two words that are not stop words
-   ("mindre virksomheder"), in the same surface form in at least two of the group's texts;
+   ("mindre virksomheder"), in the same surface form in at least two of the group's texts,
+   and not a piece of a longer phrase (every text that writes it goes on, or opens, with the
+   same word that is not a stop word: "CO2 vision i fuld" + "skala");
    phrases are counted by their lemmas ("grøn omstilling" = "grønne omstilling").
 2. **Scores** (each scaled to 0–1 among the group's candidates, then weighted by
    :attr:`PhraseNamer.weights`): class-based TF-IDF over phrases (BERTopic's
@@ -18,14 +20,20 @@ topic, an emerging theme):
    not of the others), the similarity of the phrase's embedding to the group's centroid
    (with an embedder; without one, the centroid of the texts that use the phrase), and
    coverage (the share of the group's texts that use it).
-3. **Choice** with maximal marginal relevance: a ranked list of phrases, each scored
-   minus ``diversity`` × its word overlap with those already chosen; a phrase that names
-   a bigger group already is skipped, so two topics never share a name. The name is the
-   first, written as Danish writes it: a capital first letter, the other words as the
-   texts write them ("SMV", "Nordjylland"), lower case otherwise.
+3. **Choice** with maximal marginal relevance: each phrase first gives way to a longer one
+   that ``expand_share`` of its texts write ("samarbejde" -> "samarbejde på tværs"), then a
+   ranked list of phrases, each scored minus ``diversity`` × its word overlap with those
+   already chosen; a phrase that names a bigger group already is skipped, so two topics
+   never share a name. The name is the first, written as Danish writes it: a capital first
+   letter, the other words as the texts write them ("SMV", "Nordjylland"), lower case
+   otherwise. A word that says nothing alone — a place (:func:`proper_nouns`), an
+   adjective (:func:`is_adjective`) that fewer than half of the group's texts use, a verb
+   (:func:`is_verb`) — gives way to the phrase its texts say it in most ("Stærkt" ->
+   "Stærkt samarbejde"), else to the most central short text that uses it.
 4. **Fallback**: a group whose texts share no phrase is named by its most central short
    text (at most :attr:`PhraseNamer.fallback_words` words; else the first words of its
-   most central text).
+   most central text); when that is a single word, by up to three of the group's
+   single-word texts ("Tålmodighed, stædighed og ordentlighed").
 
 :class:`PhraseRepresentation` is the same namer as a BERTopic representation model, used
 as the ``"Navn"`` aspect (``representation_model={"Navn": PhraseRepresentation()}``); any
@@ -177,7 +185,8 @@ class PhraseNamer:
     real workshop: c-TF-IDF alone picks rare, odd phrases; coverage alone picks the group's
     most common word; similarity keeps the phrase on the group's subject); ``length_weight``
     adds to longer phrases and ``expand_share`` lets a phrase give way to a longer one that
-    contains it ("samarbejde" -> "samarbejde på tværs") when that many of its texts use it.
+    contains it ("samarbejde" -> "samarbejde på tværs") when that many of its texts use it
+    (0.3 turned "produktion", in six texts, into a phrase of two of them).
     ``max_texts``: a group is read in a seeded sample of at most this many texts (at
     100,000 texts, the phrases of every text would take ~30 s).
     """
@@ -323,7 +332,10 @@ class PhraseNamer:
                 if not alone(label, phrase):  # "Stærkt" -> the phrase its texts say it in most: "Stærkt samarbejde"
                     longer = [other for other in shared[label] if len(other) > len(phrase) and other not in taken and _contains(other, phrase)]
                     phrase = max(longer, key=lambda other: (row_counts[label][index[other]], -len(other), other), default=phrase)
-                if alone(label, phrase):
+                # An adjective most of the group's texts use says what the group is ("Maritime" over
+                # maritime answers); one a few use leaves the reader asking "strong what?".
+                defining = len(phrase) == 1 and is_adjective(phrase[0]) and 2 * row_counts[label][index[phrase]] >= len(members)
+                if alone(label, phrase) or defining:
                     names.append((as_name(shown[label, phrase][0], forms)[:MAX_NAME_CHARS], float(value)))
                 elif said := self._in_context(shown[label, phrase][0], [texts[i] for i in members], vectors[members], centroid):
                     names.append((said, float(value)))
