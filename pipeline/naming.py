@@ -9,7 +9,7 @@ topic, an emerging theme):
    (punctuation ends a clause), in their surface form, not starting or ending with a stop
    word (spaCy's Danish list, less the adjectives of :data:`PHRASE_WORDS`), with a content
    word (not a stop word or one of tematik's domain stop words,
-   :func:`pipeline.language.domain_stop_words`) or two words that are not stop words
+   :func:`pipeline.lexicon.domain_stop_words`) or two words that are not stop words
    ("mindre virksomheder"), in the same surface form in at least two of the group's texts,
    and not a piece of a longer phrase (every text that writes it goes on, or opens, with the
    same word that is not a stop word: "CO2 vision i fuld" + "skala");
@@ -76,14 +76,14 @@ def _stop_words() -> tuple[frozenset[str], frozenset[str]]:
     """(words a phrase may not start or end with, lemmas that are not content)."""
     from spacy.lang.da.stop_words import STOP_WORDS
 
-    from pipeline.language import domain_stop_words
+    from pipeline.lexicon import domain_stop_words
 
     return frozenset(STOP_WORDS) - PHRASE_WORDS, frozenset(STOP_WORDS) | domain_stop_words()
 
 
 @lru_cache(maxsize=1)
 def _lemma_table() -> dict[str, str]:
-    from pipeline.language import danish_lemma_table
+    from pipeline.lexicon import danish_lemma_table
 
     return danish_lemma_table()
 
@@ -445,7 +445,7 @@ class ReadableWords(BaseRepresentation):
     From each topic's c-TF-IDF words, best first: a lemma used by a single text of the whole
     corpus is dropped (a typo, "egergitab"), and so are English words in a Danish topic
     ("and", "attract"; kept when they are most of its words); a fixed expression
-    (:data:`pipeline.language.FIXED_EXPRESSIONS`) that at least two of the topic's texts use,
+    (:data:`pipeline.lexicon.FIXED_EXPRESSIONS`) that at least two of the topic's texts use,
     and that accounts for at least half of the uses of one of its words, takes that word's
     place whole ("højt til loftet" instead of "loft"). ``texts``: the surface text of each
     document, by BERTopic's document ``ID`` (without them no expression is kept whole);
@@ -458,7 +458,7 @@ class ReadableWords(BaseRepresentation):
         self.max_texts = max_texts
 
     def extract_topics(self, topic_model, documents, c_tf_idf, topics):
-        from pipeline.language import FIXED_EXPRESSIONS, english_words
+        from pipeline.lexicon import FIXED_EXPRESSIONS, english_words
 
         candidates = {word for pairs in topics.values() for word, _ in pairs if word}
         lemma_sets = [candidates.intersection(str(doc).split()) for doc in documents["Document"]]
