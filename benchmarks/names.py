@@ -11,7 +11,10 @@ One run through the assembly (pipeline/run.py) into a temporary folder, then:
 - **raw ids**: exported files outside ``data/`` holding BERTopic's ``N_word_word`` form;
 - **note**: the share of the summary note's content passages in its largest topic (topics
   must follow subjects, not the genre of long note passages versus short answers);
-- with ``--show N``: each name beside N of its texts (its quotes first), for reading.
+- with ``--show N``: each name beside N of its texts (its quotes first), for reading;
+- with ``--dump FILE``: the same as CSV (kind, name, grounded, its first five texts), the
+  sheet a reader's verdicts are given on (``benchmarks/data/name-verdicts-*.csv``, read by
+  ``--verdicts``).
 """
 
 from __future__ import annotations
@@ -63,6 +66,8 @@ def main() -> None:
     parser.add_argument("--taxonomy", default=None)
     parser.add_argument("--embedder", default=None)
     parser.add_argument("--show", type=int, default=0, help="print each name beside this many of its texts")
+    parser.add_argument("--dump", type=Path, default=None, help="write each name beside five of its texts as CSV")
+    parser.add_argument("--verdicts", type=Path, default=None, help="a reader's verdicts (kind, name, fitting yes/no): the share fitting")
     args = parser.parse_args()
 
     from pipeline.config import RunConfig, RunOverrides
@@ -96,6 +101,20 @@ def main() -> None:
     if len(notes):
         counts = notes["topic"].value_counts()
         print(f"note: {len(notes)} content passages in {counts.size} topics; largest topic {counts.iloc[0]} = {counts.iloc[0] / len(notes):.0%}")
+    if args.verdicts:
+        given = pd.read_csv(args.verdicts).drop_duplicates(["kind", "name"], keep="last").set_index(["kind", "name"])["fitting"]
+        judged = [given.get((kind, name)) for kind, name, _ in named]
+        fitting = [verdict == "yes" for verdict in judged if verdict is not None]
+        unjudged = [name for (_, name, _), verdict in zip(named, judged) if verdict is None]
+        print(f"meaningful and fitting (a reader's verdicts): {sum(fitting)}/{len(fitting)} = {sum(fitting) / max(len(fitting), 1):.0%}"
+              + (f"; not judged: {', '.join(unjudged)}" if unjudged else ""))
+    if args.dump:
+        pd.DataFrame(
+            [
+                {"kind": kind, "name": name, "grounded": ok, **{f"text{k + 1}": text for k, text in enumerate(members[:5])}}
+                for (kind, name, members), ok in zip(named, grounded)
+            ]
+        ).to_csv(args.dump, index=False)
     for (kind, name, members), ok in zip(named, grounded):
         print(f"[{kind}] {name}  ({len(members)} tekster{'' if ok else ', NOT in 2 texts'})")
         for text in members[: args.show]:

@@ -22,7 +22,7 @@ import re
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future
-from importlib import metadata, resources
+from importlib import metadata
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -32,6 +32,14 @@ from pipeline import processes
 from pipeline.config import LanguageConfig
 from pipeline.embeddings import torch_free_imports
 from pipeline.errors import InputError
+from pipeline.lexicon import (  # noqa: F401  (the lexicon as this module has always offered it)
+    FIXED_EXPRESSIONS,
+    LEMMA_RULES,
+    LOOKUP_FIXES,
+    danish_lemma_table,
+    domain_stop_words,
+    english_words,
+)
 
 if TYPE_CHECKING:  # spaCy and lingua are imported when a pipeline is loaded / languages detected
     from lingua import IsoCode639_1, LanguageDetector
@@ -46,71 +54,6 @@ LOOKUP_BACKEND = "blank:da + lookup lemmatizer"
 UNUSED_COMPONENTS = ["parser", "ner"]
 BATCH_SIZE = 1000
 
-# spacy-lookups-data's Danish table is keyed by word form without context, so a form that is
-# both a noun and a verb gets one lemma. These are the wrong ones met in workshop texts where
-# the right lemma matters for a theme (singular "iværksætter" -> verb "iværksætte" while the
-# plural gives the noun) or the wrong one is another word ("viden" -> "vide", "have" -> "hav",
-# "både" -> "båd", "godt" -> "godte").
-LOOKUP_FIXES = {
-    "have": "have",
-    "godt": "god",
-    "gode": "god",
-    "både": "både",
-    "iværksætter": "iværksætter",
-    "forsker": "forsker",
-    "ansatte": "ansat",
-    "studerende": "studerende",
-    "deltager": "deltager",
-    "viden": "viden",
-    "skabe": "skabe",
-    "skabes": "skabe",
-    "øget": "øge",
-    "pres": "pres",
-    "potentialer": "potentiale",
-    "potentialet": "potentiale",
-    "potentialerne": "potentiale",
-    "svært": "svær",  # not the verb "sværte"
-    "let": "let",  # the adjective, not the verb "le"
-    "mange": "mange",  # not "mangen"
-    "lang": "lang",  # the adjective, not the verb "lange" (the table gives "længere" -> "lang")
-    "lange": "lang",
-    "iværksætterier": "iværksætteri",  # a plural the table lacks
-    "vedvarende": "vedvarende",  # the adjective ("vedvarende energi"), not the verb "vedvare"
-    "smver": "smv",  # SMV plurals written without an apostrophe
-    "smvere": "smv",
-    "smverne": "smv",
-}
-
-# Fixed expressions that a topic's words keep whole when its texts use them: cut into lemmas
-# they lose their sense ("højt til loftet" -> "loft"; "de lange seje træk" -> "lang", "træk").
-FIXED_EXPRESSIONS = (
-    "på tværs",
-    "højt til loftet",
-    "lange seje træk",
-    "hånd i hånd",
-    "i øjenhøjde",
-    "på sigt",
-    "ud over rampen",
-    "vind i sejlene",
-    "first mover",
-    "life science",
-    "triple helix",
-)
-
-
-@functools.lru_cache(maxsize=1)
-def english_words() -> frozenset[str]:
-    """Lowercase English words that are not Danish words: English stop words ("and", "the") and the
-    forms of spacy-lookups-data's English lemma table missing from the Danish one ("attract")."""
-    import srsly
-    from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS  # spaCy's English module takes seconds to import
-    from spacy.lang.da.stop_words import STOP_WORDS as DANISH_STOP_WORDS
-
-    table = srsly.read_gzip_json(resources.files("spacy_lookups_data") / "data" / "en_lemma_lookup.json.gz")
-    danish = set(danish_lemma_table()) | {lemma for lemma in danish_lemma_table().values() if isinstance(lemma, str)}
-    english = {form for pair in table.items() for form in pair if isinstance(form, str)} | set(ENGLISH_STOP_WORDS)
-    # "and" and "the" are Danish forms too (a duck; an old spelling of tea) but read as English.
-    return frozenset(english - danish - set(DANISH_STOP_WORDS)) | {"and", "the"}
 
 # Danish plural/definite endings after an apostrophe ("SMV'er", "SMV'erne", "IT's") are
 # dropped so that the abbreviation itself is the lemma.
@@ -147,12 +90,6 @@ _SCREEN_FROM_TEXTS = 5_000
 # Measured at 100,000 texts on 2 cores: the language stage went from 7.4 s to 1.3 s of the
 # run's wall time, the stages it overlaps 0.5 s slower.
 _CHILD_FROM_TEXTS = 5_000
-
-
-def domain_stop_words() -> frozenset[str]:
-    """tematik's documented domain stop words (``pipeline/resources/domain_stop_words.txt``)."""
-    text = resources.files("pipeline").joinpath("resources/domain_stop_words.txt").read_text(encoding="utf-8")
-    return frozenset(word for line in text.splitlines() if (word := line.split("#", 1)[0].strip().lower()))
 
 
 @functools.lru_cache(maxsize=4)
@@ -220,21 +157,6 @@ def _blank_lookup_pipeline() -> tuple[SpacyPipeline, str]:
     return spacy.blank("da"), f"{LOOKUP_BACKEND} (spacy-lookups-data {metadata.version('spacy-lookups-data')})"
 
 
-@functools.lru_cache(maxsize=1)
-def danish_lemma_table() -> dict[str, str]:
-    """spacy-lookups-data's Danish lemma table (lowercase word form -> lemma) with :data:`LOOKUP_FIXES`.
-
-    Read once per process and shared by the lookup lemmatiser and redaction's lexicon. A
-    plain dict gives exactly what spaCy's lookup lemmatizer gives (``table.get(form, form)``)
-    without building spaCy's ``Table`` of 553k forms, which took ~1.5 s per process.
-    """
-    import srsly  # spaCy's own JSON reader, installed with it
-
-    table = srsly.read_gzip_json(resources.files("spacy_lookups_data") / "data" / "da_lemma_lookup.json.gz")
-    table.update(LOOKUP_FIXES)
-    return table
-
-
 def lemma_fingerprint(config: LanguageConfig) -> str:
     """What a text's lemmas depend on besides the text and ``config``, without loading spaCy.
 
@@ -262,6 +184,7 @@ def lemma_fingerprint(config: LanguageConfig) -> str:
         "spacy-lookups-data": version("spacy-lookups-data"),
         "pipeline": pipeline,
         "fixes": sorted(LOOKUP_FIXES.items()),
+        "rules": list(LEMMA_RULES),
         "domain_stop_words": sorted(domain_stop_words()),
     }
     return json.dumps(parts, ensure_ascii=False, sort_keys=True)

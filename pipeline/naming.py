@@ -9,8 +9,10 @@ topic, an emerging theme):
    (punctuation ends a clause), in their surface form, not starting or ending with a stop
    word (spaCy's Danish list, less the adjectives of :data:`PHRASE_WORDS`), with a content
    word (not a stop word or one of tematik's domain stop words,
-   :func:`pipeline.language.domain_stop_words`) or two words that are not stop words
-   ("mindre virksomheder"), in the same surface form in at least two of the group's texts;
+   :func:`pipeline.lexicon.domain_stop_words`) or two words that are not stop words
+   ("mindre virksomheder"), in the same surface form in at least two of the group's texts,
+   and not a piece of a longer phrase (every text that writes it goes on, or opens, with the
+   same word that is not a stop word: "CO2 vision i fuld" + "skala");
    phrases are counted by their lemmas ("grøn omstilling" = "grønne omstilling").
 2. **Scores** (each scaled to 0–1 among the group's candidates, then weighted by
    :attr:`PhraseNamer.weights`): class-based TF-IDF over phrases (BERTopic's
@@ -18,14 +20,20 @@ topic, an emerging theme):
    not of the others), the similarity of the phrase's embedding to the group's centroid
    (with an embedder; without one, the centroid of the texts that use the phrase), and
    coverage (the share of the group's texts that use it).
-3. **Choice** with maximal marginal relevance: a ranked list of phrases, each scored
-   minus ``diversity`` × its word overlap with those already chosen; a phrase that names
-   a bigger group already is skipped, so two topics never share a name. The name is the
-   first, written as Danish writes it: a capital first letter, the other words as the
-   texts write them ("SMV", "Nordjylland"), lower case otherwise.
+3. **Choice** with maximal marginal relevance: each phrase first gives way to a longer one
+   that ``expand_share`` of its texts write ("samarbejde" -> "samarbejde på tværs"), then a
+   ranked list of phrases, each scored minus ``diversity`` × its word overlap with those
+   already chosen; a phrase that names a bigger group already is skipped, so two topics
+   never share a name. The name is the first, written as Danish writes it: a capital first
+   letter, the other words as the texts write them ("SMV", "Nordjylland"), lower case
+   otherwise. A word that says nothing alone — a place (:func:`proper_nouns`), an
+   adjective (:func:`is_adjective`) that fewer than half of the group's texts use, a verb
+   (:func:`is_verb`) — gives way to the phrase its texts say it in most ("Stærkt" ->
+   "Stærkt samarbejde"), else to the most central short text that uses it.
 4. **Fallback**: a group whose texts share no phrase is named by its most central short
    text (at most :attr:`PhraseNamer.fallback_words` words; else the first words of its
-   most central text).
+   most central text); when that is a single word, by up to three of the group's
+   single-word texts ("Tålmodighed, stædighed og ordentlighed").
 
 :class:`PhraseRepresentation` is the same namer as a BERTopic representation model, used
 as the ``"Navn"`` aspect (``representation_model={"Navn": PhraseRepresentation()}``); any
@@ -68,14 +76,14 @@ def _stop_words() -> tuple[frozenset[str], frozenset[str]]:
     """(words a phrase may not start or end with, lemmas that are not content)."""
     from spacy.lang.da.stop_words import STOP_WORDS
 
-    from pipeline.language import domain_stop_words
+    from pipeline.lexicon import domain_stop_words
 
     return frozenset(STOP_WORDS) - PHRASE_WORDS, frozenset(STOP_WORDS) | domain_stop_words()
 
 
 @lru_cache(maxsize=1)
 def _lemma_table() -> dict[str, str]:
-    from pipeline.language import danish_lemma_table
+    from pipeline.lexicon import danish_lemma_table
 
     return danish_lemma_table()
 
@@ -86,6 +94,27 @@ def _lemma(word: str, table: dict | None = None) -> str:
     return lemma if isinstance(lemma, str) else lemma[0]
 
 
+def is_adjective(lemma: str) -> bool:
+    """An adjective by its inflection in the lookup table: its -t and -e forms lead back to
+    it ("stærkt", "stærke" -> "stærk"; "maritimt", "maritime" -> "maritim"), as no noun's do."""
+    table = _lemma_table()
+    return lemma.isalpha() and all(_lemma(lemma + ending, table) == lemma and lemma + ending in table for ending in ("t", "e"))
+
+
+def is_verb(word: str, lemma: str) -> bool:
+    """``word`` is a verb's infinitive or present tense by the lookup table: the lemma has a
+    present (-r) and a past (-de/-te) form, and ``word`` is the present ("mangler") or the
+    infinitive of a verb that is no noun too ("tænke"; "samarbejde" has "samarbejdet")."""
+    table = _lemma_table()
+
+    def leads_back(form: str) -> bool:
+        return form in table and _lemma(form, table) == lemma
+
+    if not (lemma.endswith("e") and leads_back(lemma + "r") and (leads_back(lemma + "de") or leads_back(lemma[:-1] + "te"))):
+        return False
+    return word == lemma + "r" or (word == lemma and not leads_back(lemma + "t") and not leads_back(lemma + "rne"))
+
+
 def clauses(text: str) -> list[list[str]]:
     """The words of each clause of ``text``, in their surface form."""
     return [words for part in _CLAUSE_BREAK.split(str(text)) if (words := _WORD.findall(part))]
@@ -94,6 +123,12 @@ def clauses(text: str) -> list[list[str]]:
 def phrases(text: str, max_words: int = 4) -> dict[tuple[str, ...], tuple[str, ...]]:
     """Candidate phrases of ``text``: their lemmas (the key: "grønne omstilling" and "grøn
     omstilling" are one phrase) -> their lowercase surface words (see the module docstring)."""
+    return {key: surface for key, (surface, _) in phrases_in_context(text, max_words).items()}
+
+
+def phrases_in_context(text: str, max_words: int = 4) -> dict[tuple[str, ...], tuple[tuple[str, ...], tuple[str, str]]]:
+    """:func:`phrases` with the words around each: lemmas -> (lowercase surface words, (the
+    word before, the word after) in its clause, "" at a clause edge)."""
     boundary, not_content = _stop_words()
     table = _lemma_table()
     found = {}
@@ -109,7 +144,8 @@ def phrases(text: str, max_words: int = 4) -> dict[tuple[str, ...], tuple[str, .
             for end in range(start + 1, min(start + max_words, len(lower)) + 1):
                 # A content word, or two words that are not function words ("mindre virksomheder").
                 if edge[end - 1] and (any(content[start:end]) or sum(edge[start:end]) >= 2):
-                    found.setdefault(tuple(lemmas[start:end]), tuple(lower[start:end]))
+                    around = (lower[start - 1] if start else "", lower[end] if end < len(lower) else "")
+                    found.setdefault(tuple(lemmas[start:end]), (tuple(lower[start:end]), around))
     return found
 
 
@@ -122,6 +158,17 @@ def written_forms(texts: Sequence[str]) -> dict[str, str]:
                 if position or word.isupper():  # an opening capital says nothing; "SMV" does
                     seen.setdefault(word.lower(), Counter())[word] += 1
     return {lower: min(forms.items(), key=lambda item: (-item[1], item[0]))[0] for lower, forms in seen.items()}
+
+
+def proper_nouns(texts: Sequence[str]) -> frozenset[str]:
+    """Lowercase words the texts always write with a capital first letter, and lower case
+    after it, where a sentence does not open with them: "Nordjylland", "Aalborg" (not "SMV")."""
+    forms: dict[str, set[bool]] = defaultdict(set)
+    for text in texts:
+        for sentence in re.split(r"[.!?\n]+", str(text)):
+            for word in _WORD.findall(sentence)[1:]:
+                forms[word.lower()].add(word[:1].isupper() and word[1:2].islower())
+    return frozenset(word for word, titled in forms.items() if titled == {True})
 
 
 def as_name(words: Sequence[str], forms: dict[str, str]) -> str:
@@ -138,7 +185,8 @@ class PhraseNamer:
     real workshop: c-TF-IDF alone picks rare, odd phrases; coverage alone picks the group's
     most common word; similarity keeps the phrase on the group's subject); ``length_weight``
     adds to longer phrases and ``expand_share`` lets a phrase give way to a longer one that
-    contains it ("samarbejde" -> "samarbejde på tværs") when that many of its texts use it.
+    contains it ("samarbejde" -> "samarbejde på tværs") when that many of its texts use it
+    (0.3 turned "produktion", in six texts, into a phrase of two of them).
     ``max_texts``: a group is read in a seeded sample of at most this many texts (at
     100,000 texts, the phrases of every text would take ~30 s).
     """
@@ -149,7 +197,7 @@ class PhraseNamer:
     diversity: float = 0.5
     weights: tuple[float, float, float] = (0.4, 0.3, 0.3)
     fallback_words: int = 8
-    expand_share: float = 0.3
+    expand_share: float = 0.5
     length_weight: float = 0.15
     max_texts: int = 50
 
@@ -180,7 +228,7 @@ class PhraseNamer:
         keep = np.sort(np.concatenate([_sample(np.asarray(rows), self.max_texts) for rows in by_label.values()]))
         texts, labels = [str(texts[i]) for i in keep], labels[keep]
         vectors = _unit(np.asarray(embeddings, dtype=np.float32)[keep])
-        text_phrases = [phrases(text, self.max_words) for text in texts]
+        text_phrases = [phrases_in_context(text, self.max_words) for text in texts]
         vocabulary = sorted({phrase for found in text_phrases for phrase in found})
         index = {phrase: j for j, phrase in enumerate(vocabulary)}
         classes = sorted(set(labels.tolist()))
@@ -189,12 +237,15 @@ class PhraseNamer:
         cells: Counter = Counter()
         members_of: dict[str, list[int]] = {label: [] for label in classes}
         surfaces: dict[tuple[str, tuple[str, ...]], Counter] = defaultdict(Counter)
+        neighbours: dict[tuple[str, tuple[str, ...]], tuple[set, set]] = defaultdict(lambda: (set(), set()))
         for i, (label, found) in enumerate(zip(labels, text_phrases)):
             members_of[label].append(i)
             row = rows[label]
-            for phrase, surface in found.items():
+            for phrase, (surface, (before, after)) in found.items():
                 cells[row, index[phrase]] += 1
                 surfaces[label, phrase][surface] += 1
+                neighbours[label, phrase][0].add(before)
+                neighbours[label, phrase][1].add(after)
         counts = csr_matrix(
             (list(cells.values()), ([r for r, _ in cells], [c for _, c in cells])), shape=(len(classes), len(vocabulary))
         )
@@ -204,6 +255,19 @@ class PhraseNamer:
         # BERTopic's c-TF-IDF fails on a single phrase (its idf becomes a scalar); one phrase needs no weighing.
         ctfidf = ClassTfidfTransformer().fit_transform(counts).tocsr() if len(vocabulary) > 1 else counts
         forms = written_forms(texts)
+        proper = proper_nouns(texts)
+        boundary, _ = _stop_words()
+
+        def whole(label: str, phrase: tuple[str, ...]) -> bool:
+            """Not a piece of a longer phrase: every text that uses "CO2 vision i fuld" goes on
+            with "skala", every "omstilling" follows "grøn" (a stop word around it is no cut)."""
+            return not any(len(words) == 1 and (word := next(iter(words))) and word not in boundary for words in neighbours[label, phrase])
+
+        def alone(label: str, phrase: tuple[str, ...]) -> bool:
+            """A name on its own: not a lone proper noun ("Nordjylland" says where, not what),
+            adjective ("Stærkt", "Lang": strong what?) or verb ("Tænke", "Mangler")."""
+            word = shown[label, phrase][0][0]
+            return len(phrase) > 1 or not (word in proper or is_adjective(phrase[0]) or is_verb(word, phrase[0]))
         row_counts = {label: counts.getrow(rows[label]).toarray().ravel() for label in map(str, named) if label in rows}
 
         chosen: dict[str, list[tuple[tuple[str, ...], float]]] = {}
@@ -215,7 +279,10 @@ class PhraseNamer:
                 continue
             row = rows[label]
             least = min(2, len(members))
-            eligible = [j for j in np.flatnonzero(row_counts[label] >= least) if shown[label, vocabulary[j]][1] >= least]
+            eligible = [
+                j for j in np.flatnonzero(row_counts[label] >= least)
+                if shown[label, vocabulary[j]][1] >= least and whole(label, vocabulary[j])
+            ]  # fmt: skip
             relevance = ctfidf.getrow(row).toarray().ravel()
             ranked = sorted(eligible, key=lambda j: (-relevance[j], vocabulary[j]))[: self.n_candidates]
             chosen[label] = [(vocabulary[j], 0.0) for j in ranked]  # scored below, all groups' phrases embedded at once
@@ -251,14 +318,28 @@ class PhraseNamer:
                 w_ctfidf * relevance + w_similarity * _scaled(similarity) + w_coverage * _scaled(coverage)
                 + self.length_weight * length
             )
-            picked = self._mmr(ranked, score, taken)
+            # Each phrase gives way to the longer one its texts write ("samarbejde" -> "samarbejde
+            # på tværs") before the choice, so a phrase another group took may still lead here.
+            best: dict[tuple[str, ...], float] = {}
+            for phrase, value in zip(ranked, score):
+                longer = self._expand(phrase, shared[label], row_counts[label], index, taken)
+                best[longer] = max(best.get(longer, -np.inf), float(value))
+            picked = self._mmr(list(best), np.array(list(best.values())), taken)
             if picked:
-                longer = self._expand(picked[0][0], shared[label], row_counts[label], index, taken)
-                picked = [(longer, picked[0][1])] + [item for item in picked[1:] if item[0] != longer]
                 taken.add(picked[0][0])
-            result[group] = [(as_name(shown[label, phrase][0], forms)[:MAX_NAME_CHARS], float(value)) for phrase, value in picked] or [
-                (self._fallback([texts[i] for i in members], vectors[members], centroid), 0.0)
-            ]
+            names = []
+            for phrase, value in picked:
+                if not alone(label, phrase):  # "Stærkt" -> the phrase its texts say it in most: "Stærkt samarbejde"
+                    longer = [other for other in shared[label] if len(other) > len(phrase) and other not in taken and _contains(other, phrase)]
+                    phrase = max(longer, key=lambda other: (row_counts[label][index[other]], -len(other), other), default=phrase)
+                # An adjective most of the group's texts use says what the group is ("Maritime" over
+                # maritime answers); one a few use leaves the reader asking "strong what?".
+                defining = len(phrase) == 1 and is_adjective(phrase[0]) and 2 * row_counts[label][index[phrase]] >= len(members)
+                if alone(label, phrase) or defining:
+                    names.append((as_name(shown[label, phrase][0], forms)[:MAX_NAME_CHARS], float(value)))
+                elif said := self._in_context(shown[label, phrase][0], [texts[i] for i in members], vectors[members], centroid):
+                    names.append((said, float(value)))
+            result[group] = list(dict(names).items()) or [(self._fallback([texts[i] for i in members], vectors[members], centroid), 0.0)]
         return result
 
     def _mmr(self, ranked: list[tuple[str, ...]], score: np.ndarray, taken: set) -> list[tuple[tuple[str, ...], float]]:
@@ -292,13 +373,29 @@ class PhraseNamer:
                     best = longer
         return best
 
-    def _fallback(self, texts: list[str], vectors: np.ndarray, centroid: np.ndarray) -> str:
-        """The most central short text, else the opening words of the most central text."""
+    def _in_context(self, words: Sequence[str], texts: list[str], vectors: np.ndarray, centroid: np.ndarray) -> str | None:
+        """A word that cannot name a group alone (an adjective, a verb, a place: "Maritime",
+        "Nordjylland") in the most central short text that uses it ("Maritime erhverv")."""
+        pattern = re.compile(r"(?<!\w)" + r"\W+".join(map(re.escape, words)) + r"(?!\w)")
         order = np.lexsort((np.arange(len(texts)), -(vectors @ centroid)))
         for k in order:
-            words = _WORD.findall(texts[k])
-            if 0 < len(words) <= self.fallback_words:
+            if len(_WORD.findall(texts[k])) <= self.fallback_words and pattern.search(texts[k].casefold()):
                 return _as_sentence(texts[k])
+        return None
+
+    def _fallback(self, texts: list[str], vectors: np.ndarray, centroid: np.ndarray) -> str:
+        """The most central short text, else the opening words of the most central text. When
+        the most central short texts are single words ("Tålmodighed", "Ordentlighed",
+        "Stædighed"), up to three of them, as a Dane lists them: "Tålmodighed, ordentlighed og
+        stædighed" — one of them alone would name a part of the group."""
+        order = np.lexsort((np.arange(len(texts)), -(vectors @ centroid)))
+        short = [k for k in order if 0 < len(_WORD.findall(texts[k])) <= self.fallback_words]
+        keywords = list(dict.fromkeys(_as_sentence(texts[k]) for k in short if len(_WORD.findall(texts[k])) == 1))
+        if short and len(keywords) >= 2 and len(_WORD.findall(texts[short[0]])) == 1:
+            listed = [keywords[0]] + [_lower_first(word) for word in keywords[1:3]]
+            return ", ".join(listed[:-1]) + " og " + listed[-1]
+        if short:
+            return _as_sentence(texts[short[0]])
         words = clauses(texts[order[0]]) if len(texts) else []
         opening = " ".join((words[0] if words else [])[: self.fallback_words])
         return _as_sentence(opening + " …") if opening else NO_NAME
@@ -348,7 +445,7 @@ class ReadableWords(BaseRepresentation):
     From each topic's c-TF-IDF words, best first: a lemma used by a single text of the whole
     corpus is dropped (a typo, "egergitab"), and so are English words in a Danish topic
     ("and", "attract"; kept when they are most of its words); a fixed expression
-    (:data:`pipeline.language.FIXED_EXPRESSIONS`) that at least two of the topic's texts use,
+    (:data:`pipeline.lexicon.FIXED_EXPRESSIONS`) that at least two of the topic's texts use,
     and that accounts for at least half of the uses of one of its words, takes that word's
     place whole ("højt til loftet" instead of "loft"). ``texts``: the surface text of each
     document, by BERTopic's document ``ID`` (without them no expression is kept whole);
@@ -361,7 +458,7 @@ class ReadableWords(BaseRepresentation):
         self.max_texts = max_texts
 
     def extract_topics(self, topic_model, documents, c_tf_idf, topics):
-        from pipeline.language import FIXED_EXPRESSIONS, english_words
+        from pipeline.lexicon import FIXED_EXPRESSIONS, english_words
 
         candidates = {word for pairs in topics.values() for word, _ in pairs if word}
         lemma_sets = [candidates.intersection(str(doc).split()) for doc in documents["Document"]]
@@ -423,6 +520,11 @@ def _as_sentence(text: str) -> str:
     text = " ".join(str(text).split()).strip(" -–—.,;:")
     text = text[: MAX_NAME_CHARS - 1].rstrip() + "…" if len(text) > MAX_NAME_CHARS else text
     return text[:1].upper() + text[1:] if text else NO_NAME
+
+
+def _lower_first(text: str) -> str:
+    """"Ordentlighed" -> "ordentlighed" inside a list; "SMV'er", "CCUS" stay as written."""
+    return text[:1].lower() + text[1:] if text[1:2].islower() else text
 
 
 def _contains(longer: tuple[str, ...], phrase: tuple[str, ...]) -> bool:

@@ -79,6 +79,11 @@ def test_lookup_fixes_give_the_noun_for_singular_and_plural(analyzer):
         ["lang", "afstand"], ["lang", "vej"], ["iværksætteri"]]  # fmt: skip
     # "vedvarende" read as the verb "vedvare" (a topic word of the real workshop); SMV plurals without apostrophe.
     assert analyzer.lemmatise(["Vedvarende energi", "Flere SMVere og SMV'er"]) == [["vedvarende", "energi"], ["smv", "smv"]]
+    # Every present participle is its own lemma ("udfordrende" was the verb "udfordre"); the verb's own forms are not.
+    assert analyzer.lemmatise(["Udfordrende infrastruktur og manglende arbejdskraft", "Vi mangler folk"]) == [
+        ["udfordrende", "infrastruktur", "manglende", "arbejdskraft"],
+        ["mangle", "folk"],
+    ]
 
 
 def test_fallback_gives_spacys_lookup_lemmatizer_lemmas(analyzer):
@@ -181,6 +186,9 @@ def test_lemma_fingerprint_follows_the_fixes_stop_words_and_pipeline(tmp_path, m
     assert _language_key(None, {"texts": ["Mere viden"], "config": config}) != key
     monkeypatch.undo()
     monkeypatch.setattr(language, "domain_stop_words", lambda: frozenset({"mere"}))
+    assert _language_key(None, {"texts": ["Mere viden"], "config": config}) != key
+    monkeypatch.undo()
+    monkeypatch.setattr(language, "LEMMA_RULES", ())  # the table's rules besides the fixes
     assert _language_key(None, {"texts": ["Mere viden"], "config": config}) != key
     monkeypatch.undo()
 

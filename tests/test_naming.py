@@ -218,3 +218,49 @@ def test_groups_whose_texts_share_a_single_phrase_are_named():
     named = PhraseNamer().name_groups(texts, groups, embeddings)
     assert set(named) == {0, 1, 2}
     assert all(names and names[0][0].lower().startswith("tekst") for names in named.values())
+
+
+def _grouped_embeddings(groups, dim=8):
+    """Random vectors, each group around an axis of its own (the namer's centrality reads them)."""
+    rng = np.random.default_rng(0)
+    return np.vstack([rng.normal(size=dim) + 3 * np.eye(dim)[group % dim] for group in groups])
+
+
+def test_a_lone_adjective_verb_or_place_is_no_name():
+    texts = [
+        "Stærkt samarbejde mellem skolerne", "Stærkt samarbejde med kommunen", "Stærkt erhvervsliv", "Stærkt fællesskab i byen",
+        "Nordjylland som bindeled", "Positionere Nordjylland i forsvaret", "Nordjylland skal frem",
+        "Vi mangler boliger", "Der mangler busser", "Mangler veje",
+    ]  # fmt: skip
+    groups = [0] * 4 + [1] * 3 + [2] * 3
+    named = {group: names[0][0] for group, names in PhraseNamer().name_groups(texts, groups, _grouped_embeddings(groups)).items()}
+    # Strong what? The phrase the texts say it in.
+    assert named[0] == "Stærkt samarbejde"
+    # A place says where, a verb says nothing alone: a participant's own short answer that uses it.
+    assert named[1] in {"Nordjylland som bindeled", "Positionere Nordjylland i forsvaret", "Nordjylland skal frem"}
+    assert named[2] in {"Vi mangler boliger", "Der mangler busser", "Mangler veje"}
+
+
+def test_a_piece_of_a_longer_phrase_is_no_candidate():
+    texts = ["Vores CO2 vision i fuld skala", "CO2 vision i fuld skala nu", "Vision for havnen", "Plads til vind", "Solceller på taget"]
+    named = PhraseNamer(n_phrases=10).name_groups(texts, [0] * 5, _grouped_embeddings([0] * 5))
+    # "CO2 vision i fuld" goes on with "skala" wherever it is written: a piece, cut mid-phrase.
+    assert named[0][0][0] == "CO2 vision"
+    assert not any(name.endswith("fuld") for name, _ in named[0])
+
+
+def test_a_phrase_another_topic_took_still_leads_through_its_longer_form():
+    texts = ["Samarbejde mellem kommuner", "Samarbejde om uddannelse", "Godt samarbejde", "Samarbejde med skoler",
+             "Samarbejde i regionen", "Samarbejde på tværs af brancher", "Samarbejde på tværs af kommuner", "Samarbejde på tværs"]  # fmt: skip
+    groups = [0] * 5 + [1] * 3
+    named = PhraseNamer().name_groups(texts, groups, _grouped_embeddings(groups))
+    assert (named[0][0][0], named[1][0][0]) == ("Samarbejde", "Samarbejde på tværs")
+
+
+def test_a_group_of_single_words_is_named_by_them_as_a_list():
+    texts = ["Tålmodighed", "Ordentlighed", "Stædighed", "Grøn omstilling", "Grøn omstilling nu"]
+    groups = [0, 0, 0, 1, 1]
+    name = PhraseNamer().name_groups(texts, groups, _grouped_embeddings(groups))[0][0][0]
+    words = re.findall(r"\w+", name)
+    assert sorted(word.lower() for word in words if word != "og") == ["ordentlighed", "stædighed", "tålmodighed"]
+    assert re.fullmatch(r"[A-ZÆØÅ]\w+, \w+ og \w+", name)  # "Tålmodighed, ordentlighed og stædighed"
