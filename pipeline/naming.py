@@ -12,7 +12,7 @@ topic, an emerging theme):
    :func:`pipeline.lexicon.domain_stop_words`) or two words that are not stop words
    ("mindre virksomheder"), in the same surface form in at least two of the group's texts,
    and not a piece of a longer phrase (every text that writes it goes on, or opens, with the
-   same word that is not a stop word: "CO2 vision i fuld" + "skala");
+   same word that is not a stop word: "brintstrategi på lang" + "sigt");
    phrases are counted by their lemmas ("grøn omstilling" = "grønne omstilling").
 2. **Scores** (each scaled to 0–1 among the group's candidates, then weighted by
    :attr:`PhraseNamer.weights`): class-based TF-IDF over phrases (BERTopic's
@@ -35,9 +35,9 @@ topic, an emerging theme):
    most central text); when that is a single word, by up to three of the group's
    single-word texts ("Tålmodighed, stædighed og ordentlighed").
 
-:class:`PhraseRepresentation` is the same namer as a BERTopic representation model, used
-as the ``"Navn"`` aspect (``representation_model={"Navn": PhraseRepresentation()}``); any
-other BERTopic representation can take its place (:class:`pipeline.topics.TopicModeler`).
+:class:`pipeline.representation.PhraseRepresentation` is the same namer as a BERTopic
+representation model, used as the ``"Navn"`` aspect; any other BERTopic representation can
+take its place (:class:`pipeline.topics.TopicModeler`).
 """
 
 from __future__ import annotations
@@ -54,7 +54,6 @@ from scipy.sparse import csr_matrix
 from pipeline.numba_cache import import_bertopic
 
 import_bertopic()  # bertopic without torch, with numba's cache (a saved run's re-export names emerging themes)
-from bertopic.representation import BaseRepresentation  # noqa: E402
 from bertopic.vectorizers import ClassTfidfTransformer  # noqa: E402
 
 # A word: letters and digits, with inner hyphens or apostrophes ("it-sikkerhed", "SMV'er").
@@ -72,7 +71,7 @@ PHRASE_WORDS = frozenset({"god", "lille", "mindre", "mindst", "ny", "nyt", "hel"
 
 
 @lru_cache(maxsize=1)
-def _stop_words() -> tuple[frozenset[str], frozenset[str]]:
+def name_stop_words() -> tuple[frozenset[str], frozenset[str]]:
     """(words a phrase may not start or end with, lemmas that are not content)."""
     from spacy.lang.da.stop_words import STOP_WORDS
 
@@ -88,7 +87,7 @@ def _lemma_table() -> dict[str, str]:
     return danish_lemma_table()
 
 
-def _lemma(word: str, table: dict | None = None) -> str:
+def lemma_of(word: str, table: dict | None = None) -> str:
     """A lowercase word's lemma in the lookup table (the key phrases are counted by)."""
     lemma = (table or _lemma_table()).get(word, word)
     return lemma if isinstance(lemma, str) else lemma[0]
@@ -98,7 +97,7 @@ def is_adjective(lemma: str) -> bool:
     """An adjective by its inflection in the lookup table: its -t and -e forms lead back to
     it ("stærkt", "stærke" -> "stærk"; "maritimt", "maritime" -> "maritim"), as no noun's do."""
     table = _lemma_table()
-    return lemma.isalpha() and all(_lemma(lemma + ending, table) == lemma and lemma + ending in table for ending in ("t", "e"))
+    return lemma.isalpha() and all(lemma_of(lemma + ending, table) == lemma and lemma + ending in table for ending in ("t", "e"))
 
 
 def is_verb(word: str, lemma: str) -> bool:
@@ -108,7 +107,7 @@ def is_verb(word: str, lemma: str) -> bool:
     table = _lemma_table()
 
     def leads_back(form: str) -> bool:
-        return form in table and _lemma(form, table) == lemma
+        return form in table and lemma_of(form, table) == lemma
 
     if not (lemma.endswith("e") and leads_back(lemma + "r") and (leads_back(lemma + "de") or leads_back(lemma[:-1] + "te"))):
         return False
@@ -129,12 +128,12 @@ def phrases(text: str, max_words: int = 4) -> dict[tuple[str, ...], tuple[str, .
 def phrases_in_context(text: str, max_words: int = 4) -> dict[tuple[str, ...], tuple[tuple[str, ...], tuple[str, str]]]:
     """:func:`phrases` with the words around each: lemmas -> (lowercase surface words, (the
     word before, the word after) in its clause, "" at a clause edge)."""
-    boundary, not_content = _stop_words()
+    boundary, not_content = name_stop_words()
     table = _lemma_table()
     found = {}
     for words in clauses(text):
         lower = [word.lower() for word in words]
-        lemmas = [_lemma(word, table) for word in lower]
+        lemmas = [lemma_of(word, table) for word in lower]
         usable = [len(word) > 1 and any(char.isalpha() for char in word) for word in lower]
         edge = [ok and word not in boundary for word, ok in zip(lower, usable)]
         content = [ok and word not in not_content and lemma not in not_content for word, lemma, ok in zip(lower, lemmas, usable)]
@@ -225,7 +224,7 @@ class PhraseNamer:
         by_label: dict[str, list[int]] = defaultdict(list)
         for i, label in enumerate(labels):
             by_label[label].append(i)
-        keep = np.sort(np.concatenate([_sample(np.asarray(rows), self.max_texts) for rows in by_label.values()]))
+        keep = np.sort(np.concatenate([seeded_sample(np.asarray(rows), self.max_texts) for rows in by_label.values()]))
         texts, labels = [str(texts[i]) for i in keep], labels[keep]
         vectors = _unit(np.asarray(embeddings, dtype=np.float32)[keep])
         text_phrases = [phrases_in_context(text, self.max_words) for text in texts]
@@ -256,11 +255,11 @@ class PhraseNamer:
         ctfidf = ClassTfidfTransformer().fit_transform(counts).tocsr() if len(vocabulary) > 1 else counts
         forms = written_forms(texts)
         proper = proper_nouns(texts)
-        boundary, _ = _stop_words()
+        boundary, _ = name_stop_words()
 
         def whole(label: str, phrase: tuple[str, ...]) -> bool:
-            """Not a piece of a longer phrase: every text that uses "CO2 vision i fuld" goes on
-            with "skala", every "omstilling" follows "grøn" (a stop word around it is no cut)."""
+            """Not a piece of a longer phrase: every text that uses "brintstrategi på lang" goes on
+            with "sigt", every "omstilling" follows "grøn" (a stop word around it is no cut)."""
             return not any(len(words) == 1 and (word := next(iter(words))) and word not in boundary for words in neighbours[label, phrase])
 
         def alone(label: str, phrase: tuple[str, ...]) -> bool:
@@ -401,102 +400,6 @@ class PhraseNamer:
         return _as_sentence(opening + " …") if opening else NO_NAME
 
 
-class PhraseRepresentation(BaseRepresentation):
-    """:class:`PhraseNamer` as a BERTopic representation model: a topic's names, best first.
-
-    BERTopic hands representations the documents it was fitted on; tematik fits on lemma
-    strings, so ``texts`` (the surface text of each document, by BERTopic's document
-    ``ID``) and ``embeddings`` (row-aligned) give the namer what it reads; without them it
-    reads the documents and embeds them with the topic model's embedding model.
-    ``embedder``: embeds candidate phrases (a :class:`pipeline.embeddings.Embedder`;
-    default the topic model's embedding model).
-    """
-
-    def __init__(self, texts=None, embeddings=None, embedder=None, namer: PhraseNamer | None = None):
-        self.texts = texts
-        self.embeddings = embeddings
-        self.embedder = embedder
-        self.namer = namer
-
-    def extract_topics(self, topic_model, documents, c_tf_idf, topics):
-        ids = documents["ID"].to_numpy() if "ID" in documents.columns else np.arange(len(documents))
-        texts = [self.texts[i] for i in ids] if self.texts is not None else documents["Document"].astype(str).tolist()
-        backend = topic_model.embedding_model
-        if self.embeddings is not None:
-            vectors = np.asarray(self.embeddings)[ids]
-        else:
-            vectors = backend.embed(texts)
-        if self.embedder is not None:
-            embed = self.embedder.embed
-        elif backend is not None:
-            embed = backend.embed
-        else:
-            embed = None
-        labels = documents["Topic"].astype(int).tolist()
-        sizes = Counter(labels)
-        order = sorted((t for t in topics if t != -1), key=lambda t: (-sizes.get(t, 0), t))
-        named = (self.namer or PhraseNamer()).name_groups(texts, labels, vectors, embed, order=order)
-        return {topic: named.get(topic) or [(NO_NAME, 0.0)] for topic in topics}
-
-
-class ReadableWords(BaseRepresentation):
-    """BERTopic's topic words (c-TF-IDF lemmas) as a reader can trust them, a representation model.
-
-    From each topic's c-TF-IDF words, best first: a lemma used by a single text of the whole
-    corpus is dropped (a typo, "egergitab"), and so are English words in a Danish topic
-    ("and", "attract"; kept when they are most of its words); a fixed expression
-    (:data:`pipeline.lexicon.FIXED_EXPRESSIONS`) that at least two of the topic's texts use,
-    and that accounts for at least half of the uses of one of its words, takes that word's
-    place whole ("højt til loftet" instead of "loft"). ``texts``: the surface text of each
-    document, by BERTopic's document ``ID`` (without them no expression is kept whole);
-    expressions are looked for in a seeded sample of at most ``max_texts`` of a topic's texts.
-    """
-
-    def __init__(self, texts=None, top_n_words: int = 10, max_texts: int = 500):
-        self.texts = texts
-        self.top_n_words = top_n_words
-        self.max_texts = max_texts
-
-    def extract_topics(self, topic_model, documents, c_tf_idf, topics):
-        from pipeline.lexicon import FIXED_EXPRESSIONS, english_words
-
-        candidates = {word for pairs in topics.values() for word, _ in pairs if word}
-        lemma_sets = [candidates.intersection(str(doc).split()) for doc in documents["Document"]]
-        frequency = Counter(lemma for lemmas in lemma_sets for lemma in lemmas)
-        english = english_words()
-        ids = documents["ID"].to_numpy() if "ID" in documents.columns else np.arange(len(documents))
-        texts = [self.texts[i] for i in ids] if self.texts is not None else None
-        labels = documents["Topic"].to_numpy()
-        _, not_content = _stop_words()
-        expressions = {
-            expression: (re.compile(r"(?<!\w)" + re.escape(expression) + r"(?!\w)"),
-                         {_lemma(word) for word in expression.split() if word not in not_content})
-            for expression in FIXED_EXPRESSIONS
-        }  # fmt: skip
-        result = {}
-        for topic, pairs in topics.items():
-            words = [(word, score) for word, score in pairs if word and frequency[word] >= 2]
-            foreign = [word in english for word, _ in words[: self.top_n_words]]
-            if foreign and sum(foreign) * 2 < len(foreign):
-                words = [(word, score) for word, score in words if word not in english]
-            if texts is not None:
-                members = _sample(np.flatnonzero(labels == topic), self.max_texts).tolist()
-                for expression, (pattern, lemmas) in expressions.items():
-                    at = next((n for n, (word, _) in enumerate(words) if word in lemmas), None)
-                    if at is None:
-                        continue
-                    users = [k for k in members if pattern.search(str(texts[k]).casefold())]
-                    if len(users) < 2:
-                        continue
-                    uses = sum(words[at][0] in lemma_sets[k] for k in members)
-                    if 2 * len(users) >= uses:
-                        score = words[at][1]
-                        words = [(w, s) for w, s in words if w not in lemmas]
-                        words.insert(at, (expression, score))
-            result[topic] = words[: self.top_n_words] or pairs[: self.top_n_words]
-        return result
-
-
 class _MostUsed(dict):
     """``(group, phrase) -> (its most used surface form, how many texts use it)``, worked out on first use."""
 
@@ -509,7 +412,7 @@ class _MostUsed(dict):
         return value
 
 
-def _sample(rows: np.ndarray, limit: int) -> np.ndarray:
+def seeded_sample(rows: np.ndarray, limit: int) -> np.ndarray:
     """``rows``, or a seeded sample of ``limit`` of them (the same on every run)."""
     if len(rows) <= limit:
         return rows

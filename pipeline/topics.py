@@ -93,9 +93,9 @@ def default_ctfidf():
 
 def default_representation(top_n_words: int = 10, embedder: Embedder | None = None) -> dict:
     """tematik's representation (:mod:`pipeline.naming`): topic words by
-    :class:`~pipeline.naming.ReadableWords`, names by :class:`~pipeline.naming.PhraseRepresentation`
+    :class:`~pipeline.representation.ReadableWords`, names by :class:`~pipeline.representation.PhraseRepresentation`
     (aspect ``"Navn"``). Unfitted: each fit hands them its texts (:meth:`TopicModeler.fit`)."""
-    from pipeline.naming import PhraseRepresentation, ReadableWords
+    from pipeline.representation import PhraseRepresentation, ReadableWords
 
     return {"Main": ReadableWords(top_n_words=top_n_words), NAME_ASPECT: PhraseRepresentation(embedder=embedder)}
 
@@ -123,17 +123,17 @@ class TopicModeler(EstimatorWithServices):
       cloned (``sklearn.base.clone``) for each fit when it can be, so one modeler fits twice alike;
     * ``representation_model`` - as in ``BERTopic(...)``; a topic's name is the first entry of
       its ``"Navn"`` aspect (e.g. ``{"Navn": KeyBERTInspired()}``), else its top words.
-      ``None``: :func:`default_representation` (words by :class:`~pipeline.naming.ReadableWords`,
-      names by :class:`~pipeline.naming.PhraseRepresentation`). tematik's own representations
+      ``None``: :func:`default_representation` (words by :class:`~pipeline.representation.ReadableWords`,
+      names by :class:`~pipeline.representation.PhraseRepresentation`). tematik's own representations
       given without texts get each fit's texts in a copy; the given objects are not changed.
 
     ``fit(texts, lemmas, embeddings)`` sets:
 
     * ``topics_`` - ``np.ndarray[int]``, one topic per input row, -1 = outlier;
     * ``topic_info_`` - DataFrame ``[topic, size, name, words]``; ``size`` counts input
-      rows, ``words`` are the top lemmas comma-separated (:class:`pipeline.naming.ReadableWords`),
+      rows, ``words`` are the top lemmas comma-separated (:class:`pipeline.representation.ReadableWords`),
       ``name`` a phrase of the topic's texts, e.g. ``"Samarbejde på tværs"``
-      (:class:`pipeline.naming.PhraseRepresentation`; analysts' names and merges are edits
+      (:class:`pipeline.representation.PhraseRepresentation`; analysts' names and merges are edits
       of the saved run, :mod:`pipeline.analysis`, with stable topic ids);
     * ``topic_embeddings_`` - L2-normalised centroid of each topic's text embeddings,
       row ``i`` = topic ``i`` (outliers excluded);
@@ -307,7 +307,7 @@ class TopicModeler(EstimatorWithServices):
         """BERTopic's ``representation_model`` for the final topics: the given one (else
         :func:`default_representation`), with tematik's own representations that have no
         texts yet given this fit's surface ``texts`` (and vectors) in a copy."""
-        from pipeline.naming import PhraseRepresentation, ReadableWords
+        from pipeline.representation import PhraseRepresentation, ReadableWords
 
         given = self.representation_model
         if given is None:

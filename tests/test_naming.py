@@ -242,11 +242,11 @@ def test_a_lone_adjective_verb_or_place_is_no_name():
 
 
 def test_a_piece_of_a_longer_phrase_is_no_candidate():
-    texts = ["Vores CO2 vision i fuld skala", "CO2 vision i fuld skala nu", "Vision for havnen", "Plads til vind", "Solceller på taget"]
+    texts = ["Vores brintstrategi på lang sigt", "Brintstrategi på lang sigt nu", "Vision for havnen", "Plads til vind", "Solceller på taget"]
     named = PhraseNamer(n_phrases=10).name_groups(texts, [0] * 5, _grouped_embeddings([0] * 5))
-    # "CO2 vision i fuld" goes on with "skala" wherever it is written: a piece, cut mid-phrase.
-    assert named[0][0][0] == "CO2 vision"
-    assert not any(name.endswith("fuld") for name, _ in named[0])
+    # "brintstrategi på lang" goes on with "sigt" wherever it is written: a piece, cut mid-phrase.
+    assert named[0][0][0].startswith("Brintstrategi")
+    assert not any(name.endswith("lang") for name, _ in named[0])
 
 
 def test_a_phrase_another_topic_took_still_leads_through_its_longer_form():

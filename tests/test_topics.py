@@ -294,7 +294,7 @@ def test_the_run_builder_swaps_umap_hdbscan_and_representation_by_object(corpus)
     from hdbscan import HDBSCAN
     from umap import UMAP
 
-    from pipeline.naming import ReadableWords
+    from pipeline.representation import ReadableWords
     from pipeline.topics import build_topic_modeler
 
     umap_model = UMAP(n_neighbors=6, n_components=3, min_dist=0.0, metric="cosine", random_state=7)
