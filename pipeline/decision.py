@@ -4,12 +4,8 @@ one rule for texts, topics, note sections and self-training seeds."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 import numpy as np
-
-if TYPE_CHECKING:
-    from pipeline.config import ThemeConfig
 
 
 @dataclass(frozen=True)
@@ -34,7 +30,8 @@ class Decision:
     reference_themes: int | None = None
 
     @classmethod
-    def from_config(cls, config: ThemeConfig) -> "Decision":
+    def from_config(cls, config) -> "Decision":
+        """From a :class:`pipeline.config.ThemeConfig` (not imported: the config validates the evidence, which uses this)."""
         return cls(config.min_theme_score, config.min_andet_score, config.reference_themes)
 
     def lift(self, n_themes: int) -> float:

@@ -25,7 +25,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import Annotated, Any, Protocol
 
 import numpy as np
 from pydantic import ConfigDict, Field, ValidationError, create_model
@@ -37,8 +37,16 @@ from pipeline.decision import Decision
 from pipeline.keywords import KeywordMatcher, Lemmatiser, idf_weights
 from pipeline.taxonomy import Taxonomy
 
-if TYPE_CHECKING:  # pipeline.config reads the registry here: no import of the config's modules at run time
-    from pipeline.embeddings import Embedder
+
+class Embedder(Protocol):
+    """What the evidence needs of an embedder (:class:`pipeline.embeddings.Embedder` is one). A
+    protocol, not that class: pipeline.config reads this module's registry, and the embedders
+    are built from the config."""
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray: ...
+
+    def embed_queries(self, texts: Sequence[str]) -> np.ndarray: ...
+
 
 _EPSILON = 1e-6
 
