@@ -1,7 +1,8 @@
 """The series flow: several workshops of one strategy round, one topic model over all.
 
 Frequencies and quotes come per workshop and in total; each workshop's weight is
-normalised by default so one large workshop does not outweigh the others.
+normalised by default so one large workshop does not outweigh the others. Its steps are
+the workshop flow's (:func:`pipeline.run.run_stages`), with the series' plan as input.
 """
 
 from __future__ import annotations
@@ -9,14 +10,12 @@ from __future__ import annotations
 from pathlib import Path
 
 from prefect import flow
-from prefect.logging import get_run_logger
 
-from flows import tasks
-from flows.deploy import TaxonomyParam
-from flows.workshop import RunOutcome, analyse, finish, run_config
+from flows.parameters import StagesParam, TaxonomyParam
+from flows.workshop import RunOutcome, run_config, task_stages
 from pipeline.config import RunOverrides
-from pipeline.ingest.series import plan_series, workshops_from_column
-from pipeline.run import Stopwatch, check_settings, new_run_id
+from pipeline.ingest.series import plan_series
+from pipeline.run import check_settings, run_stages
 
 
 @flow(name="series", flow_run_name="serie-{name}")
@@ -32,6 +31,7 @@ def series_flow(
     text_column: str | None = None,
     embedder: str | None = None,
     behold_persondata: bool = False,
+    stages: StagesParam = None,
 ) -> RunOutcome:
     """Analysér flere workshops samlet: én emnemodel, resultater pr. workshop og i alt.
 
@@ -48,7 +48,6 @@ def series_flow(
         embedder: 'e5' (standard), 'lsa' eller 'sentence-transformers:<lokal sti>'.
         behold_persondata: Slå fjernelse af persondata fra (registreres i manifestet).
     """
-    stopwatch = Stopwatch()
     plan = plan_series(inputs)
     config = run_config(
         config_file,
@@ -56,14 +55,9 @@ def series_flow(
                      embedder=embedder, redact=False if behold_persondata else None),  # fmt: skip
     )
     check_settings(config, Path(out), Path(models))
-
-    with stopwatch("ingest"):
-        frames = [tasks.ingest_file(path, config.ingest.model_copy(update={"workshop": workshop}), config.redaction) for workshop, path in plan]
-        texts = tasks.combine_texts(frames, config.redaction)
-    texts = workshops_from_column(texts, workshop_column)
-    workshops = sorted(texts["workshop"].unique())
-    get_run_logger().info("Serie med %d workshops: %s", len(workshops), ", ".join(workshops))
-
-    analysis, modeler, cached = analyse(texts, config, stopwatch)
-    files = sorted({path for _, path in plan})
-    return finish(analysis, modeler, new_run_id(name), out, models, files, cached, stopwatch)
+    stages = task_stages(config, stages)
+    files, workshops = [path for _, path in plan], [workshop for workshop, _ in plan]
+    analysis, result, folder = run_stages(
+        stages, files, Path(out), Path(models), name=name, workshops=workshops, workshop_column=workshop_column
+    )
+    return RunOutcome.of(analysis, result, folder, stages.cached)
