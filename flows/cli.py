@@ -44,23 +44,19 @@ out = Console()
 InputsArg = Annotated[
     list[Path], typer.Argument(help="Inputfiler eller -mapper: Mentimeter-eksporter, notater (.docx/.pdf/.md/.txt), CSV/Excel-tabeller.")
 ]
-TaxonomyOpt = Annotated[
-    Optional[str],
-    typer.Option("--taxonomy", "-t", help="Medfølgende taksonomi (se `tematik taxonomies`) eller en YAML-fil; standard: konfigurationens (deb-2020-2023)."),
-]
 OutOpt = Annotated[Path, typer.Option("--out", "-o", help="Mappe til resultater; hver kørsel får sin egen undermappe.")]
 ModelsOpt = Annotated[Path, typer.Option("--models", help="Mappe hvor hver kørsels emnemodel gemmes.")]
 ConfigOpt = Annotated[Optional[Path], typer.Option("--config", help="YAML-fil med indstillinger (se README).")]
-TextColumnOpt = Annotated[
-    Optional[str], typer.Option("--text-column", help="Kolonnen med teksten i CSV/Excel-tabeller (standard: gættes).")
-]
-EmbedderOpt = Annotated[
-    Optional[str],
-    typer.Option("--embedder", help="'e5' (standard), 'lsa' (hurtig, ingen model) eller 'sentence-transformers:<lokal sti>'."),
-]
-KeepPersonalOpt = Annotated[
-    bool, typer.Option("--behold-persondata", help="Fjern ikke navne, CPR-numre, e-mails og telefonnumre (registreres i manifestet).")
-]
+
+
+def overrides(*names: str):
+    """The run overrides ``names`` as this command's options (:data:`flows.parameters.OVERRIDES`)."""
+    from flows.parameters import with_overrides
+
+    return with_overrides(*names, annotate=lambda override: Annotated[
+        override.cli_type or override.type, typer.Option(*override.flags, help=override.help)])
+
+
 VerboseOpt = Annotated[bool, typer.Option("--verbose", help="Vis Prefects egne loglinjer.")]
 DebugOpt = Annotated[bool, typer.Option("--debug", help="Vis hele tracebacken ved fejl.")]
 
@@ -210,91 +206,75 @@ def _check_run(kind: str, out_dir: Path, models: Path, config: Path | None, para
     from pipeline.preflight import check_paths_exist
 
     check_paths_exist(parameters["inputs"])  # before any import: a typo in a path is told at once
-    from pipeline.config import RunOverrides
+    from flows.parameters import OVERRIDES, run_overrides
     from pipeline.ingest import default_workshop_name
     from pipeline.preflight import check_run
 
-    redact = False if parameters["behold_persondata"] else None
-    common = dict(taxonomy=parameters["taxonomy"], text_column=parameters["text_column"],
-                  embedder=parameters["embedder"], redact=redact)  # fmt: skip
+    values = {name: parameters[name] for name in OVERRIDES if name in parameters}
     if kind == "workshop":
-        workshop = parameters["workshop"] or default_workshop_name(parameters["inputs"])
-        overrides = RunOverrides(workshop=workshop, **common)
-        return check_run(parameters["inputs"], config, overrides, out_dir, models)
-    overrides = RunOverrides(normalise_workshops=parameters["normalise_workshops"], **common)
-    return check_run(parameters["inputs"], config, overrides, out_dir, models, series=True,
-                     workshop_column=parameters["workshop_column"])  # fmt: skip
+        values["workshop"] = values["workshop"] or default_workshop_name(parameters["inputs"])
+    return check_run(parameters["inputs"], config, run_overrides(**values), out_dir, models, series=kind == "series",
+                     workshop_column=parameters.get("workshop_column"))  # fmt: skip
 
 
 @app.command(cls=DanishCommand)
+@overrides("taxonomy", "workshop", "text_column", "embedder", "behold_persondata")
 def run(
     inputs: InputsArg,
-    taxonomy: TaxonomyOpt = None,
     out_dir: OutOpt = Path("outputs"),
-    workshop: Annotated[Optional[str], typer.Option(help="Workshoppens navn (standard: inputmappens navn).")] = None,
     models: ModelsOpt = Path("models"),
     config: ConfigOpt = None,
-    text_column: TextColumnOpt = None,
-    embedder: EmbedderOpt = None,
-    behold_persondata: KeepPersonalOpt = False,
     verbose: VerboseOpt = False,
     debug: DebugOpt = False,
+    **overrides,
 ) -> None:
     """Analysér én workshop: temaer, hyppigheder og citater, skrevet til OUT/<kørsels-id>/."""
     _run_flow("workshop", out_dir, models, config, verbose, debug, dict(
-        inputs=[str(p) for p in inputs], taxonomy=taxonomy, workshop=workshop, out=str(out_dir), models=str(models),
-        config_file=str(config) if config else None, text_column=text_column, embedder=embedder,
-        behold_persondata=behold_persondata,
+        inputs=[str(p) for p in inputs], out=str(out_dir), models=str(models),
+        config_file=str(config) if config else None, **overrides,
     ))  # fmt: skip
 
 
 @app.command(cls=DanishCommand)
+@overrides("taxonomy", "normalise_workshops", "text_column", "embedder", "behold_persondata")
 def series(
     inputs: Annotated[
         list[Path], typer.Argument(help="Et manifest (YAML/CSV), mapper med én undermappe pr. workshop, eller filer.")
     ],
-    taxonomy: TaxonomyOpt = None,
     name: Annotated[str, typer.Option(help="Seriens navn, bruges i kørslens id.")] = "serie",
     out_dir: OutOpt = Path("outputs"),
     models: ModelsOpt = Path("models"),
     workshop_column: Annotated[
         Optional[str], typer.Option(help="Tabelkolonne der angiver hver rækkes workshop (går forud for mappenavne).")
     ] = None,
-    normalise: Annotated[
-        bool, typer.Option("--normalise/--no-normalise", help="Giv hver workshop samme samlede vægt.")
-    ] = True,
     config: ConfigOpt = None,
-    text_column: TextColumnOpt = None,
-    embedder: EmbedderOpt = None,
-    behold_persondata: KeepPersonalOpt = False,
     verbose: VerboseOpt = False,
     debug: DebugOpt = False,
+    **overrides,
 ) -> None:
     """Analysér flere workshops samlet: én emnemodel, resultater pr. workshop og i alt."""
     _run_flow("series", out_dir, models, config, verbose, debug, dict(
-        inputs=[str(p) for p in inputs], taxonomy=taxonomy, name=name, out=str(out_dir), models=str(models),
-        config_file=str(config) if config else None, workshop_column=workshop_column, normalise_workshops=normalise,
-        text_column=text_column, embedder=embedder, behold_persondata=behold_persondata,
+        inputs=[str(p) for p in inputs], name=name, out=str(out_dir), models=str(models),
+        config_file=str(config) if config else None, workshop_column=workshop_column, **overrides,
     ))  # fmt: skip
 
 
 @app.command(cls=DanishCommand)
+@overrides("workshop", "text_column", "behold_persondata")
 def ingest(
     inputs: InputsArg,
     out_file: Annotated[Path, typer.Option("--out", "-o", help="CSV-fil som teksttabellen skrives til.")],
-    workshop: Annotated[Optional[str], typer.Option(help="Workshoppens navn.")] = None,
-    text_column: TextColumnOpt = None,
     config: ConfigOpt = None,
-    behold_persondata: KeepPersonalOpt = False,
     debug: DebugOpt = False,
+    **overrides,
 ) -> None:
     """Læs input til én teksttabel (til eftersyn), som en kørsel ser den: persondata fjernet; ingen analyse."""
-    from pipeline.config import RunConfig, RunOverrides
+    from flows.parameters import run_overrides
+    from pipeline.config import RunConfig
     from pipeline.run import write_texts
 
     with _progress("læser input …", debug):
-        overrides = RunOverrides(workshop=workshop, text_column=text_column, redact=False if behold_persondata else None)
-        ingested = write_texts(inputs, overrides.apply(RunConfig.from_file(config)), out_file)
+        ingested = write_texts(inputs, run_overrides(**overrides).apply(RunConfig.from_file(config)), out_file)
     for line in ingested.report.summary_lines():
         out.print(line, highlight=False)
     out.print(f"{count(len(ingested.texts), 'tekst', 'tekster')} skrevet til {out_file}")
@@ -486,15 +466,16 @@ def validate(
 
 
 @app.command(cls=DanishCommand)
+@overrides("taxonomy")
 def serve(
-    taxonomy: TaxonomyOpt = None,
     out_dir: OutOpt = Path("outputs"),
     models: ModelsOpt = Path("models"),
+    **overrides,
 ) -> None:
     """Gør workshop- og serie-flowet til deployments, som Prefect-UI'et kan starte."""
     from flows.deploy import serve_deployments
 
-    serve_deployments(taxonomy=taxonomy, out=str(out_dir.resolve()), models=str(models.resolve()))
+    serve_deployments(taxonomy=overrides["taxonomy"], out=str(out_dir.resolve()), models=str(models.resolve()))
 
 
 def main() -> None:  # pragma: no cover - console entry point

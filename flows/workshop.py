@@ -10,7 +10,7 @@ from pathlib import Path
 
 from prefect import flow
 
-from flows.parameters import StagesParam, TaxonomyParam
+from flows.parameters import StagesParam, run_overrides, with_overrides
 from flows.tasks import TaskStages
 from pipeline import ingest
 from pipeline.config import RunConfig, RunOverrides
@@ -70,37 +70,25 @@ def _workshop_run_name() -> str:
 
 
 @flow(name="workshop", flow_run_name=_workshop_run_name)
+@with_overrides("taxonomy", "workshop", "text_column", "embedder", "behold_persondata")
 def workshop_flow(
     inputs: list[str],
-    taxonomy: TaxonomyParam = None,
-    workshop: str | None = None,
     out: str = "outputs",
     models: str = "models",
     config_file: str | None = None,
-    text_column: str | None = None,
-    embedder: str | None = None,
-    behold_persondata: bool = False,
     stages: StagesParam = None,
+    **overrides,
 ) -> RunOutcome:
     """Analysér én workshop: temaer, hyppigheder og citater.
 
     Args:
         inputs: Filer eller mapper: Mentimeter-eksporter, notater (.docx/.pdf/.md/.txt), CSV/Excel-tabeller.
-        taxonomy: Taksonomi: navnet på en medfølgende (fx deb-2020-2023) eller stien til en YAML-fil; tom = konfigurationens.
-        workshop: Workshoppens navn; tom = inputmappens navn.
         out: Mappe til resultater; hver kørsel får sin egen undermappe.
         models: Mappe hvor hver kørsels emnemodel gemmes.
         config_file: YAML-fil med indstillinger (se README).
-        text_column: Kolonnen med teksten i CSV/Excel-tabeller; tom = gættes.
-        embedder: 'e5' (standard), 'lsa' eller 'sentence-transformers:<lokal sti>'.
-        behold_persondata: Slå fjernelse af persondata fra (registreres i manifestet).
     """
-    workshop = workshop or ingest.default_workshop_name(inputs)
-    config = run_config(
-        config_file,
-        RunOverrides(taxonomy=taxonomy, workshop=workshop, text_column=text_column, embedder=embedder,
-                     redact=False if behold_persondata else None),  # fmt: skip
-    )
+    workshop = overrides.pop("workshop") or ingest.default_workshop_name(inputs)
+    config = run_config(config_file, run_overrides(workshop=workshop, **overrides))
     check_settings(config, Path(out), Path(models))
     stages = task_stages(config, stages)
     analysis, result, folder = run_stages(stages, inputs, Path(out), Path(models))
