@@ -290,3 +290,28 @@ def test_an_output_folder_inside_the_input_folder_is_not_read_again(saved, tmp_p
     assert again.texts["text"].tolist() == read_inputs([DEMO]).texts["text"].tolist()
     assert f"outputs/{output_dir.name}/ (resultater fra tematik)" in again.report.summary_lines()[-2]
     assert f"models/{model_dir.name}/ (resultater fra tematik)" in again.report.summary_lines()[-2]
+
+
+def test_parts_handed_to_the_stages_are_the_ones_a_run_uses(tmp_path):
+    """A UMAP and an HDBSCAN swapped through the public assembly (LocalStages, run_workshop):
+    the run clusters with them, and the stages' built embedder serves the next run too."""
+    from functools import partial
+
+    from conftest import DEMO
+    from sklearn.cluster import KMeans
+    from sklearn.decomposition import PCA
+
+    from pipeline.run import run_workshop
+    from pipeline.stages import LocalStages
+    from pipeline.topics import TopicModeler
+
+    config = RunOverrides(embedder="lsa", workshop="Demo").apply(RunConfig())
+    swapped = partial(TopicModeler, umap_model=PCA(n_components=4), hdbscan_model=KMeans(n_clusters=3, n_init=10, random_state=0))
+    stages = LocalStages(config, topic_modeler=swapped)
+    analysis, _, _ = run_workshop([DEMO], config, stages=stages)
+    modeler = stages.fit_topics(analysis.texts, analysis.embeddings)
+    assert isinstance(modeler.model_.umap_model, PCA) and isinstance(modeler.model_.hdbscan_model, KMeans)
+    assert set(analysis.texts["topic"]) == {0, 1, 2}  # k-means: three topics, no outliers (HDBSCAN would leave some)
+    embedder = stages.embedder
+    again, _, _ = run_workshop([DEMO], config, stages=stages)
+    assert stages.embedder is embedder and again.texts["topic"].tolist() == analysis.texts["topic"].tolist()
