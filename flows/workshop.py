@@ -55,10 +55,9 @@ def run_config(config_file: str | None, overrides: RunOverrides) -> RunConfig:
 
 
 def task_stages(config: RunConfig, stages: LocalStages | None) -> TaskStages:
-    """The stages as tasks: ``stages`` when given (built for ``config``; their parts stay warm), else new ones."""
-    if stages is not None and stages.config != config:
-        stages = LocalStages.from_config(config, reuse=stages)
-    return TaskStages(stages or LocalStages(config))
+    """The stages as tasks: ``stages`` when given (their parts stay warm; rebuilt where ``config``
+    differs: :meth:`~pipeline.stages.LocalStages.for_config`), else new ones."""
+    return TaskStages(LocalStages(config) if stages is None else stages.for_config(config))
 
 
 def _workshop_run_name() -> str:

@@ -224,11 +224,11 @@ def run_workshop(
 ):  # fmt: skip
     """Read, analyse, report and (when ``out``/``models`` are given) write one run, without Prefect.
 
-    ``stages`` (built for ``config``) reuses their built parts; by default new ones.
-    Returns ``(analysis, result, output folder or None)``.
+    ``stages`` reuses their built parts (:meth:`~pipeline.stages.LocalStages.for_config`); by default
+    new ones. Returns ``(analysis, result, output folder or None)``.
     """
     check_settings(config, out, models)
-    return run_stages(stages or LocalStages(config), inputs, out, models)
+    return run_stages(LocalStages(config) if stages is None else stages.for_config(config), inputs, out, models)
 
 
 def _input_files(inputs: Sequence[str | Path]) -> list[Path]:

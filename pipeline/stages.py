@@ -101,8 +101,9 @@ class LocalStages:
 
     @classmethod
     def from_config(cls, config: RunConfig, reuse: LocalStages | None = None) -> LocalStages:
-        """Stages for ``config``; the analyzer and embedder of ``reuse`` when built for the same
-        settings (a process that runs several configs keeps one spaCy and one model)."""
+        """Stages for ``config``. With ``reuse``: its topic modeler and theme mapper factories, and
+        its analyzer and embedder when built for the same settings (a process that runs several
+        configs keeps one spaCy and one model)."""
         if reuse is None:
             return cls(config)
         same = {section: getattr(reuse.config, section) == getattr(config, section) for section in ("language", "embeddings")}
@@ -110,7 +111,13 @@ class LocalStages:
             config,
             analyzer=reuse._analyzer if same["language"] else None,
             embedder=reuse._embedder if same["embeddings"] else None,  # a corpus-fitted one refits in embed()
+            topic_modeler=reuse.topic_modeler,
+            theme_mapper=reuse.theme_mapper,
         )
+
+    def for_config(self, config: RunConfig) -> LocalStages:
+        """These stages when built for ``config``, else new ones reusing what they can (:meth:`from_config`)."""
+        return self if config == self.config else LocalStages.from_config(config, reuse=self)
 
     # --- the parts, built once -----------------------------------------------------------
 
