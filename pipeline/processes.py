@@ -22,6 +22,7 @@ import logging
 import multiprocessing.context
 import os
 import signal
+import sys
 from collections.abc import Callable
 from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -37,11 +38,12 @@ def start(function: Callable[..., Any], *args: Any, in_child: bool, low_priority
     """``function(*args)`` as a future: in a child process when ``in_child``, else computed now.
 
     ``function`` and ``args`` must pickle (a module-level function, plain data, DataFrames).
-    With ``low_priority`` the child runs at the lowest CPU priority (``nice 19``), so it only
-    takes CPU that this process leaves idle. An exception that ``function`` raises in the
-    child is raised by ``result()``, as in this process; a child that cannot start or dies
-    without a result is logged, and ``function`` runs in this process instead: a run never
-    depends on the child. A child stopped by Ctrl-C raises ``KeyboardInterrupt``.
+    With ``low_priority`` the child runs at the lowest CPU priority (``nice 19``; idle
+    priority class on Windows), so it only takes CPU that this process leaves idle. An
+    exception that ``function`` raises in the child is raised by ``result()``, as in this
+    process; a child that cannot start or dies without a result is logged, and ``function``
+    runs in this process instead: a run never depends on the child. A child stopped by
+    Ctrl-C raises ``KeyboardInterrupt``.
     """
     if not in_child:
         done: Future = Future()
@@ -102,4 +104,9 @@ def _start_worker(low_priority: bool) -> None:
     Ctrl-C ends it with :data:`INTERRUPTED` wherever it is, so the parent can tell."""
     if low_priority and hasattr(os, "nice"):
         os.nice(19)
+    elif low_priority and sys.platform == "win32":
+        import ctypes
+
+        kernel32 = ctypes.windll.kernel32
+        kernel32.SetPriorityClass(kernel32.GetCurrentProcess(), 0x40)  # IDLE_PRIORITY_CLASS
     signal.signal(signal.SIGINT, lambda *_: os._exit(INTERRUPTED))
