@@ -4,29 +4,36 @@ Most of tematik's own stages are single-threaded Python, and lingua and numba ho
 GIL, so threads cannot overlap them; another process can. :func:`start` returns a
 :class:`concurrent.futures.Future` at once: in a child process when asked, otherwise
 already computed in this one. Two users, both only for large corpora where the seconds
-saved outweigh a child's start (~0.5 s of Python and pandas):
+saved outweigh a child's start (~0.7 s of Python, loky and pandas; busy 2 cores):
 
 - language detection (:meth:`pipeline.language.LanguageDetection.start`) at the lowest
   CPU priority beside the embedding and topic stages, taking the CPU they leave idle;
 - the people's assignments CSV (:func:`pipeline.export.write_run`), written while this
   process writes the other files.
 
-The child is a one-worker :class:`~concurrent.futures.ProcessPoolExecutor` started with
-``spawn``: a fresh interpreter, since ``fork`` would copy a parent that runs threads
-(Prefect's, torch's) in the middle of their work.
+The child is a one-worker process pool from loky (joblib's, installed with scikit-learn):
+``concurrent.futures``' interface on a fresh interpreter, as the standard library's
+``spawn``, but one that does not re-import the parent's ``__main__`` (the command line,
+Prefect, or a user's script without a ``__main__`` guard, which ``spawn`` would run again).
+Not ``fork``: it would copy a parent that runs threads (Prefect's, torch's) in the middle
+of their work. (Measured on a busy 2-core machine: a trivial call takes 0.5-1.1 s with
+loky, 0.1-0.3 s with ``spawn`` and with the hand-written child this replaced; the child
+works beside stages that take longer, so its start is off the run's critical path.)
 """
 
 from __future__ import annotations
 
 import logging
-import multiprocessing.context
 import os
 import signal
 import sys
 from collections.abc import Callable
-from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any
+
+from joblib.externals.loky import ProcessPoolExecutor
+from joblib.externals.loky.backend.context import LokyContext
 
 log = logging.getLogger(__name__)
 
@@ -58,23 +65,23 @@ def start(function: Callable[..., Any], *args: Any, in_child: bool, low_priority
     return future
 
 
-class _SpawnContext(multiprocessing.context.SpawnContext):
-    """``spawn``, keeping the worker it starts: its exit code tells a Ctrl-C from a crash, which
-    :class:`~concurrent.futures.ProcessPoolExecutor` reports alike (``BrokenProcessPool``)."""
+class _Context(LokyContext):
+    """loky's context, keeping the worker it starts: its exit code tells a Ctrl-C from a crash,
+    which the pool reports alike (``BrokenProcessPool``)."""
 
     def __init__(self) -> None:
         super().__init__()
-        self.workers: list[multiprocessing.process.BaseProcess] = []
+        self.workers: list = []
 
-    def Process(self, *args, **kwargs):  # noqa: N802 - the name ProcessPoolExecutor calls
+    def Process(self, *args, **kwargs):  # noqa: N802 - the name the pool calls
         worker = super().Process(*args, **kwargs)
         self.workers.append(worker)
         return worker
 
 
 def _in_child_or_here(function: Callable[..., Any], args: tuple, low_priority: bool) -> Any:
-    context = _SpawnContext()
-    child = ProcessPoolExecutor(max_workers=1, mp_context=context, initializer=_start_worker, initargs=(low_priority,))
+    context = _Context()
+    child = ProcessPoolExecutor(max_workers=1, context=context, initializer=_start_worker, initargs=(low_priority,))
     try:
         try:
             submitted = child.submit(function, *args)
@@ -91,7 +98,7 @@ def _in_child_or_here(function: Callable[..., Any], args: tuple, low_priority: b
                 raise KeyboardInterrupt from None
             return _here(function, args, f"exit code {code}" if code is not None else str(broken))
     finally:
-        child.shutdown(wait=False, cancel_futures=True)
+        child.shutdown(wait=False)
 
 
 def _here(function: Callable[..., Any], args: tuple, reason: str) -> Any:

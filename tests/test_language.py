@@ -239,8 +239,7 @@ def test_large_corpora_are_detected_in_a_child_process_with_the_same_codes(analy
     """``start`` hands large inputs to a child process (pipeline.processes) and returns at once;
     the codes equal this process's. A failing child falls back to this process with a warning."""
     import logging
-    import multiprocessing.spawn
-    import os
+    import sys
 
     import pipeline.language as language
 
@@ -257,7 +256,7 @@ def test_large_corpora_are_detected_in_a_child_process_with_the_same_codes(analy
         future = analyzer.detection.start(texts)
         assert future.result(timeout=120) == expected
 
-    monkeypatch.setattr(multiprocessing.spawn, "get_executable", lambda: os.fsencode("/no/such/python"))  # no child starts
+    monkeypatch.setattr(sys, "executable", "/no/such/python")  # no child starts
     with caplog.at_level(logging.WARNING, logger="pipeline.processes"):
         assert analyzer.detection.start(texts).result(timeout=120) == expected
     assert f"Child process for {language._detect.__qualname__} failed" in caplog.text

@@ -1,11 +1,11 @@
-"""pipeline.processes: work in a real child process (a one-worker ProcessPoolExecutor, spawned)."""
+"""pipeline.processes: work in a real child process (a one-worker loky process pool)."""
 
 from __future__ import annotations
 
 import logging
-import multiprocessing.spawn
 import os
 import signal
+import sys
 
 import pytest
 
@@ -62,7 +62,7 @@ def test_a_child_that_dies_is_replaced_by_this_process(caplog):
 
 
 def test_a_child_that_cannot_start_is_replaced_by_this_process(monkeypatch, caplog):
-    monkeypatch.setattr(multiprocessing.spawn, "get_executable", lambda: os.fsencode("/no/such/python"))  # as set_executable stores it
+    monkeypatch.setattr(sys, "executable", "/no/such/python")  # the interpreter a worker is started with
     with caplog.at_level(logging.WARNING, logger="pipeline.processes"):
         assert processes.start(os.getpid, in_child=True).result(timeout=60) == os.getpid()
     assert "Child process for getpid failed" in caplog.text
@@ -77,3 +77,21 @@ def test_what_the_work_prints_does_not_disturb_the_reply(caplog):
     with caplog.at_level(logging.WARNING, logger="pipeline.processes"):
         assert processes.start(print, "noise on stdout", in_child=True).result(timeout=60) is None
     assert caplog.text == ""
+
+
+def test_the_child_does_not_run_the_parents_script_again(tmp_path):
+    # A user's script without a __main__ guard: a child that re-imported it would run the work again.
+    import subprocess
+
+    script = tmp_path / "analyse.py"
+    script.write_text(
+        "import os\nfrom pipeline import processes\n"
+        "print('script ran in', os.getpid(), flush=True)\n"
+        "print('child', processes.start(os.getpid, in_child=True).result(timeout=60))\n",
+        encoding="utf-8",
+    )
+    done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=120, check=True)
+    lines = done.stdout.splitlines()
+    assert len(lines) == 2 and lines[0].startswith("script ran in"), done.stdout + done.stderr
+    assert lines[1] != f"child {lines[0].split()[-1]}"  # computed in the child, not by the fall-back here
+    assert "failed" not in done.stderr
