@@ -50,11 +50,11 @@ ConfigOpt = Annotated[Optional[Path], typer.Option("--config", help="YAML-fil me
 
 
 def overrides(*names: str):
-    """The run overrides ``names`` as this command's options (:data:`flows.parameters.OVERRIDES`)."""
-    from flows.parameters import with_overrides
+    """The run overrides ``names`` as this command's options (:data:`flows.overrides.OVERRIDES`)."""
+    from flows.overrides import with_overrides
 
-    return with_overrides(*names, annotate=lambda override: Annotated[
-        override.cli_type or override.type, typer.Option(*override.flags, help=override.help)])
+    return with_overrides(*names, annotate=lambda name, override: Annotated[
+        override.type, typer.Option(*override.flags, help=override.help)])
 
 
 VerboseOpt = Annotated[bool, typer.Option("--verbose", help="Vis Prefects egne loglinjer.")]
@@ -206,7 +206,7 @@ def _check_run(kind: str, out_dir: Path, models: Path, config: Path | None, para
     from pipeline.preflight import check_paths_exist
 
     check_paths_exist(parameters["inputs"])  # before any import: a typo in a path is told at once
-    from flows.parameters import OVERRIDES, run_overrides
+    from flows.overrides import OVERRIDES, run_overrides
     from pipeline.ingest import default_workshop_name
     from pipeline.preflight import check_run
 
@@ -269,7 +269,7 @@ def ingest(
     **overrides,
 ) -> None:
     """Læs input til én teksttabel (til eftersyn), som en kørsel ser den: persondata fjernet; ingen analyse."""
-    from flows.parameters import run_overrides
+    from flows.overrides import run_overrides
     from pipeline.config import RunConfig
     from pipeline.run import write_texts
 

@@ -11,14 +11,15 @@ from pathlib import Path
 
 from prefect import flow
 
-from flows.parameters import StagesParam, run_overrides, with_overrides
+from flows.overrides import run_overrides
+from flows.parameters import StagesParam, flow_parameters
 from flows.workshop import RunOutcome, run_config, task_stages
 from pipeline.ingest.series import plan_series
 from pipeline.run import check_settings, run_stages
 
 
 @flow(name="series", flow_run_name="serie-{name}")
-@with_overrides("taxonomy", "normalise_workshops", "text_column", "embedder", "behold_persondata")
+@flow_parameters("taxonomy", "normalise_workshops", "text_column", "embedder", "behold_persondata")
 def series_flow(
     inputs: list[str],
     name: str = "serie",

@@ -10,7 +10,8 @@ from pathlib import Path
 
 from prefect import flow
 
-from flows.parameters import StagesParam, run_overrides, with_overrides
+from flows.overrides import run_overrides
+from flows.parameters import StagesParam, flow_parameters
 from flows.tasks import TaskStages
 from pipeline import ingest
 from pipeline.config import RunConfig, RunOverrides
@@ -69,7 +70,7 @@ def _workshop_run_name() -> str:
 
 
 @flow(name="workshop", flow_run_name=_workshop_run_name)
-@with_overrides("taxonomy", "workshop", "text_column", "embedder", "behold_persondata")
+@flow_parameters("taxonomy", "workshop", "text_column", "embedder", "behold_persondata")
 def workshop_flow(
     inputs: list[str],
     out: str = "outputs",
