@@ -23,7 +23,7 @@ from prefect.logging import get_run_logger
 
 import pipeline
 from pipeline.analysis import Analysis
-from pipeline.config import EmbeddingConfig
+from pipeline.config import EmbeddingConfig, LanguageConfig
 from pipeline.danish import count, number
 from pipeline.errors import InputError
 from pipeline.export import RunResult
@@ -89,13 +89,14 @@ def protect(stages: LocalStages, texts: pd.DataFrame) -> tuple[pd.DataFrame, dic
 
 def _language_key(context, parameters) -> str:
     # The fingerprint: lemmas also change with the lemma fixes, stop words and installed pipeline.
-    config = parameters["stages"].config.language
+    config = parameters["config"]
     return "lemmas-" + content_key(parameters["texts"], config, lemma_fingerprint(config))
 
 
 @task(cache_key_fn=_language_key, cache_expiration=CACHE_FOR, persist_result=True, task_run_name="lemmatisér")
-def lemmatise(stages: LocalStages, texts: list[str]) -> pd.DataFrame:
-    """Lemmas of ``texts`` (only what the key covers, so a cached result is exact)."""
+def lemmatise(stages: LocalStages, texts: list[str], config: LanguageConfig) -> pd.DataFrame:
+    """Lemmas of ``texts`` (only what the key covers, so a cached result is exact); ``config``,
+    the stages' language settings, is named for the cache key."""
     annotated = stages.annotate(pd.DataFrame({"text": texts}))
     backend, lemmatised = annotated["language_backend"].iloc[0], count(len(annotated), "tekst", "tekster")
     get_run_logger().info("Sprog: %s; %s lemmatiseret", backend, lemmatised)
@@ -226,7 +227,7 @@ class TaskStages:
         return detect_languages.submit(self.local, texts)
 
     def annotate(self, texts: pd.DataFrame) -> pd.DataFrame:
-        state = lemmatise(self.local, texts["text"].tolist(), return_state=True)
+        state = lemmatise(self.local, texts["text"].tolist(), self.config.language, return_state=True)
         self._note("lemmatisering", state)
         return texts.join(state.result().set_index(texts.index))
 
