@@ -98,7 +98,7 @@ def _in_child_or_here(function: Callable[..., Any], args: tuple, low_priority: b
                 raise KeyboardInterrupt from None
             return _here(function, args, f"exit code {code}" if code is not None else str(broken))
     finally:
-        child.shutdown(wait=False)
+        child.shutdown(wait=True)  # the worker reaped, as a finished child is (its CPU counts as the run's)
 
 
 def _here(function: Callable[..., Any], args: tuple, reason: str) -> Any:
