@@ -37,16 +37,14 @@ import numpy as np
 import pandas as pd
 from sklearn.metrics import f1_score, normalized_mutual_info_score
 
-from pipeline.config import EmbeddingConfig, LanguageConfig, RunConfig, ThemeConfig, WeightConfig
-from pipeline.embeddings import Embedder
+from pipeline.config import EmbeddingConfig, RunConfig, ThemeConfig, WeightConfig
 from pipeline.errors import InputError
 from pipeline.ingest import read_inputs
-from pipeline.language import TextAnalyzer
 from pipeline.prevalence import MappingCorrection, em_adjusted
 from pipeline.schema import ANDET
+from pipeline.stages import LocalStages
 from pipeline.taxonomy import Taxonomy, load_taxonomy
 from pipeline.themes import ThemeMapper
-from pipeline.run import embedding_stage, fit_topics, language_stage, theme_mapper
 from pipeline.validation import draw_sample
 from pipeline.weighting import theme_frequencies
 
@@ -101,13 +99,13 @@ class Prepared:
     sections: list[str] | None
 
 
-def prepare(frame: pd.DataFrame, analyzer: TextAnalyzer, embedder: Embedder, use_topics: bool, config: RunConfig) -> Prepared:
+def prepare(frame: pd.DataFrame, stages: LocalStages, use_topics: bool) -> Prepared:
     texts = frame["text"].tolist()
-    lemmas = [" ".join(tokens) for tokens in analyzer.lemmatise(texts)]
-    embeddings = embedder.embed(texts)
+    lemmas = [" ".join(tokens) for tokens in stages.analyzer.lemmatise(texts)]
+    embeddings = stages.embedder.embed(texts)
     topics, topic_words = np.full(len(texts), -1), []
     if use_topics:
-        modeler = fit_topics(pd.DataFrame({"text": texts, "lemmas": lemmas}), embeddings, config)  # as production
+        modeler = stages.fit_topics(pd.DataFrame({"text": texts, "lemmas": lemmas}), embeddings)  # as production
         topics = np.asarray(modeler.topics_)
         info = modeler.topic_info_[modeler.topic_info_["topic"] >= 0]
         topic_words = [str(words).split(", ") for words in info["words"]]
@@ -116,10 +114,11 @@ def prepare(frame: pd.DataFrame, analyzer: TextAnalyzer, embedder: Embedder, use
 
 
 def map_themes(
-    prepared: Prepared, taxonomy: Taxonomy, config: RunConfig, themes: ThemeConfig, topics: bool, sections: bool
+    prepared: Prepared, taxonomy: Taxonomy, stages: LocalStages, themes: ThemeConfig, topics: bool, sections: bool
 ) -> ThemeMapper:
-    """ThemeMapper built by the production assembly (pipeline.run.theme_mapper), with ``themes`` for ablations."""
-    return theme_mapper(taxonomy, config.model_copy(update={"themes": themes})).fit(
+    """ThemeMapper built by the production assembly (:class:`pipeline.stages.LocalStages`), with ``themes`` for ablations."""
+    ablation = stages.for_config(stages.config.model_copy(update={"themes": themes}))  # same analyzer and embedder
+    return ablation.new_theme_mapper(taxonomy).fit(
         prepared.lemmas,
         prepared.embeddings,
         prepared.topics if topics else None,
@@ -226,15 +225,14 @@ def topic_diversity(topic_words: list[list[str]], top_n: int = 10) -> float:
 def run(
     frame: pd.DataFrame, taxonomy: Taxonomy, backend: str, use_topics: bool, title: str, full_only: bool = False
 ) -> pd.DataFrame:
-    # The language and embedding stages as production builds them (pipeline/run.py), and
-    # ThemeMapper called as production calls it: lemmatiser from the language config.
-    analyzer = language_stage(LanguageConfig())
-    embedder = embedding_stage(EmbeddingConfig(backend=backend))
+    # The stages as production builds them (pipeline/stages.py): one analyzer and embedder for
+    # every ablation, the ThemeMapper called as production calls it.
+    stages = LocalStages(RunConfig(embeddings=EmbeddingConfig(backend=backend)))
+    analyzer, embedder = stages.analyzer, stages.embedder
     unknown = sorted(set(frame["theme"]) - set(taxonomy.ids) - {ANDET})
     if unknown:
         raise InputError(None, f"labels use themes not in taxonomy '{taxonomy.name}': {', '.join(unknown)}")
-    config = RunConfig(embeddings=EmbeddingConfig(backend=backend))
-    prepared = prepare(frame, analyzer, embedder, use_topics, config)
+    prepared = prepare(frame, stages, use_topics)
     gold = frame["theme"].reset_index(drop=True)
     classes = taxonomy.ids + [ANDET]
     has_sections = prepared.sections is not None
@@ -248,7 +246,7 @@ def run(
             continue
         if full_only and name not in FULL_METHODS:
             continue
-        mapper = map_themes(prepared, taxonomy, config, ThemeConfig(**overrides), topics, sections)
+        mapper = map_themes(prepared, taxonomy, stages, ThemeConfig(**overrides), topics, sections)
         predicted = mapper.text_themes_["theme"]
         row = {"method": name, **scores(gold, predicted, classes), **estimator_errors(gold, mapper.text_themes_, classes)}
         if "confident" in mapper.text_themes_.columns:

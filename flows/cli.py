@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import logging
 import os
-import re
 import time
 from contextlib import contextmanager
 from pathlib import Path
@@ -21,102 +20,14 @@ import typer
 from rich import box
 from rich.console import Console
 from rich.markup import escape
-from typer import rich_utils
-from typer.core import TyperCommand, TyperGroup
 from rich.table import Table
 
+from flows.danish_cli import DanishCommand, DanishGroup
 from pipeline.danish import count, decimal, interval, number, percent
 from pipeline.errors import InputError
 
 # Before Prefect is imported (inside the commands): no telemetry.
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
-
-# The help screens in Danish: typer's panel titles are module settings; click's "Usage:"
-# and the --help text are set on the command classes below.
-rich_utils.ARGUMENTS_PANEL_TITLE = "Argumenter"
-rich_utils.OPTIONS_PANEL_TITLE = "Indstillinger"
-rich_utils.COMMANDS_PANEL_TITLE = "Kommandoer"
-rich_utils.ERRORS_PANEL_TITLE = "Fejl"
-rich_utils.ABORTED_TEXT = "Afbrudt."
-rich_utils.DEFAULT_STRING = "[standard: {}]"
-rich_utils.REQUIRED_LONG_STRING = "[påkrævet]"
-rich_utils.RICH_HELP = "Prøv [blue]'{command_path} {help_option}'[/] for hjælp."
-
-# Messages of typer's (vendored) click: typer.core's go through gettext (``_``); click's are
-# f-strings, translated where typer prints them. These are the ones a tematik user can meet.
-GETTEXT_DANISH = {
-    "Missing command.": "Mangler en kommando.",
-    "No such command {name!r}.": "Kommandoen {name!r} findes ikke.",
-}
-CLICK_DANISH = [
-    (r"Missing option (.+)\.", r"Mangler indstillingen \1."),
-    (r"Missing argument (.+)\.", r"Mangler argumentet \1."),
-    (r"Missing (.+)\.", r"Mangler \1."),
-    (r"No such option: (\S+) \(Possible options: (.+)\)", r"Indstillingen \1 findes ikke (mulige: \2)."),
-    (r"No such option: (\S+)", r"Indstillingen \1 findes ikke."),
-    (r"Option (.+) requires an argument\.", r"Indstillingen \1 skal have en værdi."),
-    (r"Option (.+) requires (\d+) arguments\.", r"Indstillingen \1 skal have \2 værdier."),
-    (r"Option (.+) does not take a value\.", r"Indstillingen \1 tager ingen værdi."),
-    (r"Got unexpected extra argument\(s\) \((.+)\)", r"Uventet ekstra argument: \1"),
-    (r"Invalid value for (.+?): (.+)", r"Ugyldig værdi for \1: \2"),
-]  # fmt: skip
-# typer's type column ("<path>") in Danish; a flag needs no type.
-TYPE_LABELS = {"<str>": "<tekst>", "<path>": "<sti>", "<list[Path]>": "<stier>", "<list[str]>": "<tekst>",
-               "<int>": "<heltal>", "<float>": "<tal>", "<bool>": None}  # fmt: skip
-
-
-def danish_click_message(message: str) -> str:
-    """A click usage error in Danish (unchanged when it is not one of :data:`CLICK_DANISH`)."""
-    for english, danish in CLICK_DANISH:
-        if re.fullmatch(english, message, flags=re.DOTALL):
-            return re.sub(english, danish, message, count=1, flags=re.DOTALL)
-    return message
-
-
-def _speak_danish() -> None:
-    import typer.core
-
-    for module in (typer.core, rich_utils):
-        module._ = lambda message: GETTEXT_DANISH.get(message, message)
-    english_error = rich_utils.rich_format_error
-
-    def rich_format_error(error) -> None:
-        english = error.format_message
-        error.format_message = lambda: danish_click_message(english())
-        english_error(error)
-
-    rich_utils.rich_format_error = rich_format_error
-    for cls in (typer.core.TyperArgument, typer.core.TyperOption):
-        english_type = cls.display_type_rich
-
-        def display_type_rich(self, ctx, english_type=english_type):
-            label = english_type(self, ctx)
-            return TYPE_LABELS.get(label, label)
-
-        cls.display_type_rich = display_type_rich
-
-
-_speak_danish()
-
-
-class _Danish:
-    def format_usage(self, ctx, formatter) -> None:
-        formatter.write_usage(ctx.command_path, " ".join(self.collect_usage_pieces(ctx)), prefix="Brug: ")
-
-    def get_help_option(self, ctx):
-        option = super().get_help_option(ctx)
-        if option is not None:
-            option.help = "Vis denne hjælp og afslut."
-        return option
-
-
-class DanishGroup(_Danish, TyperGroup):
-    pass
-
-
-class DanishCommand(_Danish, TyperCommand):
-    pass
-
 
 app = typer.Typer(
     help="tematik: fra workshop-input til vægtede temahyppigheder og citater.",
@@ -133,23 +44,19 @@ out = Console()
 InputsArg = Annotated[
     list[Path], typer.Argument(help="Inputfiler eller -mapper: Mentimeter-eksporter, notater (.docx/.pdf/.md/.txt), CSV/Excel-tabeller.")
 ]
-TaxonomyOpt = Annotated[
-    Optional[str],
-    typer.Option("--taxonomy", "-t", help="Medfølgende taksonomi (se `tematik taxonomies`) eller en YAML-fil; standard: konfigurationens (deb-2020-2023)."),
-]
 OutOpt = Annotated[Path, typer.Option("--out", "-o", help="Mappe til resultater; hver kørsel får sin egen undermappe.")]
 ModelsOpt = Annotated[Path, typer.Option("--models", help="Mappe hvor hver kørsels emnemodel gemmes.")]
 ConfigOpt = Annotated[Optional[Path], typer.Option("--config", help="YAML-fil med indstillinger (se README).")]
-TextColumnOpt = Annotated[
-    Optional[str], typer.Option("--text-column", help="Kolonnen med teksten i CSV/Excel-tabeller (standard: gættes).")
-]
-EmbedderOpt = Annotated[
-    Optional[str],
-    typer.Option("--embedder", help="'e5' (standard), 'lsa' (hurtig, ingen model) eller 'sentence-transformers:<lokal sti>'."),
-]
-KeepPersonalOpt = Annotated[
-    bool, typer.Option("--behold-persondata", help="Fjern ikke navne, CPR-numre, e-mails og telefonnumre (registreres i manifestet).")
-]
+
+
+def overrides(*names: str):
+    """The run overrides ``names`` as this command's options (:data:`flows.overrides.OVERRIDES`)."""
+    from flows.overrides import with_overrides
+
+    return with_overrides(*names, annotate=lambda name, override: Annotated[
+        override.type, typer.Option(*override.flags, help=override.help)])
+
+
 VerboseOpt = Annotated[bool, typer.Option("--verbose", help="Vis Prefects egne loglinjer.")]
 DebugOpt = Annotated[bool, typer.Option("--debug", help="Vis hele tracebacken ved fejl.")]
 
@@ -287,10 +194,10 @@ def _run_flow(kind: str, out_dir: Path, models: Path, config: Path | None, verbo
         from pipeline.run import warm_up
 
         _follow_logs(progress)
-        # The costly stage objects load while the server boots; the flow reuses them.
-        warm_up(run_config)
+        # The costly stage objects load while the server boots; the flow runs with them.
+        stages = warm_up(run_config)
         api.wait()
-        outcome = (workshop_flow if kind == "workshop" else series_flow)(**parameters)
+        outcome = (workshop_flow if kind == "workshop" else series_flow)(**parameters, stages=stages)
     _summary(outcome)
 
 
@@ -299,91 +206,75 @@ def _check_run(kind: str, out_dir: Path, models: Path, config: Path | None, para
     from pipeline.preflight import check_paths_exist
 
     check_paths_exist(parameters["inputs"])  # before any import: a typo in a path is told at once
-    from pipeline.config import RunOverrides
+    from flows.overrides import OVERRIDES, run_overrides
     from pipeline.ingest import default_workshop_name
     from pipeline.preflight import check_run
 
-    redact = False if parameters["behold_persondata"] else None
-    common = dict(taxonomy=parameters["taxonomy"], text_column=parameters["text_column"],
-                  embedder=parameters["embedder"], redact=redact)  # fmt: skip
+    values = {name: parameters[name] for name in OVERRIDES if name in parameters}
     if kind == "workshop":
-        workshop = parameters["workshop"] or default_workshop_name(parameters["inputs"])
-        overrides = RunOverrides(workshop=workshop, **common)
-        return check_run(parameters["inputs"], config, overrides, out_dir, models)
-    overrides = RunOverrides(normalise_workshops=parameters["normalise_workshops"], **common)
-    return check_run(parameters["inputs"], config, overrides, out_dir, models, series=True,
-                     workshop_column=parameters["workshop_column"])  # fmt: skip
+        values["workshop"] = values["workshop"] or default_workshop_name(parameters["inputs"])
+    return check_run(parameters["inputs"], config, run_overrides(**values), out_dir, models, series=kind == "series",
+                     workshop_column=parameters.get("workshop_column"))  # fmt: skip
 
 
 @app.command(cls=DanishCommand)
+@overrides("taxonomy", "workshop", "text_column", "embedder", "behold_persondata")
 def run(
     inputs: InputsArg,
-    taxonomy: TaxonomyOpt = None,
     out_dir: OutOpt = Path("outputs"),
-    workshop: Annotated[Optional[str], typer.Option(help="Workshoppens navn (standard: inputmappens navn).")] = None,
     models: ModelsOpt = Path("models"),
     config: ConfigOpt = None,
-    text_column: TextColumnOpt = None,
-    embedder: EmbedderOpt = None,
-    behold_persondata: KeepPersonalOpt = False,
     verbose: VerboseOpt = False,
     debug: DebugOpt = False,
+    **overrides,
 ) -> None:
     """Analysér én workshop: temaer, hyppigheder og citater, skrevet til OUT/<kørsels-id>/."""
     _run_flow("workshop", out_dir, models, config, verbose, debug, dict(
-        inputs=[str(p) for p in inputs], taxonomy=taxonomy, workshop=workshop, out=str(out_dir), models=str(models),
-        config_file=str(config) if config else None, text_column=text_column, embedder=embedder,
-        behold_persondata=behold_persondata,
+        inputs=[str(p) for p in inputs], out=str(out_dir), models=str(models),
+        config_file=str(config) if config else None, **overrides,
     ))  # fmt: skip
 
 
 @app.command(cls=DanishCommand)
+@overrides("taxonomy", "normalise_workshops", "text_column", "embedder", "behold_persondata")
 def series(
     inputs: Annotated[
         list[Path], typer.Argument(help="Et manifest (YAML/CSV), mapper med én undermappe pr. workshop, eller filer.")
     ],
-    taxonomy: TaxonomyOpt = None,
     name: Annotated[str, typer.Option(help="Seriens navn, bruges i kørslens id.")] = "serie",
     out_dir: OutOpt = Path("outputs"),
     models: ModelsOpt = Path("models"),
     workshop_column: Annotated[
         Optional[str], typer.Option(help="Tabelkolonne der angiver hver rækkes workshop (går forud for mappenavne).")
     ] = None,
-    normalise: Annotated[
-        bool, typer.Option("--normalise/--no-normalise", help="Giv hver workshop samme samlede vægt.")
-    ] = True,
     config: ConfigOpt = None,
-    text_column: TextColumnOpt = None,
-    embedder: EmbedderOpt = None,
-    behold_persondata: KeepPersonalOpt = False,
     verbose: VerboseOpt = False,
     debug: DebugOpt = False,
+    **overrides,
 ) -> None:
     """Analysér flere workshops samlet: én emnemodel, resultater pr. workshop og i alt."""
     _run_flow("series", out_dir, models, config, verbose, debug, dict(
-        inputs=[str(p) for p in inputs], taxonomy=taxonomy, name=name, out=str(out_dir), models=str(models),
-        config_file=str(config) if config else None, workshop_column=workshop_column, normalise_workshops=normalise,
-        text_column=text_column, embedder=embedder, behold_persondata=behold_persondata,
+        inputs=[str(p) for p in inputs], name=name, out=str(out_dir), models=str(models),
+        config_file=str(config) if config else None, workshop_column=workshop_column, **overrides,
     ))  # fmt: skip
 
 
 @app.command(cls=DanishCommand)
+@overrides("workshop", "text_column", "behold_persondata")
 def ingest(
     inputs: InputsArg,
     out_file: Annotated[Path, typer.Option("--out", "-o", help="CSV-fil som teksttabellen skrives til.")],
-    workshop: Annotated[Optional[str], typer.Option(help="Workshoppens navn.")] = None,
-    text_column: TextColumnOpt = None,
     config: ConfigOpt = None,
-    behold_persondata: KeepPersonalOpt = False,
     debug: DebugOpt = False,
+    **overrides,
 ) -> None:
     """Læs input til én teksttabel (til eftersyn), som en kørsel ser den: persondata fjernet; ingen analyse."""
-    from pipeline.config import RunConfig, RunOverrides
+    from flows.overrides import run_overrides
+    from pipeline.config import RunConfig
     from pipeline.run import write_texts
 
     with _progress("læser input …", debug):
-        overrides = RunOverrides(workshop=workshop, text_column=text_column, redact=False if behold_persondata else None)
-        ingested = write_texts(inputs, overrides.apply(RunConfig.from_file(config)), out_file)
+        ingested = write_texts(inputs, run_overrides(**overrides).apply(RunConfig.from_file(config)), out_file)
     for line in ingested.report.summary_lines():
         out.print(line, highlight=False)
     out.print(f"{count(len(ingested.texts), 'tekst', 'tekster')} skrevet til {out_file}")
@@ -506,18 +397,20 @@ def edit(
 def _export_saved(model: Path, out_dir: Path, suffix: str, labels: Path | None = None):
     """A new export folder of a saved run as it stands (with its edits), corrected by the filled-in sheet ``labels``
     when given: ``(folder, validation or None)``."""
-    from pipeline.export import write_run
     from pipeline.run import check_writable, new_run_id
     from pipeline.saved_run import load_run
+    from pipeline.stages import LocalStages
     from pipeline.validation import read_sheet
-    from pipeline.views import assignments, run_result
+    from pipeline.views import assignments
 
     check_writable(out_dir, "resultatmappen")
     analysis = load_run(model)
     validation = read_sheet(labels, assignments(analysis), analysis.labels) if labels is not None else None
     run_id = new_run_id(f"{analysis.config.ingest.workshop or model.name}-{suffix}")
-    result = run_result(analysis, run_id, inputs=[], validation=validation)
-    return write_run(result, out_dir / run_id, analysis.config.export), validation
+    stages = LocalStages(analysis.config)  # report and write only: nothing is built
+    result = stages.report(analysis, run_id, inputs=[], validation=validation)
+    folder, _ = stages.write(result, analysis, None, out_dir / run_id, None)
+    return folder, validation
 
 
 @app.command(cls=DanishCommand)
@@ -573,15 +466,16 @@ def validate(
 
 
 @app.command(cls=DanishCommand)
+@overrides("taxonomy")
 def serve(
-    taxonomy: TaxonomyOpt = None,
     out_dir: OutOpt = Path("outputs"),
     models: ModelsOpt = Path("models"),
+    **overrides,
 ) -> None:
     """Gør workshop- og serie-flowet til deployments, som Prefect-UI'et kan starte."""
     from flows.deploy import serve_deployments
 
-    serve_deployments(taxonomy=taxonomy, out=str(out_dir.resolve()), models=str(models.resolve()))
+    serve_deployments(taxonomy=overrides["taxonomy"], out=str(out_dir.resolve()), models=str(models.resolve()))
 
 
 def main() -> None:  # pragma: no cover - console entry point

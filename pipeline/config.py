@@ -430,7 +430,8 @@ class RunConfig(_Section):
 
 
 class RunOverrides(BaseModel):
-    """Typed settings from the command line or a flow's parameters, applied on top of a :class:`RunConfig`.
+    """Typed settings from the command line or a flow's parameters, applied on top of a :class:`RunConfig`
+    (the options and parameters themselves are declared once, in ``flows.overrides.OVERRIDES``).
 
     ``None`` leaves the config's value. :attr:`TARGETS` names the one config field each
     override sets, so a typo is a validation error here, not a silently ignored key.

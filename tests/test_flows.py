@@ -188,3 +188,22 @@ def test_corpus_fitted_embeddings_are_never_taken_from_the_task_cache(prefect_se
     ]
     assert outcomes[1].cached_steps == ["lemmatisering"]
     assert outcomes[0].shares == outcomes[1].shares
+
+
+def test_a_flow_runs_with_the_stages_it_is_given(prefect_server, tmp_path):
+    # A part swapped through the public assembly reaches the flow's topic fit; the flow's own
+    # settings (here the embedder) still decide the rest.
+    from functools import partial
+
+    from sklearn.cluster import KMeans
+
+    from pipeline.config import RunConfig
+    from pipeline.stages import LocalStages
+    from pipeline.topics import TopicModeler
+
+    stages = LocalStages(RunConfig(), topic_modeler=partial(TopicModeler, hdbscan_model=KMeans(n_clusters=3, n_init=10, random_state=0)))
+    outcome = workshop_flow(inputs=[str(DEMO)], out=str(tmp_path / "out"), models=str(tmp_path / "models"), embedder="lsa",
+                            stages=stages)  # fmt: skip
+    assert outcome.n_topics == 3
+    manifest = json.loads((outcome.output_dir / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["config"]["embeddings"]["backend"] == "lsa"

@@ -63,7 +63,8 @@ def test_deployment_form_has_danish_descriptions_and_the_shipped_taxonomies_as_c
     """What the UI's "Custom run" form is drawn from: the schema stored with each deployment."""
     from prefect import get_client
 
-    from flows.deploy import deployments, shipped_taxonomies
+    from flows.deploy import deployments
+    from pipeline.taxonomy import shipped_taxonomies
 
     assert shipped_taxonomies() == ("deb-2020-2023", "nordjylland-2023")
     for deployment in deployments(taxonomy="deb-2020-2023", out=str(tmp_path / "ud"), models=str(tmp_path / "m")):

@@ -187,12 +187,12 @@ def test_overrides_are_typed_and_settings_are_checked_before_any_work(tmp_path):
 
 def test_warm_up_loads_the_redactor_only_when_redaction_runs(monkeypatch):
     from pipeline import redact
-    from pipeline.run import warm_up
+    from pipeline.stages import LocalStages
 
     loaded = []
     monkeypatch.setattr(redact.Redactor, "load", lambda self: loaded.append(self.config.enabled) or self)
     for enabled in (False, True):
-        warm_up(RunOverrides(redact=enabled, embedder="lsa").apply(RunConfig()))
+        LocalStages.from_config(RunOverrides(redact=enabled, embedder="lsa").apply(RunConfig())).warm_up()
     assert loaded == [True]
 
 
@@ -225,17 +225,16 @@ def test_stale_staging_of_dead_local_processes_is_cleaned_and_nothing_else(tmp_p
     assert other_machine.exists() and live.exists()
 
 
-def test_a_corpus_fitted_embedder_learns_each_runs_corpus_in_a_shared_process():
-    from pipeline import run
-    from pipeline.config import EmbeddingConfig
+def test_a_corpus_fitted_embedder_learns_each_runs_corpus_in_shared_stages():
     from pipeline.embeddings import LsaEmbedder
+    from pipeline.stages import LocalStages
 
-    config = EmbeddingConfig(backend="lsa")
+    stages = LocalStages(RunOverrides(embedder="lsa").apply(RunConfig()))
     robots = ["Robotter i produktionen", "Flere robotter på lageret", "Automatisering med robotter"]
     exports = ["Eksport til Tyskland", "Nye eksportmarkeder i Asien", "Eksportrådgivning for små virksomheder", "Messer i udlandet"]
-    run.embed(robots, config)
-    second = run.embed(exports, config)
-    embedder = run.embedding_stage(config)  # the one object the theme mapper's queries go through
+    stages.embed(robots)
+    second = stages.embed(exports)
+    embedder = stages.embedder  # the one object the theme mapper's queries go through
     alone = LsaEmbedder()
     np.testing.assert_array_equal(second, alone.embed(exports))
     assert embedder.name == alone.name and embedder.dim == len(exports) - 1
@@ -291,3 +290,28 @@ def test_an_output_folder_inside_the_input_folder_is_not_read_again(saved, tmp_p
     assert again.texts["text"].tolist() == read_inputs([DEMO]).texts["text"].tolist()
     assert f"outputs/{output_dir.name}/ (resultater fra tematik)" in again.report.summary_lines()[-2]
     assert f"models/{model_dir.name}/ (resultater fra tematik)" in again.report.summary_lines()[-2]
+
+
+def test_parts_handed_to_the_stages_are_the_ones_a_run_uses(tmp_path):
+    """A UMAP and an HDBSCAN swapped through the public assembly (LocalStages, run_workshop):
+    the run clusters with them, and the stages' built embedder serves the next run too."""
+    from functools import partial
+
+    from conftest import DEMO
+    from sklearn.cluster import KMeans
+    from sklearn.decomposition import PCA
+
+    from pipeline.run import run_workshop
+    from pipeline.stages import LocalStages
+    from pipeline.topics import TopicModeler
+
+    config = RunOverrides(embedder="lsa", workshop="Demo").apply(RunConfig())
+    swapped = partial(TopicModeler, umap_model=PCA(n_components=4), hdbscan_model=KMeans(n_clusters=3, n_init=10, random_state=0))
+    stages = LocalStages(config, topic_modeler=swapped)
+    analysis, _, _ = run_workshop([DEMO], config, stages=stages)
+    modeler = stages.fit_topics(analysis.texts, analysis.embeddings)
+    assert isinstance(modeler.model_.umap_model, PCA) and isinstance(modeler.model_.hdbscan_model, KMeans)
+    assert set(analysis.texts["topic"]) == {0, 1, 2}  # k-means: three topics, no outliers (HDBSCAN would leave some)
+    embedder = stages.embedder
+    again, _, _ = run_workshop([DEMO], config, stages=stages)
+    assert stages.embedder is embedder and again.texts["topic"].tolist() == analysis.texts["topic"].tolist()
