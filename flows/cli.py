@@ -436,7 +436,7 @@ def validate(
 ) -> None:
     """Kontrollér temaerne på en stikprøve: skriv et kontrolark, eller læs det udfyldte ark og eksportér rettede andele."""
     if labels is not None:
-        from pipeline.export import check_summary
+        from pipeline.report import check_summary
 
         with _progress("læser kontrolarket …", debug):
             if sample is not None:

@@ -26,7 +26,7 @@ from pipeline.analysis import Analysis
 from pipeline.config import EmbeddingConfig, LanguageConfig
 from pipeline.danish import count, number
 from pipeline.errors import InputError
-from pipeline.export import RunResult
+from pipeline.report import RunResult
 from pipeline.language import is_danish, lemma_fingerprint
 from pipeline.stages import LocalStages
 

@@ -15,7 +15,7 @@ from flows.parameters import StagesParam, flow_parameters
 from flows.tasks import TaskStages
 from pipeline import ingest
 from pipeline.config import RunConfig, RunOverrides
-from pipeline.export import in_report_order
+from pipeline.report import in_report_order
 from pipeline.run import check_settings, run_stages
 from pipeline.stages import LocalStages
 

@@ -58,8 +58,7 @@ from pathlib import Path
 from pipeline import processes
 from pipeline.atomic import write_atomically
 from pipeline.config import ExportConfig
-# ANDET_LABEL, check_summary, in_report_order: the flows and their tests import them from here.
-from pipeline.report import ANDET_LABEL, RunResult, check_summary, in_report_order  # noqa: F401
+from pipeline.report import RunResult
 from pipeline.writers.charts import write_charts
 from pipeline.writers.csv import MACHINE_READABLE_FOLDER, write_csv_files, write_danish_csv, write_machine_csv_files
 from pipeline.writers.docx import write_quotes_docx

@@ -303,7 +303,7 @@ class LocalStages:
         )
 
     def report(self, analysis: Analysis, run_id: str, inputs: Sequence[Path], validation=None):
-        """The :class:`~pipeline.export.RunResult`: frequencies, quotes, emerging themes, manifest (:func:`pipeline.views.run_result`)."""
+        """The :class:`~pipeline.report.RunResult`: frequencies, quotes, emerging themes, manifest (:func:`pipeline.views.run_result`)."""
         from pipeline.views import run_result
 
         return run_result(analysis, run_id, list(inputs), validation=validation)

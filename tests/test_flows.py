@@ -13,7 +13,7 @@ from prefect.client.orchestration import get_client
 
 from flows.series import series_flow
 from flows.workshop import workshop_flow
-from pipeline.export import ANDET_LABEL
+from pipeline.report import ANDET_LABEL
 from pipeline.saved_run import load_run, save_edits
 from pipeline.views import assignments, topic_table
 
