@@ -397,7 +397,8 @@ def edit(
 def _export_saved(model: Path, out_dir: Path, suffix: str, labels: Path | None = None):
     """A new export folder of a saved run as it stands (with its edits), corrected by the filled-in sheet ``labels``
     when given: ``(folder, validation or None)``."""
-    from pipeline.run import check_writable, new_run_id
+    from pipeline.preflight import check_writable
+    from pipeline.run import new_run_id
     from pipeline.saved_run import load_run
     from pipeline.stages import LocalStages
     from pipeline.validation import read_sheet

@@ -15,7 +15,8 @@ from flows.overrides import run_overrides
 from flows.parameters import StagesParam, flow_parameters
 from flows.workshop import RunOutcome, run_config, task_stages
 from pipeline.ingest.series import plan_series
-from pipeline.run import check_settings, run_stages
+from pipeline.preflight import check_settings
+from pipeline.run import run_stages
 
 
 @flow(name="series", flow_run_name="serie-{name}")

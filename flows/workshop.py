@@ -16,7 +16,8 @@ from flows.tasks import TaskStages
 from pipeline import ingest
 from pipeline.config import RunConfig, RunOverrides
 from pipeline.report import in_report_order
-from pipeline.run import check_settings, run_stages
+from pipeline.preflight import check_settings
+from pipeline.run import run_stages
 from pipeline.stages import LocalStages
 
 

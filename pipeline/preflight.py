@@ -18,10 +18,16 @@ place that says an input is missing.
 
 from __future__ import annotations
 
+import tempfile
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pipeline.errors import InputError
+
+if TYPE_CHECKING:
+    from pipeline.config import RunConfig
+    from pipeline.taxonomy import Taxonomy
 
 # Files read by the checks, for the flow of this process: (path, mtime, size, config) -> texts.
 _read_ahead: dict[tuple, object] = {}
@@ -74,7 +80,6 @@ def check_run(
     from pipeline import ingest
     from pipeline.config import RunConfig
     from pipeline.ingest.series import plan_series, workshops_from_column
-    from pipeline.run import check_settings
     from pipeline.taxonomy import load_taxonomy
 
     config = overrides.apply(RunConfig.from_file(config_file))
@@ -87,3 +92,29 @@ def check_run(
         ingest.combine([_read_now(path, config.ingest) for path in ingest.expand_inputs(inputs)])
     check_settings(config, Path(out), Path(models))
     return config
+
+
+def check_writable(folder: Path, what: str) -> None:
+    """Fail before any analysis when ``folder`` cannot be created or written (``what`` names it)."""
+    folder = Path(folder)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=folder):
+            pass
+    except OSError as error:
+        raise InputError(folder, f"{what} kan ikke skrives ({error.strerror or error})") from None
+
+
+def check_settings(config: RunConfig, out: Path | None = None, models: Path | None = None) -> Taxonomy:
+    """Everything that can be checked before the analysis starts; returns the taxonomy that will run."""
+    from pipeline.atomic import clean_stale_staging
+    from pipeline.embeddings import check_backend
+    from pipeline.taxonomy import load_taxonomy
+
+    taxonomy = load_taxonomy(config.themes.taxonomy)
+    check_backend(config.embeddings)
+    for folder, what in ((out, "resultatmappen"), (models, "modelmappen")):
+        if folder is not None:
+            check_writable(folder, what)
+            clean_stale_staging(Path(folder))
+    return taxonomy

@@ -15,7 +15,6 @@ from __future__ import annotations
 import logging
 import re
 import secrets
-import tempfile
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -27,9 +26,9 @@ import pandas as pd
 
 from pipeline.analysis import Analysis
 from pipeline.config import EmbeddingConfig, LanguageConfig, RunConfig
-from pipeline.errors import InputError
-from pipeline.stages import LocalStages, Stages, write_outputs  # noqa: F401 - write_outputs: the one writer, also for saved runs
-from pipeline.taxonomy import Taxonomy, load_taxonomy
+from pipeline.preflight import check_settings
+from pipeline.stages import LocalStages, Stages
+from pipeline.taxonomy import Taxonomy
 
 logger = logging.getLogger(__name__)
 
@@ -37,7 +36,7 @@ logger = logging.getLogger(__name__)
 MAX_SLUG_LENGTH = 60
 
 
-# --- run ids and settings checked before any work -------------------------------------
+# --- run ids -------------------------------------------------------------------------
 
 
 def slug(text: str) -> str:
@@ -56,32 +55,6 @@ def new_run_id(name: str, now: datetime | None = None) -> str:
     (4 hex digits let 50 ids of one second collide 2 % of the time; 6: 0.007 %)."""
     now = now or datetime.now(timezone.utc)
     return f"{slug(name)}-{now:%Y%m%d-%H%M%S}-{secrets.token_hex(3)}"
-
-
-def check_writable(folder: Path, what: str) -> None:
-    """Fail before any analysis when ``folder`` cannot be created or written (``what`` names it)."""
-    folder = Path(folder)
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-        with tempfile.TemporaryFile(dir=folder):
-            pass
-    except OSError as error:
-        raise InputError(folder, f"{what} kan ikke skrives ({error.strerror or error})") from None
-
-
-def check_settings(config: RunConfig, out: Path | None = None, models: Path | None = None) -> Taxonomy:
-    """Everything that can be checked before the analysis starts; returns the taxonomy that will run."""
-    from pipeline.atomic import clean_stale_staging
-
-    from pipeline.embeddings import check_backend
-
-    taxonomy = load_taxonomy(config.themes.taxonomy)
-    check_backend(config.embeddings)
-    for folder, what in ((out, "resultatmappen"), (models, "modelmappen")):
-        if folder is not None:
-            check_writable(folder, what)
-            clean_stale_staging(Path(folder))
-    return taxonomy
 
 
 # --- building the stages, for scripts ------------------------------------------------------

@@ -23,7 +23,8 @@ from pydantic import ValidationError
 from pipeline.config import RunConfig, RunOverrides
 from pipeline.errors import InputError
 from pipeline.export import write_run
-from pipeline.run import check_settings, new_run_id
+from pipeline.preflight import check_settings
+from pipeline.run import new_run_id
 from pipeline.saved_run import load_run, save_edits
 from pipeline.views import assignments, run_result, topic_table
 
@@ -263,7 +264,7 @@ def test_a_tampered_edits_file_is_bounded(saved, tmp_path, monkeypatch):
 
 
 def test_outputs_and_model_appear_together_or_not_at_all(saved, tmp_path):
-    from pipeline.run import write_outputs
+    from pipeline.stages import write_outputs
 
     _, analysis, result, _, _ = saved
     blocked = tmp_path / "models"
