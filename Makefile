@@ -1,5 +1,6 @@
 # Two commands on a fresh machine:  `make demo`  and  `make test`.
-# Both create ./.venv and install tematik into it with the pins in constraints.txt.
+# Both create ./.venv and install tematik into it with the pins in constraints.txt;
+# `make test` adds the test tools.
 
 PYTHON ?= python3
 VENV   ?= .venv
@@ -11,15 +12,25 @@ export PREFECT_SERVER_ANALYTICS_ENABLED = false
 
 .PHONY: install demo test benchmark clean
 
+# --no-compile: pip would write byte-code for every module of every package (~265 MB);
+# Python writes it for what is imported, and the last step imports what a run imports.
 $(BIN)/tematik: pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
-	$(PIP) -e ".[test]"
+	$(PIP) --no-compile -e .
 	# BERTopic without its dependencies: they are tematik's own but sentence-transformers and
 	# torch (several GB), which tematik's default path never runs (README "Installation").
-	$(PIP) --no-deps bertopic
+	$(PIP) --no-compile --no-deps bertopic
 	# One-time work into tematik's cache, so no run does it: the topic model's numba code
 	# (~25-50 s) and the shipped taxonomies' embeddings (~10-40 s).
 	$(BIN)/python -c "from pipeline.run import warm_up_caches; warm_up_caches()"
+	# Leave out the files tematik never reads (other languages' lemma tables, an unused model
+	# file, debug sections, test suites); import tematik, the flows and the temporary Prefect server's app.
+	$(BIN)/python -m pipeline.lean_install 'flows.*' 'prefect.server.api.*' uvicorn.main
+	touch $@
+
+# The test tools, for `make test` only (the demo and the runs never import them).
+$(VENV)/.test-tools: $(BIN)/tematik
+	$(PIP) --no-compile -e ".[test]"
 	touch $@
 
 install: $(BIN)/tematik
@@ -27,7 +38,7 @@ install: $(BIN)/tematik
 demo: install
 	$(BIN)/tematik run corpora/demo --workshop "Strategiworkshop Midtjylland 2026" --out outputs
 
-test: install
+test: install $(VENV)/.test-tools
 	$(BIN)/python -m pytest
 
 benchmark: install
