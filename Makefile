@@ -9,6 +9,8 @@ BIN     = $(VENV)/bin
 PIP     = $(BIN)/python -m pip install -qq -c constraints.txt
 
 export PREFECT_SERVER_ANALYTICS_ENABLED = false
+# The install's steps write the byte-code of what they import (pip writes none, see below).
+unexport PYTHONDONTWRITEBYTECODE
 
 .PHONY: install demo test benchmark clean
 
@@ -26,6 +28,9 @@ $(BIN)/tematik: pyproject.toml constraints.txt
 	# Leave out the files tematik never reads (other languages' lemma tables, an unused model
 	# file, debug sections, test suites); import tematik, the flows and the temporary Prefect server's app.
 	$(BIN)/python -m pipeline.lean_install 'flows.*' 'prefect.server.api.*' uvicorn.main
+	# Start and stop the temporary Prefect server once: its database is created (migrations,
+	# ~10-20 s) and its modules compiled now, not in the first run.
+	$(BIN)/python -c "from flows.server import prefect_api; exec('with prefect_api() as api: api.wait()')"
 	touch $@
 
 # The test tools, for `make test` only (the demo and the runs never import them).
