@@ -3,6 +3,7 @@
     python benchmarks/speed.py                      # cold, stages, imports, scale 1000 10000
     python benchmarks/speed.py cold                 # `tematik run corpora/demo`, 1st and 2nd fresh process
     python benchmarks/speed.py cold --after-install # the same after the install's one-time warm-up
+    python benchmarks/speed.py cold --after-install --runs 5   # and the median of 5 later processes
     python benchmarks/speed.py stages               # per-stage seconds of the demo in one process
     python benchmarks/speed.py imports              # which heavy modules each command imports
     python benchmarks/speed.py scale --sizes 1000 10000 100000 --embedder lsa
@@ -27,6 +28,7 @@ import json
 import os
 import random
 import resource
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -75,12 +77,16 @@ def cold(args) -> None:
     print(f"\n== `tematik run corpora/demo`, fresh processes, fresh TEMATIK_CACHE and Prefect home{after_install} ==")
     with tempfile.TemporaryDirectory() as folder:
         env = {**os.environ, "TEMATIK_CACHE": str(Path(folder) / "cache"), "PREFECT_HOME": str(Path(folder) / "prefect")}
-        if args.after_install:  # what `make install` does once per machine (Makefile)
+        if args.after_install:  # what `make install` does once per machine after pip (Makefile)
             start = time.perf_counter()
-            warm_up = "from pipeline.run import warm_up_caches; warm_up_caches()"
-            subprocess.run([PYTHON, "-c", warm_up], env=env, cwd=ROOT, check=True, capture_output=True)
+            for step in (
+                "from pipeline.run import warm_up_caches; warm_up_caches()",
+                "from flows.server import prefect_api; exec('with prefect_api() as api: api.wait()')",
+            ):
+                subprocess.run([PYTHON, "-c", step], env=env, cwd=ROOT, check=True, capture_output=True)
             print(f"  install warm-up: {time.perf_counter() - start:6.1f} s wall")
-        for attempt in ("first", "second"):
+        later = []
+        for attempt in ["first", *(["later"] * args.runs)]:
             start, cpu = time.perf_counter(), _children_cpu()
             done = subprocess.run(
                 [str(TEMATIK), "run", str(DEMO), "--out", f"{folder}/out", "--models", f"{folder}/models"],
@@ -89,6 +95,14 @@ def cold(args) -> None:
             seconds, cpu = time.perf_counter() - start, _children_cpu() - cpu
             status = "ok" if done.returncode == 0 else f"exit {done.returncode}: {(done.stderr or done.stdout).strip()[-300:]}"
             print(f"  {attempt} process: {seconds:6.1f} s wall, {cpu:6.1f} s CPU ({status}); load average {os.getloadavg()[0]:.1f}")
+            if attempt == "first":
+                first = seconds
+            else:
+                later.append(seconds)
+        median = statistics.median(later)
+        peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+        print(f"  later processes: median {median:.1f} s; first / later {first / median:.2f}x; "
+              f"peak memory of the largest process {peak:.0f} MB")
 
 
 def _children_cpu() -> float:
@@ -272,6 +286,7 @@ def main() -> None:
     parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 10000])
     parser.add_argument("--embedder", default="lsa")
     parser.add_argument("--after-install", action="store_true", help="cold: run the install's warm-up first")
+    parser.add_argument("--runs", type=int, default=1, help="cold: later processes after the first (median)")
     args = parser.parse_args()
     parts = {"cold": cold, "stages": stages, "imports": imports, "scale": scale}
     for name, part in parts.items():

@@ -25,11 +25,10 @@ import hashlib
 import logging
 import os
 import sqlite3
-import sys
 import threading
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import closing, contextmanager
+from collections.abc import Callable, Sequence
+from contextlib import closing
 from pathlib import Path
 from typing import Literal, TypeVar
 
@@ -87,53 +86,6 @@ class Embedder(ABC):
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.name!r})"
-
-
-# --------------------------------------------------------------------------- torch only when used
-
-# Imported by bertopic (its optional sentence-transformers/vision backends and torch
-# serialisation) and by spaCy's thinc (its PyTorch wrapper), though neither the e5 nor
-# the lsa backend nor a CNN spaCy pipeline needs them: ~10 s and ~400 MB per process.
-TORCH_MODULES = ("torch", "transformers", "sentence_transformers")
-
-
-@contextmanager
-def torch_free_imports() -> Iterator[None]:
-    """Import libraries that only *optionally* use torch as if torch were not installed.
-
-    While active, ``import torch`` (and transformers, sentence-transformers) raises
-    ``ModuleNotFoundError`` (a ``sys.meta_path`` finder), which bertopic and thinc catch: they mark those features
-    unavailable and go on. Afterwards the block is lifted, so an embedder or spaCy
-    pipeline that needs torch imports it as usual. What is given up, for the process:
-    bertopic's torch-based optional parts (``MultiModalBackend``, ``TextGeneration``,
-    ``ZeroShotClassification``, saving as PyTorch ``.bin``: tematik uses none; it saves
-    safetensors) and thinc's ``PyTorchWrapper`` (only transformer spaCy pipelines use it:
-    :mod:`pipeline.language` does not use this guard for them). Nothing is blocked when
-    torch is already imported.
-    """
-    if "torch" in sys.modules:
-        yield
-        return
-    blocker = _ImportBlocker(TORCH_MODULES)
-    # A finder, not ``sys.modules[name] = None``: code that looks torch up in sys.modules
-    # (scipy's array-API helpers) must find no entry rather than None.
-    sys.meta_path.insert(0, blocker)
-    try:
-        yield
-    finally:
-        sys.meta_path.remove(blocker)
-
-
-class _ImportBlocker:
-    """A ``sys.meta_path`` finder that makes importing the named top-level packages fail."""
-
-    def __init__(self, names: Sequence[str]):
-        self.names = frozenset(names)
-
-    def find_spec(self, fullname: str, path=None, target=None):
-        if fullname.partition(".")[0] in self.names:
-            raise ModuleNotFoundError(f"{fullname} is not imported by tematik here (torch_free_imports)", name=fullname)
-        return None
 
 
 # --------------------------------------------------------------------------- registry

@@ -30,7 +30,7 @@ import pandas as pd
 
 from pipeline import processes
 from pipeline.config import LanguageConfig
-from pipeline.embeddings import torch_free_imports
+from pipeline.torch_free import torch_free_imports
 from pipeline.errors import InputError
 from pipeline.lexicon import (  # noqa: F401  (the lexicon as this module has always offered it)
     FIXED_EXPRESSIONS,
@@ -119,7 +119,7 @@ def import_spacy(pipeline: str | None = None):
     """The ``spacy`` module, imported without torch unless ``pipeline`` needs it.
 
     spaCy's thinc imports torch (~5-10 s) for its optional PyTorch wrapper, which only
-    transformer pipelines use; see :func:`pipeline.embeddings.torch_free_imports`. The
+    transformer pipelines use; see :func:`pipeline.torch_free.torch_free_imports`. The
     first import in a process decides, so any module importing spaCy should do it through
     this function (lazily, where it is used).
     """

