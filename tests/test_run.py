@@ -316,3 +316,43 @@ def test_parts_handed_to_the_stages_are_the_ones_a_run_uses(tmp_path):
     embedder = stages.embedder
     again, _, _ = run_workshop([DEMO], config, stages=stages)
     assert stages.embedder is embedder and again.texts["topic"].tolist() == analysis.texts["topic"].tolist()
+
+
+def test_a_representation_and_an_evidence_source_handed_to_the_stages_are_the_ones_a_run_uses():
+    """The two other seams through the public assembly: a BERTopic representation model names
+    the run's topics, and a theme mapper with one evidence source (keywords) is the one that
+    maps the run's texts; without the swap the names and the theme scores differ."""
+    from functools import partial
+
+    from bertopic.representation import BaseRepresentation
+    from conftest import DEMO
+
+    from pipeline.evidence import KeywordEvidence
+    from pipeline.run import run_workshop
+    from pipeline.stages import LocalStages
+    from pipeline.themes import ThemeMapper
+    from pipeline.topics import NAME_ASPECT, TopicModeler
+
+    class SizeNames(BaseRepresentation):
+        """Names a topic by its number of documents, as an analyst's own representation might."""
+
+        def extract_topics(self, topic_model, documents, c_tf_idf, topics):
+            sizes = documents["Topic"].value_counts()
+            return {topic: [(f"Emne med {sizes.get(topic, 0)} tekster", 1.0)] for topic in topics}
+
+    config = RunOverrides(embedder="lsa", workshop="Demo").apply(RunConfig())
+    stages = LocalStages(
+        config,
+        topic_modeler=partial(TopicModeler, representation_model={NAME_ASPECT: SizeNames()}),
+        theme_mapper=partial(ThemeMapper, sources=[KeywordEvidence()]),
+    )
+    analysis, result, _ = run_workshop([DEMO], config, stages=stages)
+    named = result.topics[result.topics["topic"] >= 0]
+    assert len(named) >= 2 and all(name.startswith("Emne med ") for name in named["name"])
+    mapper = stages.fit_themes(analysis.texts, analysis.embeddings, analysis.texts["topic"].to_numpy())
+    assert [type(source).__name__ for source in mapper.sources_][0] == "KeywordEvidence"
+    assert not any(type(source).__name__ == "SimilarityEvidence" for source in mapper.sources_)
+
+    default, default_result, _ = run_workshop([DEMO], config)
+    assert not any(name.startswith("Emne med ") for name in default_result.topics["name"])
+    assert not np.allclose(default.texts["theme_score"].to_numpy(float), analysis.texts["theme_score"].to_numpy(float))
