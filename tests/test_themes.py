@@ -18,6 +18,7 @@ from pipeline.embeddings import make_embedder
 from pipeline.evidence import ANDET_REFERENCES
 from pipeline.language import TextAnalyzer
 from pipeline.schema import ANDET
+from pipeline.stages import LocalStages
 from pipeline.taxonomy import load_taxonomy
 from pipeline.themes import KeywordMatcher, TextEvidence, ThemeMapper, evidence_sources
 
@@ -204,12 +205,11 @@ def test_shared_note_macro_f1_floor(shared_workshop):
     spec.loader.exec_module(quality)
     frame = quality.load_labels(shared_workshop / "note-passage-themes.csv", shared_workshop / "opsamlingsnotat.docx")
     assert len(frame) >= 100
-    analyzer, embedder = TextAnalyzer(), make_embedder(EmbeddingConfig())
+    stages = LocalStages(RunConfig())
     taxonomy = load_taxonomy("nordjylland-2023")
-    config = RunConfig()
-    prepared = quality.prepare(frame, analyzer, embedder, use_topics=False, config=config)
+    prepared = quality.prepare(frame, stages, use_topics=False)
     for sections, floor in ((True, 0.88), (False, 0.62)):
-        fitted = quality.map_themes(prepared, taxonomy, config, ThemeConfig(), topics=False, sections=sections)
+        fitted = quality.map_themes(prepared, taxonomy, stages, ThemeConfig(), topics=False, sections=sections)
         score = f1_score(frame["theme"], fitted.text_themes_["theme"], labels=taxonomy.ids, average="macro")
         assert score >= floor, (sections, score)
 
