@@ -160,7 +160,7 @@ def _stages() -> None:
 COMMANDS = {
     "tematik --help": "import sys; sys.argv=['tematik','--help']\nfrom flows.cli import app\ntry: app()\nexcept SystemExit: pass",
     "tematik taxonomies": "import sys; sys.argv=['tematik','taxonomies']\nfrom flows.cli import app\ntry: app()\nexcept SystemExit: pass",
-    "language stage (e5 run)": "import pipeline.run as r; from pipeline.config import RunConfig; r.language_stage(RunConfig().language)",
+    "language stage (e5 run)": "from pipeline.stages import LocalStages; from pipeline.config import RunConfig; LocalStages(RunConfig()).analyzer",
     "topic fit imports": "from pipeline.numba_cache import import_bertopic; import_bertopic()",
 }
 HEAVY = ("torch", "transformers", "sentence_transformers", "bertopic", "umap", "spacy", "lingua", "matplotlib", "plotly",
@@ -252,7 +252,7 @@ def _scale(size: int, embedder: str) -> None:
     from sklearn.feature_extraction.text import CountVectorizer
 
     from pipeline.numba_cache import import_bertopic
-    from pipeline.topics import UMAP_EXACT_LIMIT
+    from pipeline.clustering import UMAP_EXACT_LIMIT
 
     BERTopic = import_bertopic()
     from umap import UMAP

@@ -191,11 +191,11 @@ def _run_flow(kind: str, out_dir: Path, models: Path, config: Path | None, verbo
         progress.show_run_page = api.kind != "temporary"
         from flows.series import series_flow
         from flows.workshop import workshop_flow
-        from pipeline.run import warm_up
+        from pipeline.stages import LocalStages
 
         _follow_logs(progress)
         # The costly stage objects load while the server boots; the flow runs with them.
-        stages = warm_up(run_config)
+        stages = LocalStages(run_config).warm_up()
         api.wait()
         outcome = (workshop_flow if kind == "workshop" else series_flow)(**parameters, stages=stages)
     _summary(outcome)

@@ -168,7 +168,7 @@ def compile_imported(roots: Iterable[Path]) -> int:
 
 def main(arguments: list[str]) -> int:
     """``python -m pipeline.lean_install [MODULE | PACKAGE.* ...]``: leave out the unused files;
-    then load what a run loads (:func:`pipeline.run.warm_up`), import tematik's library,
+    then load what a run loads (:meth:`pipeline.stages.LocalStages.warm_up`), import tematik's library,
     :data:`LAZY_IMPORTS` and the named modules (``PACKAGE.*``: the package and every module
     in it), and write the byte-code of all of it. Exit code 1 when anything fails to import
     (the environment is broken: ``make clean install``)."""
@@ -176,9 +176,9 @@ def main(arguments: list[str]) -> int:
     removed = leave_out_unused()
     print("Udeladt fra .venv: " + ", ".join(f"{kind} {size / 1e6:.0f} MB" for kind, size in removed.items()))
     from pipeline.config import RunConfig
-    from pipeline.run import warm_up
+    from pipeline.stages import LocalStages
 
-    warm_up(RunConfig())
+    LocalStages(RunConfig()).warm_up()
     packages = ["pipeline", *(name.removesuffix(".*") for name in arguments if name.endswith(".*"))]
     modules = [*LAZY_IMPORTS, *(name for name in arguments if not name.endswith(".*"))]
     failed = import_modules(modules, packages)

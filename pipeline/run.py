@@ -21,14 +21,10 @@ from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
 
-import numpy as np
-import pandas as pd
-
 from pipeline.analysis import Analysis
-from pipeline.config import EmbeddingConfig, LanguageConfig, RunConfig
+from pipeline.config import RunConfig
 from pipeline.preflight import check_settings
 from pipeline.stages import LocalStages, Stages
-from pipeline.taxonomy import Taxonomy
 
 logger = logging.getLogger(__name__)
 
@@ -57,13 +53,7 @@ def new_run_id(name: str, now: datetime | None = None) -> str:
     return f"{slug(name)}-{now:%Y%m%d-%H%M%S}-{secrets.token_hex(3)}"
 
 
-# --- building the stages, for scripts ------------------------------------------------------
-
-
-def warm_up(config: RunConfig) -> LocalStages:
-    """:class:`~pipeline.stages.LocalStages` for ``config`` with their costly parts built now (e.g.
-    while a Prefect server boots); bad settings fail here, before any work."""
-    return LocalStages.from_config(config).warm_up()
+# --- the install's one-time work ------------------------------------------------------------
 
 
 def warm_up_caches() -> None:
@@ -74,36 +64,6 @@ def warm_up_caches() -> None:
 
     topics.warm_up()
     themes.warm_up()
-
-
-def read_texts(inputs: Sequence[str | Path], config: RunConfig):
-    """:meth:`LocalStages.read` for ``config`` (scripts)."""
-    return LocalStages(config).read(inputs)
-
-
-def protect(texts: pd.DataFrame, config: RunConfig) -> tuple[pd.DataFrame, dict]:
-    """:meth:`LocalStages.protect` for ``config`` (scripts)."""
-    return LocalStages(config).protect(texts)
-
-
-def language_stage(config: LanguageConfig):
-    """A new :class:`~pipeline.language.TextAnalyzer` for ``config`` (scripts; runs use :class:`LocalStages`)."""
-    return LocalStages(RunConfig(language=config)).analyzer
-
-
-def embedding_stage(config: EmbeddingConfig):
-    """A new :class:`~pipeline.embeddings.Embedder` for ``config`` (scripts; runs use :class:`LocalStages`)."""
-    return LocalStages(RunConfig(embeddings=config)).embedder
-
-
-def fit_topics(texts: pd.DataFrame, embeddings: np.ndarray, config: RunConfig):
-    """:meth:`LocalStages.fit_topics` with a new embedder for ``config`` (scripts)."""
-    return LocalStages(config).fit_topics(texts, embeddings)
-
-
-def theme_mapper(taxonomy: Taxonomy, config: RunConfig):
-    """:meth:`LocalStages.new_theme_mapper` with a new embedder and lemmatiser for ``config`` (scripts)."""
-    return LocalStages(config).new_theme_mapper(taxonomy)
 
 
 class Stopwatch:

@@ -75,7 +75,7 @@ from pipeline.taxonomy import Taxonomy, load_taxonomy, shipped_taxonomies
 __all__ = [  # the theme layer's public names, wherever they are defined
     "EVIDENCE", "SECTION_SEPARATOR", "Corpus", "Decision", "EvidenceSource", "KeywordEvidence", "KeywordMatcher",
     "SectionContext", "SelfTraining", "SimilarityEvidence", "TextEvidence", "ThemeMapper", "TopicContext",
-    "build_theme_mapper", "evidence_settings", "evidence_sources", "idf_weights", "normalise_lemma", "register_evidence", "warm_up",
+    "evidence_settings", "evidence_sources", "idf_weights", "normalise_lemma", "register_evidence", "warm_up",
 ]
 
 
@@ -91,18 +91,6 @@ def evidence_sources(config: ThemeConfig | None = None) -> list[EvidenceSource]:
     is left out (ablations)."""
     config = config or ThemeConfig()
     return [make_evidence(entry) for entry in config.sources if entry.get("weight", 1.0) > 0]
-
-
-def build_theme_mapper(
-    taxonomy: Taxonomy,
-    config: ThemeConfig,
-    embedder: Embedder,
-    lemmatiser: Lemmatiser | None = None,
-    sources: Sequence[EvidenceSource] | None = None,
-) -> "ThemeMapper":
-    """The run's :class:`ThemeMapper`: the evidence sources of ``config.sources`` (or the
-    ``sources`` given, objects in their stead), the mapper's thresholds from ``config``."""
-    return ThemeMapper(taxonomy, embedder, config, lemmatiser, list(sources) if sources is not None else evidence_sources(config))
 
 
 def warm_up(config: ThemeConfig | None = None, embedder: Embedder | None = None) -> None:
@@ -150,7 +138,7 @@ class ThemeMapper(EstimatorWithServices):
       :class:`pipeline.language.TextAnalyzer`; production passes the run's analyzer's
       ``lemmatise``).
 
-    :func:`build_theme_mapper` builds the run's mapper from the config.
+    The run's :class:`~pipeline.stages.LocalStages` builds it from the config.
     """
 
     services = ("embedder", "lemmatiser")

@@ -22,8 +22,8 @@ texts' embeddings.
 
 Like BERTopic, every sub-model can be swapped: ``TopicModeler(config, embedder,
 umap_model=..., hdbscan_model=..., vectorizer_model=..., ctfidf_model=...,
-representation_model=...)`` (or :func:`build_topic_modeler`, which the run uses); ``None``
-(the default) means tematik's adaptive choice, built in :meth:`TopicModeler.fit` for the
+representation_model=...)``; ``None`` (the
+default) means tematik's adaptive choice, built in :meth:`TopicModeler.fit` for the
 corpus at hand (:mod:`pipeline.clustering`: :func:`adaptive_parameters`,
 :func:`default_umap`, :func:`default_hdbscan`; here :func:`lemma_vectorizer`,
 :func:`default_ctfidf`, :func:`default_representation`).
@@ -47,7 +47,6 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from pipeline.clustering import UMAP_EXACT_LIMIT, exact_neighbours  # noqa: F401  (the topic layer's names)
 from pipeline.clustering import adaptive_parameters, default_hdbscan, default_umap, neighbour_vote, place_by_centroid
 from pipeline.config import TopicConfig
 from pipeline.embeddings import Embedder, bertopic_backend, normalise_rows
@@ -98,13 +97,6 @@ def default_representation(top_n_words: int = 10, embedder: Embedder | None = No
     from pipeline.representation import PhraseRepresentation, ReadableWords
 
     return {"Main": ReadableWords(top_n_words=top_n_words), NAME_ASPECT: PhraseRepresentation(embedder=embedder)}
-
-
-def build_topic_modeler(config: TopicConfig, embedder: Embedder | None = None, **models) -> "TopicModeler":
-    """The run's :class:`TopicModeler`: ``config`` and the run's embedder; ``models`` swap
-    BERTopic's sub-models (``umap_model=PCA(5)``, ``hdbscan_model=KMeans(8)``,
-    ``representation_model={"Navn": KeyBERTInspired()}`` ...), the others tematik's adaptive ones."""
-    return TopicModeler(config, embedder, **models)
 
 
 class TopicModeler(EstimatorWithServices):

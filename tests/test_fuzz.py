@@ -389,7 +389,7 @@ def test_personal_data_in_sheet_names_headers_questions_and_cells_never_surfaces
     """What a run shows, logs or analyses of a workbook — its texts with their ids and columns,
     its reading summary, or the error it stops with — holds none of the planted personal data."""
     from pipeline.config import RedactionConfig, RunConfig
-    from pipeline.run import protect, read_texts
+    from pipeline.stages import LocalStages
 
     config = RunConfig(redaction=RedactionConfig(ner_pipeline=None))
     path = workdir / "persondata.xlsx"
@@ -399,10 +399,11 @@ def test_personal_data_in_sheet_names_headers_questions_and_cells_never_surfaces
         grid = [["svar", header, "vægt"]] + [[answer, extra, weight] for answer, extra, weight in rows]
         write_table_workbook(path, {sheet: grid})
     try:
-        ingested = read_texts([path], config)
+        stages = LocalStages(config)
+        ingested = stages.read([path])
     except InputError as error:
         assert _leaks(str(error)) == [], str(error)
         return
-    texts, _ = protect(ingested.texts, config)
+    texts, _ = stages.protect(ingested.texts)
     shown = "\n".join([*ingested.report.summary_lines(), *map(str, texts.columns), texts.astype(str).to_csv()])
     assert _leaks(shown) == [], shown

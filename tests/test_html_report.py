@@ -25,7 +25,7 @@ from plotly.offline import get_plotlyjs
 from pipeline.danish import percent
 from pipeline.topic_figures import bertopic_figures
 from pipeline.writers.html import render_html_report, write_html_report
-from pipeline.run import fit_topics
+from pipeline.stages import LocalStages
 
 pytestmark = pytest.mark.slow
 
@@ -208,7 +208,7 @@ def test_series_run_gets_the_workshop_heat_map(demo):
 def test_bertopic_figures_are_plotly_json_in_danish_and_skip_what_cannot_be_drawn(demo, caplog):
     analysis, _, _ = demo
     config = analysis.config
-    modeler = fit_topics(analysis.texts, analysis.embeddings, config)
+    modeler = LocalStages(config).fit_topics(analysis.texts, analysis.embeddings)
     figures = bertopic_figures(modeler.model_)
     assert set(figures) == {"emnekort", "emneord", "hierarki"}  # nine topics: every view draws
     for figure in map(json.loads, figures.values()):

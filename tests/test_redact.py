@@ -244,7 +244,7 @@ def test_a_tables_extra_columns_and_ids_are_redacted_and_ids_stay_unique():
 
 
 def test_answers_equal_after_redaction_become_one_answer_with_their_voices():
-    from pipeline.run import protect
+    from pipeline.stages import LocalStages
 
     frame = pd.DataFrame(
         {
@@ -258,7 +258,7 @@ def test_answers_equal_after_redaction_become_one_answer_with_their_voices():
             "weight": [1.0, 2.0, 1.0, 1.0],
         }
     )
-    protected, report = protect(frame, RunConfig.model_validate({"redaction": {"ner_pipeline": None}}))
+    protected, report = LocalStages(RunConfig.model_validate({"redaction": {"ner_pipeline": None}})).protect(frame)
     # Merged within one question (as ingestion merges), never across questions.
     assert protected["text"].tolist() == ["Ring til [NAVN] om lærepladser", "Ring til [NAVN] om lærepladser", "Flere lærepladser"]
     assert protected["text_id"].tolist() == ["m:1", "m:3", "m:4"]
@@ -275,23 +275,23 @@ def test_an_input_errors_quoted_cell_and_sheet_are_redacted_the_file_name_kept(t
     from helpers_ingest_files import write_table_workbook
 
     from pipeline.errors import InputError
-    from pipeline.run import read_texts
+    from pipeline.stages import LocalStages
 
     path = write_table_workbook(tmp_path / "vaegte.xlsx", {"Anne Hansen 12345678": [
         ["svar", "vægt"], ["Mere samarbejde", 1], ["Flere robotter", "Mette Kløvedal 29384756"]]})  # fmt: skip
     with pytest.raises(InputError) as raised:
-        read_texts([path], RunConfig())
+        LocalStages(RunConfig()).read([path])
     message = str(raised.value)
     assert message == f"{path} (ark '[NAVN] [TELEFON]', række 3): vægten '[NAVN] [TELEFON]' er ikke et tal"
     assert raised.value.__context__ is None  # the original, unredacted error is not chained
     with pytest.raises(InputError, match="Kløvedal 29384756"):  # kept when redaction is off
-        read_texts([path], RunConfig.model_validate({"redaction": {"enabled": False}}))
+        LocalStages(RunConfig.model_validate({"redaction": {"enabled": False}})).read([path])
 
 
 def test_the_ingest_report_quotes_skipped_questions_sheets_and_columns_redacted(tmp_path):
     from helpers_ingest_files import write_session_workbook, write_table_workbook
 
-    from pipeline.run import read_texts
+    from pipeline.stages import LocalStages
 
     write_session_workbook(tmp_path / "menti.xlsx", [
         {"type": "Open Ended", "question": "Hvad mangler?", "answers": ["Flere robotter", "Mere eksport"]},
@@ -299,7 +299,7 @@ def test_the_ingest_report_quotes_skipped_questions_sheets_and_columns_redacted(
     ])  # fmt: skip
     write_table_workbook(tmp_path / "tabel.xlsx", {"Mette Vinther 71727374": [["Kontakt", "noter"], ["x", "y"]],
                                                    "Svar": [["svar"], ["Bedre bredbånd"]]})  # fmt: skip
-    lines = "\n".join(read_texts([tmp_path], RunConfig()).report.summary_lines())
+    lines = "\n".join(LocalStages(RunConfig()).read([tmp_path]).report.summary_lines())
     assert "'Stem på [NAVN] ([E-MAIL], [TELEFON])' (Multiple Choice)" in lines
     assert "ark '[NAVN] [TELEFON]' sprunget over" in lines
     assert not re.search(r"Thorning|helle\.t|61 62|Vinther|71727374", lines)

@@ -312,8 +312,6 @@ def registry(monkeypatch):
 
 
 def test_a_new_evidence_source_plugs_in_as_an_object(embedder, analyzer, corpus):
-    from pipeline.themes import build_theme_mapper
-
     lemmas, embeddings = corpus
     cake = TEXTS.index(UNRELATED[1])
     config = ThemeConfig()
@@ -321,7 +319,7 @@ def test_a_new_evidence_source_plugs_in_as_an_object(embedder, analyzer, corpus)
     sources = evidence_sources(config)
     sources.insert(2, known)  # after keywords and similarity, before self-training
     plain = mapper(embedder, analyzer).fit(lemmas, embeddings).text_themes_
-    fitted = build_theme_mapper(load_taxonomy(), config, embedder, analyzer.lemmatise, sources=sources).fit(lemmas, embeddings)
+    fitted = ThemeMapper(load_taxonomy(), embedder, config, analyzer.lemmatise, sources=sources).fit(lemmas, embeddings)
     assert plain.loc[cake, "theme"] == ANDET
     assert fitted.text_themes_.loc[cake, "theme"] == "innovation"
     assert fitted.text_themes_["theme"].drop(index=cake).tolist() == plain["theme"].drop(index=cake).tolist()
@@ -331,7 +329,7 @@ def test_a_new_evidence_source_plugs_in_as_an_object(embedder, analyzer, corpus)
 
 def test_a_registered_evidence_source_is_one_config_line_in_the_run(tmp_path, registry, analyzer, corpus):
     """Registered by name, a source is set in the config file and the run's assembly uses it."""
-    from pipeline.run import theme_mapper
+    from pipeline.stages import LocalStages
 
     registry.register_evidence("known_answers")(KnownAnswers)
     lemmas, embeddings = corpus
@@ -345,7 +343,7 @@ def test_a_registered_evidence_source_is_one_config_line_in_the_run(tmp_path, re
     )
     config = RunConfig.from_file(path)
     assert config.themes.sources[2] == {"evidence": "known_answers", "answers": {lemmas[cake]: "innovation"}, "strength": 0.95}
-    fitted = theme_mapper(load_taxonomy(), config).fit(lemmas, embeddings)
+    fitted = LocalStages(config).new_theme_mapper(load_taxonomy()).fit(lemmas, embeddings)
     assert [type(s).__name__ for s in fitted.sources_] == [
         "KeywordEvidence", "SimilarityEvidence", "KnownAnswers", "SelfTraining", "SectionContext"]
     assert fitted.text_themes_.loc[cake, "theme"] == "innovation"

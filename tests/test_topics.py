@@ -287,20 +287,19 @@ def test_a_swapped_in_vectorizer_gives_the_topic_words(corpus):
     assert words and all(len(word) >= 7 for word in words)
 
 
-def test_the_run_builder_swaps_umap_hdbscan_and_representation_by_object(corpus):
-    """``build_topic_modeler`` (what the run calls) takes BERTopic's sub-models as objects; each fit
+def test_the_topic_modeler_swaps_umap_hdbscan_and_representation_by_object(corpus):
+    """``TopicModeler`` (what the run's stages build) takes BERTopic's sub-models as objects; each fit
     uses copies of them, with tematik's own representation given this fit's texts in its copy."""
     from bertopic.representation import KeyBERTInspired
     from hdbscan import HDBSCAN
     from umap import UMAP
 
     from pipeline.representation import ReadableWords
-    from pipeline.topics import build_topic_modeler
 
     umap_model = UMAP(n_neighbors=6, n_components=3, min_dist=0.0, metric="cosine", random_state=7)
     hdbscan_model = HDBSCAN(min_cluster_size=8, min_samples=2)
     words = ReadableWords(top_n_words=3)
-    modeler = build_topic_modeler(
+    modeler = TopicModeler(
         TopicConfig(), corpus["embedder"], umap_model=umap_model, hdbscan_model=hdbscan_model,
         representation_model={"Main": words, "Navn": KeyBERTInspired(top_n_words=2)},
     )
@@ -356,7 +355,7 @@ def test_above_max_fit_texts_a_sample_is_fitted_and_the_rest_voted_in(corpus):
 
 
 def test_exact_neighbours_match_a_full_similarity_matrix():
-    from pipeline.topics import exact_neighbours
+    from pipeline.clustering import exact_neighbours
 
     rng = np.random.default_rng(0)
     points = rng.normal(size=(300, 20)).astype(np.float32)
