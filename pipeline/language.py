@@ -30,16 +30,9 @@ import pandas as pd
 
 from pipeline import processes
 from pipeline.config import LanguageConfig
-from pipeline.torch_free import torch_free_imports
 from pipeline.errors import InputError
-from pipeline.lexicon import (  # noqa: F401  (the lexicon as this module has always offered it)
-    FIXED_EXPRESSIONS,
-    LEMMA_RULES,
-    LOOKUP_FIXES,
-    danish_lemma_table,
-    domain_stop_words,
-    english_words,
-)
+from pipeline.lexicon import LEMMA_RULES, LOOKUP_FIXES, danish_lemma_table, domain_stop_words
+from pipeline.torch_free import torch_free_imports
 
 if TYPE_CHECKING:  # spaCy and lingua are imported when a pipeline is loaded / languages detected
     from lingua import IsoCode639_1, LanguageDetector

