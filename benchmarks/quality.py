@@ -45,7 +45,7 @@ from pipeline.schema import ANDET
 from pipeline.stages import LocalStages
 from pipeline.taxonomy import Taxonomy, load_taxonomy
 from pipeline.themes import ThemeMapper
-from pipeline.validation import draw_sample
+from pipeline.validation import draw_sample, recommended_sample_size
 from pipeline.weighting import theme_frequencies
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "corpora" / "nordjylland-2023"
@@ -161,7 +161,8 @@ def estimator_errors(gold: pd.Series, text_themes: pd.DataFrame, classes: list[s
     memberships, ``em`` re-weights them to the corpus's priors (Saerens et al. 2002).
     ``val<sample>``: classify-and-count corrected by a validation sample of ``sample``
     texts drawn as ``tematik validate`` draws them, answered with the gold labels; the
-    median and the 90th percentile over ``repeats`` seeds.
+    median and the 90th percentile over ``repeats`` seeds; ``valrec``: the same with the sample
+    size ``tematik validate`` recommends for the taxonomy (:func:`recommended_sample_size`).
     """
     truth = shares(gold, classes).to_numpy()
     soft = text_themes[[f"p_{c}" for c in classes]].to_numpy(dtype=float)
@@ -171,15 +172,16 @@ def estimator_errors(gold: pd.Series, text_themes: pd.DataFrame, classes: list[s
               "share_err_em": float(np.abs(em_adjusted(soft).mean(axis=0) - truth).sum() / 2)}  # fmt: skip
     table = pd.DataFrame({"text_id": [str(i) for i in range(len(gold))], "theme": decided.to_numpy(),
                           "gold": gold.to_numpy(), "weight": 1.0, "source_kind": "mentimeter"})  # fmt: skip
-    validated = []
-    for seed in range(repeats):
-        checked = draw_sample(table, sample, random_state=seed)
-        correction = MappingCorrection(tuple(classes), tuple(checked["theme"]), tuple(checked["gold"]),
-                                       text_ids=tuple(checked["text_id"]))  # fmt: skip
-        estimate = theme_frequencies(table, taxonomy_ids, WeightConfig(n_bootstrap=0), correction=correction)
-        validated.append(float(np.abs(estimate["share"].to_numpy() - truth).sum() / 2))
-    errors[f"share_err_val{sample}"] = float(np.median(validated))
-    errors[f"share_err_val{sample}_p90"] = float(np.quantile(validated, 0.9))
+    for size, name in ((sample, f"val{sample}"), (recommended_sample_size(len(taxonomy_ids)), "valrec")):
+        validated = []
+        for seed in range(repeats):
+            checked = draw_sample(table, size, random_state=seed)
+            correction = MappingCorrection(tuple(classes), tuple(checked["theme"]), tuple(checked["gold"]),
+                                           text_ids=tuple(checked["text_id"]))  # fmt: skip
+            estimate = theme_frequencies(table, taxonomy_ids, WeightConfig(n_bootstrap=0), correction=correction)
+            validated.append(float(np.abs(estimate["share"].to_numpy() - truth).sum() / 2))
+        errors[f"share_err_{name}"] = float(np.median(validated))
+        errors[f"share_err_{name}_p90"] = float(np.quantile(validated, 0.9))
     return errors
 
 

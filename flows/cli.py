@@ -448,7 +448,7 @@ def validate(
         return
     from pipeline.atomic import write_file_atomically
     from pipeline.saved_run import load_run
-    from pipeline.validation import draw_sample, fingerprint, write_sheet
+    from pipeline.validation import draw_sample, fingerprint, recommended_sample_size, write_sheet
     from pipeline.views import assignments
 
     with _progress("trækker stikprøve …", debug):
@@ -464,6 +464,10 @@ def validate(
         write_file_atomically(out_path, lambda path: write_sheet(drawn, analysis.labels, path, model.name, fingerprint(table)))
     out.print(f"Kontrolark med {count(len(drawn), 'tekst', 'tekster')}: [bold]{out_path}[/]. Udfyld kolonnen "
               f"'Korrekt tema', og kør `tematik validate {model} --labels {out_path} -o outputs`.")  # fmt: skip
+    recommended = recommended_sample_size(len(analysis.labels) - 1)  # labels: the themes and andet
+    if len(drawn) < recommended and len(drawn) < len(table):
+        out.print(f"[yellow]Bemærk:[/] med {len(analysis.labels) - 1} temaer bør kontrollen have mindst {recommended} tekster; "
+                  f"med færre bliver de rettede andele usikre (README: Kontrol af temaerne).")  # fmt: skip
 
 
 @app.command(cls=DanishCommand)

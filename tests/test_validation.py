@@ -191,3 +191,18 @@ def test_a_sheet_keeps_formula_like_texts_as_text_and_reads_odd_ids_back(tmp_pat
     validation = read_sheet(path, table, labels)
     assert validation.correction.text_ids == ("'quoted:1", "=evil:2", "svar:3")
     assert validation.correction.correct == ("a", "a", ANDET)
+
+
+def test_a_check_shorter_than_recommended_for_the_taxonomy_says_so(saved_model, tmp_path):
+    from pipeline.saved_run import load_run
+    from pipeline.validation import recommended_sample_size
+
+    n_themes = len(load_run(saved_model).labels) - 1
+    assert recommended_sample_size(6) == 60 and recommended_sample_size(11) == 100  # grows with the taxonomy
+    short_sheet, long_sheet = tmp_path / "kort.xlsx", tmp_path / "lang.xlsx"
+    result = runner.invoke(app, ["validate", str(saved_model), "--sample", "10", "-o", str(short_sheet)])
+    assert result.exit_code == 0 and short_sheet.exists()
+    assert f"mindst {recommended_sample_size(n_themes)} tekster" in " ".join(result.output.split())
+    enough = str(recommended_sample_size(n_themes))
+    result = runner.invoke(app, ["validate", str(saved_model), "--sample", enough, "-o", str(long_sheet)])
+    assert result.exit_code == 0 and "Bemærk" not in result.output
