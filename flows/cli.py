@@ -202,8 +202,9 @@ def _run_flow(kind: str, out_dir: Path, models: Path, config: Path | None, verbo
         from pipeline.stages import LocalStages
 
         _follow_logs(progress)
-        # The costly stage objects load while the server boots; the flow runs with them.
-        stages = LocalStages(run_config).warm_up()
+        # The costly stage objects load while the server boots; the flow runs with them. lingua's
+        # models load in the language task, only when its cache has no detection of these texts.
+        stages = LocalStages(run_config).warm_up(languages=False)
         api.wait()
         with api.run_settings():
             outcome = (workshop_flow if kind == "workshop" else series_flow)(**parameters, stages=stages)
