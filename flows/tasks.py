@@ -112,8 +112,8 @@ def _languages_key(context, parameters) -> str:
 
 
 # Cached like the lemmas: a run of texts seen before loads no language models (lingua's take
-# ~1.3 s per process). Large corpora are detected in a low-priority child process beside the
-# other stages.
+# ~1.3 s per process; lingua holds the GIL, so a first run waits for them). Large corpora
+# are detected in a low-priority child process beside the other stages.
 @task(cache_key_fn=_languages_key, cache_expiration=CACHE_FOR, persist_result=True, task_run_name="find sprog")
 def detect_languages(stages: LocalStages, texts: pd.DataFrame) -> list[str]:
     codes = stages.detect_languages(texts).result()
