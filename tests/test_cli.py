@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import os
 import re
+import subprocess
+import sys
+from pathlib import Path
 
 import pandas as pd
 import pytest
 from conftest import DEMO
 from typer.testing import CliRunner
 
+from flows import server
 from flows.cli import app
 
 runner = CliRunner()
@@ -143,3 +148,37 @@ def test_a_config_value_out_of_range_stops_the_run_before_any_work(tmp_path, pre
     message = [line for line in result.output.splitlines() if line.startswith("fejl:")]
     assert message == [f"fejl: {config}: ugyldig konfiguration: quotes.k: skal være mindst 1 (fik -3)"]
     assert not out.exists() and "Emner" not in result.output  # no fit ran
+
+
+# The console command as installed (``tematik = flows.cli:main``), in a fresh process.
+TEMATIK = Path(sys.executable).with_name("tematik")
+
+
+def _command(tmp_path: Path, *arguments: str) -> subprocess.CompletedProcess:
+    env = {k: v for k, v in os.environ.items() if k != "PREFECT_API_URL"}
+    env.update(PREFECT_HOME=str(tmp_path / "prefect"), TMPDIR=str(tmp_path / "tmp"), COLUMNS="300")
+    (tmp_path / "tmp").mkdir(exist_ok=True)
+    return subprocess.run([str(TEMATIK), *arguments], check=False, env=env, capture_output=True, text=True, timeout=300)
+
+
+def test_the_console_command_ends_with_its_exit_code_and_all_its_output(tmp_path):
+    """``main`` leaves out the interpreter's teardown: the code and every line still come out."""
+    listed = _command(tmp_path, "taxonomies")
+    assert listed.returncode == 0, listed.stderr
+    assert "deb-2020-2023" in listed.stdout and "nordjylland-2023" in listed.stdout
+    usage = _command(tmp_path, "run")  # a usage error: click's code 2
+    assert usage.returncode == 2 and usage.stderr.strip()
+
+
+def test_a_bad_input_stops_the_temporary_server_it_started_and_leaves_nothing(tmp_path):
+    """The temporary Prefect server starts once the inputs are found and boots while they are
+    checked; a bad input ends the command in one line, server stopped, its folder removed."""
+    empty = tmp_path / "svar.csv"
+    empty.write_text("svar;kommune\n;Aalborg\n", encoding="utf-8")
+    out, models = tmp_path / "outputs", tmp_path / "models"
+    done = _command(tmp_path, "run", str(empty), "--out", str(out), "--models", str(models))
+    assert done.returncode == 1, done.stderr
+    lines = [line for line in done.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1 and "svar.csv" in lines[0], lines
+    assert not list((tmp_path / "tmp").glob(f"{server.SERVER_FOLDER_PREFIX}*"))
+    assert not out.exists() and not models.exists()

@@ -103,9 +103,9 @@ def test_second_run_hits_the_cache_and_gives_the_same_result(demo_runs):
     _, (first, second) = demo_runs
     first, second = first.result(), second.result()
     assert first.cached_steps == []
-    assert second.cached_steps == ["lemmatisering", "embeddings"]
+    assert second.cached_steps == ["lemmatisering", "embeddings", "sprog"]
     assert first.output_dir != second.output_dir  # never overwriting another run
-    columns = ["text_id", "topic", "theme", "theme_score", "weight"]
+    columns = ["text_id", "topic", "theme", "theme_score", "weight", "language"]
     a = pd.read_csv(first.output_dir / "data" / "assignments.csv")[columns]
     b = pd.read_csv(second.output_dir / "data" / "assignments.csv")[columns]
     pd.testing.assert_frame_equal(a, b)
@@ -186,7 +186,7 @@ def test_corpus_fitted_embeddings_are_never_taken_from_the_task_cache(prefect_se
         workshop_flow(inputs=[str(DEMO / "postkort.csv")], out=str(tmp_path / "out"), models=str(tmp_path / "models"), embedder="lsa")
         for _ in range(2)
     ]
-    assert outcomes[1].cached_steps == ["lemmatisering"]
+    assert outcomes[1].cached_steps == ["lemmatisering", "sprog"]
     assert outcomes[0].shares == outcomes[1].shares
 
 

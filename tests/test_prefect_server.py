@@ -93,6 +93,16 @@ def test_a_configured_api_is_used_and_no_server_started(prefect_server):
     assert "bruger serveren" in lines[0] and api.url in lines[0]
 
 
+def test_a_lasting_server_keeps_prefects_heartbeats(prefect_server):
+    """Heartbeats tell a lasting server that a run crashed: only a temporary server goes without."""
+    from prefect.settings import get_current_settings
+
+    api = server.find_or_start_api(lambda line: None)
+    default = get_current_settings().flows.heartbeat_frequency
+    with api.run_settings():
+        assert api.kind == "configured" and get_current_settings().flows.heartbeat_frequency == default
+
+
 def test_a_running_local_server_is_reused(prefect_server, monkeypatch, tmp_path):
     from prefect.settings import PREFECT_API_URL, temporary_settings
 
@@ -168,6 +178,44 @@ def test_temporary_server_answers_inside_the_block_and_is_stopped_after(prefect_
     assert not _running(first["pid"])
     assert not server._answers(first["url"])
     print(f"temporary server ready after {ready['ready_after']:.1f} s (process {time.monotonic() - started:.1f} s)")
+
+
+# The temporary server's warm-up requests, sent again: each is one the API answers (a renamed
+# route would leave its part of the API cold); and the flow-run settings inside the block.
+_WARM_UP = textwrap.dedent(
+    """
+    import json, urllib.error, urllib.request
+    from flows import server
+    server.LOCAL_SERVER = "http://127.0.0.1:9/api"
+    with server.prefect_api(lambda line: None) as api:
+        api.wait()
+        codes = {}
+        for method, path, body in server.WARM_UP_REQUESTS:
+            data = None if body is None else json.dumps(body).encode()
+            request = urllib.request.Request(api.url + path, data, {"Content-Type": "application/json"}, method=method)
+            try:
+                with urllib.request.urlopen(request, timeout=60) as response:
+                    codes[path] = response.status
+            except urllib.error.HTTPError as error:
+                codes[path] = error.code
+        from prefect.settings import get_current_settings
+        with api.run_settings():
+            inside = get_current_settings().flows.heartbeat_frequency
+        print(json.dumps({"codes": codes, "heartbeats": [inside, get_current_settings().flows.heartbeat_frequency]}))
+    """
+)
+
+
+def test_temporary_server_answers_its_warm_up_requests_and_runs_flows_without_heartbeats(prefect_home):
+    env = {k: v for k, v in os.environ.items() if k != "PREFECT_API_URL"}
+    env["PREFECT_HOME"] = str(prefect_home)
+    done = subprocess.run([sys.executable, "-c", _WARM_UP], check=False, env=env, capture_output=True, text=True, timeout=300,
+                          cwd=Path(__file__).resolve().parents[1])  # fmt: skip
+    assert done.returncode == 0, done.stderr[-3000:]
+    found = json.loads(done.stdout.strip().splitlines()[-1])
+    assert found["codes"] == {path: 200 for _, path, _ in server.WARM_UP_REQUESTS}
+    inside, outside = found["heartbeats"]
+    assert inside is None and outside  # none for the temporary server's flow runs; Prefect's default after
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="kill -9 and /proc")

@@ -1,5 +1,6 @@
 """``tematik run``/``series`` find what needs no model — paths, texts, config, taxonomy, folders —
-before a Prefect server or a model starts: one line, exit 1, nothing written, Prefect not even imported."""
+before a model loads or a flow starts (a temporary Prefect server, started meanwhile, is stopped):
+one line, exit 1, nothing written, Prefect not even imported."""
 
 from __future__ import annotations
 
@@ -52,7 +53,7 @@ def _folder_without_texts(tmp_path: Path) -> Path:
         ("series without the workshop column", "kommunenavn"),
     ],
 )
-def test_a_bad_run_stops_in_one_line_before_any_prefect_server(tmp_path, case, named):
+def test_a_bad_run_stops_in_one_line_before_any_model_or_flow(tmp_path, case, named):
     out, models = tmp_path / "outputs", tmp_path / "models"
     inputs, extra, command = [str(DEMO / "postkort.csv")], [], "run"
     if case == "missing path":
@@ -78,7 +79,7 @@ def test_a_bad_run_stops_in_one_line_before_any_prefect_server(tmp_path, case, n
     )
     assert code == 1, lines
     assert len(lines) == 1 and named in lines[0], lines
-    assert not prefect_imported  # no server started, no flow loaded
+    assert not prefect_imported  # no flow loaded
     assert not models.exists() and (not out.exists() or out.is_file())  # nothing written
 
 
