@@ -12,21 +12,18 @@ them, so ``tematik --help``, ``taxonomies`` and ``topics`` start at once.
 from __future__ import annotations
 
 import atexit
-import logging
 import os
 import sys
-import time
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
 from rich import box
 from rich.console import Console
-from rich.markup import escape
 from rich.table import Table
 
 from flows.danish_cli import DanishCommand, DanishGroup
+from flows.progress import console, follow_logs, progress, quiet_prefect
 from pipeline.danish import count, decimal, interval, number, percent
 from pipeline.errors import InputError
 
@@ -42,7 +39,6 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-console = Console(stderr=True)
 out = Console()
 
 InputsArg = Annotated[
@@ -63,84 +59,6 @@ def overrides(*names: str):
 
 VerboseOpt = Annotated[bool, typer.Option("--verbose", help="Vis Prefects egne loglinjer.")]
 DebugOpt = Annotated[bool, typer.Option("--debug", help="Vis hele tracebacken ved fejl.")]
-
-
-class _ProgressHandler(logging.Handler):
-    """Shows each flow/task log line as the current step of the progress display."""
-
-    # Prefect's own state lines; the steps' own messages say more.
-    _ENGINE_LINES = ("Finished in state", "Beginning flow run", "Beginning subflow", "Created task run", "Executing")
-
-    # Prefect's "View at <flow run page>": shown (in Danish) only for a server that outlives the run.
-    _RUN_PAGE = "View at "
-
-    def __init__(self, status, started: float):
-        super().__init__(logging.INFO)
-        self.status, self.started = status, started
-        self.show_run_page = False
-
-    def emit(self, record: logging.LogRecord) -> None:
-        message = record.getMessage().strip().splitlines()[0]
-        if message.startswith(self._ENGINE_LINES):
-            return
-        if message.startswith(self._RUN_PAGE):
-            if not self.show_run_page:  # a temporary server is gone when the run ends: no dead link
-                return
-            message = "Kørslen i Prefect-UI'et: " + message.removeprefix(self._RUN_PAGE).strip()
-        self.status.update(f"[bold]tematik[/] {message[:90]}")
-        # Errors are summed up in the one line printed when the run stops.
-        if logging.INFO <= record.levelno < logging.ERROR:
-            console.print(f"  {number(time.monotonic() - self.started, 1):>5} s  {message}", highlight=False, markup=False)
-
-
-_FOLLOWED_LOGGERS = ("prefect.flow_runs", "prefect.task_runs", "tematik")
-
-
-def _follow_logs(handler: logging.Handler) -> None:
-    """Show the flow's and tematik's log lines in the progress display. Call again once Prefect is
-    imported: importing it configures logging anew and drops handlers attached before."""
-    for name in _FOLLOWED_LOGGERS:
-        if handler not in logging.getLogger(name).handlers:
-            logging.getLogger(name).addHandler(handler)
-
-
-@contextmanager
-def _progress(title: str, debug: bool, verbose: bool = False):
-    """A spinner with the current step; errors end in one Danish line and the documented exit code."""
-    if not verbose:
-        # BERTopic warns about its own internals (pickling, custom topic lists) on every run.
-        logging.getLogger("BERTopic").setLevel(logging.ERROR)
-    handler = None
-    try:
-        with console.status(f"[bold]tematik[/] {title}") as status:
-            handler = _ProgressHandler(status, time.monotonic())
-            _follow_logs(handler)
-            yield handler
-    except InputError as error:
-        # escape: a message may hold brackets (pip install "tematik[sentence-transformers]", file names)
-        console.print(f"[red]fejl:[/] {escape(str(error))}", highlight=False, soft_wrap=True)
-        raise typer.Exit(1) from None
-    except KeyboardInterrupt:
-        console.print("[yellow]Afbrudt.[/] Intet halvt skrevet resultat er efterladt.", highlight=False)
-        raise typer.Exit(130) from None
-    except typer.Exit:
-        raise
-    except Exception as error:  # noqa: BLE001 - the command line's last line of defence
-        if debug:
-            raise
-        reason = str(error).splitlines()[0] if str(error) else type(error).__name__
-        console.print(f"[red]fejlede:[/] {escape(reason)}", highlight=False, soft_wrap=True)
-        raise typer.Exit(2) from None
-    finally:
-        if handler is not None:
-            for name in _FOLLOWED_LOGGERS:
-                logging.getLogger(name).removeHandler(handler)
-
-
-def _quiet_prefect(verbose: bool) -> None:
-    """Prefect's console lines are replaced by the progress display (everything still reaches the API/UI)."""
-    if not verbose:
-        os.environ.setdefault("PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL", "CRITICAL")
 
 
 def _interrupted() -> None:
@@ -183,11 +101,11 @@ def _run_flow(kind: str, out_dir: Path, models: Path, config: Path | None, verbo
     from pipeline.preflight import check_paths_exist
 
     title = "starter workshop-flow …" if kind == "workshop" else "starter serie-flow …"
-    with _progress("kontrollerer input …", debug, verbose):
+    with progress("kontrollerer input …", debug, verbose):
         check_paths_exist(parameters["inputs"])  # instant: a typo in a path starts nothing
-    _quiet_prefect(verbose)
+    quiet_prefect(verbose)
     with (
-        _progress("kontrollerer input …", debug, verbose) as progress,
+        progress("kontrollerer input …", debug, verbose) as display,
         exit_on_interrupt(_interrupted) as interrupt,
         prefect_api(announce=False) as api,
     ):
@@ -195,13 +113,13 @@ def _run_flow(kind: str, out_dir: Path, models: Path, config: Path | None, verbo
         interrupt.on_timeout(lambda: remove_own_staging(out_dir, models))
         run_config = _check_run(kind, out_dir, models, config, parameters)
         api.announce()  # the inputs are fine: from here on the server is the run's
-        progress.status.update(f"[bold]tematik[/] {title}")
-        progress.show_run_page = api.kind != "temporary"
+        display.status.update(f"[bold]tematik[/] {title}")
+        display.show_run_page = api.kind != "temporary"
         from flows.series import series_flow
         from flows.workshop import workshop_flow
         from pipeline.stages import LocalStages
 
-        _follow_logs(progress)
+        follow_logs(display)
         # The costly stage objects load while the server boots; the flow runs with them. lingua's
         # models load in the language task, only when its cache has no detection of these texts.
         stages = LocalStages(run_config).warm_up(languages=False)
@@ -280,7 +198,7 @@ def ingest(
     from pipeline.config import RunConfig
     from pipeline.run import write_texts
 
-    with _progress("læser input …", debug):
+    with progress("læser input …", debug):
         ingested = write_texts(inputs, run_overrides(**overrides).apply(RunConfig.from_file(config)), out_file)
     for line in ingested.report.summary_lines():
         out.print(line, highlight=False)
@@ -320,7 +238,7 @@ def topics(model: ModelArg, debug: DebugOpt = False) -> None:
     from pipeline.saved_run import load_run
     from pipeline.views import topic_table
 
-    with _progress("åbner emnemodel …", debug):
+    with progress("åbner emnemodel …", debug):
         analysis = load_run(model)
         table = topic_table(analysis)
     # Fits 80 columns: no vertical rules, short headers, the words get what is left.
@@ -373,7 +291,7 @@ def edit(
     from pipeline.saved_run import load_run, save_edits
 
     lines = []
-    with _progress("retter emnemodel …", debug):
+    with progress("retter emnemodel …", debug):
         analysis = load_run(model)
         try:
             groups = [[int(t) for t in item.split(",")] for item in merge]
@@ -428,7 +346,7 @@ def export(
     debug: DebugOpt = False,
 ) -> None:
     """Eksportér en gemt kørsel igen, med dens rettelser, uden at genberegne emnemodellen."""
-    with _progress("eksporterer …", debug):
+    with progress("eksporterer …", debug):
         folder, _ = _export_saved(model, out_dir, "rettet")
     out.print(f"Resultater: [bold]{folder}[/]")
 
@@ -446,7 +364,7 @@ def validate(
     if labels is not None:
         from pipeline.report import check_summary
 
-        with _progress("læser kontrolarket …", debug):
+        with progress("læser kontrolarket …", debug):
             if sample is not None:
                 raise InputError(None, "angiv enten --sample eller --labels, ikke begge")
             folder, validation = _export_saved(model, out_path, "kontrolleret", labels)
@@ -458,7 +376,7 @@ def validate(
     from pipeline.validation import draw_sample, fingerprint, recommended_sample_size, write_sheet
     from pipeline.views import assignments
 
-    with _progress("trækker stikprøve …", debug):
+    with progress("trækker stikprøve …", debug):
         if sample is None:
             raise InputError(None, "angiv --sample ANTAL (skriv et kontrolark) eller --labels ARK.xlsx (læs det udfyldte ark)")
         if out_path.suffix.lower() != ".xlsx":

@@ -148,7 +148,7 @@ def test_a_temporary_servers_run_page_link_is_not_shown(prefect_server, capsys):
     from prefect import flow
     from rich.console import Console
 
-    from flows.cli import _follow_logs, _ProgressHandler
+    from flows.progress import ProgressHandler, follow_logs
 
     @flow(name="tematik-link-proeve")
     def tiny() -> int:
@@ -156,9 +156,9 @@ def test_a_temporary_servers_run_page_link_is_not_shown(prefect_server, capsys):
 
     for keeps_running in (False, True):
         with Console(stderr=True).status("") as status:
-            handler = _ProgressHandler(status, time.monotonic())
+            handler = ProgressHandler(status, time.monotonic())
             handler.show_run_page = keeps_running
-            _follow_logs(handler)
+            follow_logs(handler)
             try:
                 tiny()
             finally:
