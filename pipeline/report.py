@@ -139,11 +139,16 @@ def _generic_text_column(name: str) -> bool:
     return name.casefold() in TEXT_COLUMN_NAMES
 
 
-def joined_words(value) -> str:
-    """Topic or theme words as "a, b, c", from a string, a list of words or of (word, score) pairs."""
-    if isinstance(value, (list, tuple, np.ndarray)):
-        return ", ".join(str(word[0] if isinstance(word, (list, tuple)) else word) for word in value)
-    return "" if not is_present(value) else str(value)
+def joined_words(value, limit: int | None = None) -> str:
+    """Topic or theme words as "a, b, c" (the first ``limit``; None: all), from a comma-joined
+    string, a list of words or of (word, score) pairs."""
+    if isinstance(value, str):
+        words = [word.strip() for word in value.split(",")]
+    elif isinstance(value, (list, tuple, np.ndarray)):
+        words = [str(word[0] if isinstance(word, (list, tuple)) else word).strip() for word in value]
+    else:
+        return "" if not is_present(value) else str(value)
+    return ", ".join([word for word in words if word][:limit])
 
 
 def quote_texts(value) -> list[str]:

@@ -32,7 +32,7 @@ import hashlib
 import html
 import json
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
@@ -43,7 +43,9 @@ import pandas as pd
 from markupsafe import Markup
 
 from pipeline.danish import count, interval, number, percent
-from pipeline.report import RunResult, no_quotes_note, overview_rows, quote_parts, ranked_themes, share_basis, source
+from pipeline.report import (
+    RunResult, joined_words, no_quotes_note, overview_rows, quote_parts, ranked_themes, share_basis, source,
+)
 from pipeline.schema import ANDET
 from pipeline.writers.html_figures import spaced_word_bars, theme_share_figure, workshop_heatmap_figure
 
@@ -63,6 +65,8 @@ BERTOPIC_VIEWS = {
         "Hvilke emner der ligner hinanden mest og kunne slås sammen (med tematik edit --merge).",
     ),
 }
+# A topic's or theme's words shown on its card (the tables have them all).
+_SHOWN_WORDS = 10
 _MONTHS = ["januar", "februar", "marts", "april", "maj", "juni", "juli", "august", "september", "oktober", "november", "december"]  # fmt: skip
 _DEFAULT_TOPIC_NAME = re.compile(r"^-?\d+_")
 _COUNT_LABELS = {
@@ -147,17 +151,6 @@ def danish_time(value: object) -> str:
     return f"{moment.day}. {_MONTHS[moment.month - 1]} {moment.year} kl. {moment:%H:%M}{zone}"
 
 
-def _words(value: object, limit: int = 10) -> str:
-    """Topic words as 'a, b, c' from a comma string or a list, at most ``limit``."""
-    if isinstance(value, str):
-        words = [word.strip() for word in value.split(",")]
-    elif isinstance(value, Iterable):
-        words = [str(word[0] if isinstance(word, (tuple, list)) else word).strip() for word in value]
-    else:
-        return ""
-    return ", ".join([word for word in words if word][:limit])
-
-
 def _topic_title(topic: Mapping) -> str:
     """An analyst's name as is; BERTopic's default '3_robot_data_ai' becomes 'Emne 3'."""
     name = str(topic.get("label") or topic.get("name") or "")
@@ -221,7 +214,7 @@ def _quote_parts(quotes: pd.DataFrame, with_workshop: bool) -> list[tuple[str, l
 
 def _topics(topics: pd.DataFrame) -> list[dict]:
     return [
-        {"title": _topic_title(topic), "mixed": topic.get("mixed") is True, "words": _words(topic.get("words")),
+        {"title": _topic_title(topic), "mixed": topic.get("mixed") is True, "words": joined_words(topic.get("words"), _SHOWN_WORDS),
          "size": count(int(topic["size"]), "tekst", "tekster") if pd.notna(topic.get("size")) else ""}
         for topic in topics.to_dict("records")
     ]  # fmt: skip
@@ -263,7 +256,7 @@ def _emerging(emerging: pd.DataFrame | None) -> list[dict]:
         cards.append({
             "title": _topic_title({"name": name, "topic": theme.get("topic", index)}) if name else f"Nyt tema {index}",
             "facts": ", ".join(facts),
-            "words": _words(theme.get("words")),
+            "words": joined_words(theme.get("words"), _SHOWN_WORDS),
             "quotes": list(quotes) if isinstance(quotes, (list, tuple)) else [],
         })  # fmt: skip
     return cards
