@@ -389,10 +389,11 @@ def validate(
         write_file_atomically(out_path, lambda path: write_sheet(drawn, analysis.labels, path, model.name, fingerprint(table)))
     out.print(f"Kontrolark med {count(len(drawn), 'tekst', 'tekster')}: [bold]{out_path}[/]. Udfyld kolonnen "
               f"'Korrekt tema', og kør `tematik validate {model} --labels {out_path} -o outputs`.")  # fmt: skip
-    recommended = recommended_sample_size(len(analysis.labels) - 1)  # labels: the themes and andet
+    n_themes = len(analysis.labels) - 1  # labels: the themes and andet
+    recommended = recommended_sample_size(n_themes)
     if len(drawn) < recommended and len(drawn) < len(table):
-        out.print(f"[yellow]Bemærk:[/] med {len(analysis.labels) - 1} temaer bør kontrollen have mindst {recommended} tekster; "
-                  f"med færre bliver de rettede andele usikre (README: Kontrol af temaerne).")  # fmt: skip
+        out.print(f"[yellow]Bemærk:[/] med {n_themes} temaer bør kontrollen have mindst {recommended} tekster; "
+                  f"med færre bliver de rettede andele usikre (README, afsnittet »For analysts«).")  # fmt: skip
 
 
 @app.command(cls=DanishCommand)
