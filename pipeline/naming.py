@@ -27,9 +27,10 @@ topic, an emerging theme):
    never share a name. The name is the first, written as Danish writes it: a capital first
    letter, the other words as the texts write them ("SMV", "Nordjylland"), lower case
    otherwise. A word that says nothing alone — a place (:func:`proper_nouns`), an
-   adjective (:func:`is_adjective`) that fewer than half of the group's texts use, a verb
-   (:func:`is_verb`) — gives way to the phrase its texts say it in most ("Stærkt" ->
-   "Stærkt samarbejde"), else to the most central short text that uses it.
+   adjective (:func:`is_adjective`), a verb (:func:`is_verb`) — gives way to the phrase
+   its texts say it in most ("Stærkt" -> "Stærkt samarbejde"), else to the most central
+   short text that uses it ("Maritime" -> "Maritime erhverv"); an adjective most of the
+   group's texts use names it alone only when no short text uses it.
 4. **Fallback**: a group whose texts share no phrase is named by its most central short
    text (at most :attr:`PhraseNamer.fallback_words` words; else the first words of its
    most central text); when that is a single word, by up to three of the group's
@@ -93,9 +94,17 @@ def lemma_of(word: str, table: dict | None = None) -> str:
     return lemma if isinstance(lemma, str) else lemma[0]
 
 
+# Adjectives with no -t/-e forms, which :func:`is_adjective` cannot tell by inflection
+# ("Fælles" named a demo topic of "fælles testcenter", "fælles messestand", ...: shared what?).
+UNINFLECTED_ADJECTIVES = frozenset({"fælles", "gratis", "moderne", "ekstra", "diverse", "stille"})
+
+
 def is_adjective(lemma: str) -> bool:
     """An adjective by its inflection in the lookup table: its -t and -e forms lead back to
-    it ("stærkt", "stærke" -> "stærk"; "maritimt", "maritime" -> "maritim"), as no noun's do."""
+    it ("stærkt", "stærke" -> "stærk"; "maritimt", "maritime" -> "maritim"), as no noun's do;
+    or one of the few that do not inflect (:data:`UNINFLECTED_ADJECTIVES`)."""
+    if lemma in UNINFLECTED_ADJECTIVES:
+        return True
     table = _lemma_table()
     return lemma.isalpha() and all(lemma_of(lemma + ending, table) == lemma and lemma + ending in table for ending in ("t", "e"))
 
@@ -331,13 +340,16 @@ class PhraseNamer:
                 if not alone(label, phrase):  # "Stærkt" -> the phrase its texts say it in most: "Stærkt samarbejde"
                     longer = [other for other in shared[label] if len(other) > len(phrase) and other not in taken and _contains(other, phrase)]
                     phrase = max(longer, key=lambda other: (row_counts[label][index[other]], -len(other), other), default=phrase)
-                # An adjective most of the group's texts use says what the group is ("Maritime" over
-                # maritime answers); one a few use leaves the reader asking "strong what?".
+                # An adjective most of the group's texts use says what the group is about ("Maritime" over
+                # maritime answers), but a reader still asks "maritime what?": a short answer that uses it
+                # ("Maritime erhverv") names the group better, and the adjective alone only without one.
                 defining = len(phrase) == 1 and is_adjective(phrase[0]) and 2 * row_counts[label][index[phrase]] >= len(members)
-                if alone(label, phrase) or defining:
+                if alone(label, phrase):
                     names.append((as_name(shown[label, phrase][0], forms)[:MAX_NAME_CHARS], float(value)))
                 elif said := self._in_context(shown[label, phrase][0], [texts[i] for i in members], vectors[members], centroid):
                     names.append((said, float(value)))
+                elif defining:
+                    names.append((as_name(shown[label, phrase][0], forms)[:MAX_NAME_CHARS], float(value)))
             result[group] = list(dict(names).items()) or [(self._fallback([texts[i] for i in members], vectors[members], centroid), 0.0)]
         return result
 

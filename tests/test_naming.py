@@ -241,6 +241,21 @@ def test_a_lone_adjective_verb_or_place_is_no_name():
     assert named[2] in {"Vi mangler boliger", "Der mangler busser", "Mangler veje"}
 
 
+def test_an_adjective_every_text_uses_gives_way_to_what_it_describes():
+    texts = [
+        "Fælles testcenter for fødevarer", "Et fælles testcenter ved havnen", "Fælles messestand i Hamborg",
+        "Fælles solceller på taget", "Fælles indkøb af energi",
+        "Maritime virksomheder mangler folk", "Flere maritime uddannelser i byen", "Maritime erhverv",
+        "Den maritime klynge skal styrkes", "Maritime teknologier til skibe",
+    ]  # fmt: skip
+    groups = [0] * 5 + [1] * 5
+    named = {group: names[0][0] for group, names in PhraseNamer().name_groups(texts, groups, _grouped_embeddings(groups)).items()}
+    # Shared what? "fælles" does not inflect, yet it is an adjective: the phrase two texts share.
+    assert named[0] == "Fælles testcenter"
+    # Every text is maritime, and a participant's short answer says what about it.
+    assert named[1] != "Maritime" and named[1] in texts[5:]
+
+
 def test_a_piece_of_a_longer_phrase_is_no_candidate():
     texts = ["Vores brintstrategi på lang sigt", "Brintstrategi på lang sigt nu", "Vision for havnen", "Plads til vind", "Solceller på taget"]
     named = PhraseNamer(n_phrases=10).name_groups(texts, [0] * 5, _grouped_embeddings([0] * 5))
