@@ -46,7 +46,8 @@ CLICK_DANISH = [
 ]  # fmt: skip
 # typer's type column ("<path>") in Danish; a flag needs no type.
 TYPE_LABELS = {"<str>": "<tekst>", "<path>": "<sti>", "<list[Path]>": "<stier>", "<list[str]>": "<tekst>",
-               "<int>": "<heltal>", "<float>": "<tal>", "<bool>": None}  # fmt: skip
+               "<int>": "<heltal>", "<float>": "<tal>", "<bool>": None,
+               "<int range>": "<heltal>", "<float range>": "<tal>"}  # fmt: skip
 
 
 def danish_click_message(message: str) -> str:
@@ -75,7 +76,11 @@ def _speak_danish() -> None:
 
         def display_type_rich(self, ctx, english_type=english_type):
             label = english_type(self, ctx)
-            return TYPE_LABELS.get(label, label)
+            if not isinstance(label, str):
+                return label
+            head, space, bounds = label.partition(" [")  # a range carries its bounds: "<int range> [x>=1]"
+            danish = TYPE_LABELS.get(head, head)
+            return danish + space + bounds if danish else danish
 
         cls.display_type_rich = display_type_rich
 

@@ -30,7 +30,7 @@ class IngestConfig(_Section):
     text_column: str | None = Field(
         None, description="Column holding the text in table inputs; guessed from common names when unset."
     )
-    workshop: str | None = Field(None, description="Workshop name; defaults to the input folder or file stem.")
+    workshop: str | None = Field(None, description="Workshop name; defaults to the first input folder's name, else the folder the first file lies in (never a file's name).")
     wordcloud_split: bool = Field(
         True, description="Split Mentimeter word-cloud cells with several words into one answer per word."
     )

@@ -97,6 +97,9 @@ def test_help_types_are_danish_and_flags_have_none():
     assert not any(english in result.output for english in ("<str>", "<path>", "<bool>", "<list[Path]>", "[OPTIONS]"))
     top = CliRunner(env={"COLUMNS": "120"}).invoke(app, ["--help"])
     assert "KOMMANDO [ARGUMENTER]..." in top.output and "COMMAND" not in top.output
+    # A range keeps its bounds: validate's --sample is "<heltal> [x>=1]", not "<int range> [x>=1]".
+    validate = CliRunner(env={"COLUMNS": "120"}).invoke(app, ["validate", "--help"])
+    assert "<heltal> [x>=1]" in validate.output and "range" not in validate.output
 
 
 @pytest.mark.slow
