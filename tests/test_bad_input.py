@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import datetime
 import zipfile
 
 import docx
@@ -348,3 +349,33 @@ def test_yaml_files_are_bounded_in_size_and_alias_expansion(tmp_path, monkeypatc
     monkeypatch.setattr(errors, "MAX_YAML_BYTES", 50)
     with pytest.raises(InputError, match=r"filen er for stor"):
         RunConfig.from_file(shared)
+
+
+# --- a secretariat user's ordinary mistakes ----------------------------------------------
+
+def test_a_scale_column_named_svar_gives_way_to_the_comments_beside_it(tmp_path):
+    # A questionnaire export: "Svar" holds the 1-5 scale, "Kommentar" the words; both are text-column names.
+    rows = [["id", "Svar", "Kommentar"], [1, 4, "Flere lærepladser i de små virksomheder"],
+            [2, 2, "Bussen til Hanstholm kører for sjældent"], [3, 5, "Havnen skal være grøn før 2030"]]
+    path = write_table_workbook(tmp_path / "skema.xlsx", {"Ark1": rows})
+    texts = read_inputs([path]).texts
+    assert texts["text"].tolist() == [row[2] for row in rows[1:]]
+    assert texts["Svar"].tolist() == [4, 2, 5]  # carried through like any other column
+    csv_path = tmp_path / "skema.csv"
+    csv_path.write_text("".join(f"{a};{b};{c}\n" for a, b, c in rows), encoding="utf-8")
+    assert read_inputs([csv_path]).texts["text"].tolist() == [row[2] for row in rows[1:]]
+
+
+def test_a_text_column_of_numbers_and_dates_only_is_one_line_naming_file_sheet_and_column(tmp_path):
+    rows = [["Tekst", "Kommune"], [12, "Aalborg"], ["2026-03-04", "Thisted"], [datetime(2026, 3, 5), "Hjørring"]]
+    path = write_table_workbook(tmp_path / "skema.xlsx", {"Ark1": rows})
+    error = _error([path])
+    assert error.where == "ark 'Ark1'"
+    assert str(error).endswith("tekstkolonnen 'Tekst' rummer kun tal og datoer, ingen ord; "
+                               "angiv den rigtige med --text-column")
+    # A sheet of numbers beside a sheet of answers: the answers are read, the numbers sheet is left with a note.
+    both = write_table_workbook(tmp_path / "to-ark.xlsx", {
+        "Score": [["Svar"], [3], [4]], "Ord": [["Svar"], ["Mere samarbejde på tværs af kommunerne"]]})
+    ingested = read_inputs([both])
+    assert ingested.texts["text"].tolist() == ["Mere samarbejde på tværs af kommunerne"]
+    assert any("'Score'" in note and "kun tal og datoer" in note for note in ingested.report.files[0].notes)

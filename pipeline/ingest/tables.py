@@ -214,21 +214,37 @@ def workbook_grids(path: Path) -> tuple[dict[str | None, list[list[object]]], li
     return {title: [_trim(row) for row in rows] for title, rows in grids.items()}, notes
 
 
-def find_text_column(columns: list[str], config: IngestConfig, loose: bool = True) -> str | None:
-    """The configured text column, else the column named like a text column; ``loose`` also
-    accepts names containing such a word ("Dit svar", "Kommentar (valgfri)")."""
+def text_column_candidates(columns: list[str], config: IngestConfig, loose: bool = True) -> list[str]:
+    """Columns that may hold the texts, best first: the configured one; else those named like a
+    text column, in :data:`TEXT_COLUMN_NAMES` order; ``loose`` adds those whose name contains such
+    a word ("Dit svar", "Kommentar (valgfri)")."""
     keys = [_key(c) for c in columns]
     if config.text_column is not None:
         wanted = _key(config.text_column)
-        return next((c for c, k in zip(columns, keys) if k == wanted), None)
-    for name in TEXT_COLUMN_NAMES:
-        if name in keys:
-            return columns[keys.index(name)]
-    for name in TEXT_COLUMN_NAMES if loose else ():
-        for column, key in zip(columns, keys):
-            if name in re.findall(r"\w+", key):
-                return column
-    return None
+        return [c for c, k in zip(columns, keys) if k == wanted][:1]
+    exact = [columns[keys.index(name)] for name in TEXT_COLUMN_NAMES if name in keys]
+    contained = [column for name in TEXT_COLUMN_NAMES if loose for column, key in zip(columns, keys)
+                 if name in re.findall(r"\w+", key)]  # fmt: skip
+    return list(dict.fromkeys(exact + contained))
+
+
+def find_text_column(columns: list[str], config: IngestConfig, loose: bool = True) -> str | None:
+    """The first of :func:`text_column_candidates`, by name alone."""
+    return next(iter(text_column_candidates(columns, config, loose)), None)
+
+
+# A number, a score, an amount or a date as typed: "4", "4,5", "1.000", "-2", "2026-03-04", "4/3", "12:30".
+_NUMBER_OR_DATE = re.compile(r"[-+]?\d[\d\s.,:/-]*")
+
+
+def _numbers_only(grid: list[list[object]], head: int, column: int) -> bool:
+    """True when the column holds values below the header, all numbers or dates: a scale, a count or a
+    date (a questionnaire's "Svar" column beside its "Kommentar"), not answers."""
+    values = [row[column] for row in grid[head + 1 :] if column < len(row) and cell_text(row[column])]
+    return bool(values) and all(
+        _NUMBER_OR_DATE.fullmatch(value.strip()) if isinstance(value, str) else not isinstance(value, bool)
+        for value in values
+    )
 
 
 def header_index(rows: list[list[object]], config: IngestConfig) -> int | None:
@@ -269,22 +285,31 @@ def table_extract(
     used: list[str] = []
     notes: list[str] = []
     first_columns: tuple[str | None, list[str]] | None = None
+    numbers_only: tuple[str | None, str] | None = None  # the first sheet whose text column holds no words
     for sheet, grid in grids.items():
         head = header_index(grid, config)
         if head is None:
             continue
         columns = _column_names(grid[head])
         first_columns = first_columns or (sheet, columns)
-        text_column = find_text_column(columns, config)
+        candidates = text_column_candidates(columns, config)
+        text_column = next((c for c in candidates if not _numbers_only(grid, head, columns.index(c))), None)
         if text_column is None:
+            if candidates:
+                numbers_only = numbers_only or (sheet, candidates[0])
             if sheet is not None:
-                notes.append(f"ark '{sheet}' sprunget over (ingen tekstkolonne)")
+                why = f"tekstkolonnen '{candidates[0]}' rummer kun tal og datoer" if candidates else "ingen tekstkolonne"
+                notes.append(f"ark '{sheet}' sprunget over ({why})")
             continue
         if config.table_sheets == "first" and used:
             notes.append(f"ark '{sheet}' ikke læst (table_sheets='first')")
             continue
         used.append(f"'{text_column}'" + (f" i ark '{sheet}'" if sheet is not None else ""))
         rows += _grid_rows(path, stem, sheet, sheet_key(grids, sheet), grid, head, columns, text_column)
+    if not used and numbers_only:
+        sheet, column = numbers_only
+        raise InputError(path, f"tekstkolonnen '{short(column)}' rummer kun tal og datoer, ingen ord; angiv den rigtige "
+                         "med --text-column", where=f"ark '{sheet}'" if sheet is not None else None)  # fmt: skip
     if not used:
         _raise_no_text_column(path, first_columns, config)
     for row in rows:  # the sheet a row came from is worth keeping only when there are several
