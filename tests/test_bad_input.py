@@ -7,6 +7,7 @@ from datetime import datetime
 import zipfile
 
 import docx
+import openpyxl
 import pypdf
 import pytest
 from helpers_ingest_files import write_docx, write_pdf, write_session_workbook, write_table_workbook
@@ -379,3 +380,33 @@ def test_a_text_column_of_numbers_and_dates_only_is_one_line_naming_file_sheet_a
     ingested = read_inputs([both])
     assert ingested.texts["text"].tolist() == ["Mere samarbejde på tværs af kommunerne"]
     assert any("'Score'" in note and "kun tal og datoer" in note for note in ingested.report.files[0].notes)
+
+
+def test_a_hidden_sheet_is_not_read_as_answers(tmp_path):
+    # A questionnaire workbook keeps its drop-down's choices in a hidden sheet; they are no answers.
+    path = tmp_path / "skema.xlsx"
+    workbook = openpyxl.Workbook()
+    workbook.active.title = "Svar"
+    for row in [["Tekst"], ["Flere lærepladser i de små virksomheder"], ["Bussen kører for sjældent"]]:
+        workbook.active.append(row)
+    choices = workbook.create_sheet("Valg")
+    for row in [["Tekst"], ["Ja"], ["Nej"], ["Ved ikke"]]:
+        choices.append(row)
+    choices.sheet_state = "hidden"
+    after = workbook.create_sheet("Flere svar")  # a visible sheet after the hidden one keeps its place in the ids
+    for row in [["Tekst"], ["Havnen skal være grøn"]]:
+        after.append(row)
+    workbook.save(path)
+    ingested = read_inputs([path])
+    assert ingested.texts["text"].tolist() == ["Flere lærepladser i de små virksomheder", "Bussen kører for sjældent",
+                                               "Havnen skal være grøn"]
+    assert ingested.texts["text_id"].tolist()[-1] == "skema:ark3:2"
+    assert "ark 'Valg' er skjult og ikke læst" in ingested.report.files[0].notes
+    # Answers in hidden sheets only: one line saying so, not "no text column".
+    workbook.remove(workbook["Svar"])
+    workbook.remove(workbook["Flere svar"])
+    workbook.create_sheet("Forside")
+    workbook.save(path)
+    error = _error([path])
+    assert error.where == "ark 'Valg'" and str(error).endswith("teksterne står kun i skjulte ark; vis arket i Excel, "
+                                                               "hvis det skal læses")

@@ -153,8 +153,9 @@ EXCEL_ERRORS = frozenset({
 })
 
 
-def workbook_grids(path: Path) -> tuple[dict[str | None, list[list[object]]], list[str]]:
-    """Every worksheet's cell values as rows, and notes on formula cells read as their formula text.
+def workbook_grids(path: Path) -> tuple[dict[str | None, list[list[object]]], list[str], set[str]]:
+    """Every worksheet's cell values as rows, notes on formula cells read as their formula text, and
+    the titles of the hidden sheets (Excel's "Skjul ark": a drop-down's choices, a lookup table).
 
     A formula cell holds the value Excel last computed for it (cached in the file). A file
     written by a program rather than Excel has formulas without cached values, and a failed
@@ -163,6 +164,7 @@ def workbook_grids(path: Path) -> tuple[dict[str | None, list[list[object]]], li
     """
     grids: dict[str | None, list[list[object]]] = {}
     formulas: dict[str, dict[tuple[int, int], str]] = {}
+    hidden: set[str] = set()
     workbook = open_workbook(path, data_only=False)
     budget = ReadBudget(path)
     try:
@@ -183,6 +185,8 @@ def workbook_grids(path: Path) -> tuple[dict[str | None, list[list[object]]], li
                         values.append(cell.value)
                 rows.append(values)
             grids[sheet.title] = rows
+            if sheet.sheet_state != "visible":  # "hidden" or "veryHidden"
+                hidden.add(sheet.title)
             if found:
                 formulas[sheet.title] = found
         if formulas:
@@ -211,7 +215,7 @@ def workbook_grids(path: Path) -> tuple[dict[str | None, list[list[object]]], li
             cells = ", ".join(uncomputed[:5]) + (f" og {len(uncomputed) - 5} flere" if len(uncomputed) > 5 else "")
             notes.append(f"ark '{title}': {count(len(uncomputed), 'formelcelle', 'formelceller')} uden beregnet "
                          f"værdi læst som formlens tekst ({cells})")
-    return {title: [_trim(row) for row in rows] for title, rows in grids.items()}, notes
+    return {title: [_trim(row) for row in rows] for title, rows in grids.items()}, notes, hidden
 
 
 def text_column_candidates(columns: list[str], config: IngestConfig, loose: bool = True) -> list[str]:
@@ -277,15 +281,18 @@ def _column_names(header: list[object]) -> list[str]:
 
 
 def table_extract(
-    path: Path, grids: dict[str | None, list[list[object]]], layout: str, config: IngestConfig
+    path: Path, grids: dict[str | None, list[list[object]]], layout: str, config: IngestConfig,
+    hidden: set[str] = frozenset(),
 ) -> Extract:
-    """Rows of every grid (CSV file or sheet) that has a text column; InputError when none has one."""
+    """Rows of every grid (CSV file or sheet) that has a text column, but the ``hidden`` sheets';
+    InputError when none has one."""
     stem = path.stem
     rows: list[dict] = []
     used: list[str] = []
     notes: list[str] = []
     first_columns: tuple[str | None, list[str]] | None = None
     numbers_only: tuple[str | None, str] | None = None  # the first sheet whose text column holds no words
+    hidden_with_texts: list[str] = []
     for sheet, grid in grids.items():
         head = header_index(grid, config)
         if head is None:
@@ -301,11 +308,18 @@ def table_extract(
                 why = f"tekstkolonnen '{candidates[0]}' rummer kun tal og datoer" if candidates else "ingen tekstkolonne"
                 notes.append(f"ark '{sheet}' sprunget over ({why})")
             continue
+        if sheet in hidden:  # what a workbook hides is not what its readers see: not the answers
+            hidden_with_texts.append(sheet)
+            notes.append(f"ark '{sheet}' er skjult og ikke læst")
+            continue
         if config.table_sheets == "first" and used:
             notes.append(f"ark '{sheet}' ikke læst (table_sheets='first')")
             continue
         used.append(f"'{text_column}'" + (f" i ark '{sheet}'" if sheet is not None else ""))
         rows += _grid_rows(path, stem, sheet, sheet_key(grids, sheet), grid, head, columns, text_column)
+    if not used and hidden_with_texts:
+        raise InputError(path, "teksterne står kun i skjulte ark; vis arket i Excel, hvis det skal læses",
+                         where=f"ark '{hidden_with_texts[0]}'")  # fmt: skip
     if not used and numbers_only:
         sheet, column = numbers_only
         raise InputError(path, f"tekstkolonnen '{short(column)}' rummer kun tal og datoer, ingen ord; angiv den rigtige "
