@@ -47,7 +47,7 @@ def test_corrupt_workbook(tmp_path):
     good = write_table_workbook(tmp_path / "god.xlsx", {"Ark1": [["svar"], ["Et svar"]]})
     (tmp_path / "halv.xlsx").write_bytes(good.read_bytes()[: len(good.read_bytes()) // 2])
     (tmp_path / "tekst.xlsx").write_text("svar\nikke en projektmappe\n", encoding="utf-8")
-    for name in ("halv.xlsx", "tekst.xlsx"):
+    for name in ("halv.xlsx",):
         error = _error([tmp_path / name])
         assert str(error).startswith(f"{tmp_path / name}: filen kan ikke læses som Excel-projektmappe")
 
@@ -410,3 +410,31 @@ def test_a_hidden_sheet_is_not_read_as_answers(tmp_path):
     error = _error([path])
     assert error.where == "ark 'Valg'" and str(error).endswith("teksterne står kun i skjulte ark; vis arket i Excel, "
                                                                "hvis det skal læses")
+
+
+def test_a_file_of_another_format_than_its_extension_is_named_for_what_it_is(tmp_path):
+    # Files renamed or "saved as" with the wrong extension: the message says what the file is, in Danish.
+    workbook = write_table_workbook(tmp_path / "svar.xlsx", {"Ark1": [["svar"], ["Et svar om havnen"]]})
+    document = write_docx(tmp_path / "notat.docx", [("Normal", "Et afsnit om lærepladser.")])
+    pdf = write_pdf(tmp_path / "notat.pdf", [["Et afsnit om lærepladser."]])
+    cases = {
+        "notat-pdf.docx": (pdf.read_bytes(), "filen er en PDF-fil, ikke et Word-dokument; omdøb den til .pdf"),
+        "svar-xlsx.csv": (workbook.read_bytes(), "filen er en Excel-projektmappe, ikke en tekstfil; omdøb den til .xlsx"),
+        "notat-docx.xlsx": (document.read_bytes(), "filen er et Word-dokument, ikke en Excel-projektmappe; omdøb den til .docx"),
+        "svar-xlsx.docx": (workbook.read_bytes(), "filen er en Excel-projektmappe, ikke et Word-dokument; omdøb den til .xlsx"),
+        "notat-docx.pdf": (document.read_bytes(), "filen er et Word-dokument, ikke en PDF-fil; omdøb den til .docx"),
+        "notat-pdf.md": (pdf.read_bytes(), "filen er en PDF-fil, ikke en tekstfil; omdøb den til .pdf"),
+        "tekst.xlsx": ("svar\nikke en projektmappe\n".encode(), "filen er en tekstfil, ikke en Excel-projektmappe; gem den "
+                       "i Office som .xlsx, eller giv den den rigtige filtype (.csv, .txt)"),
+        # pre-2007 Office files renamed: an OLE file whose directory names a WordDocument or Workbook stream
+        "gammel.docx": (OLE_MAGIC + bytes(504) + "WordDocument".encode("utf-16-le") + bytes(500),
+                        "filen er et Word-dokument i det gamle format (.doc), ikke et Word-dokument; åbn den i Office, "
+                        "og gem den som .docx"),
+        "gammel.csv": (OLE_MAGIC + bytes(504) + "Workbook".encode("utf-16-le") + bytes(500),
+                       "filen er en Excel-projektmappe i det gamle format (.xls), ikke en tekstfil; åbn den i Office, "
+                       "og gem den som .xlsx"),
+    }
+    for name, (content, message) in cases.items():
+        (tmp_path / name).write_bytes(content)
+        assert str(_error([tmp_path / name])) == f"{tmp_path / name}: {message}"
+        assert (tmp_path / name).read_bytes() == content
