@@ -438,3 +438,14 @@ def test_a_file_of_another_format_than_its_extension_is_named_for_what_it_is(tmp
         (tmp_path / name).write_bytes(content)
         assert str(_error([tmp_path / name])) == f"{tmp_path / name}: {message}"
         assert (tmp_path / name).read_bytes() == content
+
+
+def test_a_folder_of_old_office_files_only_says_which_to_save_anew(tmp_path):
+    folder = tmp_path / "workshop"
+    folder.mkdir()
+    (folder / "notat.doc").write_bytes(OLE_MAGIC + bytes(600))
+    (folder / "Noter fra bord 3.pages").write_bytes(b"PK\x03\x04")
+    (folder / "billede.jpg").write_bytes(b"\xff\xd8\xff")
+    error = _error([folder])
+    assert str(error) == (f"{folder}: ingen læsbare filer i mappen; gem Noter fra bord 3.pages og notat.doc som .docx "
+                          "(tematik læser .csv, .docx, .markdown, .md, .pdf, .tsv, .txt, .xlsm, .xlsx)")

@@ -28,7 +28,8 @@ NOTE_SUFFIXES = {".docx", ".md", ".markdown", ".txt", ".pdf"}
 READABLE_SUFFIXES = WORKBOOK_SUFFIXES | CSV_SUFFIXES | NOTE_SUFFIXES
 # Formats people plausibly pass by mistake, with the fix.
 _SAVE_AS_HINT = {
-    ".xls": ".xlsx", ".ods": ".xlsx", ".numbers": ".xlsx", ".doc": ".docx", ".odt": ".docx", ".rtf": ".docx"
+    ".xls": ".xlsx", ".ods": ".xlsx", ".numbers": ".xlsx", ".doc": ".docx", ".odt": ".docx", ".rtf": ".docx",
+    ".pages": ".docx",
 }
 # Password-protected Office files are not zip packages but OLE compound files ("CFB"),
 # whatever their extension says; so are pre-2007 .xls/.doc files.
@@ -83,7 +84,8 @@ def expand_with_folders(paths: Iterable[str | Path]) -> tuple[list[tuple[Path, P
             skipped += [str(p.relative_to(given)) + ("" if p.is_file() else f" ({_not_a_file(p)})")
                         for p in inside if not (p.is_file() and is_readable(p))]  # fmt: skip
             if not files:
-                raise InputError(given, "ingen læsbare filer i mappen (" + ", ".join(sorted(READABLE_SUFFIXES)) + ")")
+                raise InputError(given, "ingen læsbare filer i mappen" + _save_as_hint(inside) + " (tematik læser "
+                                 + ", ".join(sorted(READABLE_SUFFIXES)) + ")")  # fmt: skip
             candidates = [(p, given) for p in files]
         elif given.exists():
             candidates = [(given, None)]
@@ -98,6 +100,23 @@ def expand_with_folders(paths: Iterable[str | Path]) -> tuple[list[tuple[Path, P
     if not found:
         raise InputError(None, "ingen inputfiler angivet")
     return found, skipped
+
+
+def _save_as_hint(files: Iterable[Path]) -> str:
+    """"; gem notat.doc som .docx" for the files of a folder that would be read in another format."""
+    by_fix: dict[str, list[str]] = {}
+    for file in files:
+        if file.suffix.lower() in _SAVE_AS_HINT:
+            by_fix.setdefault(_SAVE_AS_HINT[file.suffix.lower()], []).append(file.name)
+    hints = [f"gem {_listed(names)} som {fix}" for fix, names in sorted(by_fix.items())]
+    return "; " + "; ".join(hints) if hints else ""
+
+
+def _listed(names: list[str], shown: int = 5) -> str:
+    """ "a, b og c"; past ``shown`` names "a, b, c, d, e og 3 flere"."""
+    if len(names) > shown:
+        return ", ".join(names[:shown]) + f" og {len(names) - shown} flere"
+    return " og ".join([", ".join(names[:-1]), names[-1]]) if len(names) > 1 else names[0]
 
 
 def _is_own_output(folder: Path) -> bool:
