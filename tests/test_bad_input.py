@@ -449,3 +449,7 @@ def test_a_folder_of_old_office_files_only_says_which_to_save_anew(tmp_path):
     error = _error([folder])
     assert str(error) == (f"{folder}: ingen læsbare filer i mappen; gem Noter fra bord 3.pages og notat.doc som .docx "
                           "(tematik læser .csv, .docx, .markdown, .md, .pdf, .tsv, .txt, .xlsm, .xlsx)")
+    # Beside a readable file, the old note is not read: the run's report says so, with the fix.
+    (folder / "svar.csv").write_text("svar\nFlere lærepladser i de små virksomheder\n", encoding="utf-8")
+    report = read_inputs([folder]).report
+    assert "notat.doc (gem den som .docx)" in report.skipped_files and "billede.jpg" in report.skipped_files

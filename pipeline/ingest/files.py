@@ -81,8 +81,7 @@ def expand_with_folders(paths: Iterable[str | Path]) -> tuple[list[tuple[Path, P
             inside = [p for p in entries if not any(folder in p.relative_to(given).parents for folder in own)]
             files = [p for p in inside if p.is_file() and is_readable(p)]
             skipped += [f"{folder}/ (resultater fra tematik)" for folder in own]
-            skipped += [str(p.relative_to(given)) + ("" if p.is_file() else f" ({_not_a_file(p)})")
-                        for p in inside if not (p.is_file() and is_readable(p))]  # fmt: skip
+            skipped += [str(p.relative_to(given)) + _why_not_read(p) for p in inside if not (p.is_file() and is_readable(p))]
             if not files:
                 raise InputError(given, "ingen læsbare filer i mappen" + _save_as_hint(inside) + " (tematik læser "
                                  + ", ".join(sorted(READABLE_SUFFIXES)) + ")")  # fmt: skip
@@ -100,6 +99,14 @@ def expand_with_folders(paths: Iterable[str | Path]) -> tuple[list[tuple[Path, P
     if not found:
         raise InputError(None, "ingen inputfiler angivet")
     return found, skipped
+
+
+def _why_not_read(path: Path) -> str:
+    """What follows a skipped file's name in the run's report: " (gem den som .docx)" for a note in an
+    old format, which would otherwise go unread with a word in a list; "" for files that are no input."""
+    if not path.is_file():
+        return f" ({_not_a_file(path)})"
+    return f" (gem den som {_SAVE_AS_HINT[path.suffix.lower()]})" if path.suffix.lower() in _SAVE_AS_HINT else ""
 
 
 def _save_as_hint(files: Iterable[Path]) -> str:
