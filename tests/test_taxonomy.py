@@ -154,3 +154,25 @@ def test_every_yaml_the_user_gives_reads_junk_as_one_input_error(tmp_path, conte
         with pytest.raises(InputError) as caught:
             read(path)
         assert "\n" not in str(caught.value) and str(caught.value).startswith(str(path)), read
+
+
+@pytest.mark.parametrize(
+    "content, message",
+    [
+        ("name: x\nthemes:\n  - id: a\n    description: Om klima: energi\n",
+         "(linje 4): ikke gyldig YAML: et kolon står, hvor det ikke må: sæt en tekst med kolon i anførselstegn"),
+        ("name: x\nthemes:\n\t- id: a\n", "(linje 3): ikke gyldig YAML: tabulator: ryk ind med mellemrum"),
+        ("name: x\nthemes:\n  - id: a\n    keywords: [klima, energi\n  - id: b\n",
+         "ikke gyldig YAML: en [liste] eller {tabel} er ikke lukket med ']'"),
+        ("name: 'Grøn\n", "ikke gyldig YAML: et anførselstegn er ikke lukket"),
+        ("name: @mig\n", "ikke gyldig YAML: tegnet '@' kan ikke stå først: sæt teksten i anførselstegn"),
+        ("name: x\nthemes:\n  - id: a\n - id: b\n", "ikke gyldig YAML: indrykningen passer ikke"),
+        ("name: Grøn\n".encode("cp1252"), "ikke en UTF-8-tekstfil; gem den med kodningen UTF-8"),
+    ],
+)
+def test_yaml_slips_made_by_hand_are_told_in_danish_with_the_line(tmp_path, content, message):
+    path = tmp_path / "mine.yaml"
+    path.write_bytes(content if isinstance(content, bytes) else content.encode("utf-8"))
+    with pytest.raises(InputError) as caught:
+        load_taxonomy(path)
+    assert str(caught.value).startswith(f"{path}") and message in str(caught.value), str(caught.value)
