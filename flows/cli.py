@@ -329,9 +329,9 @@ def _export_saved(model: Path, out_dir: Path, suffix: str, labels: Path | None =
     from pipeline.validation import read_sheet
     from pipeline.views import assignments
 
-    check_writable(out_dir, "resultatmappen")
     analysis = load_run(model)
     validation = read_sheet(labels, assignments(analysis), analysis.labels) if labels is not None else None
+    check_writable(out_dir, "resultatmappen")  # after the run and the sheet are read: a bad one leaves no folder
     run_id = new_run_id(f"{analysis.config.ingest.workshop or model.name}-{suffix}")
     stages = LocalStages(analysis.config)  # report and write only: nothing is built
     result = stages.report(analysis, run_id, inputs=[], validation=validation)
