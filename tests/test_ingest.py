@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import unicodedata
 
+import openpyxl
 import pandas as pd
 import pytest
 from helpers_ingest_files import (
@@ -638,3 +639,28 @@ def test_repeated_text_ids_are_numbered_without_clashing():
     # The first keeps its id; a repeat takes the next free number ("svar:1~2" was in the input).
     assert unique.tolist() == ["svar:1", "svar:2", "svar:1~3", "svar:1~2", "svar:1~4", "7", "7~2"]
     assert unique.is_unique and unique.index.equals(ids.index)
+
+
+def test_merged_cells_of_a_question_column_give_each_row_its_question(tmp_path):
+    # A hand-made table: the question typed once, merged down over its answers; a title merged across.
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    sheet.append(["Borgermøde om erhverv", None, None])
+    sheet.merge_cells("A1:C1")
+    sheet.append(["Spørgsmål", "Svar", "Bord"])
+    answers = [("Hvad mangler?", "Flere lærepladser", 1), (None, "Bedre busser til Hanstholm", 1),
+               (None, "Billigere erhvervslokaler", 2), ("Hvad virker?", "Samarbejdet med skolerne", 2),
+               (None, "Havnens nye kaj", 3)]
+    for row in answers:
+        sheet.append(list(row))
+    sheet.merge_cells("A3:A5")
+    sheet.merge_cells("A6:A7")
+    sheet.merge_cells("C3:C4")  # the table number too
+    sheet["B8"], sheet["B9"] = "Et svar over to rækker", None
+    sheet.merge_cells("B8:B9")  # a merged answer stays one answer
+    path = tmp_path / "borgermøde.xlsx"
+    workbook.save(path)
+    texts = read_inputs([path]).texts
+    assert texts["text"].tolist() == [row[1] for row in answers] + ["Et svar over to rækker"]
+    assert texts["question"].tolist() == ["Hvad mangler?"] * 3 + ["Hvad virker?"] * 2 + ["Borgermøde"]
+    assert texts["Bord"].tolist()[:5] == [1, 1, 2, 2, 3]

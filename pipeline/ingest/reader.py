@@ -93,13 +93,13 @@ def _extract(path: Path, config: IngestConfig) -> tuple[str, Extract]:
             return "mentimeter", mentimeter.mentimeter_extract(path, {None: rows}, config)
         return "table", tables.table_extract(path, {None: rows}, layout, config)
     assert suffix in WORKBOOK_SUFFIXES, suffix  # check_file refused everything else
-    grids, formula_notes, hidden = tables.workbook_grids(path)
+    grids, formula_notes, hidden, merged = tables.workbook_grids(path)
     layout = mentimeter.detect_layout(grids)
     if layout in ("sessions", "voters"):
         kind, extract = "mentimeter", mentimeter.mentimeter_extract(path, grids, config)
     else:
         try:
-            kind, extract = "table", tables.table_extract(path, grids, "Excel", config, hidden)
+            kind, extract = "table", tables.table_extract(path, grids, "Excel", config, hidden, merged)
         except InputError:
             if layout == "unknown":  # Mentimeter-like sheet names, but neither layout nor a text column
                 mentimeter.mentimeter_extract(path, grids, config)

@@ -14,12 +14,14 @@ import io
 import itertools
 import math
 import re
+import zipfile
 from datetime import date, datetime, time
 from pathlib import Path
+from typing import NamedTuple
 
 from pipeline.config import IngestConfig
 from pipeline.errors import InputError, short
-from openpyxl.utils import get_column_letter
+from openpyxl.utils import get_column_letter, range_boundaries
 
 from pipeline.danish import count, number
 from pipeline.ingest.files import open_workbook, read_text, reason
@@ -153,9 +155,16 @@ EXCEL_ERRORS = frozenset({
 })
 
 
-def workbook_grids(path: Path) -> tuple[dict[str | None, list[list[object]]], list[str], set[str]]:
-    """Every worksheet's cell values as rows, notes on formula cells read as their formula text, and
-    the titles of the hidden sheets (Excel's "Skjul ark": a drop-down's choices, a lookup table).
+class WorkbookGrids(NamedTuple):
+    grids: dict[str | None, list[list[object]]]  # each sheet's cell values as rows
+    notes: list[str]  # formula cells read as their formula text
+    hidden: set[str]  # titles of the hidden sheets (Excel's "Skjul ark": a drop-down's choices, a lookup table)
+    merged: dict[str, list[tuple[int, int, int, int]]]  # merged ranges per sheet: (min_col, min_row, max_col, max_row)
+
+
+def workbook_grids(path: Path) -> WorkbookGrids:
+    """Every worksheet's cell values as rows, notes on formula cells read as their formula text, the
+    hidden sheets and the merged cells (see :class:`WorkbookGrids`).
 
     A formula cell holds the value Excel last computed for it (cached in the file). A file
     written by a program rather than Excel has formulas without cached values, and a failed
@@ -165,6 +174,7 @@ def workbook_grids(path: Path) -> tuple[dict[str | None, list[list[object]]], li
     grids: dict[str | None, list[list[object]]] = {}
     formulas: dict[str, dict[tuple[int, int], str]] = {}
     hidden: set[str] = set()
+    merged: dict[str, list[tuple[int, int, int, int]]] = {}
     workbook = open_workbook(path, data_only=False)
     budget = ReadBudget(path)
     try:
@@ -187,6 +197,7 @@ def workbook_grids(path: Path) -> tuple[dict[str | None, list[list[object]]], li
             grids[sheet.title] = rows
             if sheet.sheet_state != "visible":  # "hidden" or "veryHidden"
                 hidden.add(sheet.title)
+            merged[sheet.title] = _merged_ranges(path, getattr(sheet, "_worksheet_path", None))
             if found:
                 formulas[sheet.title] = found
         if formulas:
@@ -215,7 +226,37 @@ def workbook_grids(path: Path) -> tuple[dict[str | None, list[list[object]]], li
             cells = ", ".join(uncomputed[:5]) + (f" og {len(uncomputed) - 5} flere" if len(uncomputed) > 5 else "")
             notes.append(f"ark '{title}': {count(len(uncomputed), 'formelcelle', 'formelceller')} uden beregnet "
                          f"værdi læst som formlens tekst ({cells})")
-    return {title: [_trim(row) for row in rows] for title, rows in grids.items()}, notes, hidden
+    return WorkbookGrids({title: [_trim(row) for row in rows] for title, rows in grids.items()}, notes, hidden, merged)
+
+
+# A merged range in a sheet's XML, <mergeCell ref="A3:A6"/> (with or without a namespace prefix).
+_MERGE_CELL = re.compile(rb'<(?:\w+:)?mergeCell\s[^>]*?ref="([A-Z]+[0-9]+:[A-Z]+[0-9]+)"')
+
+
+def _merged_ranges(path: Path, part: str | None) -> list[tuple[int, int, int, int]]:
+    """The merged ranges of the sheet stored in ``part`` of the package. openpyxl's read-only sheets,
+    which tematik reads for their speed and bounded memory, do not parse them."""
+    if part is None:
+        return []
+    with zipfile.ZipFile(path) as archive:
+        xml = archive.read(part)
+    return [range_boundaries(ref.decode("ascii")) for ref in _MERGE_CELL.findall(xml)]
+
+
+def _fill_merged(grid: list[list[object]], ranges, head: int, keep: int) -> list[list[object]]:
+    """``grid`` with each merged range's value written down its first column, below the header ``head``,
+    as Excel shows it (a question typed once and merged over its answers); column ``keep`` (the texts)
+    is left as it is: an answer merged over two rows is one answer."""
+    grid = [list(row) for row in grid]
+    for min_col, min_row, _, max_row in ranges:
+        column, top = min_col - 1, min_row - 1
+        if column == keep or top <= head or top >= len(grid) or column >= len(grid[top]) or grid[top][column] is None:
+            continue
+        for row in grid[top + 1 : max_row]:
+            row.extend([None] * (column + 1 - len(row)))
+            if row[column] is None:
+                row[column] = grid[top][column]
+    return grid
 
 
 def text_column_candidates(columns: list[str], config: IngestConfig, loose: bool = True) -> list[str]:
@@ -283,6 +324,7 @@ def _column_names(header: list[object]) -> list[str]:
 def table_extract(
     path: Path, grids: dict[str | None, list[list[object]]], layout: str, config: IngestConfig,
     hidden: set[str] = frozenset(),
+    merged: dict[str, list[tuple[int, int, int, int]]] | None = None,
 ) -> Extract:
     """Rows of every grid (CSV file or sheet) that has a text column, but the ``hidden`` sheets';
     InputError when none has one."""
@@ -308,6 +350,8 @@ def table_extract(
                 why = f"tekstkolonnen '{candidates[0]}' rummer kun tal og datoer" if candidates else "ingen tekstkolonne"
                 notes.append(f"ark '{sheet}' sprunget over ({why})")
             continue
+        if merged and merged.get(sheet):
+            grid = _fill_merged(grid, merged[sheet], head, columns.index(text_column))
         if sheet in hidden:  # what a workbook hides is not what its readers see: not the answers
             hidden_with_texts.append(sheet)
             notes.append(f"ark '{sheet}' er skjult og ikke læst")
