@@ -453,3 +453,19 @@ def test_a_folder_of_old_office_files_only_says_which_to_save_anew(tmp_path):
     (folder / "svar.csv").write_text("svar\nFlere lærepladser i de små virksomheder\n", encoding="utf-8")
     report = read_inputs([folder]).report
     assert "notat.doc (gem den som .docx)" in report.skipped_files and "billede.jpg" in report.skipped_files
+
+
+def test_a_quote_never_closed_in_a_csv_is_one_line_naming_its_row(tmp_path):
+    # Without the check, every answer after the stray quote became one long answer.
+    path = tmp_path / "svar.csv"
+    path.write_text('svar;bord\nFlere lærepladser;1\n"Citat med\nlinjeskift";3\n"Havnen skal være grøn;4\nMere samarbejde;5\n'
+                    "Bedre busser;6\n", encoding="utf-8")
+    error = _error([path])
+    assert error.where == "række 5"  # the line where the quote opens
+    assert str(error).endswith("et anførselstegn (\") åbner et felt, der aldrig lukkes: resten af filen ville blive "
+                               "ét svar; slet eller luk anførselstegnet")
+    # Quotes that close, also around line breaks and at the very end, are read as before.
+    path.write_text('svar;bord\n"Citat med\nlinjeskift";3\nEt "citat" midt i;4\n"Sidste svar\nover to linjer"\n',
+                    encoding="utf-8")
+    assert read_inputs([path]).texts["text"].tolist() == ["Citat med linjeskift", 'Et "citat" midt i',
+                                                          "Sidste svar over to linjer"]

@@ -79,12 +79,20 @@ def csv_rows(path: Path) -> tuple[list[list[str]], str]:
     delimiter = sniff_delimiter(text)
     reader = _records(text, delimiter or "\x1f")
     rows, budget = [], ReadBudget(path)
+    start, end = 1, 0  # the lines of the last record read (a quoted field may span several)
     try:
         for row in reader:
+            start, end = end + 1, reader.line_num
             budget.count(row)
             rows.append(row)
     except csv.Error as exc:
         raise InputError(path, f"CSV-filen kan ikke læses: {exc}", where=f"række {reader.line_num}") from None
+    # A quote that never closes makes the rest of the file one field, which the csv module reads
+    # without a word: the last field then holds line breaks, and the file does not end with a quote.
+    if rows and rows[-1] and re.search(r"[\r\n]", rows[-1][-1]) and not text.rstrip().endswith('"'):
+        message = ('et anførselstegn (") åbner et felt, der aldrig lukkes: resten af filen ville blive ét svar; '
+                   "slet eller luk anførselstegnet")
+        raise InputError(path, message, where=f"række {start}")
     wide = next((row_number for row_number, row in enumerate(rows, start=1) if len(row) > MAX_COLUMNS), None)
     if wide is not None:
         message = f"{number(len(rows[wide - 1]))} felter (højst {number(MAX_COLUMNS)} som i Excel)"
