@@ -72,12 +72,17 @@ def _yaml_problem(problem: str) -> str:
     return problem
 
 
+FOLDER_NOT_FILE = "er en mappe; angiv YAML-filen i den"
+
+
 def read_yaml(path: Path, problem: str) -> object:
     """A user's YAML file, parsed safely. Any problem reading it is one :class:`InputError`:
     ``<problem>: <PyYAML's words>`` with the line where known (``problem`` says what the file
     should have been, e.g. "ikke gyldig YAML"). Files over :data:`MAX_YAML_BYTES` and files whose
     aliases expand beyond :data:`MAX_YAML_NODES` values are refused. A missing file raises
     ``FileNotFoundError``."""
+    if path.is_dir():
+        raise InputError(path, FOLDER_NOT_FILE)
     size = path.stat().st_size
     if size > MAX_YAML_BYTES:
         raise InputError(path, f"{problem}: filen er for stor ({_size(size)}; højst {_size(MAX_YAML_BYTES)})")
@@ -90,6 +95,8 @@ def read_yaml(path: Path, problem: str) -> object:
         raise InputError(path, f"{problem}: {short(said, 200)}", where=where) from None
     except UnicodeDecodeError:
         raise InputError(path, "ikke en UTF-8-tekstfil; gem den med kodningen UTF-8") from None
+    except PermissionError:
+        raise InputError(path, "ingen læseadgang til filen") from None
     except RecursionError:  # "[[[[[[..." thousands deep
         raise InputError(path, f"{problem}: for dybt indlejret") from None
     if _expanded_size(data, MAX_YAML_NODES) > MAX_YAML_NODES:

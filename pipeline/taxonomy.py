@@ -21,7 +21,7 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from pipeline.danish import number
-from pipeline.errors import InputError, read_yaml, short
+from pipeline.errors import FOLDER_NOT_FILE, InputError, read_yaml, short
 from pipeline.schema import ANDET
 
 TAXONOMY_DIR = Path(__file__).with_name("taxonomies")
@@ -148,6 +148,8 @@ def taxonomy_path(name_or_path: str | Path) -> Path:
 def load_taxonomy(name_or_path: str | Path = DEFAULT_TAXONOMY) -> Taxonomy:
     """Read and validate a taxonomy; any problem is an :class:`InputError` naming the file."""
     path = taxonomy_path(name_or_path)
+    if path.is_dir():
+        raise InputError(path, FOLDER_NOT_FILE)
     if not path.is_file():
         shipped = ", ".join(shipped_taxonomies())
         raise InputError(path, f"taksonomien findes ikke (medfølgende taksonomier: {shipped})")

@@ -176,3 +176,15 @@ def test_yaml_slips_made_by_hand_are_told_in_danish_with_the_line(tmp_path, cont
     with pytest.raises(InputError) as caught:
         load_taxonomy(path)
     assert str(caught.value).startswith(f"{path}") and message in str(caught.value), str(caught.value)
+
+
+def test_a_folder_given_for_a_yaml_file_is_one_line(tmp_path):
+    # `--config workshop/` or `--taxonomy temaer/`: a folder where a file belongs.
+    from pipeline.config import RunConfig
+
+    folder = tmp_path / "temaer"
+    folder.mkdir()
+    for read in (load_taxonomy, RunConfig.from_file):
+        with pytest.raises(InputError) as caught:
+            read(folder)
+        assert str(caught.value) == f"{folder}: er en mappe; angiv YAML-filen i den", read
