@@ -469,3 +469,21 @@ def test_a_quote_never_closed_in_a_csv_is_one_line_naming_its_row(tmp_path):
                     encoding="utf-8")
     assert read_inputs([path]).texts["text"].tolist() == ["Citat med linjeskift", 'Et "citat" midt i',
                                                           "Sidste svar over to linjer"]
+
+
+def test_ingest_never_writes_over_an_input_or_into_a_folder_path(tmp_path):
+    from typer.testing import CliRunner
+
+    from flows.cli import app
+
+    folder = tmp_path / "workshop"
+    folder.mkdir()
+    answers = folder / "svar.csv"
+    answers.write_text("svar\nFlere lærepladser i de små virksomheder\n", encoding="utf-8")
+    content = answers.read_bytes()
+    for target, message in [(answers, "er en af inputfilerne; vælg et andet navn til teksttabellen"),
+                            (folder, "er en mappe; angiv CSV-filen, fx")]:
+        result = CliRunner().invoke(app, ["ingest", str(folder), "--out", str(target)])
+        assert result.exit_code == 1, result.output
+        assert result.output.strip().startswith(f"fejl: {target}: {message}") and len(result.output.strip().splitlines()) == 1
+        assert answers.read_bytes() == content and sorted(p.name for p in folder.iterdir()) == ["svar.csv"]

@@ -140,6 +140,16 @@ def _cut_note(text_ids: list[str]) -> str:
     return f"advarsel: {what} over {number(MAX_TEXT_CHARS)} tegn afkortet ({shown})"
 
 
+def check_texts_target(path: str | Path, inputs: Sequence[str | Path]) -> None:
+    """The table of texts (``tematik ingest --out``) may be written to ``path``: not a folder, not one of
+    the ``inputs`` (inputs are never modified). Checked before the inputs are read."""
+    path = Path(path)
+    if path.is_dir():
+        raise InputError(path, "er en mappe; angiv CSV-filen, fx " + str(path / "tekster.csv"))
+    if path.exists() and any(path.samefile(file) for file, _ in expand_with_folders(inputs)[0]):
+        raise InputError(path, "er en af inputfilerne; vælg et andet navn til teksttabellen (input ændres aldrig)")
+
+
 def write_texts_csv(frame: pd.DataFrame, path: str | Path) -> Path:
     """Write the table as UTF-8 with BOM (so Excel shows æøå); atomically, never half-written.
     No cell evaluates: formula-like texts get a leading apostrophe, as in a run's CSV files."""
