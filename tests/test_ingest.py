@@ -664,3 +664,13 @@ def test_merged_cells_of_a_question_column_give_each_row_its_question(tmp_path):
     assert texts["text"].tolist() == [row[1] for row in answers] + ["Et svar over to rækker"]
     assert texts["question"].tolist() == ["Hvad mangler?"] * 3 + ["Hvad virker?"] * 2 + ["Borgermøde"]
     assert texts["Bord"].tolist()[:5] == [1, 1, 2, 2, 3]
+
+
+def test_a_word_table_of_numbered_dated_answers_gives_the_answers_only(tmp_path):
+    # Postcards typed into a Word table: number, answer, date. The number and date cells are no passages.
+    answers = ["Flere lærepladser i de små virksomheder", "Bussen til Hanstholm kører for sjældent",
+               "Havnen skal være grøn før 2030", "Billigere lokaler til iværksættere"] * 3
+    rows = [["Nr", "Svar", "Dato"]] + [[str(n), f"{answer} ({n})", "14-03-2026"] for n, answer in enumerate(answers, 1)]
+    path = write_docx(tmp_path / "postkort.docx", [("Heading 1", "Postkort"), ("table", rows)])
+    texts = read_inputs([path]).texts["text"].tolist()
+    assert texts == [row[1] for row in rows[1:]]

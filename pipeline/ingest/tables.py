@@ -25,6 +25,7 @@ from openpyxl.utils import get_column_letter, range_boundaries
 
 from pipeline.danish import count, number
 from pipeline.ingest.files import open_workbook, read_text, reason
+from pipeline.ingest.normalise import is_number_or_date
 from pipeline.ingest.report import Extract
 from pipeline.schema import TEXT_COLUMNS
 
@@ -286,18 +287,11 @@ def find_text_column(columns: list[str], config: IngestConfig, loose: bool = Tru
     return next(iter(text_column_candidates(columns, config, loose)), None)
 
 
-# A number, a score, an amount or a date as typed: "4", "4,5", "1.000", "-2", "2026-03-04", "4/3", "12:30".
-_NUMBER_OR_DATE = re.compile(r"[-+]?\d[\d\s.,:/-]*")
-
-
 def _numbers_only(grid: list[list[object]], head: int, column: int) -> bool:
     """True when the column holds values below the header, all numbers or dates: a scale, a count or a
     date (a questionnaire's "Svar" column beside its "Kommentar"), not answers."""
     values = [row[column] for row in grid[head + 1 :] if column < len(row) and cell_text(row[column])]
-    return bool(values) and all(
-        _NUMBER_OR_DATE.fullmatch(value.strip()) if isinstance(value, str) else not isinstance(value, bool)
-        for value in values
-    )
+    return bool(values) and all(is_number_or_date(value) for value in values)
 
 
 def header_index(rows: list[list[object]], config: IngestConfig) -> int | None:
