@@ -487,3 +487,14 @@ def test_ingest_never_writes_over_an_input_or_into_a_folder_path(tmp_path):
         assert result.exit_code == 1, result.output
         assert result.output.strip().startswith(f"fejl: {target}: {message}") and len(result.output.strip().splitlines()) == 1
         assert answers.read_bytes() == content and sorted(p.name for p in folder.iterdir()) == ["svar.csv"]
+
+
+def test_a_table_without_a_header_row_says_to_add_one(tmp_path):
+    # The answers typed from the first line: "--text-column" cannot help, a header row can.
+    path = tmp_path / "postkort.csv"
+    path.write_text("Flere lærepladser i de små virksomheder\nBussen til Hanstholm kører for sjældent\n", encoding="utf-8")
+    assert str(_error([path])) == (f"{path}: ingen overskriftsrække: første linje ('Flere lærepladser i de små "
+                                   "virksomheder') ligner et svar; tilføj en linje med 'svar' over teksterne")
+    workbook = write_table_workbook(tmp_path / "postkort.xlsx", {"Ark1": [["Flere lærepladser i de små virksomheder", 3],
+                                                                         ["Bussen kører for sjældent", 4]]})
+    assert str(_error([workbook])).endswith("ligner et svar; tilføj en række med 'svar' over teksterne")

@@ -439,4 +439,13 @@ def _raise_no_text_column(path: Path, first_columns, config: IngestConfig):
     found = ", ".join(short(c) for c in columns[:20]) + (f" og {len(columns) - 20} flere" if len(columns) > 20 else "")
     if config.text_column is not None:
         raise InputError(path, f"tekstkolonnen '{config.text_column}' findes ikke (kolonner: {found})", where=where)
+    answer = next((c for c in columns if len(c.split()) >= _ANSWER_WORDS), None)
+    if answer is not None:  # the texts start on the first line: a header row is what is missing
+        line = "linje" if sheet is None else "række"
+        raise InputError(path, f"ingen overskriftsrække: første {line} ('{short(answer)}') ligner et svar; "
+                         f"tilføj en {line} med 'svar' over teksterne", where=where)  # fmt: skip
     raise InputError(path, f"ingen tekstkolonne (kolonner: {found}); brug --text-column", where=where)
+
+
+# A column "name" of this many words is a sentence: an answer on the first line, not a header.
+_ANSWER_WORDS = 5
