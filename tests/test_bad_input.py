@@ -498,3 +498,19 @@ def test_a_table_without_a_header_row_says_to_add_one(tmp_path):
     workbook = write_table_workbook(tmp_path / "postkort.xlsx", {"Ark1": [["Flere lærepladser i de små virksomheder", 3],
                                                                          ["Bussen kører for sjældent", 4]]})
     assert str(_error([workbook])).endswith("ligner et svar; tilføj en række med 'svar' over teksterne")
+
+
+def test_opening_a_results_folder_or_a_missing_one_as_a_saved_run_says_which_folder_to_give(tmp_path):
+    from pipeline.saved_run import load_run
+
+    results = tmp_path / "outputs" / "demo-20260314-101500-abc123"  # what a run writes to --out
+    results.mkdir(parents=True)
+    (results / "manifest.json").write_text("{}", encoding="utf-8")
+    (results / "assignments.csv").write_text("text_id\n", encoding="utf-8")
+    with pytest.raises(InputError) as caught:
+        load_run(results)
+    assert str(caught.value) == (f"{results}: er en resultatmappe, ikke en gemt kørsel; brug kørslens modelmappe "
+                                 "(som standard models/demo-20260314-101500-abc123)")
+    with pytest.raises(InputError) as caught:
+        load_run(tmp_path / "models" / "findes-ikke")
+    assert str(caught.value) == f"{tmp_path / 'models' / 'findes-ikke'}: mappen findes ikke"
