@@ -674,3 +674,13 @@ def test_a_word_table_of_numbered_dated_answers_gives_the_answers_only(tmp_path)
     path = write_docx(tmp_path / "postkort.docx", [("Heading 1", "Postkort"), ("table", rows)])
     texts = read_inputs([path]).texts["text"].tolist()
     assert texts == [row[1] for row in rows[1:]]
+
+
+def test_markdown_headings_typed_without_the_space_are_headings(tmp_path):
+    # "#Tema" is a paragraph to CommonMark, but a heading to whoever typed it; a #hashtag stays text.
+    path = tmp_path / "noter.md"
+    path.write_text("#Opsamling\nIndledning om dagen.\n\n##Tema 1: Innovation\n\nEt laboratorium for test.\n\n"
+                    "#innovation er dagens hashtag\n", encoding="utf-8")
+    texts = read_inputs([path]).texts
+    assert texts["text"].tolist() == ["Indledning om dagen.", "Et laboratorium for test.", "#innovation er dagens hashtag"]
+    assert texts["question"].tolist() == ["Opsamling", "Tema 1: Innovation", "Tema 1: Innovation"]

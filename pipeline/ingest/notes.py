@@ -173,10 +173,15 @@ def _is_label(text: str) -> bool:
 
 # --- Markdown ---------------------------------------------------------------------------
 
+# "#Opsamling" at a line's start: a heading typed without its space (CommonMark reads a paragraph);
+# a capital after the marks, so a "#hashtag" and a ranking "#1 prioritet: ..." stay text.
+_HEADING_WITHOUT_SPACE = re.compile(r"^( {0,3}#{1,6})(?=[A-ZÆØÅ])(\S)", re.MULTILINE)
+
+
 def markdown_extract(path: Path, config: IngestConfig) -> Extract:
     text, encoding = read_text(path)
     outline = _Outline(path.stem, config)
-    tokens = MarkdownIt("commonmark").enable("table").parse(text)
+    tokens = MarkdownIt("commonmark").enable("table").parse(_HEADING_WITHOUT_SPACE.sub(r"\1 \2", text))
     for before, token in zip(tokens, tokens[1:]):
         if token.type != "inline":
             continue
