@@ -17,6 +17,7 @@ from helpers_ingest_files import (
 )
 
 from pipeline.config import IngestConfig
+from pipeline.errors import InputError
 from pipeline.ingest import combine, default_workshop_name, expand_inputs, read_file, read_inputs, write_texts_csv
 from pipeline.ingest.series import plan_series
 from pipeline.ingest.normalise import cut_text
@@ -684,3 +685,22 @@ def test_markdown_headings_typed_without_the_space_are_headings(tmp_path):
     texts = read_inputs([path]).texts
     assert texts["text"].tolist() == ["Indledning om dagen.", "Et laboratorium for test.", "#innovation er dagens hashtag"]
     assert texts["question"].tolist() == ["Opsamling", "Tema 1: Innovation", "Tema 1: Innovation"]
+
+
+def test_the_readme_manifest_form_with_names_and_inputs_is_read(tmp_path):
+    # README: `workshops: [{name: Aalborg, inputs: [aalborg/menti.xlsx]}]` (a list of workshops).
+    for workshop in ("aalborg", "aarhus"):
+        (tmp_path / workshop).mkdir()
+        (tmp_path / workshop / "svar.csv").write_text("svar\nEt svar om havnen\n", encoding="utf-8")
+    manifest = tmp_path / "serie.yaml"
+    manifest.write_text("workshops:\n  - name: Aalborg\n    inputs: [aalborg/svar.csv]\n"
+                        "  - name: Aarhus\n    inputs: aarhus\n", encoding="utf-8")
+    assert [(w, p.parent.name) for w, p in plan_series([manifest])] == [("Aalborg", "aalborg"), ("Aarhus", "aarhus")]
+    manifest.write_text("workshops:\n  - name: Aalborg\n  - Aarhus\n", encoding="utf-8")
+    with pytest.raises(InputError) as caught:
+        plan_series([manifest])
+    assert caught.value.where == "post 1" and str(caught.value).endswith("en workshop skal have name og inputs")
+    manifest.write_text("workshops:\n  - {name: Aalborg, inputs: aalborg}\n  - {name: Aalborg, inputs: aarhus}\n",
+                        encoding="utf-8")
+    with pytest.raises(InputError, match="workshoppen 'Aalborg' står to gange"):
+        plan_series([manifest])
