@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime
 import zipfile
+from datetime import datetime
 
 import docx
 import openpyxl
@@ -424,15 +424,15 @@ def test_a_file_of_another_format_than_its_extension_is_named_for_what_it_is(tmp
         "svar-xlsx.docx": (workbook.read_bytes(), "filen er en Excel-projektmappe, ikke et Word-dokument; omdøb den til .xlsx"),
         "notat-docx.pdf": (document.read_bytes(), "filen er et Word-dokument, ikke en PDF-fil; omdøb den til .docx"),
         "notat-pdf.md": (pdf.read_bytes(), "filen er en PDF-fil, ikke en tekstfil; omdøb den til .pdf"),
-        "tekst.xlsx": ("svar\nikke en projektmappe\n".encode(), "filen er en tekstfil, ikke en Excel-projektmappe; gem den "
-                       "i Office som .xlsx, eller giv den den rigtige filtype (.csv, .txt)"),
+        "tekst.xlsx": (b"svar\nikke en projektmappe\n", ("filen er en tekstfil, ikke en Excel-projektmappe; gem den "
+                                                        "i Office som .xlsx, eller giv den den rigtige filtype (.csv, .txt)")),
         # pre-2007 Office files renamed: an OLE file whose directory names a WordDocument or Workbook stream
         "gammel.docx": (OLE_MAGIC + bytes(504) + "WordDocument".encode("utf-16-le") + bytes(500),
-                        "filen er et Word-dokument i det gamle format (.doc), ikke et Word-dokument; åbn den i Office, "
-                        "og gem den som .docx"),
+                        ("filen er et Word-dokument i det gamle format (.doc), ikke et Word-dokument; åbn den i "
+                         "Office, og gem den som .docx")),
         "gammel.csv": (OLE_MAGIC + bytes(504) + "Workbook".encode("utf-16-le") + bytes(500),
-                       "filen er en Excel-projektmappe i det gamle format (.xls), ikke en tekstfil; åbn den i Office, "
-                       "og gem den som .xlsx"),
+                       ("filen er en Excel-projektmappe i det gamle format (.xls), ikke en tekstfil; åbn den i "
+                        "Office, og gem den som .xlsx")),
     }
     for name, (content, message) in cases.items():
         (tmp_path / name).write_bytes(content)
