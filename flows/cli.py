@@ -372,6 +372,7 @@ def validate(
         out.print(f"Resultater med rettede andele: [bold]{folder}[/]")
         return
     from pipeline.atomic import write_file_atomically
+    from pipeline.preflight import check_writable
     from pipeline.saved_run import load_run
     from pipeline.validation import draw_sample, fingerprint, recommended_sample_size, write_sheet
     from pipeline.views import assignments
@@ -386,6 +387,7 @@ def validate(
         analysis = load_run(model)
         table = assignments(analysis)
         drawn = draw_sample(table, sample, random_state=seed)
+        check_writable(out_path.parent, "mappen til kontrolarket")
         write_file_atomically(out_path, lambda path: write_sheet(drawn, analysis.labels, path, model.name, fingerprint(table)))
     out.print(f"Kontrolark med {count(len(drawn), 'tekst', 'tekster')}: [bold]{out_path}[/]. Udfyld kolonnen "
               f"'Korrekt tema', og kør `tematik validate {model} --labels {out_path} -o outputs`.")  # fmt: skip

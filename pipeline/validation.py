@@ -206,6 +206,8 @@ def read_sheet(path: Path, assignments: pd.DataFrame, labels: Mapping[str, str])
     from openpyxl import load_workbook
 
     path = Path(path)
+    if path.is_dir():
+        raise InputError(path, "er en mappe; angiv det udfyldte kontrolark (.xlsx)")
     if not path.is_file():
         raise InputError(path, "kontrolarket findes ikke")
     if path.suffix.lower() not in (".xlsx", ".xlsm"):

@@ -247,3 +247,17 @@ def test_a_sheet_edited_the_way_analysts_do_is_read_as_meant(tmp_path):
         read_sheet(csv_path, table, labels)
     assert str(caught.value) == (f"{csv_path}: kontrolarket skal være den Excel-fil (.xlsx), tematik validate --sample "
                                  "skrev; en kopi gemt som CSV har mistet kørslens fingeraftryk")
+
+
+def test_a_sheet_path_through_a_file_or_a_folder_given_as_the_sheet_is_one_line(saved_model, tmp_path):
+    from pipeline.errors import InputError
+    from pipeline.validation import read_sheet
+
+    a_file = tmp_path / "noter.txt"
+    a_file.write_text("ikke en mappe", encoding="utf-8")
+    result = runner.invoke(app, ["validate", str(saved_model), "--sample", "5", "-o", str(a_file / "kontrol.xlsx")])
+    assert result.exit_code == 1
+    assert result.output.strip() == f"fejl: {a_file}: mappen til kontrolarket kan ikke oprettes: {a_file} er en fil, ikke en mappe"
+    with pytest.raises(InputError) as caught:
+        read_sheet(tmp_path, pd.DataFrame(), {})
+    assert str(caught.value) == f"{tmp_path}: er en mappe; angiv det udfyldte kontrolark (.xlsx)"
