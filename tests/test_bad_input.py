@@ -482,7 +482,8 @@ def test_ingest_never_writes_over_an_input_or_into_a_folder_path(tmp_path):
     answers.write_text("svar\nFlere lærepladser i de små virksomheder\n", encoding="utf-8")
     content = answers.read_bytes()
     for target, message in [(answers, "er en af inputfilerne; vælg et andet navn til teksttabellen"),
-                            (folder, "er en mappe; angiv CSV-filen, fx")]:
+                            (folder, "er en mappe; angiv CSV-filen, fx"),
+                            (answers / "tekster.csv", f"mappen til teksttabellen kan ikke oprettes: {answers} er en fil")]:
         result = CliRunner().invoke(app, ["ingest", str(folder), "--out", str(target)])
         assert result.exit_code == 1, result.output
         assert result.output.strip().startswith(f"fejl: {target}: {message}") and len(result.output.strip().splitlines()) == 1
