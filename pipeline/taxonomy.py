@@ -98,10 +98,9 @@ class Taxonomy(BaseModel):
         raise KeyError(theme_id)
 
 
-# pydantic's words for the mistakes people make in a taxonomy file, in Danish (by pydantic's error type).
+# pydantic's words for the mistakes people make in a taxonomy file, in Danish (by pydantic's error type):
+# a config's (pipeline.config) and these, which only a taxonomy's fields give or which say more here.
 _PROBLEMS = {
-    "missing": "mangler",
-    "string_type": "skal være tekst",
     "string_too_short": "må ikke være tom",
     "string_pattern_mismatch": "skal være små bogstaver a-z og tal, ord forbundet med _ (fx groen_omstilling)",
     "list_type": "skal være en liste, fx [ord1, ord2]",
@@ -116,6 +115,8 @@ def _validation_message(error: ValidationError, data: dict) -> str:
     """The first problem of a pydantic error as one Danish line, the place named as people count
     (``ugyldig taksonomi: tema 2 (sport), description: mangler``); a message of a validator of
     ours (already Danish) as it is, and pydantic's English for a kind of mistake not foreseen."""
+    from pipeline.config import _SETTING_ERRORS  # the config's Danish words; config imports this module
+
     first = error.errors()[0]
     loc = list(first["loc"])
     place = []
@@ -129,8 +130,8 @@ def _validation_message(error: ValidationError, data: dict) -> str:
     kind = first["type"]
     if kind == "extra_forbidden":
         problem = f"ukendt nøgle ({_KEYS[Theme] if place and place[0].startswith('tema ') else _KEYS[Taxonomy]})"
-    elif kind in _PROBLEMS:
-        problem = _PROBLEMS[kind].format(**first.get("ctx", {}))
+    elif kind in _PROBLEMS or kind in _SETTING_ERRORS:
+        problem = _PROBLEMS.get(kind, _SETTING_ERRORS.get(kind)).format(**first.get("ctx") or {})
     else:
         problem = short(first["msg"].removeprefix("Value error, "), 200)
     more = f" (og {error.error_count() - 1} fejl mere)" if error.error_count() > 1 else ""
