@@ -329,9 +329,9 @@ def _export_saved(model: Path, out_dir: Path, suffix: str, labels: Path | None =
     from pipeline.validation import read_sheet
     from pipeline.views import assignments
 
-    check_writable(out_dir, "resultatmappen")
     analysis = load_run(model)
     validation = read_sheet(labels, assignments(analysis), analysis.labels) if labels is not None else None
+    check_writable(out_dir, "resultatmappen")  # after the run and the sheet are read: a bad one leaves no folder
     run_id = new_run_id(f"{analysis.config.ingest.workshop or model.name}-{suffix}")
     stages = LocalStages(analysis.config)  # report and write only: nothing is built
     result = stages.report(analysis, run_id, inputs=[], validation=validation)
@@ -372,6 +372,7 @@ def validate(
         out.print(f"Resultater med rettede andele: [bold]{folder}[/]")
         return
     from pipeline.atomic import write_file_atomically
+    from pipeline.preflight import check_writable
     from pipeline.saved_run import load_run
     from pipeline.validation import draw_sample, fingerprint, recommended_sample_size, write_sheet
     from pipeline.views import assignments
@@ -386,6 +387,7 @@ def validate(
         analysis = load_run(model)
         table = assignments(analysis)
         drawn = draw_sample(table, sample, random_state=seed)
+        check_writable(out_path.parent, "mappen til kontrolarket")
         write_file_atomically(out_path, lambda path: write_sheet(drawn, analysis.labels, path, model.name, fingerprint(table)))
     out.print(f"Kontrolark med {count(len(drawn), 'tekst', 'tekster')}: [bold]{out_path}[/]. Udfyld kolonnen "
               f"'Korrekt tema', og kør `tematik validate {model} --labels {out_path} -o outputs`.")  # fmt: skip

@@ -53,12 +53,36 @@ MAX_YAML_BYTES = 10 * 1024**2
 MAX_YAML_NODES = 1_000_000
 
 
+# PyYAML's words for the slips people make in a YAML file by hand, in Danish with the fix; others stay as PyYAML says them.
+_YAML_PROBLEMS = [
+    (re.compile(r"mapping values are not allowed here"),
+     "et kolon står, hvor det ikke må: sæt en tekst med kolon i anførselstegn (\"Om klima: energi\"), eller ret indrykningen"),
+    (re.compile(r"found character '\\t' that cannot start any token"), "tabulator: ryk ind med mellemrum"),
+    (re.compile(r"found character '(.)' that cannot start any token"), "tegnet '\\1' kan ikke stå først: sæt teksten i anførselstegn"),
+    (re.compile(r"expected ',' or '([\]}])', but got"), "en [liste] eller {tabel} er ikke lukket med '\\1'"),
+    (re.compile(r"found unexpected end of stream"), "et anførselstegn er ikke lukket"),
+    (re.compile(r"expected <block end>, but found"), "indrykningen passer ikke: elementer på samme niveau skal stå lige under hinanden"),
+]  # fmt: skip
+
+
+def _yaml_problem(problem: str) -> str:
+    for pattern, danish in _YAML_PROBLEMS:
+        if match := pattern.search(problem):
+            return match.expand(danish)
+    return problem
+
+
+FOLDER_NOT_FILE = "er en mappe; angiv YAML-filen i den"
+
+
 def read_yaml(path: Path, problem: str) -> object:
     """A user's YAML file, parsed safely. Any problem reading it is one :class:`InputError`:
     ``<problem>: <PyYAML's words>`` with the line where known (``problem`` says what the file
     should have been, e.g. "ikke gyldig YAML"). Files over :data:`MAX_YAML_BYTES` and files whose
     aliases expand beyond :data:`MAX_YAML_NODES` values are refused. A missing file raises
     ``FileNotFoundError``."""
+    if path.is_dir():
+        raise InputError(path, FOLDER_NOT_FILE)
     size = path.stat().st_size
     if size > MAX_YAML_BYTES:
         raise InputError(path, f"{problem}: filen er for stor ({_size(size)}; højst {_size(MAX_YAML_BYTES)})")
@@ -67,9 +91,12 @@ def read_yaml(path: Path, problem: str) -> object:
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"linje {mark.line + 1}" if mark is not None else None
-        raise InputError(path, f"{problem}: {short(getattr(exc, 'problem', None) or exc, 200)}", where=where) from None
+        said = _yaml_problem(str(getattr(exc, "problem", None) or exc))
+        raise InputError(path, f"{problem}: {short(said, 200)}", where=where) from None
     except UnicodeDecodeError:
-        raise InputError(path, "ikke en UTF-8-tekstfil") from None
+        raise InputError(path, "ikke en UTF-8-tekstfil; gem den med kodningen UTF-8") from None
+    except PermissionError:
+        raise InputError(path, "ingen læseadgang til filen") from None
     except RecursionError:  # "[[[[[[..." thousands deep
         raise InputError(path, f"{problem}: for dybt indlejret") from None
     if _expanded_size(data, MAX_YAML_NODES) > MAX_YAML_NODES:

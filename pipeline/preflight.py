@@ -19,6 +19,7 @@ place that says an input is missing.
 
 from __future__ import annotations
 
+import errno
 import tempfile
 from collections.abc import Sequence
 from pathlib import Path
@@ -95,15 +96,38 @@ def check_run(
     return config
 
 
-def check_writable(folder: Path, what: str) -> None:
-    """Fail before any analysis when ``folder`` cannot be created or written (``what`` names it)."""
+def check_writable(folder: Path, what: str) -> list[Path]:
+    """Fail before any analysis when ``folder`` cannot be created or written (``what`` names it);
+    returns the folders created for it (parents first), which a later failed check removes again."""
     folder = Path(folder)
+    created = [path for path in reversed([folder, *folder.parents]) if not path.exists() and not path.is_symlink()]
     try:
         folder.mkdir(parents=True, exist_ok=True)
         with tempfile.TemporaryFile(dir=folder):
             pass
     except OSError as error:
-        raise InputError(folder, f"{what} kan ikke skrives ({error.strerror or error})") from None
+        _remove_empty(created)
+        blocking = next((path for path in [folder, *folder.parents] if path.exists() and not path.is_dir()), None)
+        if blocking is not None:
+            raise InputError(folder, f"{what} kan ikke oprettes: {blocking} er en fil, ikke en mappe") from None
+        raise InputError(folder, f"{what} kan ikke skrives ({_OS_PROBLEMS.get(error.errno, error.strerror or error)})") from None
+    return created
+
+
+# Why a folder cannot be written, in Danish (by errno).
+_OS_PROBLEMS = {
+    errno.EACCES: "ingen skriveadgang", errno.EPERM: "ingen skriveadgang", errno.EROFS: "drevet er skrivebeskyttet",
+    errno.ENOSPC: "disken er fuld", errno.ENAMETOOLONG: "stien er for lang",
+}  # fmt: skip
+
+
+def _remove_empty(folders: list[Path]) -> None:
+    """Remove ``folders`` (parents first, as :func:`check_writable` returns them) where still empty."""
+    for folder in reversed(folders):
+        try:
+            folder.rmdir()
+        except OSError:
+            pass
 
 
 def check_settings(config: RunConfig, out: Path | None = None, models: Path | None = None) -> Taxonomy:
@@ -114,8 +138,13 @@ def check_settings(config: RunConfig, out: Path | None = None, models: Path | No
 
     taxonomy = load_taxonomy(config.themes.taxonomy)
     check_backend(config.embeddings)
-    for folder, what in ((out, "resultatmappen"), (models, "modelmappen")):
-        if folder is not None:
-            check_writable(folder, what)
-            clean_stale_staging(Path(folder))
+    created: list[Path] = []
+    try:
+        for folder, what in ((out, "resultatmappen"), (models, "modelmappen")):
+            if folder is not None:
+                created += check_writable(folder, what)
+                clean_stale_staging(Path(folder))
+    except InputError:
+        _remove_empty(created)  # a bad --models leaves no empty --out behind
+        raise
     return taxonomy

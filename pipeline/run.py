@@ -88,8 +88,9 @@ def write_texts(inputs: Sequence[str | Path], config: RunConfig, path: Path):
     """``tematik ingest``: the table of texts a run would analyse, under a run's rules: personal
     data redacted (unless turned off) and no cell a spreadsheet would evaluate. Returns the
     :class:`~pipeline.ingest.Ingested` with the texts as written."""
-    from pipeline.ingest import Ingested, write_texts_csv
+    from pipeline.ingest import Ingested, check_texts_target, write_texts_csv
 
+    check_texts_target(path, inputs)
     stages = LocalStages(config)
     ingested = stages.read(inputs)
     texts, _ = stages.protect(ingested.texts)

@@ -121,6 +121,10 @@ def _read_json(path: Path) -> dict:
 def load_run(folder: str | Path) -> Analysis:
     """Open a saved run as it was reported, with its recorded edits applied; nothing is refitted."""
     folder = Path(folder)
+    if not folder.exists():
+        raise InputError(folder, "mappen findes ikke")
+    if (folder / "manifest.json").is_file() and not (folder / "texts.json").exists():  # --out's folder, not --models'
+        raise InputError(folder, f"er en resultatmappe, ikke en gemt kørsel; brug kørslens modelmappe (som standard models/{folder.name})")
     if not folder.is_dir() or not (folder / "texts.json").exists():
         raise InputError(folder, "ikke en gemt tematik-kørsel (ingen texts.json)")
     texts = _read(folder / "texts.json", _read_table)

@@ -21,7 +21,7 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from pipeline.danish import number
-from pipeline.errors import InputError, read_yaml, short
+from pipeline.errors import FOLDER_NOT_FILE, InputError, read_yaml, short
 from pipeline.schema import ANDET
 
 TAXONOMY_DIR = Path(__file__).with_name("taxonomies")
@@ -98,16 +98,44 @@ class Taxonomy(BaseModel):
         raise KeyError(theme_id)
 
 
-def _validation_message(error: ValidationError) -> str:
-    """The first problem of a pydantic error as one line: ``ugyldig taksonomi: themes.2.id: Field required``.
+# pydantic's words for the mistakes people make in a taxonomy file, in Danish (by pydantic's error type):
+# a config's (pipeline.config) and these, which only a taxonomy's fields give or which say more here.
+_PROBLEMS = {
+    "string_too_short": "må ikke være tom",
+    "string_pattern_mismatch": "skal være små bogstaver a-z og tal, ord forbundet med _ (fx groen_omstilling)",
+    "list_type": "skal være en liste, fx [ord1, ord2]",
+    "too_short": "skal have mindst {min_length} (har {actual_length})",
+    "model_type": "skal være et tema med id, label, description og keywords",
+    "dict_type": "skal være et tema med id, label, description og keywords",
+}
+_KEYS = {Theme: "et tema har id, label, description og keywords", Taxonomy: "en taksonomi har name, version og themes"}
 
-    The place (``themes.2.id``) names the YAML keys as written; pydantic's own wording stays English.
-    """
+
+def _validation_message(error: ValidationError, data: dict) -> str:
+    """The first problem of a pydantic error as one Danish line, the place named as people count
+    (``ugyldig taksonomi: tema 2 (sport), description: mangler``); a message of a validator of
+    ours (already Danish) as it is, and pydantic's English for a kind of mistake not foreseen."""
+    from pipeline.config import _SETTING_ERRORS  # the config's Danish words; config imports this module
+
     first = error.errors()[0]
-    where = short(".".join(str(part) for part in first["loc"]), 80)
-    message = short(first["msg"].removeprefix("Value error, "), 200)
+    loc = list(first["loc"])
+    place = []
+    if len(loc) >= 2 and loc[0] == "themes" and isinstance(loc[1], int):
+        themes = data.get("themes")
+        theme = themes[loc[1]] if isinstance(themes, list) and loc[1] < len(themes) else None
+        theme_id = theme.get("id") if isinstance(theme, dict) else None
+        place.append(f"tema {loc[1] + 1}" + (f" ({short(theme_id)})" if isinstance(theme_id, (str, int)) else ""))
+        loc = loc[2:]
+    place += [short(".".join(str(part) for part in loc), 80)] if loc else []
+    kind = first["type"]
+    if kind == "extra_forbidden":
+        problem = f"ukendt nøgle ({_KEYS[Theme] if place and place[0].startswith('tema ') else _KEYS[Taxonomy]})"
+    elif kind in _PROBLEMS or kind in _SETTING_ERRORS:
+        problem = _PROBLEMS.get(kind, _SETTING_ERRORS.get(kind)).format(**first.get("ctx") or {})
+    else:
+        problem = short(first["msg"].removeprefix("Value error, "), 200)
     more = f" (og {error.error_count() - 1} fejl mere)" if error.error_count() > 1 else ""
-    return f"ugyldig taksonomi: {where + ': ' if where else ''}{message}{more}"
+    return f"ugyldig taksonomi: {', '.join(place) + ': ' if place else ''}{problem}{more}"
 
 
 def taxonomy_path(name_or_path: str | Path) -> Path:
@@ -121,6 +149,8 @@ def taxonomy_path(name_or_path: str | Path) -> Path:
 def load_taxonomy(name_or_path: str | Path = DEFAULT_TAXONOMY) -> Taxonomy:
     """Read and validate a taxonomy; any problem is an :class:`InputError` naming the file."""
     path = taxonomy_path(name_or_path)
+    if path.is_dir():
+        raise InputError(path, FOLDER_NOT_FILE)
     if not path.is_file():
         shipped = ", ".join(shipped_taxonomies())
         raise InputError(path, f"taksonomien findes ikke (medfølgende taksonomier: {shipped})")
@@ -132,7 +162,7 @@ def load_taxonomy(name_or_path: str | Path = DEFAULT_TAXONOMY) -> Taxonomy:
     try:
         return Taxonomy.model_validate(data)
     except ValidationError as exc:
-        raise InputError(path, _validation_message(exc)) from None
+        raise InputError(path, _validation_message(exc, data)) from None
 
 
 def shipped_taxonomies() -> tuple[str, ...]:

@@ -10,7 +10,8 @@ the taxonomy's labels and ``andet``). The analyst fills it in; ``tematik validat
 every interval includes the mapping's uncertainty (:mod:`pipeline.weighting`).
 
 A row is read by its ``Tekst-id``; a correct theme may be given by its id or its label
-(any case). Rows left blank are not used (a partly filled sheet is fine: the export says
+(any case and spacing). The sheet may be edited as analysts do: columns reordered, headers
+retyped, a title row added above them, the sheet renamed. Rows left blank are not used (a partly filled sheet is fine: the export says
 on how many texts the check rests). Unknown ids, unknown themes and a text listed twice
 are one-line errors naming the sheet and row; so is a sheet with no answer at all. The
 sheet keeps a digest of the run's decided themes: a sheet from another run, or from
@@ -173,11 +174,31 @@ class Validation:
         }
 
 
+def _as_typed(value: object) -> str:
+    """A header or an answer as the analyst meant it: any case, spaces (also no-break) collapsed."""
+    return " ".join(str(value).split()).casefold() if value is not None else ""
+
+
 def _theme_names(labels: Mapping[str, str]) -> dict[str, str]:
-    """{lowercased id or label: theme id}."""
-    names = {str(theme).casefold(): theme for theme in labels}
-    names.update({str(label).casefold(): theme for theme, label in labels.items()})
+    """{id or label as typed (:func:`_as_typed`): theme id}."""
+    names = {_as_typed(theme): theme for theme in labels}
+    names.update({_as_typed(label): theme for theme, label in labels.items()})
     return names
+
+
+# Rows above the header an analyst may have added (a title, a note); the header is looked for in these.
+_HEADER_SEARCH_ROWS = 10
+
+
+def _header(sheet) -> tuple[int, dict[str, int]] | None:
+    """The header row's number and the positions of the id and answer columns, found by name in any order,
+    case and spacing among the sheet's first rows; None when the sheet has no such row."""
+    wanted = {_as_typed(name): name for name in (ID_HEADER, CORRECT_HEADER)}
+    for number, row in enumerate(sheet.iter_rows(max_row=_HEADER_SEARCH_ROWS, values_only=True), start=1):
+        found = {wanted[key]: position for position, key in enumerate(map(_as_typed, row)) if key in wanted}
+        if len(found) == len(wanted):
+            return number, found
+    return None
 
 
 def read_sheet(path: Path, assignments: pd.DataFrame, labels: Mapping[str, str]) -> Validation:
@@ -185,23 +206,30 @@ def read_sheet(path: Path, assignments: pd.DataFrame, labels: Mapping[str, str])
     from openpyxl import load_workbook
 
     path = Path(path)
+    if path.is_dir():
+        raise InputError(path, "er en mappe; angiv det udfyldte kontrolark (.xlsx)")
+    if not path.is_file():
+        raise InputError(path, "kontrolarket findes ikke")
+    if path.suffix.lower() not in (".xlsx", ".xlsm"):
+        raise InputError(path, "kontrolarket skal være den Excel-fil (.xlsx), tematik validate --sample skrev; en kopi "
+                         f"gemt som {path.suffix.lstrip('.').upper() or 'tekst'} har mistet kørslens fingeraftryk")  # fmt: skip
     try:
         workbook = load_workbook(path, read_only=True, data_only=True)
-    except FileNotFoundError:
-        raise InputError(path, "kontrolarket findes ikke") from None
-    except Exception as error:  # zip, XML or openpyxl's own errors: not an xlsx file it can read
-        raise InputError(path, f"kan ikke læses som Excel-fil ({type(error).__name__})") from None
+    except Exception:  # zip, XML or openpyxl's own errors: not an xlsx file it can read
+        raise InputError(path, "kan ikke læses som Excel-fil (beskadiget eller et andet format)") from None
     try:
-        if SHEET not in workbook.sheetnames:
+        # The sheet tematik wrote, or that sheet renamed: the first visible sheet with the two columns.
+        sheet = workbook[SHEET] if SHEET in workbook.sheetnames else next(
+            (sheet for sheet in workbook.worksheets if sheet.sheet_state == "visible" and _header(sheet)), None)
+        if sheet is None:
             raise InputError(path, f"arket '{SHEET}' mangler: brug det ark, tematik validate --sample skrev")
+        name, header = sheet.title, _header(sheet)
+        if header is None:
+            raise InputError(path, f"kolonnerne {ID_HEADER} og {CORRECT_HEADER} mangler", where=f"ark '{name}'")
+        header_row, columns = header
         drawn_from = next((p.value for p in workbook.custom_doc_props.props if p.name == FINGERPRINT_PROPERTY), None)
-        rows = workbook[SHEET].iter_rows(values_only=True)
-        header = [str(cell).strip() if cell is not None else "" for cell in next(rows, ())]
-        missing = [name for name in (ID_HEADER, CORRECT_HEADER) if name not in header]
-        if missing:
-            raise InputError(path, f"kolonne(r) mangler: {', '.join(missing)}", where=f"ark '{SHEET}', række 1")
-        columns = {name: header.index(name) for name in (ID_HEADER, CORRECT_HEADER)}
-        records = [(number, row) for number, row in enumerate(rows, start=2)
+        records = [(number, row) for number, row in enumerate(sheet.iter_rows(min_row=header_row + 1, values_only=True),
+                                                              start=header_row + 1)
                    if any(cell is not None and str(cell).strip() for cell in row)]  # fmt: skip
     finally:
         workbook.close()
@@ -221,7 +249,7 @@ def read_sheet(path: Path, assignments: pd.DataFrame, labels: Mapping[str, str])
         return "" if value is None else str(value).strip()
 
     for number, row in records:
-        where = f"ark '{SHEET}', række {number}"
+        where = f"ark '{name}', række {number}"
         text_id = cell(row, ID_HEADER)
         if not text_id:
             raise InputError(path, f"{ID_HEADER} mangler", where=where)
@@ -233,7 +261,7 @@ def read_sheet(path: Path, assignments: pd.DataFrame, labels: Mapping[str, str])
         answer = cell(row, CORRECT_HEADER)
         if not answer:
             continue
-        theme = themes.get(answer.casefold())
+        theme = themes.get(_as_typed(answer))
         if theme is None:
             raise InputError(path, f"ukendt tema '{short(answer)}' i '{CORRECT_HEADER}': vælg et fra listen", where=where)
         decided.append(decided_now[text_id])
@@ -241,7 +269,7 @@ def read_sheet(path: Path, assignments: pd.DataFrame, labels: Mapping[str, str])
         weights.append(weight_of[text_id])
         ids.append(text_id)
     if not correct:
-        raise InputError(path, f"ingen rækker har et '{CORRECT_HEADER}' udfyldt", where=f"ark '{SHEET}'")
+        raise InputError(path, f"ingen rækker har et '{CORRECT_HEADER}' udfyldt", where=f"ark '{name}'")
     classes = tuple(labels) if ANDET in labels else (*labels, ANDET)
     correction = MappingCorrection(classes=classes, decided=tuple(decided), correct=tuple(correct), weights=tuple(weights),
                                    text_ids=tuple(ids))  # fmt: skip

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import re
 import zipfile
+from datetime import datetime
 
 import docx
+import openpyxl
 import pypdf
 import pytest
 from helpers_ingest_files import write_docx, write_pdf, write_session_workbook, write_table_workbook
@@ -45,7 +47,7 @@ def test_corrupt_workbook(tmp_path):
     good = write_table_workbook(tmp_path / "god.xlsx", {"Ark1": [["svar"], ["Et svar"]]})
     (tmp_path / "halv.xlsx").write_bytes(good.read_bytes()[: len(good.read_bytes()) // 2])
     (tmp_path / "tekst.xlsx").write_text("svar\nikke en projektmappe\n", encoding="utf-8")
-    for name in ("halv.xlsx", "tekst.xlsx"):
+    for name in ("halv.xlsx",):
         error = _error([tmp_path / name])
         assert str(error).startswith(f"{tmp_path / name}: filen kan ikke læses som Excel-projektmappe")
 
@@ -348,3 +350,168 @@ def test_yaml_files_are_bounded_in_size_and_alias_expansion(tmp_path, monkeypatc
     monkeypatch.setattr(errors, "MAX_YAML_BYTES", 50)
     with pytest.raises(InputError, match=r"filen er for stor"):
         RunConfig.from_file(shared)
+
+
+# --- a secretariat user's ordinary mistakes ----------------------------------------------
+
+def test_a_scale_column_named_svar_gives_way_to_the_comments_beside_it(tmp_path):
+    # A questionnaire export: "Svar" holds the 1-5 scale, "Kommentar" the words; both are text-column names.
+    rows = [["id", "Svar", "Kommentar"], [1, 4, "Flere lærepladser i de små virksomheder"],
+            [2, 2, "Bussen til Hanstholm kører for sjældent"], [3, 5, "Havnen skal være grøn før 2030"]]
+    path = write_table_workbook(tmp_path / "skema.xlsx", {"Ark1": rows})
+    texts = read_inputs([path]).texts
+    assert texts["text"].tolist() == [row[2] for row in rows[1:]]
+    assert texts["Svar"].tolist() == [4, 2, 5]  # carried through like any other column
+    csv_path = tmp_path / "skema.csv"
+    csv_path.write_text("".join(f"{a};{b};{c}\n" for a, b, c in rows), encoding="utf-8")
+    assert read_inputs([csv_path]).texts["text"].tolist() == [row[2] for row in rows[1:]]
+
+
+def test_a_text_column_of_numbers_and_dates_only_is_one_line_naming_file_sheet_and_column(tmp_path):
+    rows = [["Tekst", "Kommune"], [12, "Aalborg"], ["2026-03-04", "Thisted"], [datetime(2026, 3, 5), "Hjørring"]]
+    path = write_table_workbook(tmp_path / "skema.xlsx", {"Ark1": rows})
+    error = _error([path])
+    assert error.where == "ark 'Ark1'"
+    assert str(error).endswith("tekstkolonnen 'Tekst' rummer kun tal og datoer, ingen ord; "
+                               "angiv den rigtige med --text-column")
+    # A sheet of numbers beside a sheet of answers: the answers are read, the numbers sheet is left with a note.
+    both = write_table_workbook(tmp_path / "to-ark.xlsx", {
+        "Score": [["Svar"], [3], [4]], "Ord": [["Svar"], ["Mere samarbejde på tværs af kommunerne"]]})
+    ingested = read_inputs([both])
+    assert ingested.texts["text"].tolist() == ["Mere samarbejde på tværs af kommunerne"]
+    assert any("'Score'" in note and "kun tal og datoer" in note for note in ingested.report.files[0].notes)
+
+
+def test_a_hidden_sheet_is_not_read_as_answers(tmp_path):
+    # A questionnaire workbook keeps its drop-down's choices in a hidden sheet; they are no answers.
+    path = tmp_path / "skema.xlsx"
+    workbook = openpyxl.Workbook()
+    workbook.active.title = "Svar"
+    for row in [["Tekst"], ["Flere lærepladser i de små virksomheder"], ["Bussen kører for sjældent"]]:
+        workbook.active.append(row)
+    choices = workbook.create_sheet("Valg")
+    for row in [["Tekst"], ["Ja"], ["Nej"], ["Ved ikke"]]:
+        choices.append(row)
+    choices.sheet_state = "hidden"
+    after = workbook.create_sheet("Flere svar")  # a visible sheet after the hidden one keeps its place in the ids
+    for row in [["Tekst"], ["Havnen skal være grøn"]]:
+        after.append(row)
+    workbook.save(path)
+    ingested = read_inputs([path])
+    assert ingested.texts["text"].tolist() == ["Flere lærepladser i de små virksomheder", "Bussen kører for sjældent",
+                                               "Havnen skal være grøn"]
+    assert ingested.texts["text_id"].tolist()[-1] == "skema:ark3:2"
+    assert "ark 'Valg' er skjult og ikke læst" in ingested.report.files[0].notes
+    # Answers in hidden sheets only: one line saying so, not "no text column".
+    workbook.remove(workbook["Svar"])
+    workbook.remove(workbook["Flere svar"])
+    workbook.create_sheet("Forside")
+    workbook.save(path)
+    error = _error([path])
+    assert error.where == "ark 'Valg'" and str(error).endswith("teksterne står kun i skjulte ark; vis arket i Excel, "
+                                                               "hvis det skal læses")
+
+
+def test_a_file_of_another_format_than_its_extension_is_named_for_what_it_is(tmp_path):
+    # Files renamed or "saved as" with the wrong extension: the message says what the file is, in Danish.
+    workbook = write_table_workbook(tmp_path / "svar.xlsx", {"Ark1": [["svar"], ["Et svar om havnen"]]})
+    document = write_docx(tmp_path / "notat.docx", [("Normal", "Et afsnit om lærepladser.")])
+    pdf = write_pdf(tmp_path / "notat.pdf", [["Et afsnit om lærepladser."]])
+    cases = {
+        "notat-pdf.docx": (pdf.read_bytes(), "filen er en PDF-fil, ikke et Word-dokument; omdøb den til .pdf"),
+        "svar-xlsx.csv": (workbook.read_bytes(), "filen er en Excel-projektmappe, ikke en tekstfil; omdøb den til .xlsx"),
+        "notat-docx.xlsx": (document.read_bytes(), "filen er et Word-dokument, ikke en Excel-projektmappe; omdøb den til .docx"),
+        "svar-xlsx.docx": (workbook.read_bytes(), "filen er en Excel-projektmappe, ikke et Word-dokument; omdøb den til .xlsx"),
+        "notat-docx.pdf": (document.read_bytes(), "filen er et Word-dokument, ikke en PDF-fil; omdøb den til .docx"),
+        "notat-pdf.md": (pdf.read_bytes(), "filen er en PDF-fil, ikke en tekstfil; omdøb den til .pdf"),
+        "tekst.xlsx": (b"svar\nikke en projektmappe\n", ("filen er en tekstfil, ikke en Excel-projektmappe; gem den "
+                                                        "i Office som .xlsx, eller giv den den rigtige filtype (.csv, .txt)")),
+        # pre-2007 Office files renamed: an OLE file whose directory names a WordDocument or Workbook stream
+        "gammel.docx": (OLE_MAGIC + bytes(504) + "WordDocument".encode("utf-16-le") + bytes(500),
+                        ("filen er et Word-dokument i det gamle format (.doc), ikke et Word-dokument; åbn den i "
+                         "Office, og gem den som .docx")),
+        "gammel.csv": (OLE_MAGIC + bytes(504) + "Workbook".encode("utf-16-le") + bytes(500),
+                       ("filen er en Excel-projektmappe i det gamle format (.xls), ikke en tekstfil; åbn den i "
+                        "Office, og gem den som .xlsx")),
+    }
+    for name, (content, message) in cases.items():
+        (tmp_path / name).write_bytes(content)
+        assert str(_error([tmp_path / name])) == f"{tmp_path / name}: {message}"
+        assert (tmp_path / name).read_bytes() == content
+
+
+def test_a_folder_of_old_office_files_only_says_which_to_save_anew(tmp_path):
+    folder = tmp_path / "workshop"
+    folder.mkdir()
+    (folder / "notat.doc").write_bytes(OLE_MAGIC + bytes(600))
+    (folder / "Noter fra bord 3.pages").write_bytes(b"PK\x03\x04")
+    (folder / "billede.jpg").write_bytes(b"\xff\xd8\xff")
+    error = _error([folder])
+    assert str(error) == (f"{folder}: ingen læsbare filer i mappen; gem Noter fra bord 3.pages og notat.doc som .docx "
+                          "(tematik læser .csv, .docx, .markdown, .md, .pdf, .tsv, .txt, .xlsm, .xlsx)")
+    # Beside a readable file, the old note is not read: the run's report says so, with the fix.
+    (folder / "svar.csv").write_text("svar\nFlere lærepladser i de små virksomheder\n", encoding="utf-8")
+    report = read_inputs([folder]).report
+    assert "notat.doc (gem den som .docx)" in report.skipped_files and "billede.jpg" in report.skipped_files
+
+
+def test_a_quote_never_closed_in_a_csv_is_one_line_naming_its_row(tmp_path):
+    # Without the check, every answer after the stray quote became one long answer.
+    path = tmp_path / "svar.csv"
+    path.write_text('svar;bord\nFlere lærepladser;1\n"Citat med\nlinjeskift";3\n"Havnen skal være grøn;4\nMere samarbejde;5\n'
+                    "Bedre busser;6\n", encoding="utf-8")
+    error = _error([path])
+    assert error.where == "række 5"  # the line where the quote opens
+    assert str(error).endswith("et anførselstegn (\") åbner et felt, der aldrig lukkes: resten af filen ville blive "
+                               "ét svar; slet eller luk anførselstegnet")
+    # Quotes that close, also around line breaks and at the very end, are read as before.
+    path.write_text('svar;bord\n"Citat med\nlinjeskift";3\nEt "citat" midt i;4\n"Sidste svar\nover to linjer"\n',
+                    encoding="utf-8")
+    assert read_inputs([path]).texts["text"].tolist() == ["Citat med linjeskift", 'Et "citat" midt i',
+                                                          "Sidste svar over to linjer"]
+
+
+def test_ingest_never_writes_over_an_input_or_into_a_folder_path(tmp_path):
+    from typer.testing import CliRunner
+
+    from flows.cli import app
+
+    folder = tmp_path / "workshop"
+    folder.mkdir()
+    answers = folder / "svar.csv"
+    answers.write_text("svar\nFlere lærepladser i de små virksomheder\n", encoding="utf-8")
+    content = answers.read_bytes()
+    for target, message in [(answers, "er en af inputfilerne; vælg et andet navn til teksttabellen"),
+                            (folder, "er en mappe; angiv CSV-filen, fx"),
+                            (answers / "tekster.csv", f"mappen til teksttabellen kan ikke oprettes: {answers} er en fil")]:
+        result = CliRunner().invoke(app, ["ingest", str(folder), "--out", str(target)])
+        assert result.exit_code == 1, result.output
+        assert result.output.strip().startswith(f"fejl: {target}: {message}") and len(result.output.strip().splitlines()) == 1
+        assert answers.read_bytes() == content and sorted(p.name for p in folder.iterdir()) == ["svar.csv"]
+
+
+def test_a_table_without_a_header_row_says_to_add_one(tmp_path):
+    # The answers typed from the first line: "--text-column" cannot help, a header row can.
+    path = tmp_path / "postkort.csv"
+    path.write_text("Flere lærepladser i de små virksomheder\nBussen til Hanstholm kører for sjældent\n", encoding="utf-8")
+    assert str(_error([path])) == (f"{path}: ingen overskriftsrække: første linje ('Flere lærepladser i de små "
+                                   "virksomheder') ligner et svar; tilføj en linje med 'svar' over teksterne")
+    workbook = write_table_workbook(tmp_path / "postkort.xlsx", {"Ark1": [["Flere lærepladser i de små virksomheder", 3],
+                                                                         ["Bussen kører for sjældent", 4]]})
+    assert str(_error([workbook])).endswith("ligner et svar; tilføj en række med 'svar' over teksterne")
+
+
+def test_opening_a_results_folder_or_a_missing_one_as_a_saved_run_says_which_folder_to_give(tmp_path):
+    from pipeline.saved_run import load_run
+
+    results = tmp_path / "outputs" / "demo-20260314-101500-abc123"  # what a run writes to --out
+    results.mkdir(parents=True)
+    (results / "manifest.json").write_text("{}", encoding="utf-8")
+    (results / "assignments.csv").write_text("text_id\n", encoding="utf-8")
+    with pytest.raises(InputError) as caught:
+        load_run(results)
+    assert str(caught.value) == (f"{results}: er en resultatmappe, ikke en gemt kørsel; brug kørslens modelmappe "
+                                 "(som standard models/demo-20260314-101500-abc123)")
+    with pytest.raises(InputError) as caught:
+        load_run(tmp_path / "models" / "findes-ikke")
+    assert str(caught.value) == f"{tmp_path / 'models' / 'findes-ikke'}: mappen findes ikke"

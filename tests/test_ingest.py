@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import unicodedata
 
+import openpyxl
 import pandas as pd
 import pytest
 from helpers_ingest_files import (
@@ -16,6 +17,7 @@ from helpers_ingest_files import (
 )
 
 from pipeline.config import IngestConfig
+from pipeline.errors import InputError
 from pipeline.ingest import combine, default_workshop_name, expand_inputs, read_file, read_inputs, write_texts_csv
 from pipeline.ingest.series import plan_series
 from pipeline.ingest.normalise import cut_text
@@ -638,3 +640,67 @@ def test_repeated_text_ids_are_numbered_without_clashing():
     # The first keeps its id; a repeat takes the next free number ("svar:1~2" was in the input).
     assert unique.tolist() == ["svar:1", "svar:2", "svar:1~3", "svar:1~2", "svar:1~4", "7", "7~2"]
     assert unique.is_unique and unique.index.equals(ids.index)
+
+
+def test_merged_cells_of_a_question_column_give_each_row_its_question(tmp_path):
+    # A hand-made table: the question typed once, merged down over its answers; a title merged across.
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    sheet.append(["Borgermøde om erhverv", None, None])
+    sheet.merge_cells("A1:C1")
+    sheet.append(["Spørgsmål", "Svar", "Bord"])
+    answers = [("Hvad mangler?", "Flere lærepladser", 1), (None, "Bedre busser til Hanstholm", 1),
+               (None, "Billigere erhvervslokaler", 2), ("Hvad virker?", "Samarbejdet med skolerne", 2),
+               (None, "Havnens nye kaj", 3)]
+    for row in answers:
+        sheet.append(list(row))
+    sheet.merge_cells("A3:A5")
+    sheet.merge_cells("A6:A7")
+    sheet.merge_cells("C3:C4")  # the table number too
+    sheet["B8"], sheet["B9"] = "Et svar over to rækker", None
+    sheet.merge_cells("B8:B9")  # a merged answer stays one answer
+    path = tmp_path / "borgermøde.xlsx"
+    workbook.save(path)
+    texts = read_inputs([path]).texts
+    assert texts["text"].tolist() == [row[1] for row in answers] + ["Et svar over to rækker"]
+    assert texts["question"].tolist() == ["Hvad mangler?"] * 3 + ["Hvad virker?"] * 2 + ["Borgermøde"]
+    assert texts["Bord"].tolist()[:5] == [1, 1, 2, 2, 3]
+
+
+def test_a_word_table_of_numbered_dated_answers_gives_the_answers_only(tmp_path):
+    # Postcards typed into a Word table: number, answer, date. The number and date cells are no passages.
+    answers = ["Flere lærepladser i de små virksomheder", "Bussen til Hanstholm kører for sjældent",
+               "Havnen skal være grøn før 2030", "Billigere lokaler til iværksættere"] * 3
+    rows = [["Nr", "Svar", "Dato"]] + [[str(n), f"{answer} ({n})", "14-03-2026"] for n, answer in enumerate(answers, 1)]
+    path = write_docx(tmp_path / "postkort.docx", [("Heading 1", "Postkort"), ("table", rows)])
+    texts = read_inputs([path]).texts["text"].tolist()
+    assert texts == [row[1] for row in rows[1:]]
+
+
+def test_markdown_headings_typed_without_the_space_are_headings(tmp_path):
+    # "#Tema" is a paragraph to CommonMark, but a heading to whoever typed it; a #hashtag stays text.
+    path = tmp_path / "noter.md"
+    path.write_text("#Opsamling\nIndledning om dagen.\n\n##Tema 1: Innovation\n\nEt laboratorium for test.\n\n"
+                    "#innovation er dagens hashtag\n", encoding="utf-8")
+    texts = read_inputs([path]).texts
+    assert texts["text"].tolist() == ["Indledning om dagen.", "Et laboratorium for test.", "#innovation er dagens hashtag"]
+    assert texts["question"].tolist() == ["Opsamling", "Tema 1: Innovation", "Tema 1: Innovation"]
+
+
+def test_the_readme_manifest_form_with_names_and_inputs_is_read(tmp_path):
+    # README: `workshops: [{name: Aalborg, inputs: [aalborg/menti.xlsx]}]` (a list of workshops).
+    for workshop in ("aalborg", "aarhus"):
+        (tmp_path / workshop).mkdir()
+        (tmp_path / workshop / "svar.csv").write_text("svar\nEt svar om havnen\n", encoding="utf-8")
+    manifest = tmp_path / "serie.yaml"
+    manifest.write_text("workshops:\n  - name: Aalborg\n    inputs: [aalborg/svar.csv]\n"
+                        "  - name: Aarhus\n    inputs: aarhus\n", encoding="utf-8")
+    assert [(w, p.parent.name) for w, p in plan_series([manifest])] == [("Aalborg", "aalborg"), ("Aarhus", "aarhus")]
+    manifest.write_text("workshops:\n  - name: Aalborg\n  - Aarhus\n", encoding="utf-8")
+    with pytest.raises(InputError) as caught:
+        plan_series([manifest])
+    assert caught.value.where == "post 1" and str(caught.value).endswith("en workshop skal have name og inputs")
+    manifest.write_text("workshops:\n  - {name: Aalborg, inputs: aalborg}\n  - {name: Aalborg, inputs: aarhus}\n",
+                        encoding="utf-8")
+    with pytest.raises(InputError, match="workshoppen 'Aalborg' står to gange"):
+        plan_series([manifest])

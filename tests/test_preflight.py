@@ -119,3 +119,35 @@ def test_the_files_the_checks_read_are_not_read_again_by_the_run(tmp_path):
     answers.write_text(answers.read_text(encoding="cp1252") + "P99;Aalborg;Et nyt svar\n", encoding="cp1252")
     changed = preflight.read_file(answers, config.ingest)  # changed since the check: read now
     assert len(changed) == len(first) + 1
+
+
+def test_an_output_path_through_a_file_is_told_in_danish_and_leaves_no_folder(tmp_path):
+    from pipeline.config import RunConfig
+    from pipeline.errors import InputError
+    from pipeline.preflight import check_settings
+
+    a_file = tmp_path / "resultater.txt"
+    a_file.write_text("en fil, ikke en mappe", encoding="utf-8")
+    with pytest.raises(InputError) as caught:  # --out is fine, --models runs through a file
+        check_settings(RunConfig(), tmp_path / "ud" / "runde1", a_file / "modeller")
+    assert str(caught.value) == f"{a_file / 'modeller'}: modelmappen kan ikke oprettes: {a_file} er en fil, ikke en mappe"
+    assert not (tmp_path / "ud").exists()  # the output folder made for the check is gone again
+    with pytest.raises(InputError) as caught:
+        check_settings(RunConfig(), a_file, tmp_path / "modeller")
+    assert str(caught.value) == f"{a_file}: resultatmappen kan ikke oprettes: {a_file} er en fil, ikke en mappe"
+    assert a_file.read_text(encoding="utf-8") == "en fil, ikke en mappe"
+
+
+@pytest.mark.parametrize("command", [["export"], ["validate", "--labels", "kontrol.xlsx"]])
+def test_export_or_validate_of_a_folder_that_is_no_saved_run_leaves_no_output_folder(tmp_path, command):
+    from typer.testing import CliRunner
+
+    from flows.cli import app
+
+    not_a_run = tmp_path / "workshop"
+    not_a_run.mkdir()
+    (not_a_run / "svar.csv").write_text("svar\nEt svar\n", encoding="utf-8")
+    out = tmp_path / "resultater"
+    result = CliRunner().invoke(app, [command[0], str(not_a_run), *command[1:], "--out", str(out)])
+    assert result.exit_code == 1
+    assert "ikke en gemt tematik-kørsel" in result.output and not out.exists()

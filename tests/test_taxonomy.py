@@ -84,12 +84,20 @@ def test_version_is_optional(tmp_path, version_line):
     [
         (lambda d: d["themes"].append(dict(d["themes"][0])), "tema-id står flere gange: mad"),
         (lambda d: d["themes"][1].update(id="andet"), "er reserveret til tekster"),
-        (lambda d: d["themes"][0].pop("description"), "ugyldig taksonomi: themes.0.description: Field required"),
-        (lambda d: d["themes"][0].update(keywords=[]), "themes.0.keywords"),
-        (lambda d: d["themes"][0].update(id="Grøn omstilling"), "themes.0.id"),
-        (lambda d: d.update(version=["1", "2"]), "version: Input should be a valid string"),
-        (lambda d: d.update(themes=d["themes"][:1]), "themes"),
-        (lambda d: d["themes"][0].update(colour="green"), "themes.0.colour"),
+        # pydantic's English is told in Danish, and a theme by its number from 1 and its id.
+        (lambda d: d["themes"][0].pop("description"), "ugyldig taksonomi: tema 1 (mad), description: mangler"),
+        (lambda d: d["themes"][0].update(keywords=[]), "tema 1 (mad), keywords: skal have mindst 1 (har 0)"),
+        (lambda d: d["themes"][1].update(keywords="fodbold, løb"), "tema 2 (sport), keywords: skal være en liste, fx [ord1, ord2]"),
+        (lambda d: d["themes"][0].update(id="Grøn omstilling"), ("tema 1 (Grøn omstilling), id: skal være små "
+                                                                 "bogstaver a-z og tal, ord forbundet med _")),
+        (lambda d: d["themes"][1].update(label=""), "tema 2 (sport), label: må ikke være tom"),
+        (lambda d: d.update(version=["1", "2"]), "ugyldig taksonomi: version: skal være tekst"),
+        (lambda d: d.update(themes=d["themes"][:1]), "ugyldig taksonomi: themes: skal have mindst 2 (har 1)"),
+        (lambda d: d["themes"][0].update(colour="green"), ("tema 1 (mad), colour: ukendt nøgle (et tema har id, "
+                                                           "label, description og keywords)")),
+        (lambda d: d["themes"].append("Turisme"), ("ugyldig taksonomi: tema 3: skal være et tema med id, "
+                                                   "label, description og keywords")),
+        (lambda d: d.pop("name"), "ugyldig taksonomi: name: mangler"),
     ],
 )
 def test_invalid_taxonomy_is_one_line_input_error_naming_the_file(tmp_path, change, message):
@@ -122,7 +130,7 @@ def test_bad_yaml_and_missing_file(tmp_path):
         (b"\x00\x01\x02binary\xff\xfe", "ikke en UTF-8-tekstfil|ikke gyldig YAML"),
         ("name: [" * 5000, "ikke gyldig YAML"),  # nested deeper than the parser's recursion
         ("name: x\nthemes: !!python/object/apply:os.system ['echo hi']\n", "ikke gyldig YAML"),
-        (yaml.safe_dump({**VALID, "farve\nrød": 1}), "ugyldig taksonomi: farve rød: Extra inputs"),  # a line break
+        (yaml.safe_dump({**VALID, "farve\nrød": 1}), "ugyldig taksonomi: farve rød: ukendt nøgle"),  # a line break
     ],
 )
 def test_junk_files_are_one_line_input_errors(tmp_path, content, message):
@@ -145,3 +153,37 @@ def test_every_yaml_the_user_gives_reads_junk_as_one_input_error(tmp_path, conte
         with pytest.raises(InputError) as caught:
             read(path)
         assert "\n" not in str(caught.value) and str(caught.value).startswith(str(path)), read
+
+
+@pytest.mark.parametrize(
+    "content, message",
+    [
+        ("name: x\nthemes:\n  - id: a\n    description: Om klima: energi\n",
+         "(linje 4): ikke gyldig YAML: et kolon står, hvor det ikke må: sæt en tekst med kolon i anførselstegn"),
+        ("name: x\nthemes:\n\t- id: a\n", "(linje 3): ikke gyldig YAML: tabulator: ryk ind med mellemrum"),
+        ("name: x\nthemes:\n  - id: a\n    keywords: [klima, energi\n  - id: b\n",
+         "ikke gyldig YAML: en [liste] eller {tabel} er ikke lukket med ']'"),
+        ("name: 'Grøn\n", "ikke gyldig YAML: et anførselstegn er ikke lukket"),
+        ("name: @mig\n", "ikke gyldig YAML: tegnet '@' kan ikke stå først: sæt teksten i anførselstegn"),
+        ("name: x\nthemes:\n  - id: a\n - id: b\n", "ikke gyldig YAML: indrykningen passer ikke"),
+        ("name: Grøn\n".encode("cp1252"), "ikke en UTF-8-tekstfil; gem den med kodningen UTF-8"),
+    ],
+)
+def test_yaml_slips_made_by_hand_are_told_in_danish_with_the_line(tmp_path, content, message):
+    path = tmp_path / "mine.yaml"
+    path.write_bytes(content if isinstance(content, bytes) else content.encode("utf-8"))
+    with pytest.raises(InputError) as caught:
+        load_taxonomy(path)
+    assert str(caught.value).startswith(f"{path}") and message in str(caught.value), str(caught.value)
+
+
+def test_a_folder_given_for_a_yaml_file_is_one_line(tmp_path):
+    # `--config workshop/` or `--taxonomy temaer/`: a folder where a file belongs.
+    from pipeline.config import RunConfig
+
+    folder = tmp_path / "temaer"
+    folder.mkdir()
+    for read in (load_taxonomy, RunConfig.from_file):
+        with pytest.raises(InputError) as caught:
+            read(folder)
+        assert str(caught.value) == f"{folder}: er en mappe; angiv YAML-filen i den", read

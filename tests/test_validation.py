@@ -206,3 +206,58 @@ def test_a_check_shorter_than_recommended_for_the_taxonomy_says_so(saved_model, 
     enough = str(recommended_sample_size(n_themes))
     result = runner.invoke(app, ["validate", str(saved_model), "--sample", enough, "-o", str(long_sheet)])
     assert result.exit_code == 0 and "Bemærk" not in result.output
+
+
+def test_a_sheet_edited_the_way_analysts_do_is_read_as_meant(tmp_path):
+    # Headers retyped in another case with stray spaces, a title row above them, the sheet renamed, the
+    # columns reordered, labels in capitals with doubled spaces: each still reads the analyst's answers.
+    from pipeline.errors import InputError
+    from pipeline.validation import fingerprint, read_sheet, write_sheet
+
+    table = pd.DataFrame({"text_id": ["svar:1", "svar:2", "svar:3"], "text": ["første", "anden", "tredje"],
+                          "theme": ["a", "b", ANDET], "weight": 1.0, "source_kind": "table", "source_file": "f.csv",
+                          "question": "Q", "workshop": "W"})  # fmt: skip
+    labels = {"a": "Grøn omstilling", "b": "Tema B", ANDET: "Andet"}
+    path = tmp_path / "kontrol.xlsx"
+    write_sheet(table, labels, path, "run", fingerprint(table))
+    fill(path, {2: "GRØN  OMSTILLING", 3: " tema b\u00a0", 4: "ANDET"})
+    workbook = load_workbook(path)
+    sheet = workbook[SHEET]
+    sheet.title = "Ark1"
+    sheet.move_range("A1:A4", cols=5)  # Tekst-id moved to the far right
+    sheet.delete_cols(1)
+    sheet["E1"].value, sheet["D1"].value = " tekst-ID ", "korrekt  tema"
+    sheet.insert_rows(1)
+    sheet["A1"].value = "Kontrol udført af analytikeren"
+    workbook.save(path)
+    validation = read_sheet(path, table, labels)
+    assert validation.correction.text_ids == ("svar:1", "svar:2", "svar:3")
+    assert validation.correction.correct == ("a", "b", ANDET)
+    # Row numbers in messages are the sheet's own, below the title row.
+    sheet = load_workbook(path)["Ark1"]
+    sheet["D4"].value = "Sundhed"
+    sheet.parent.save(path)
+    with pytest.raises(InputError) as caught:
+        read_sheet(path, table, labels)
+    assert caught.value.where == "ark 'Ark1', række 4"
+    # Saved as CSV: a Danish line saying what to do, not the reader's exception name.
+    csv_path = tmp_path / "kontrol.csv"
+    csv_path.write_text("Tekst-id;Korrekt tema\nsvar:1;a\n", encoding="utf-8")
+    with pytest.raises(InputError) as caught:
+        read_sheet(csv_path, table, labels)
+    assert str(caught.value) == (f"{csv_path}: kontrolarket skal være den Excel-fil (.xlsx), tematik validate --sample "
+                                 "skrev; en kopi gemt som CSV har mistet kørslens fingeraftryk")
+
+
+def test_a_sheet_path_through_a_file_or_a_folder_given_as_the_sheet_is_one_line(saved_model, tmp_path):
+    from pipeline.errors import InputError
+    from pipeline.validation import read_sheet
+
+    a_file = tmp_path / "noter.txt"
+    a_file.write_text("ikke en mappe", encoding="utf-8")
+    result = runner.invoke(app, ["validate", str(saved_model), "--sample", "5", "-o", str(a_file / "kontrol.xlsx")])
+    assert result.exit_code == 1
+    assert result.output.strip() == f"fejl: {a_file}: mappen til kontrolarket kan ikke oprettes: {a_file} er en fil, ikke en mappe"
+    with pytest.raises(InputError) as caught:
+        read_sheet(tmp_path, pd.DataFrame(), {})
+    assert str(caught.value) == f"{tmp_path}: er en mappe; angiv det udfyldte kontrolark (.xlsx)"

@@ -9,13 +9,14 @@ schema of ``texts`` is in :mod:`pipeline.schema`. One module per concept:
 
 from pipeline.ingest.files import default_workshop_name, expand_inputs
 from pipeline.ingest.normalise import normalise_text, normalise_texts
-from pipeline.ingest.reader import Ingested, combine, read_file, read_inputs, write_texts_csv
+from pipeline.ingest.reader import Ingested, check_texts_target, combine, read_file, read_inputs, write_texts_csv
 from pipeline.ingest.report import FileReport, IngestReport
 
 __all__ = [
     "FileReport",
     "IngestReport",
     "Ingested",
+    "check_texts_target",
     "combine",
     "default_workshop_name",
     "expand_inputs",

@@ -28,11 +28,22 @@ NOTE_SUFFIXES = {".docx", ".md", ".markdown", ".txt", ".pdf"}
 READABLE_SUFFIXES = WORKBOOK_SUFFIXES | CSV_SUFFIXES | NOTE_SUFFIXES
 # Formats people plausibly pass by mistake, with the fix.
 _SAVE_AS_HINT = {
-    ".xls": ".xlsx", ".ods": ".xlsx", ".numbers": ".xlsx", ".doc": ".docx", ".odt": ".docx", ".rtf": ".docx"
+    ".xls": ".xlsx", ".ods": ".xlsx", ".numbers": ".xlsx", ".doc": ".docx", ".odt": ".docx", ".rtf": ".docx",
+    ".pages": ".docx",
 }
 # Password-protected Office files are not zip packages but OLE compound files ("CFB"),
 # whatever their extension says; so are pre-2007 .xls/.doc files.
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+# A file whose content is another format than its extension says (a PDF saved as "notat.docx", a
+# workbook renamed "svar.csv") is named for what it is: what each extension should hold, and what
+# a zip package or an OLE file holds by the parts or streams it has.
+_SHOULD_BE = {".xlsx": "en Excel-projektmappe", ".xlsm": "en Excel-projektmappe", ".docx": "et Word-dokument",
+              ".pdf": "en PDF-fil"}  # fmt: skip
+_ZIP_PARTS = {"xl/workbook.xml": ("en Excel-projektmappe", ".xlsx"), "word/document.xml": ("et Word-dokument", ".docx"),
+              "ppt/presentation.xml": ("en PowerPoint-præsentation", None), "mimetype": ("et OpenDocument-dokument", None)}
+_OLD_OFFICE_STREAMS = {"WordDocument": ("et Word-dokument i det gamle format (.doc)", ".docx"),
+                       "Workbook": ("en Excel-projektmappe i det gamle format (.xls)", ".xlsx"),
+                       "Book": ("en Excel-projektmappe i det gamle format (.xls)", ".xlsx")}  # Excel 5/95
 # Workshop inputs are kilobytes to a few megabytes (a note with photos: tens). Far larger
 # files are mistakes or attacks; reading them would exhaust memory before failing.
 MAX_FILE_BYTES = 256 * 1024**2
@@ -70,10 +81,10 @@ def expand_with_folders(paths: Iterable[str | Path]) -> tuple[list[tuple[Path, P
             inside = [p for p in entries if not any(folder in p.relative_to(given).parents for folder in own)]
             files = [p for p in inside if p.is_file() and is_readable(p)]
             skipped += [f"{folder}/ (resultater fra tematik)" for folder in own]
-            skipped += [str(p.relative_to(given)) + ("" if p.is_file() else f" ({_not_a_file(p)})")
-                        for p in inside if not (p.is_file() and is_readable(p))]  # fmt: skip
+            skipped += [str(p.relative_to(given)) + _why_not_read(p) for p in inside if not (p.is_file() and is_readable(p))]
             if not files:
-                raise InputError(given, "ingen læsbare filer i mappen (" + ", ".join(sorted(READABLE_SUFFIXES)) + ")")
+                raise InputError(given, "ingen læsbare filer i mappen" + _save_as_hint(inside) + " (tematik læser "
+                                 + ", ".join(sorted(READABLE_SUFFIXES)) + ")")  # fmt: skip
             candidates = [(p, given) for p in files]
         elif given.exists():
             candidates = [(given, None)]
@@ -88,6 +99,31 @@ def expand_with_folders(paths: Iterable[str | Path]) -> tuple[list[tuple[Path, P
     if not found:
         raise InputError(None, "ingen inputfiler angivet")
     return found, skipped
+
+
+def _why_not_read(path: Path) -> str:
+    """What follows a skipped file's name in the run's report: " (gem den som .docx)" for a note in an
+    old format, which would otherwise go unread with a word in a list; "" for files that are no input."""
+    if not path.is_file():
+        return f" ({_not_a_file(path)})"
+    return f" (gem den som {_SAVE_AS_HINT[path.suffix.lower()]})" if path.suffix.lower() in _SAVE_AS_HINT else ""
+
+
+def _save_as_hint(files: Iterable[Path]) -> str:
+    """"; gem notat.doc som .docx" for the files of a folder that would be read in another format."""
+    by_fix: dict[str, list[str]] = {}
+    for file in files:
+        if file.suffix.lower() in _SAVE_AS_HINT:
+            by_fix.setdefault(_SAVE_AS_HINT[file.suffix.lower()], []).append(file.name)
+    hints = [f"gem {_listed(names)} som {fix}" for fix, names in sorted(by_fix.items())]
+    return "; " + "; ".join(hints) if hints else ""
+
+
+def _listed(names: list[str], shown: int = 5) -> str:
+    """ "a, b og c"; past ``shown`` names "a, b, c, d, e og 3 flere"."""
+    if len(names) > shown:
+        return ", ".join(names[:shown]) + f" og {len(names) - shown} flere"
+    return " og ".join([", ".join(names[:-1]), names[-1]]) if len(names) > 1 else names[0]
 
 
 def _is_own_output(folder: Path) -> bool:
@@ -142,9 +178,51 @@ def check_file(path: Path) -> bytes:
     size = path.stat().st_size
     if size > MAX_FILE_BYTES:
         raise InputError(path, f"filen er for stor ({_megabytes(size)}; højst {_megabytes(MAX_FILE_BYTES)})")
-    if head == OLE_MAGIC and suffix in WORKBOOK_SUFFIXES | {".docx"}:
-        raise InputError(path, "filen er beskyttet med adgangskode (krypteret); fjern den i Office, og gem igen")
+    if head == OLE_MAGIC:
+        _refuse_ole_file(path)
+    if head.startswith(b"%PDF-") and suffix != ".pdf":
+        raise InputError(path, _not_what_it_says(path, "en PDF-fil", ".pdf"))
+    if head.startswith(b"PK\x03\x04") and suffix not in WORKBOOK_SUFFIXES | {".docx"}:
+        found, fix = _zip_content(path)
+        raise InputError(path, _not_what_it_says(path, found, fix))
     return head
+
+
+def _not_what_it_says(path: Path, found: str, fix: str | None) -> str:
+    """ "filen er en PDF-fil, ikke et Word-dokument; omdøb den til .pdf" for a file whose content is ``found``."""
+    should_be = _SHOULD_BE.get(path.suffix.lower(), "en tekstfil")
+    return f"filen er {found}, ikke {should_be}" + (f"; omdøb den til {fix}" if fix else "")
+
+
+def _looks_like_text_file(path: Path) -> bool:
+    """True when the file's first kilobytes read as text (UTF-8 or Windows-1252 without control characters)."""
+    with path.open("rb") as handle:
+        head = handle.read(4096)
+    text = head.decode("utf-8", errors="ignore") if _UTF8_LETTER.search(head) else head.decode("cp1252", errors="replace")
+    return bool(text.strip()) and not _CONTROL.search(text)
+
+
+def _zip_content(path: Path, names: Iterable[str] | None = None) -> tuple[str, str | None]:
+    """What a zip package is, by its parts: (Danish name, extension) or ("en zip-fil", None)."""
+    if names is None:
+        try:
+            with zipfile.ZipFile(path) as archive:
+                names = archive.namelist()
+        except (zipfile.BadZipFile, OSError, ValueError, EOFError):
+            names = ()
+    names = set(names)
+    return next((found for part, found in _ZIP_PARTS.items() if part in names), ("en zip-fil", None))
+
+
+def _refuse_ole_file(path: Path) -> None:
+    """An OLE compound file (``OLE_MAGIC``) is a password-protected Office file or a pre-2007 .doc/.xls,
+    whatever its extension says: told by the name of its streams (UTF-16 in its directory)."""
+    data = path.read_bytes()
+    if "EncryptedPackage".encode("utf-16-le") not in data:
+        for stream, (found, fix) in _OLD_OFFICE_STREAMS.items():
+            if stream.encode("utf-16-le") in data:
+                raise InputError(path, _not_what_it_says(path, found, None) + f"; åbn den i Office, og gem den som {fix}")
+    raise InputError(path, "filen er beskyttet med adgangskode (krypteret); fjern den i Office, og gem igen")
 
 
 def check_package(path: Path, kind: str) -> None:
@@ -154,9 +232,16 @@ def check_package(path: Path, kind: str) -> None:
     try:
         with zipfile.ZipFile(path) as archive:
             unpacked = sum(member.file_size for member in archive.infolist())
+            names = archive.namelist()
     except (zipfile.BadZipFile, OSError, ValueError, EOFError) as exc:
+        if _looks_like_text_file(path):  # a text file renamed, or a CSV saved under the workbook's name
+            raise InputError(path, _not_what_it_says(path, "en tekstfil", None) + "; gem den i Office som "
+                             f"{path.suffix.lower()}, eller giv den den rigtige filtype (.csv, .txt)") from None  # fmt: skip
         message = f"filen kan ikke læses som {kind} (beskadiget eller et andet format: {reason(exc)})"
         raise InputError(path, message) from None
+    found, fix = _zip_content(path, names)
+    if found != "en zip-fil" and fix != (".docx" if path.suffix.lower() == ".docx" else ".xlsx"):
+        raise InputError(path, _not_what_it_says(path, found, fix))  # a zip of no known kind: damaged, told below
     if unpacked > MAX_UNPACKED_BYTES:
         raise InputError(
             path, f"filen kan ikke læses som {kind}: fylder {_megabytes(unpacked)} udpakket (højst "

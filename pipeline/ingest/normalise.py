@@ -27,6 +27,16 @@ DUPLICATE_SCOPE = ["workshop", "source_kind", "question"]
 # take time in proportion to a text's length (e5 needs seconds per 10,000 characters on 2 cores;
 # one pasted 10 MB answer kept a run embedding for a quarter of an hour).
 MAX_TEXT_CHARS = 10_000
+# A number, a score, an amount or a date as typed: "4", "4,5", "1.000", "-2", "2026-03-04", "4/3", "12:30".
+_NUMBER_OR_DATE = re.compile(r"[-+]?\d[\d\s.,:/-]*")
+
+
+def is_number_or_date(value: object) -> bool:
+    """True for a number or a date, as a cell value (int, float, datetime) or typed as text: no answer
+    but a scale, a count, a row number or a day (bools and empty values are not)."""
+    if isinstance(value, str):
+        return _NUMBER_OR_DATE.fullmatch(value.strip()) is not None
+    return value is not None and not isinstance(value, bool)
 
 
 def normalise_text(text: object) -> str:

@@ -1,6 +1,7 @@
 """Summary notes (Word, Markdown, plain text, text PDF) as passages under their section heading.
 
-Every non-empty paragraph, list item and table cell is one passage; headings are not
+Every non-empty paragraph, list item and table cell is one passage, but for a number or a
+date alone (a table's row numbers and dates, "12", "14-03-2026"); headings are not
 passages but set the ``question`` of the passages below them. Which heading: the nearest
 one of level ``config.note_heading_level`` or higher (default 2), so in a note organised
 as "2 Opsamling > 2.1 Tema 1 > Potentialer" the passages belong to "2.1 Tema 1"; the
@@ -40,7 +41,7 @@ from pipeline.config import IngestConfig
 from pipeline.errors import InputError
 from pipeline.danish import count, number
 from pipeline.ingest.files import check_file, open_document, read_text, reason
-from pipeline.ingest.normalise import MAX_TEXT_CHARS, split_text
+from pipeline.ingest.normalise import MAX_TEXT_CHARS, is_number_or_date, split_text
 from pipeline.ingest.report import Extract
 
 _HEADING_STYLE = re.compile(r"^(?:heading|overskrift)\s*(\d)\b", re.IGNORECASE)
@@ -87,7 +88,7 @@ class _Outline:
         return self.title or self.stem
 
     def passage(self, text: str) -> None:
-        if not text.strip():
+        if not text.strip() or is_number_or_date(text):  # a table's row number or date column: no passage
             return
         question = self.question()
         self.sections.add(question)
@@ -172,10 +173,15 @@ def _is_label(text: str) -> bool:
 
 # --- Markdown ---------------------------------------------------------------------------
 
+# "#Opsamling" at a line's start: a heading typed without its space (CommonMark reads a paragraph);
+# a capital after the marks, so a "#hashtag" and a ranking "#1 prioritet: ..." stay text.
+_HEADING_WITHOUT_SPACE = re.compile(r"^( {0,3}#{1,6})(?=[A-ZÆØÅ])(\S)", re.MULTILINE)
+
+
 def markdown_extract(path: Path, config: IngestConfig) -> Extract:
     text, encoding = read_text(path)
     outline = _Outline(path.stem, config)
-    tokens = MarkdownIt("commonmark").enable("table").parse(text)
+    tokens = MarkdownIt("commonmark").enable("table").parse(_HEADING_WITHOUT_SPACE.sub(r"\1 \2", text))
     for before, token in zip(tokens, tokens[1:]):
         if token.type != "inline":
             continue

@@ -93,13 +93,13 @@ def _extract(path: Path, config: IngestConfig) -> tuple[str, Extract]:
             return "mentimeter", mentimeter.mentimeter_extract(path, {None: rows}, config)
         return "table", tables.table_extract(path, {None: rows}, layout, config)
     assert suffix in WORKBOOK_SUFFIXES, suffix  # check_file refused everything else
-    grids, formula_notes = tables.workbook_grids(path)
+    grids, formula_notes, hidden, merged = tables.workbook_grids(path)
     layout = mentimeter.detect_layout(grids)
     if layout in ("sessions", "voters"):
         kind, extract = "mentimeter", mentimeter.mentimeter_extract(path, grids, config)
     else:
         try:
-            kind, extract = "table", tables.table_extract(path, grids, "Excel", config)
+            kind, extract = "table", tables.table_extract(path, grids, "Excel", config, hidden, merged)
         except InputError:
             if layout == "unknown":  # Mentimeter-like sheet names, but neither layout nor a text column
                 mentimeter.mentimeter_extract(path, grids, config)
@@ -138,6 +138,19 @@ def _cut_note(text_ids: list[str]) -> str:
     shown = ", ".join(text_ids[:5]) + (f" og {number(len(text_ids) - 5)} flere" if len(text_ids) > 5 else "")
     what = count(len(text_ids), "tekst", "tekster")
     return f"advarsel: {what} over {number(MAX_TEXT_CHARS)} tegn afkortet ({shown})"
+
+
+def check_texts_target(path: str | Path, inputs: Sequence[str | Path]) -> None:
+    """The table of texts (``tematik ingest --out``) may be written to ``path``: not a folder, not one of
+    the ``inputs`` (inputs are never modified). Checked before the inputs are read."""
+    path = Path(path)
+    if path.is_dir():
+        raise InputError(path, "er en mappe; angiv CSV-filen, fx " + str(path / "tekster.csv"))
+    if path.exists() and any(path.samefile(file) for file, _ in expand_with_folders(inputs)[0]):
+        raise InputError(path, "er en af inputfilerne; vælg et andet navn til teksttabellen (input ændres aldrig)")
+    blocking = next((parent for parent in path.parents if parent.exists() and not parent.is_dir()), None)
+    if blocking is not None:
+        raise InputError(path, f"mappen til teksttabellen kan ikke oprettes: {blocking} er en fil, ikke en mappe")
 
 
 def write_texts_csv(frame: pd.DataFrame, path: str | Path) -> Path:

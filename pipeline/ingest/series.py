@@ -4,7 +4,7 @@ Inputs are one of:
 
 * a manifest: YAML mapping workshop -> file or list of files/folders
   (``{aalborg: [menti.xlsx, notat.docx], aarhus: aarhus/}``, optionally under a
-  ``workshops:`` key), or a CSV with columns ``workshop`` and ``path`` (or ``file``);
+  ``workshops:`` key), or a list of ``{name: ..., inputs: ...}``, or a CSV with columns ``workshop`` and ``path`` (or ``file``);
   relative paths are relative to the manifest;
 * folders: every sub-folder with readable files is one workshop named after it; files
   directly in the folder belong to a workshop named after the folder;
@@ -78,6 +78,18 @@ def _is_manifest(path: Path) -> bool:
     return "workshop" in names and bool(names & set(_PATH_COLUMNS))
 
 
+def _named_workshops(path: Path, workshops: list) -> dict:
+    """A manifest's list of workshops, ``{name: ..., inputs: file or [files]}`` each, as {name: inputs}."""
+    named = {}
+    for number, workshop in enumerate(workshops, start=1):
+        if not (isinstance(workshop, dict) and workshop.get("name") and workshop.get("inputs")):
+            raise InputError(path, "en workshop skal have name og inputs", where=f"post {number}")
+        if str(workshop["name"]) in named:
+            raise InputError(path, f"workshoppen '{short(workshop['name'])}' står to gange", where=f"post {number}")
+        named[str(workshop["name"])] = workshop["inputs"]
+    return named
+
+
 def _manifest_entries(path: Path) -> list[tuple[str, Path]]:
     base = path.parent
     if path.suffix.lower() == ".csv":
@@ -88,6 +100,8 @@ def _manifest_entries(path: Path) -> list[tuple[str, Path]]:
     else:
         data = read_yaml(path, "ugyldigt manifest") or {}
         data = data.get("workshops", data) if isinstance(data, dict) else data
+        if isinstance(data, list):  # [{name: Aalborg, inputs: [...]}, ...], as the README shows it
+            data = _named_workshops(path, data)
         if not isinstance(data, dict):
             raise InputError(path, "ugyldigt manifest: forventede 'workshop: filer' for hver workshop")
         pairs = [(str(name), item) for name, items in data.items()

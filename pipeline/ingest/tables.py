@@ -14,15 +14,18 @@ import io
 import itertools
 import math
 import re
+import zipfile
 from datetime import date, datetime, time
 from pathlib import Path
+from typing import NamedTuple
 
 from pipeline.config import IngestConfig
 from pipeline.errors import InputError, short
-from openpyxl.utils import get_column_letter
+from openpyxl.utils import get_column_letter, range_boundaries
 
 from pipeline.danish import count, number
 from pipeline.ingest.files import open_workbook, read_text, reason
+from pipeline.ingest.normalise import is_number_or_date
 from pipeline.ingest.report import Extract
 from pipeline.schema import TEXT_COLUMNS
 
@@ -77,12 +80,20 @@ def csv_rows(path: Path) -> tuple[list[list[str]], str]:
     delimiter = sniff_delimiter(text)
     reader = _records(text, delimiter or "\x1f")
     rows, budget = [], ReadBudget(path)
+    start, end = 1, 0  # the lines of the last record read (a quoted field may span several)
     try:
         for row in reader:
+            start, end = end + 1, reader.line_num
             budget.count(row)
             rows.append(row)
     except csv.Error as exc:
         raise InputError(path, f"CSV-filen kan ikke læses: {exc}", where=f"række {reader.line_num}") from None
+    # A quote that never closes makes the rest of the file one field, which the csv module reads
+    # without a word: the last field then holds line breaks, and the file does not end with a quote.
+    if rows and rows[-1] and re.search(r"[\r\n]", rows[-1][-1]) and not text.rstrip().endswith('"'):
+        message = ('et anførselstegn (") åbner et felt, der aldrig lukkes: resten af filen ville blive ét svar; '
+                   "slet eller luk anførselstegnet")
+        raise InputError(path, message, where=f"række {start}")
     wide = next((row_number for row_number, row in enumerate(rows, start=1) if len(row) > MAX_COLUMNS), None)
     if wide is not None:
         message = f"{number(len(rows[wide - 1]))} felter (højst {number(MAX_COLUMNS)} som i Excel)"
@@ -153,8 +164,16 @@ EXCEL_ERRORS = frozenset({
 })
 
 
-def workbook_grids(path: Path) -> tuple[dict[str | None, list[list[object]]], list[str]]:
-    """Every worksheet's cell values as rows, and notes on formula cells read as their formula text.
+class WorkbookGrids(NamedTuple):
+    grids: dict[str | None, list[list[object]]]  # each sheet's cell values as rows
+    notes: list[str]  # formula cells read as their formula text
+    hidden: set[str]  # titles of the hidden sheets (Excel's "Skjul ark": a drop-down's choices, a lookup table)
+    merged: dict[str, list[tuple[int, int, int, int]]]  # merged ranges per sheet: (min_col, min_row, max_col, max_row)
+
+
+def workbook_grids(path: Path) -> WorkbookGrids:
+    """Every worksheet's cell values as rows, notes on formula cells read as their formula text, the
+    hidden sheets and the merged cells (see :class:`WorkbookGrids`).
 
     A formula cell holds the value Excel last computed for it (cached in the file). A file
     written by a program rather than Excel has formulas without cached values, and a failed
@@ -163,6 +182,8 @@ def workbook_grids(path: Path) -> tuple[dict[str | None, list[list[object]]], li
     """
     grids: dict[str | None, list[list[object]]] = {}
     formulas: dict[str, dict[tuple[int, int], str]] = {}
+    hidden: set[str] = set()
+    merged: dict[str, list[tuple[int, int, int, int]]] = {}
     workbook = open_workbook(path, data_only=False)
     budget = ReadBudget(path)
     try:
@@ -183,6 +204,9 @@ def workbook_grids(path: Path) -> tuple[dict[str | None, list[list[object]]], li
                         values.append(cell.value)
                 rows.append(values)
             grids[sheet.title] = rows
+            if sheet.sheet_state != "visible":  # "hidden" or "veryHidden"
+                hidden.add(sheet.title)
+            merged[sheet.title] = _merged_ranges(path, getattr(sheet, "_worksheet_path", None))
             if found:
                 formulas[sheet.title] = found
         if formulas:
@@ -211,24 +235,63 @@ def workbook_grids(path: Path) -> tuple[dict[str | None, list[list[object]]], li
             cells = ", ".join(uncomputed[:5]) + (f" og {len(uncomputed) - 5} flere" if len(uncomputed) > 5 else "")
             notes.append(f"ark '{title}': {count(len(uncomputed), 'formelcelle', 'formelceller')} uden beregnet "
                          f"værdi læst som formlens tekst ({cells})")
-    return {title: [_trim(row) for row in rows] for title, rows in grids.items()}, notes
+    return WorkbookGrids({title: [_trim(row) for row in rows] for title, rows in grids.items()}, notes, hidden, merged)
 
 
-def find_text_column(columns: list[str], config: IngestConfig, loose: bool = True) -> str | None:
-    """The configured text column, else the column named like a text column; ``loose`` also
-    accepts names containing such a word ("Dit svar", "Kommentar (valgfri)")."""
+# A merged range in a sheet's XML, <mergeCell ref="A3:A6"/> (with or without a namespace prefix).
+_MERGE_CELL = re.compile(rb'<(?:\w+:)?mergeCell\s[^>]*?ref="([A-Z]+[0-9]+:[A-Z]+[0-9]+)"')
+
+
+def _merged_ranges(path: Path, part: str | None) -> list[tuple[int, int, int, int]]:
+    """The merged ranges of the sheet stored in ``part`` of the package. openpyxl's read-only sheets,
+    which tematik reads for their speed and bounded memory, do not parse them."""
+    if part is None:
+        return []
+    with zipfile.ZipFile(path) as archive:
+        xml = archive.read(part)
+    return [range_boundaries(ref.decode("ascii")) for ref in _MERGE_CELL.findall(xml)]
+
+
+def _fill_merged(grid: list[list[object]], ranges, head: int, keep: int) -> list[list[object]]:
+    """``grid`` with each merged range's value written down its first column, below the header ``head``,
+    as Excel shows it (a question typed once and merged over its answers); column ``keep`` (the texts)
+    is left as it is: an answer merged over two rows is one answer."""
+    grid = [list(row) for row in grid]
+    for min_col, min_row, _, max_row in ranges:
+        column, top = min_col - 1, min_row - 1
+        if column == keep or top <= head or top >= len(grid) or column >= len(grid[top]) or grid[top][column] is None:
+            continue
+        for row in grid[top + 1 : max_row]:
+            row.extend([None] * (column + 1 - len(row)))
+            if row[column] is None:
+                row[column] = grid[top][column]
+    return grid
+
+
+def text_column_candidates(columns: list[str], config: IngestConfig, loose: bool = True) -> list[str]:
+    """Columns that may hold the texts, best first: the configured one; else those named like a
+    text column, in :data:`TEXT_COLUMN_NAMES` order; ``loose`` adds those whose name contains such
+    a word ("Dit svar", "Kommentar (valgfri)")."""
     keys = [_key(c) for c in columns]
     if config.text_column is not None:
         wanted = _key(config.text_column)
-        return next((c for c, k in zip(columns, keys) if k == wanted), None)
-    for name in TEXT_COLUMN_NAMES:
-        if name in keys:
-            return columns[keys.index(name)]
-    for name in TEXT_COLUMN_NAMES if loose else ():
-        for column, key in zip(columns, keys):
-            if name in re.findall(r"\w+", key):
-                return column
-    return None
+        return [c for c, k in zip(columns, keys) if k == wanted][:1]
+    exact = [columns[keys.index(name)] for name in TEXT_COLUMN_NAMES if name in keys]
+    contained = [column for name in TEXT_COLUMN_NAMES if loose for column, key in zip(columns, keys)
+                 if name in re.findall(r"\w+", key)]  # fmt: skip
+    return list(dict.fromkeys(exact + contained))
+
+
+def find_text_column(columns: list[str], config: IngestConfig, loose: bool = True) -> str | None:
+    """The first of :func:`text_column_candidates`, by name alone."""
+    return next(iter(text_column_candidates(columns, config, loose)), None)
+
+
+def _numbers_only(grid: list[list[object]], head: int, column: int) -> bool:
+    """True when the column holds values below the header, all numbers or dates: a scale, a count or a
+    date (a questionnaire's "Svar" column beside its "Kommentar"), not answers."""
+    values = [row[column] for row in grid[head + 1 :] if column < len(row) and cell_text(row[column])]
+    return bool(values) and all(is_number_or_date(value) for value in values)
 
 
 def header_index(rows: list[list[object]], config: IngestConfig) -> int | None:
@@ -261,30 +324,52 @@ def _column_names(header: list[object]) -> list[str]:
 
 
 def table_extract(
-    path: Path, grids: dict[str | None, list[list[object]]], layout: str, config: IngestConfig
+    path: Path, grids: dict[str | None, list[list[object]]], layout: str, config: IngestConfig,
+    hidden: set[str] = frozenset(),
+    merged: dict[str, list[tuple[int, int, int, int]]] | None = None,
 ) -> Extract:
-    """Rows of every grid (CSV file or sheet) that has a text column; InputError when none has one."""
+    """Rows of every grid (CSV file or sheet) that has a text column, but the ``hidden`` sheets';
+    InputError when none has one."""
     stem = path.stem
     rows: list[dict] = []
     used: list[str] = []
     notes: list[str] = []
     first_columns: tuple[str | None, list[str]] | None = None
+    numbers_only: tuple[str | None, str] | None = None  # the first sheet whose text column holds no words
+    hidden_with_texts: list[str] = []
     for sheet, grid in grids.items():
         head = header_index(grid, config)
         if head is None:
             continue
         columns = _column_names(grid[head])
         first_columns = first_columns or (sheet, columns)
-        text_column = find_text_column(columns, config)
+        candidates = text_column_candidates(columns, config)
+        text_column = next((c for c in candidates if not _numbers_only(grid, head, columns.index(c))), None)
         if text_column is None:
+            if candidates:
+                numbers_only = numbers_only or (sheet, candidates[0])
             if sheet is not None:
-                notes.append(f"ark '{sheet}' sprunget over (ingen tekstkolonne)")
+                why = f"tekstkolonnen '{candidates[0]}' rummer kun tal og datoer" if candidates else "ingen tekstkolonne"
+                notes.append(f"ark '{sheet}' sprunget over ({why})")
+            continue
+        if merged and merged.get(sheet):
+            grid = _fill_merged(grid, merged[sheet], head, columns.index(text_column))
+        if sheet in hidden:  # what a workbook hides is not what its readers see: not the answers
+            hidden_with_texts.append(sheet)
+            notes.append(f"ark '{sheet}' er skjult og ikke læst")
             continue
         if config.table_sheets == "first" and used:
             notes.append(f"ark '{sheet}' ikke læst (table_sheets='first')")
             continue
         used.append(f"'{text_column}'" + (f" i ark '{sheet}'" if sheet is not None else ""))
         rows += _grid_rows(path, stem, sheet, sheet_key(grids, sheet), grid, head, columns, text_column)
+    if not used and hidden_with_texts:
+        raise InputError(path, "teksterne står kun i skjulte ark; vis arket i Excel, hvis det skal læses",
+                         where=f"ark '{hidden_with_texts[0]}'")  # fmt: skip
+    if not used and numbers_only:
+        sheet, column = numbers_only
+        raise InputError(path, f"tekstkolonnen '{short(column)}' rummer kun tal og datoer, ingen ord; angiv den rigtige "
+                         "med --text-column", where=f"ark '{sheet}'" if sheet is not None else None)  # fmt: skip
     if not used:
         _raise_no_text_column(path, first_columns, config)
     for row in rows:  # the sheet a row came from is worth keeping only when there are several
@@ -354,4 +439,13 @@ def _raise_no_text_column(path: Path, first_columns, config: IngestConfig):
     found = ", ".join(short(c) for c in columns[:20]) + (f" og {len(columns) - 20} flere" if len(columns) > 20 else "")
     if config.text_column is not None:
         raise InputError(path, f"tekstkolonnen '{config.text_column}' findes ikke (kolonner: {found})", where=where)
+    answer = next((c for c in columns if len(c.split()) >= _ANSWER_WORDS), None)
+    if answer is not None:  # the texts start on the first line: a header row is what is missing
+        line = "linje" if sheet is None else "række"
+        raise InputError(path, f"ingen overskriftsrække: første {line} ('{short(answer)}') ligner et svar; "
+                         f"tilføj en {line} med 'svar' over teksterne", where=where)  # fmt: skip
     raise InputError(path, f"ingen tekstkolonne (kolonner: {found}); brug --text-column", where=where)
+
+
+# A column "name" of this many words is a sentence: an answer on the first line, not a header.
+_ANSWER_WORDS = 5
