@@ -50,11 +50,26 @@ TYPE_LABELS = {"<str>": "<tekst>", "<path>": "<sti>", "<list[Path]>": "<stier>",
                "<int range>": "<heltal>", "<float range>": "<tal>"}  # fmt: skip
 
 
+# Why a value is invalid: typer checks an option's type and bounds with pydantic, whose words
+# these are ("Ugyldig værdi for '--sample': skal være mindst 1").
+VALUE_DANISH = [
+    (r"Input should be greater than or equal to (\S+)", r"skal være mindst \1"),
+    (r"Input should be greater than (\S+)", r"skal være større end \1"),
+    (r"Input should be less than or equal to (\S+)", r"skal være højst \1"),
+    (r"Input should be less than (\S+)", r"skal være mindre end \1"),
+    (r"Input should be a valid integer.*", "skal være et heltal"),
+    (r"Input should be a valid number.*", "skal være et tal"),
+]  # fmt: skip
+
+
 def danish_click_message(message: str) -> str:
     """A click usage error in Danish (unchanged when it is not one of :data:`CLICK_DANISH`)."""
     for english, danish in CLICK_DANISH:
         if re.fullmatch(english, message, flags=re.DOTALL):
-            return re.sub(english, danish, message, count=1, flags=re.DOTALL)
+            message = re.sub(english, danish, message, count=1, flags=re.DOTALL)
+            break
+    for english, danish in VALUE_DANISH:
+        message = re.sub(english, danish, message, flags=re.DOTALL)
     return message
 
 

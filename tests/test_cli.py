@@ -81,13 +81,15 @@ def test_help_is_danish():
         (["run", "--debug=ja", "svar.csv"], "Indstillingen '--debug' tager ingen værdi."),
         (["taxonomies", "ekstra"], "Uventet ekstra argument: ekstra"),
         (["frobnicate"], "Kommandoen 'frobnicate' findes ikke."),
+        (["validate", "model", "--sample", "0", "-o", "k.xlsx"], "Ugyldig værdi for '--sample': skal være mindst 1"),
+        (["validate", "model", "--sample", "halvtreds", "-o", "k.xlsx"], "Ugyldig værdi for '--sample': skal være et heltal"),
     ],
 )
 def test_usage_errors_are_danish(arguments, danish):
     result = CliRunner(env={"COLUMNS": "120"}).invoke(app, arguments)
     assert result.exit_code == 2
     assert danish in result.output
-    assert not any(word in result.output for word in ("Missing", "No such", "requires", "Usage", "OPTIONS", "unexpected"))
+    assert not any(word in result.output for word in ("Missing", "No such", "requires", "Usage", "OPTIONS", "unexpected", "Input should"))
 
 
 def test_help_types_are_danish_and_flags_have_none():
