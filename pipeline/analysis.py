@@ -36,7 +36,7 @@ import yaml
 from pipeline.config import RunConfig
 from pipeline.errors import InputError, read_yaml
 from pipeline.schema import ANDET, ANDET_LABEL
-from pipeline.taxonomy import Taxonomy
+from pipeline.taxonomy import Taxonomy, as_typed, theme_names
 
 # Topic words kept per topic; a merged topic's words are its members' scores pooled by size.
 TOPIC_WORDS_KEPT = 30
@@ -150,9 +150,12 @@ class Analysis:
         if unknown:
             raise self._fail(f"intet emne {', '.join(map(str, unknown))} (emner: {', '.join(map(str, sorted(known)))})")
 
-    def _check_theme(self, theme: str) -> None:
-        if theme not in self.classes:
+    def _theme_id(self, theme: str) -> str:
+        """The theme an analyst names by its id or its label, in any case ("Digitalisering og automatisering")."""
+        found = theme_names(self.labels).get(as_typed(theme))
+        if found is None:
             raise self._fail(f"ukendt tema '{theme}' (temaer: {', '.join(self.classes)})")
+        return found
 
     def _set_theme(self, rows: np.ndarray, theme: str) -> int:
         """Give ``rows`` of the texts ``theme`` with certainty (the analyst has decided); how many changed theme."""
@@ -257,7 +260,7 @@ class Analysis:
         theme, texts with a correction of their own) keep their theme.
         """
         self._check_topics([topic])
-        self._check_theme(theme)
+        theme = self._theme_id(theme)
         changed = self._set_theme(self.texts.index[self.moved_by_topic_theme(topic, every_text)].to_numpy(), theme)
         row = self.topics["topic"] == topic
         self.topics.loc[row, "theme"] = theme
@@ -271,7 +274,7 @@ class Analysis:
 
     def set_text_theme(self, text_id: str, theme: str) -> int:
         """One text gets ``theme`` (or ``andet``), whatever its topic says; returns 1 if it changed theme, else 0."""
-        self._check_theme(theme)
+        theme = self._theme_id(theme)
         rows = self.texts.index[self.texts["text_id"].astype(str) == str(text_id)].to_numpy()
         if not len(rows):
             raise self._fail(f"ingen tekst med id '{text_id}' (se kolonnen Tekst-id i assignments.csv)")

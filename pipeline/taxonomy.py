@@ -16,6 +16,7 @@ sequence. Texts that fit no theme get :data:`pipeline.schema.ANDET`, so that id 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
@@ -109,6 +110,21 @@ _PROBLEMS = {
     "dict_type": "skal være et tema med id, label, description og keywords",
 }
 _KEYS = {Theme: "et tema har id, label, description og keywords", Taxonomy: "en taksonomi har name, version og themes"}
+
+
+def as_typed(value: object) -> str:
+    """A theme name, header or answer as a person meant it: any case, spaces (also no-break) collapsed."""
+    return " ".join(str(value).split()).casefold() if value is not None else ""
+
+
+def theme_names(labels: Mapping[str, str]) -> dict[str, str]:
+    """{theme id or label as typed (:func:`as_typed`): theme id}; ``labels`` is {theme id: label}.
+
+    An analyst names a theme either way, in a check sheet or ``tematik edit --theme``:
+    "digitalisering" and "Digitalisering og automatisering" are the same theme."""
+    names = {as_typed(theme): theme for theme in labels}
+    names.update({as_typed(label): theme for theme, label in labels.items()})
+    return names
 
 
 def _validation_message(error: ValidationError, data: dict) -> str:

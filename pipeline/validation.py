@@ -32,6 +32,7 @@ import pandas as pd
 from pipeline.errors import InputError, short
 from pipeline.prevalence import MappingCorrection
 from pipeline.schema import ANDET
+from pipeline.taxonomy import as_typed, theme_names
 
 SHEET = "Kontrol"
 # The workbook's custom property holding the run's decided themes when the sample was drawn.
@@ -174,18 +175,6 @@ class Validation:
         }
 
 
-def _as_typed(value: object) -> str:
-    """A header or an answer as the analyst meant it: any case, spaces (also no-break) collapsed."""
-    return " ".join(str(value).split()).casefold() if value is not None else ""
-
-
-def _theme_names(labels: Mapping[str, str]) -> dict[str, str]:
-    """{id or label as typed (:func:`_as_typed`): theme id}."""
-    names = {_as_typed(theme): theme for theme in labels}
-    names.update({_as_typed(label): theme for theme, label in labels.items()})
-    return names
-
-
 # Rows above the header an analyst may have added (a title, a note); the header is looked for in these.
 _HEADER_SEARCH_ROWS = 10
 
@@ -193,9 +182,9 @@ _HEADER_SEARCH_ROWS = 10
 def _header(sheet) -> tuple[int, dict[str, int]] | None:
     """The header row's number and the positions of the id and answer columns, found by name in any order,
     case and spacing among the sheet's first rows; None when the sheet has no such row."""
-    wanted = {_as_typed(name): name for name in (ID_HEADER, CORRECT_HEADER)}
+    wanted = {as_typed(name): name for name in (ID_HEADER, CORRECT_HEADER)}
     for number, row in enumerate(sheet.iter_rows(max_row=_HEADER_SEARCH_ROWS, values_only=True), start=1):
-        found = {wanted[key]: position for position, key in enumerate(map(_as_typed, row)) if key in wanted}
+        found = {wanted[key]: position for position, key in enumerate(map(as_typed, row)) if key in wanted}
         if len(found) == len(wanted):
             return number, found
     return None
@@ -237,7 +226,7 @@ def read_sheet(path: Path, assignments: pd.DataFrame, labels: Mapping[str, str])
         raise InputError(path, "kørslens temaer er rettet (tematik edit), siden arket blev trukket, eller arket er fra "
                          "en anden kørsel: træk et nyt kontrolark")  # fmt: skip
 
-    themes = _theme_names(labels)
+    themes = theme_names(labels)
     decided_now = dict(zip(assignments["text_id"].astype(str), assignments["theme"].astype(str)))
     weight_of = dict(zip(assignments["text_id"].astype(str), assignments["weight"].astype(float)))
     seen: set[str] = set()
@@ -261,7 +250,7 @@ def read_sheet(path: Path, assignments: pd.DataFrame, labels: Mapping[str, str])
         answer = cell(row, CORRECT_HEADER)
         if not answer:
             continue
-        theme = themes.get(_as_typed(answer))
+        theme = themes.get(as_typed(answer))
         if theme is None:
             raise InputError(path, f"ukendt tema '{short(answer)}' i '{CORRECT_HEADER}': vælg et fra listen", where=where)
         decided.append(decided_now[text_id])

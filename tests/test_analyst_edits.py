@@ -134,6 +134,16 @@ def test_a_merged_away_topics_correction_stays_with_the_texts_it_moved(saved_mod
         assert themes[row.text_id] == (new_theme if row.theme == old_theme else row.theme)
 
 
+def test_a_theme_is_named_by_its_id_or_its_label_in_any_case(saved_model):
+    topic = int(load_run(saved_model).topics.query("topic >= 0")["topic"].iloc[0])
+    theme = load_run(saved_model).taxonomy.themes[-1]
+    result = runner.invoke(app, ["edit", str(saved_model), "--theme", f"{topic}={theme.label.upper()}"])
+    assert result.exit_code == 0, result.output
+    assert load_run(saved_model).edits.topic_themes == {topic: theme.id}  # kept by its id
+    unknown = runner.invoke(app, ["edit", str(saved_model), "--theme", f"{topic}=Sport"])
+    assert unknown.exit_code == 1 and "ukendt tema 'Sport'" in unknown.output
+
+
 def test_an_unknown_text_id_names_the_danish_column(saved_model):
     with pytest.raises(InputError, match="Tekst-id i assignments.csv"):
         load_run(saved_model).set_text_theme("mentimeter-export:q2:17", "andet")
