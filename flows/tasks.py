@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections import Counter
 from datetime import timedelta
 from pathlib import Path
 
@@ -116,12 +117,24 @@ def _languages_key(context, parameters) -> str:
 # are detected in a low-priority child process beside the other stages.
 @task(cache_key_fn=_languages_key, cache_expiration=CACHE_FOR, persist_result=True, task_run_name="find sprog")
 def detect_languages(stages: LocalStages, texts: pd.DataFrame) -> list[str]:
-    codes = stages.detect_languages(texts).result()
-    foreign = sum(not is_danish(code) for code in codes)
-    if foreign:
-        looks = "ser ikke dansk ud" if foreign == 1 else "ser ikke danske ud"
-        get_run_logger().info("%s %s (beholdt, markeret)", count(foreign, "tekst", "tekster"), looks)
-    return codes
+    return stages.detect_languages(texts).result()
+
+
+def log_languages(codes: list[str]) -> None:
+    """How many texts look like another language than Danish (told on every run, from the cache
+    too); a warning when most do: the lemmas, stop words and theme words are Danish."""
+    foreign = Counter(code for code in codes if not is_danish(code))
+    n_foreign = sum(foreign.values())
+    if not n_foreign:
+        return
+    looks = "ser ikke dansk ud" if n_foreign == 1 else "ser ikke danske ud"
+    if 2 * n_foreign > len(codes):
+        get_run_logger().warning(
+            "Advarsel: %s af %s %s (mest '%s'): tematiks lemmaer, stopord og temaord er danske, så emner og temaer "
+            "bliver upålidelige", number(n_foreign), count(len(codes), "tekst", "tekster"), looks, foreign.most_common(1)[0][0],
+        )
+    else:
+        get_run_logger().info("%s %s (beholdt, markeret)", count(n_foreign, "tekst", "tekster"), looks)
 
 
 # The packages that compute embeddings: a new release may give other vectors for the same text.
@@ -260,6 +273,8 @@ class TaskStages:
         return fit_themes(self.local, texts, embeddings, topics)
 
     def with_languages(self, texts: pd.DataFrame, codes) -> pd.DataFrame:
+        codes = list(codes)
+        log_languages(codes)
         return self.local.with_languages(texts, codes)  # two columns joined: no task of its own
 
     def assemble(self, texts, embeddings, modeler, mapper, facts: dict) -> Analysis:

@@ -207,3 +207,35 @@ def test_a_flow_runs_with_the_stages_it_is_given(prefect_server, tmp_path):
     assert outcome.n_topics == 3
     manifest = json.loads((outcome.output_dir / "manifest.json").read_text(encoding="utf-8"))
     assert manifest["config"]["embeddings"]["backend"] == "lsa"
+
+
+def test_a_workshop_mostly_not_in_danish_is_warned_about_on_every_run(prefect_server, tmp_path):
+    import logging
+
+    answers = tmp_path / "svar.csv"
+    answers.write_text("svar\n" + "\n".join([
+        "We need more skilled workers in the region", "The green transition must go faster",
+        "More robots in the factories please", "Better broadband in rural areas",
+        "Help small firms export to Germany", "More start-up funding for young founders",
+        "Digital skills for older employees", "Attract international talent to our universities",
+        "Flere faglærte til industrien", "Grøn omstilling af transporten",
+    ]) + "\n", encoding="utf-8")  # fmt: skip
+
+    class Lines(logging.Handler):
+        def __init__(self):
+            super().__init__(logging.INFO)
+            self.lines = []
+
+        def emit(self, record):
+            self.lines.append((record.levelno, record.getMessage()))
+
+    lines = Lines()
+    logging.getLogger("prefect.flow_runs").addHandler(lines)
+    try:
+        for _ in range(2):  # the second run takes the languages from the cache and still says it
+            workshop_flow(inputs=[str(answers)], out=str(tmp_path / "out"), models=str(tmp_path / "models"), embedder="lsa")
+    finally:
+        logging.getLogger("prefect.flow_runs").removeHandler(lines)
+    warnings = [message for level, message in lines.lines if level == logging.WARNING and "ser ikke danske ud" in message]
+    assert len(warnings) == 2
+    assert re.match(r"Advarsel: [6-8] af 10 tekster ser ikke danske ud \(mest 'en'\): tematiks lemmaer", warnings[0])
