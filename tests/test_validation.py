@@ -176,15 +176,22 @@ def test_usage_errors_of_validate_are_one_line(tmp_path):
         assert len([line for line in result.output.splitlines() if line.strip()]) == 1, result.output
 
 
-def test_a_sheet_keeps_formula_like_texts_as_text_and_reads_odd_ids_back(tmp_path):
-    from pipeline.validation import fingerprint, read_sheet, write_sheet
+def _three_text_sheet(path, text_ids: list[str], texts: list[str], labels: dict[str, str]) -> pd.DataFrame:
+    """A check sheet drawn from three texts decided a, b and andet; returns their table."""
+    from pipeline.validation import fingerprint, write_sheet
 
-    table = pd.DataFrame({"text_id": ["'quoted:1", "=evil:2", "svar:3"], "text": ["=HYPERLINK(\"x\")", "ok\x01 svar", "tredje"],
-                          "theme": ["a", "b", ANDET], "weight": 1.0, "source_kind": "table", "source_file": "f.csv",
-                          "question": "Q", "workshop": "W"})  # fmt: skip
+    table = pd.DataFrame({"text_id": text_ids, "text": texts, "theme": ["a", "b", ANDET], "weight": 1.0, "source_kind": "table",
+                          "source_file": "f.csv", "question": "Q", "workshop": "W"})  # fmt: skip
+    write_sheet(table, labels, path, "run", fingerprint(table))
+    return table
+
+
+def test_a_sheet_keeps_formula_like_texts_as_text_and_reads_odd_ids_back(tmp_path):
+    from pipeline.validation import read_sheet
+
     labels = {"a": "Tema A", "b": "Tema B", ANDET: "Andet"}
     path = tmp_path / "k.xlsx"
-    write_sheet(table, labels, path, "run", fingerprint(table))
+    table = _three_text_sheet(path, ["'quoted:1", "=evil:2", "svar:3"], ["=HYPERLINK(\"x\")", "ok\x01 svar", "tredje"], labels)
     sheet = load_workbook(path)[SHEET]
     assert sheet["B2"].value == "=HYPERLINK(\"x\")" and sheet["B2"].data_type == "s" and sheet["B2"].quotePrefix
     fill(path, {2: "Tema A", 3: "a", 4: "andet"})
@@ -212,14 +219,11 @@ def test_a_sheet_edited_the_way_analysts_do_is_read_as_meant(tmp_path):
     # Headers retyped in another case with stray spaces, a title row above them, the sheet renamed, the
     # columns reordered, labels in capitals with doubled spaces: each still reads the analyst's answers.
     from pipeline.errors import InputError
-    from pipeline.validation import fingerprint, read_sheet, write_sheet
+    from pipeline.validation import read_sheet
 
-    table = pd.DataFrame({"text_id": ["svar:1", "svar:2", "svar:3"], "text": ["første", "anden", "tredje"],
-                          "theme": ["a", "b", ANDET], "weight": 1.0, "source_kind": "table", "source_file": "f.csv",
-                          "question": "Q", "workshop": "W"})  # fmt: skip
     labels = {"a": "Grøn omstilling", "b": "Tema B", ANDET: "Andet"}
     path = tmp_path / "kontrol.xlsx"
-    write_sheet(table, labels, path, "run", fingerprint(table))
+    table = _three_text_sheet(path, ["svar:1", "svar:2", "svar:3"], ["første", "anden", "tredje"], labels)
     fill(path, {2: "GRØN  OMSTILLING", 3: " tema b\u00a0", 4: "ANDET"})
     workbook = load_workbook(path)
     sheet = workbook[SHEET]
