@@ -50,8 +50,9 @@ TYPE_LABELS = {"<str>": "<tekst>", "<path>": "<sti>", "<list[Path]>": "<stier>",
                "<int range>": "<heltal>", "<float range>": "<tal>"}  # fmt: skip
 
 
-# Why a value is invalid: typer checks an option's type and bounds with pydantic, whose words
-# these are ("Ugyldig værdi for '--sample': skal være mindst 1").
+# Why a value is invalid: typer checks an option's type and bounds with pydantic and passes on
+# only its English message, so it is matched here; the same Danish words as for a setting's
+# error type (pipeline.errors.PYDANTIC_DANISH): "Ugyldig værdi for '--sample': skal være mindst 1".
 VALUE_DANISH = [
     (r"Input should be greater than or equal to (\S+)", r"skal være mindst \1"),
     (r"Input should be greater than (\S+)", r"skal være større end \1"),

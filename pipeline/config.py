@@ -13,7 +13,7 @@ from typing import Annotated, Any, ClassVar, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_serializer, field_validator, model_validator
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
-from pipeline.errors import InputError, read_yaml, short
+from pipeline.errors import PYDANTIC_DANISH, InputError, read_yaml, short
 from pipeline.taxonomy import DEFAULT_TAXONOMY
 
 
@@ -363,32 +363,11 @@ class ExportConfig(_Section):
     )
 
 
-# pydantic's error types in Danish, for the one line a bad setting gives.
-_SETTING_ERRORS = {
-    "greater_than_equal": "skal være mindst {ge}",
-    "greater_than": "skal være større end {gt}",
-    "less_than_equal": "skal være højst {le}",
-    "less_than": "skal være mindre end {lt}",
-    "finite_number": "skal være et endeligt tal",
-    "int_parsing": "skal være et heltal",
-    "int_from_float": "skal være et heltal",
-    "float_parsing": "skal være et tal",
-    "bool_parsing": "skal være true eller false",
-    "string_type": "skal være tekst",
-    "list_type": "skal være en liste",
-    "dict_type": "skal være en tabel (nøgle: værdi)",
-    "model_type": "skal være en tabel (nøgle: værdi)",
-    "literal_error": "skal være en af {expected}",
-    "extra_forbidden": "er ikke en indstilling",
-    "missing": "mangler",
-}
-
-
 def setting_error(error: ValidationError) -> str:
     """The first problem of a config as one line naming its key: ``quotes.k: skal være mindst 1 (fik -3)``."""
     first = error.errors()[0]
     key = ".".join(str(part) for part in first["loc"]) or "konfigurationen"
-    template = _SETTING_ERRORS.get(first["type"])
+    template = PYDANTIC_DANISH.get(first["type"])
     if template is not None:
         problem = template.format(**{k: v for k, v in (first.get("ctx") or {}).items()})
     else:  # a validator's own words ("Value error, source_shares lacks ...")

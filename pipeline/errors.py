@@ -120,3 +120,25 @@ def _expanded_size(data: object, limit: int) -> int:
         elif isinstance(item, (list, tuple, set)):
             todo.extend(item)
     return seen
+
+
+# pydantic's error types in Danish, for the one line a bad setting or taxonomy gives (pipeline.config,
+# pipeline.taxonomy): "skal være mindst 1".
+PYDANTIC_DANISH = {
+    "greater_than_equal": "skal være mindst {ge}",
+    "greater_than": "skal være større end {gt}",
+    "less_than_equal": "skal være højst {le}",
+    "less_than": "skal være mindre end {lt}",
+    "finite_number": "skal være et endeligt tal",
+    "int_parsing": "skal være et heltal",
+    "int_from_float": "skal være et heltal",
+    "float_parsing": "skal være et tal",
+    "bool_parsing": "skal være true eller false",
+    "string_type": "skal være tekst",
+    "list_type": "skal være en liste",
+    "dict_type": "skal være en tabel (nøgle: værdi)",
+    "model_type": "skal være en tabel (nøgle: værdi)",
+    "literal_error": "skal være en af {expected}",
+    "extra_forbidden": "er ikke en indstilling",
+    "missing": "mangler",
+}

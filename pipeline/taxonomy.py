@@ -22,7 +22,7 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from pipeline.danish import number
-from pipeline.errors import FOLDER_NOT_FILE, InputError, read_yaml, short
+from pipeline.errors import FOLDER_NOT_FILE, PYDANTIC_DANISH, InputError, read_yaml, short
 from pipeline.schema import ANDET
 
 TAXONOMY_DIR = Path(__file__).with_name("taxonomies")
@@ -131,8 +131,6 @@ def _validation_message(error: ValidationError, data: dict) -> str:
     """The first problem of a pydantic error as one Danish line, the place named as people count
     (``ugyldig taksonomi: tema 2 (sport), description: mangler``); a message of a validator of
     ours (already Danish) as it is, and pydantic's English for a kind of mistake not foreseen."""
-    from pipeline.config import _SETTING_ERRORS  # the config's Danish words; config imports this module
-
     first = error.errors()[0]
     loc = list(first["loc"])
     place = []
@@ -146,8 +144,8 @@ def _validation_message(error: ValidationError, data: dict) -> str:
     kind = first["type"]
     if kind == "extra_forbidden":
         problem = f"ukendt nøgle ({_KEYS[Theme] if place and place[0].startswith('tema ') else _KEYS[Taxonomy]})"
-    elif kind in _PROBLEMS or kind in _SETTING_ERRORS:
-        problem = _PROBLEMS.get(kind, _SETTING_ERRORS.get(kind)).format(**first.get("ctx") or {})
+    elif kind in _PROBLEMS or kind in PYDANTIC_DANISH:
+        problem = _PROBLEMS.get(kind, PYDANTIC_DANISH.get(kind)).format(**first.get("ctx") or {})
     else:
         problem = short(first["msg"].removeprefix("Value error, "), 200)
     more = f" (og {error.error_count() - 1} fejl mere)" if error.error_count() > 1 else ""
