@@ -124,7 +124,10 @@ def load_run(folder: str | Path) -> Analysis:
     if not folder.exists():
         raise InputError(folder, "mappen findes ikke")
     if (folder / "manifest.json").is_file() and not (folder / "texts.json").exists():  # --out's folder, not --models'
-        raise InputError(folder, f"er en resultatmappe, ikke en gemt kørsel; brug kørslens modelmappe (som standard models/{folder.name})")
+        # A run's model folder has its run id (models/<run id>); a re-export's results are a new run id, so
+        # the folder's name is no guide to the model's: say where models go, not a folder that may not exist.
+        raise InputError(folder, "er en resultatmappe, ikke en gemt kørsel; angiv kørslens modelmappe "
+                         "(den, --models pegede på: som standard models/<kørsels-id>)")
     if not folder.is_dir() or not (folder / "texts.json").exists():
         raise InputError(folder, "ikke en gemt tematik-kørsel (ingen texts.json)")
     texts = _read(folder / "texts.json", _read_table)

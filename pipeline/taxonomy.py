@@ -86,6 +86,13 @@ class Taxonomy(BaseModel):
         duplicates = [theme.id for theme in self.themes if theme.id in seen or seen.add(theme.id)]
         if duplicates:
             raise ValueError(f"tema-id står flere gange: {', '.join(sorted(set(duplicates)))}")
+        # An analyst names a theme by its id or its label (theme_names): each name must mean one theme.
+        taken = {as_typed(theme.id): theme.id for theme in self.themes} | {ANDET: ANDET}
+        for theme in self.themes:
+            other = taken.setdefault(as_typed(theme.label), theme.id)
+            if other != theme.id:
+                named = "andet" if other == ANDET else f"tema {other}"
+                raise ValueError(f"tema {theme.id} har label '{theme.label}', som også er navnet på {named}; giv det en anden label")
         return self
 
     @property
@@ -122,8 +129,8 @@ def theme_names(labels: Mapping[str, str]) -> dict[str, str]:
 
     An analyst names a theme either way, in a check sheet or ``tematik edit --theme``:
     "digitalisering" and "Digitalisering og automatisering" are the same theme."""
-    names = {as_typed(theme): theme for theme in labels}
-    names.update({as_typed(label): theme for theme, label in labels.items()})
+    names = {as_typed(label): theme for theme, label in labels.items()}
+    names.update({as_typed(theme): theme for theme in labels})  # an id always means its own theme
     return names
 
 

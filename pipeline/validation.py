@@ -179,6 +179,14 @@ class Validation:
 _HEADER_SEARCH_ROWS = 10
 
 
+def _missing_headers(sheet) -> list[str]:
+    """Which of the two columns no row among the sheet's first rows names."""
+    wanted = {as_typed(name): name for name in (ID_HEADER, CORRECT_HEADER)}
+    seen = {wanted[key] for row in sheet.iter_rows(max_row=_HEADER_SEARCH_ROWS, values_only=True)
+            for key in map(as_typed, row) if key in wanted}  # fmt: skip
+    return [name for name in (ID_HEADER, CORRECT_HEADER) if name not in seen]
+
+
 def _header(sheet) -> tuple[int, dict[str, int]] | None:
     """The header row's number and the positions of the id and answer columns, found by name in any order,
     case and spacing among the sheet's first rows; None when the sheet has no such row."""
@@ -214,7 +222,9 @@ def read_sheet(path: Path, assignments: pd.DataFrame, labels: Mapping[str, str])
             raise InputError(path, f"arket '{SHEET}' mangler: brug det ark, tematik validate --sample skrev")
         name, header = sheet.title, _header(sheet)
         if header is None:
-            raise InputError(path, f"kolonnerne {ID_HEADER} og {CORRECT_HEADER} mangler", where=f"ark '{name}'")
+            missing = _missing_headers(sheet)
+            what = f"kolonnen {missing[0]} mangler" if len(missing) == 1 else f"kolonnerne {ID_HEADER} og {CORRECT_HEADER} mangler"
+            raise InputError(path, what, where=f"ark '{name}'")
         header_row, columns = header
         drawn_from = next((p.value for p in workbook.custom_doc_props.props if p.name == FINGERPRINT_PROPERTY), None)
         records = [(number, row) for number, row in enumerate(sheet.iter_rows(min_row=header_row + 1, values_only=True),

@@ -495,10 +495,19 @@ def test_a_table_without_a_header_row_says_to_add_one(tmp_path):
     path = tmp_path / "postkort.csv"
     path.write_text("Flere lærepladser i de små virksomheder\nBussen til Hanstholm kører for sjældent\n", encoding="utf-8")
     assert str(_error([path])) == (f"{path}: ingen overskriftsrække: første linje ('Flere lærepladser i de små "
-                                   "virksomheder') ligner et svar; tilføj en linje med 'svar' over teksterne")
+                                   "virksomheder') ligner et svar; tilføj en linje med 'svar' over teksterne (er det "
+                                   "kolonnens navn, så brug --text-column)")
     workbook = write_table_workbook(tmp_path / "postkort.xlsx", {"Ark1": [["Flere lærepladser i de små virksomheder", 3],
                                                                          ["Bussen kører for sjældent", 4]]})
-    assert str(_error([workbook])).endswith("ligner et svar; tilføj en række med 'svar' over teksterne")
+    assert "ligner et svar; tilføj en række med 'svar' over teksterne" in str(_error([workbook]))
+
+
+def test_a_forms_question_as_the_column_name_is_given_to_text_column_not_made_an_answer(tmp_path):
+    # Microsoft/Google Forms name a column by its question: a header row is there, it is just not called "svar".
+    question = "Hvad er din vigtigste prioritet for regionen?"
+    path = tmp_path / "forms.csv"
+    path.write_text(f"ID;{question}\n1;Flere lærepladser\n2;Bedre busser\n", encoding="utf-8")
+    assert str(_error([path])) == f'{path}: ingen tekstkolonne: er \'{question}\' spørgsmålet over svarene, så brug --text-column "{question}"'
 
 
 def test_opening_a_results_folder_or_a_missing_one_as_a_saved_run_says_which_folder_to_give(tmp_path):
@@ -510,8 +519,9 @@ def test_opening_a_results_folder_or_a_missing_one_as_a_saved_run_says_which_fol
     (results / "assignments.csv").write_text("text_id\n", encoding="utf-8")
     with pytest.raises(InputError) as caught:
         load_run(results)
-    assert str(caught.value) == (f"{results}: er en resultatmappe, ikke en gemt kørsel; brug kørslens modelmappe "
-                                 "(som standard models/demo-20260314-101500-abc123)")
+    # Not "models/<this folder's name>": a re-export's results have a new run id, and no such model folder.
+    assert str(caught.value) == (f"{results}: er en resultatmappe, ikke en gemt kørsel; angiv kørslens modelmappe "
+                                 "(den, --models pegede på: som standard models/<kørsels-id>)")
     with pytest.raises(InputError) as caught:
         load_run(tmp_path / "models" / "findes-ikke")
     assert str(caught.value) == f"{tmp_path / 'models' / 'findes-ikke'}: mappen findes ikke"

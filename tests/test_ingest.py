@@ -681,14 +681,16 @@ def test_markdown_headings_typed_without_the_space_are_headings(tmp_path):
     # "#Tema" is a paragraph to CommonMark, but a heading to whoever typed it; a #hashtag stays text.
     path = tmp_path / "noter.md"
     path.write_text("#Opsamling\nIndledning om dagen.\n\n##Tema 1: Innovation\n\nEt laboratorium for test.\n\n"
-                    "#innovation er dagens hashtag\n", encoding="utf-8")
+                    "#innovation er dagens hashtag\n\n#Aalborg2030 var deltagernes eget slogan for dagen.\n", encoding="utf-8")
     texts = read_inputs([path]).texts
-    assert texts["text"].tolist() == ["Indledning om dagen.", "Et laboratorium for test.", "#innovation er dagens hashtag"]
-    assert texts["question"].tolist() == ["Opsamling", "Tema 1: Innovation", "Tema 1: Innovation"]
+    # A capitalised hashtag opening a sentence is no heading either: the line is a sentence.
+    assert texts["text"].tolist() == ["Indledning om dagen.", "Et laboratorium for test.", "#innovation er dagens hashtag",
+                                      "#Aalborg2030 var deltagernes eget slogan for dagen."]
+    assert texts["question"].tolist() == ["Opsamling", "Tema 1: Innovation", "Tema 1: Innovation", "Tema 1: Innovation"]
 
 
 def test_the_readme_manifest_form_with_names_and_inputs_is_read(tmp_path):
-    # README: `workshops: [{name: Aalborg, inputs: [aalborg/menti.xlsx]}]` (a list of workshops).
+    # `workshops: [{name: Aalborg, inputs: [aalborg/menti.xlsx]}]` (a list of workshops), beside the README's mapping form.
     for workshop in ("aalborg", "aarhus"):
         (tmp_path / workshop).mkdir()
         (tmp_path / workshop / "svar.csv").write_text("svar\nEt svar om havnen\n", encoding="utf-8")

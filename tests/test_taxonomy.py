@@ -98,6 +98,9 @@ def test_version_is_optional(tmp_path, version_line):
         (lambda d: d["themes"].append("Turisme"), ("ugyldig taksonomi: tema 3: skal være et tema med id, "
                                                    "label, description og keywords")),
         (lambda d: d.pop("name"), "ugyldig taksonomi: name: mangler"),
+        # An analyst names a theme by its id or its label (edit --theme, the check sheet): each name means one theme.
+        (lambda d: d["themes"][0].update(label="SPORT"), "tema mad har label 'SPORT', som også er navnet på tema sport"),
+        (lambda d: d["themes"][1].update(label="Andet"), "tema sport har label 'Andet', som også er navnet på andet"),
     ],
 )
 def test_invalid_taxonomy_is_one_line_input_error_naming_the_file(tmp_path, change, message):
@@ -187,3 +190,12 @@ def test_a_folder_given_for_a_yaml_file_is_one_line(tmp_path):
         with pytest.raises(InputError) as caught:
             read(folder)
         assert str(caught.value) == f"{folder}: er en mappe; angiv YAML-filen i den", read
+
+
+def test_a_theme_named_by_id_or_label_in_any_case_and_an_id_always_means_its_own_theme():
+    from pipeline.taxonomy import theme_names
+
+    names = theme_names({"klima": "Energi", "energi": "Klima og energi", "andet": "Andet / nye temaer"})
+    assert names["klima og energi"] == names["energi"] == "energi"  # by label or id
+    assert names["klima"] == "klima"  # an id wins over a label that reads the same
+    assert names["andet / nye temaer"] == "andet"

@@ -131,6 +131,8 @@ def analysis_shares(saved_model) -> pd.Series:
         (lambda sheet: sheet.cell(row=4, column=1, value="postkort:r9999"), "række 4): ukendt Tekst-id 'postkort:r9999'"),
         (lambda sheet: sheet.cell(row=5, column=1, value=sheet.cell(row=4, column=1).value), "række 5): Tekst-id"),
         (lambda sheet: None, "ingen rækker har et 'Korrekt tema' udfyldt"),
+        # Only the column that is gone is named.
+        (lambda sheet: sheet.cell(row=1, column=5, value="Tema (rettet)"), "(ark 'Kontrol'): kolonnen Korrekt tema mangler"),
     ],
 )
 def test_a_broken_sheet_is_one_line_naming_sheet_and_row_and_writes_nothing(saved_model, tmp_path, break_sheet, message):

@@ -25,6 +25,7 @@ from openpyxl.utils import get_column_letter
 from pipeline.config import IngestConfig
 from pipeline.danish import number
 from pipeline.errors import InputError, short
+from pipeline.ingest.normalise import is_number_or_date
 from pipeline.ingest.report import Extract
 from pipeline.ingest.tables import cell_text, sheet_key
 
@@ -185,7 +186,7 @@ def _voters_extract(path: Path, grids: Grids, config: IngestConfig) -> Extract:
             type_name = (cell_text(types[j]) or "") if types is not None and j < len(types) else ""
             kind = FREE_TEXT_TYPES.get(_type_key(type_name))
             answered = [c for c in cells if c]
-            if types is None and answered and all(_is_number(c) for c in answered):
+            if types is None and answered and all(is_number_or_date(c) for c in answered):
                 kind, type_name = None, "kun tal"
             if kind is None:
                 skipped.append(f"'{question}' ({type_name})")
@@ -205,11 +206,3 @@ def _type_row(row: list[object], names: list[str], meta: dict[str, int]) -> list
     keys = [_type_key(row[j]) for j in range(min(len(row), len(names))) if j not in meta.values() and cell_text(row[j])]
     known = set(FREE_TEXT_TYPES) | _OTHER_TYPES
     return row if keys and all(key in known for key in keys) else None
-
-
-def _is_number(text: str) -> bool:
-    try:
-        float(text.replace(",", "."))
-    except ValueError:
-        return False
-    return True

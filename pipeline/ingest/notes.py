@@ -174,14 +174,23 @@ def _is_label(text: str) -> bool:
 # --- Markdown ---------------------------------------------------------------------------
 
 # "#Opsamling" at a line's start: a heading typed without its space (CommonMark reads a paragraph);
-# a capital after the marks, so a "#hashtag" and a ranking "#1 prioritet: ..." stay text.
-_HEADING_WITHOUT_SPACE = re.compile(r"^( {0,3}#{1,6})(?=[A-ZÆØÅ])(\S)", re.MULTILINE)
+# a capital after the marks, so a "#hashtag" and a ranking "#1 prioritet: ..." stay text, and a
+# line a heading could be: a few words, no sentence in it ("#Aalborg2030 var deltagernes eget
+# slogan." stays a passage).
+_HEADING_WITHOUT_SPACE = re.compile(r"^( {0,3}#{1,6})(?=[A-ZÆØÅ])(\S.*)$", re.MULTILINE)
+_HEADING_WORDS = 10
+
+
+def _heading_with_space(match: re.Match) -> str:
+    marks, line = match.group(1), match.group(2)
+    sentence = line.rstrip().endswith((".", "!", "?", "…")) or re.search(r"[.!?]\s", line)
+    return match.group(0) if sentence or len(line.split()) > _HEADING_WORDS else f"{marks} {line}"
 
 
 def markdown_extract(path: Path, config: IngestConfig) -> Extract:
     text, encoding = read_text(path)
     outline = _Outline(path.stem, config)
-    tokens = MarkdownIt("commonmark").enable("table").parse(_HEADING_WITHOUT_SPACE.sub(r"\1 \2", text))
+    tokens = MarkdownIt("commonmark").enable("table").parse(_HEADING_WITHOUT_SPACE.sub(_heading_with_space, text))
     for before, token in zip(tokens, tokens[1:]):
         if token.type != "inline":
             continue

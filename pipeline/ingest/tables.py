@@ -440,10 +440,14 @@ def _raise_no_text_column(path: Path, first_columns, config: IngestConfig):
     if config.text_column is not None:
         raise InputError(path, f"tekstkolonnen '{config.text_column}' findes ikke (kolonner: {found})", where=where)
     answer = next((c for c in columns if len(c.split()) >= _ANSWER_WORDS), None)
+    if answer is not None and answer.rstrip().endswith("?"):  # a form's question names its answers' column
+        raise InputError(path, f"ingen tekstkolonne: er '{answer}' spørgsmålet over svarene, så brug "
+                         f"--text-column \"{answer}\"", where=where)  # fmt: skip
     if answer is not None:  # the texts start on the first line: a header row is what is missing
         line = "linje" if sheet is None else "række"
         raise InputError(path, f"ingen overskriftsrække: første {line} ('{short(answer)}') ligner et svar; "
-                         f"tilføj en {line} med 'svar' over teksterne", where=where)  # fmt: skip
+                         f"tilføj en {line} med 'svar' over teksterne (er det kolonnens navn, så brug --text-column)",
+                         where=where)  # fmt: skip
     raise InputError(path, f"ingen tekstkolonne (kolonner: {found}); brug --text-column", where=where)
 
 
