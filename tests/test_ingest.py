@@ -667,6 +667,26 @@ def test_merged_cells_of_a_question_column_give_each_row_its_question(tmp_path):
     assert texts["Bord"].tolist()[:5] == [1, 1, 2, 2, 3]
 
 
+def test_merged_ranges_are_found_whatever_piece_of_the_sheet_they_fall_in(tmp_path):
+    # The sheet's XML is read in pieces (bounded memory): a range cut between two pieces is still found, once.
+    from pipeline.ingest.tables import _merged_ranges
+
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    for row in range(1, 200):
+        sheet.append([f"Spørgsmål {row}", f"Svar {row}"])
+    expected = set()
+    for top in range(1, 190, 3):
+        sheet.merge_cells(start_row=top, start_column=1, end_row=top + 2, end_column=1)
+        expected.add((1, top, 1, top + 2))
+    path = tmp_path / "mange.xlsx"
+    workbook.save(path)
+    whole = _merged_ranges(path, "xl/worksheets/sheet1.xml")
+    assert set(whole) == expected and len(whole) == len(expected)
+    for chunk in (7, 64, 1000):  # pieces smaller than one <mergeCell> element, and larger
+        assert _merged_ranges(path, "xl/worksheets/sheet1.xml", chunk=chunk) == whole
+
+
 def test_a_word_table_of_numbered_dated_answers_gives_the_answers_only(tmp_path):
     # Postcards typed into a Word table: number, answer, date. The number and date cells are no passages.
     answers = ["Flere lærepladser i de små virksomheder", "Bussen til Hanstholm kører for sjældent",

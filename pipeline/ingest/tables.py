@@ -242,14 +242,29 @@ def workbook_grids(path: Path) -> WorkbookGrids:
 _MERGE_CELL = re.compile(rb'<(?:\w+:)?mergeCell\s[^>]*?ref="([A-Z]+[0-9]+:[A-Z]+[0-9]+)"')
 
 
-def _merged_ranges(path: Path, part: str | None) -> list[tuple[int, int, int, int]]:
+def _merged_ranges(path: Path, part: str | None, chunk: int = 1 << 20) -> list[tuple[int, int, int, int]]:
     """The merged ranges of the sheet stored in ``part`` of the package. openpyxl's read-only sheets,
-    which tematik reads for their speed and bounded memory, do not parse them."""
+    which tematik reads for their speed and bounded memory, do not parse them; the part is read in
+    ``chunk``-byte pieces, so a sheet of hundreds of MB is not held at once."""
     if part is None:
         return []
-    with zipfile.ZipFile(path) as archive:
-        xml = archive.read(part)
-    return [range_boundaries(ref.decode("ascii")) for ref in _MERGE_CELL.findall(xml)]
+    refs: list[bytes] = []
+    carry = b""
+    with zipfile.ZipFile(path) as archive, archive.open(part) as stream:
+        while True:
+            piece = stream.read(chunk)
+            block = carry + piece
+            # A match that starts in the last _MERGE_OVERLAP bytes may be cut: it is found in the next block.
+            cut = len(block) if not piece else max(len(block) - _MERGE_OVERLAP, 0)
+            refs += [match.group(1) for match in _MERGE_CELL.finditer(block) if match.start() < cut]
+            if not piece:
+                break
+            carry = block[cut:]
+    return [range_boundaries(ref.decode("ascii")) for ref in refs]
+
+
+# Longer than any <mergeCell ref="..."/> element.
+_MERGE_OVERLAP = 4096
 
 
 def _fill_merged(grid: list[list[object]], ranges, head: int, keep: int) -> list[list[object]]:
