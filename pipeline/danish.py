@@ -7,6 +7,8 @@ for spreadsheets use :func:`decimal` (no thousands points: Excel reads those cel
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 MISSING = "–"
 
 
@@ -50,6 +52,14 @@ def interval(low: float | None, high: float | None) -> str:
     if _missing(low) or _missing(high):
         return MISSING
     return f"{decimal(float(low) * 100, 1)}–{decimal(float(high) * 100, 1)} %"
+
+
+def listing(items: Sequence[str], shown: int | None = None) -> str:
+    """Items as a Dane lists them: "a, b og c"; past ``shown`` items, "a, b, c, d, e og 3 flere"."""
+    items = [str(item) for item in items]
+    if shown is not None and len(items) > shown:
+        return ", ".join(items[:shown]) + f" og {len(items) - shown} flere"
+    return " og ".join([", ".join(items[:-1]), items[-1]]) if len(items) > 1 else "".join(items)
 
 
 def count(n: int, one: str, many: str) -> str:

@@ -52,6 +52,7 @@ from functools import lru_cache
 import numpy as np
 from scipy.sparse import csr_matrix
 
+from pipeline.danish import listing
 from pipeline.numba_cache import import_bertopic
 
 import_bertopic()  # bertopic without torch, with numba's cache (a saved run's re-export names emerging themes)
@@ -404,7 +405,7 @@ class PhraseNamer:
         keywords = list(dict.fromkeys(_as_sentence(texts[k]) for k in short if len(_WORD.findall(texts[k])) == 1))
         if short and len(keywords) >= 2 and len(_WORD.findall(texts[short[0]])) == 1:
             listed = [keywords[0]] + [_lower_first(word) for word in keywords[1:3]]
-            return ", ".join(listed[:-1]) + " og " + listed[-1]
+            return listing(listed)
         if short:
             return _as_sentence(texts[short[0]])
         words = clauses(texts[order[0]]) if len(texts) else []

@@ -49,6 +49,7 @@ import pandas as pd
 
 from pipeline.clustering import adaptive_parameters, default_hdbscan, default_umap, neighbour_vote, place_by_centroid
 from pipeline.config import TopicConfig
+from pipeline.danish import listing
 from pipeline.embeddings import Embedder, bertopic_backend, normalise_rows
 from pipeline.estimators import EstimatorWithServices
 from pipeline.numba_cache import import_bertopic
@@ -426,7 +427,7 @@ def words_name(words: Sequence[str]) -> str:
     top = [str(word) for word in words[:3]]
     if not top:
         return "Uden fælles ord"
-    name = top[0] if len(top) == 1 else ", ".join(top[:-1]) + " og " + top[-1]
+    name = listing(top)
     return name[:1].upper() + name[1:]
 
 

@@ -69,16 +69,16 @@ def test_unknown_mentimeter_layout(tmp_path):
 def test_workbook_without_text_column_names_sheet_and_columns(tmp_path):
     path = write_table_workbook(tmp_path / "data.xlsx", {"Deltagere": [["Navn", "Kommune"], ["Anna", "Aalborg"]]})
     error = _error([path])
-    assert str(error) == f"{path} (ark 'Deltagere'): ingen tekstkolonne (kolonner: Navn, Kommune); brug --text-column"
+    assert str(error) == f"{path} (ark 'Deltagere'): ingen tekstkolonne (kolonner: Navn og Kommune); brug --text-column"
     assert error.where == "ark 'Deltagere'"
 
 
 def test_csv_without_text_column_lists_columns(tmp_path):
     path = tmp_path / "data.csv"
     path.write_text("Navn;Kommune\nAnna;Aalborg\n", encoding="utf-8")
-    assert str(_error([path])) == f"{path}: ingen tekstkolonne (kolonner: Navn, Kommune); brug --text-column"
+    assert str(_error([path])) == f"{path}: ingen tekstkolonne (kolonner: Navn og Kommune); brug --text-column"
     missing = _error([path], IngestConfig(text_column="Besked"))
-    assert "tekstkolonnen 'Besked' findes ikke (kolonner: Navn, Kommune)" in str(missing)
+    assert "tekstkolonnen 'Besked' findes ikke (kolonner: Navn og Kommune)" in str(missing)
 
 
 def test_undecodable_csv(tmp_path):
@@ -223,7 +223,7 @@ def test_binary_junk_with_any_extension(tmp_path, name):
 def test_messages_stay_on_one_line_whatever_the_input_holds(tmp_path):
     path = tmp_path / "data.csv"
     path.write_text('"Navn\nfornavn";"Kommune\r\nnavn"\nAnna;Aalborg\n', encoding="utf-8")
-    assert str(_error([path])) == f"{path}: ingen tekstkolonne (kolonner: Navn fornavn, Kommune navn); brug --text-column"
+    assert str(_error([path])) == f"{path}: ingen tekstkolonne (kolonner: Navn fornavn og Kommune navn); brug --text-column"
 
 
 def test_one_character_answers_only_is_a_one_line_error(tmp_path):

@@ -593,7 +593,7 @@ def test_formula_cells_are_read_as_cached_value_or_formula_text(tmp_path):
     assert ingested.texts["kommune"].tolist() == ["Aalborg", "Aarhus", "Thisted", "Hjørring"]
     line = ingested.report.summary_lines()[0]
     assert "1 tomt fjernet" in line
-    assert "ark 'Svar': 3 formelceller uden beregnet værdi læst som formlens tekst (A3, A4, B5)" in line
+    assert "ark 'Svar': 3 formelceller uden beregnet værdi læst som formlens tekst (A3, A4 og B5)" in line
 
 
 def test_formula_answers_in_mentimeter_export_are_not_dropped(tmp_path):

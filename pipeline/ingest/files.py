@@ -19,7 +19,7 @@ import charset_normalizer
 import docx
 import openpyxl
 
-from pipeline.danish import number
+from pipeline.danish import listing, number
 from pipeline.errors import InputError
 
 WORKBOOK_SUFFIXES = {".xlsx", ".xlsm"}
@@ -115,15 +115,10 @@ def _save_as_hint(files: Iterable[Path]) -> str:
     for file in files:
         if file.suffix.lower() in _SAVE_AS_HINT:
             by_fix.setdefault(_SAVE_AS_HINT[file.suffix.lower()], []).append(file.name)
-    hints = [f"gem {_listed(names)} som {fix}" for fix, names in sorted(by_fix.items())]
+    hints = [f"gem {listing(names, shown=5)} som {fix}" for fix, names in sorted(by_fix.items())]
     return "; " + "; ".join(hints) if hints else ""
 
 
-def _listed(names: list[str], shown: int = 5) -> str:
-    """ "a, b og c"; past ``shown`` names "a, b, c, d, e og 3 flere"."""
-    if len(names) > shown:
-        return ", ".join(names[:shown]) + f" og {len(names) - shown} flere"
-    return " og ".join([", ".join(names[:-1]), names[-1]]) if len(names) > 1 else names[0]
 
 
 def _is_own_output(folder: Path) -> bool:

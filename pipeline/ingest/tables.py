@@ -23,7 +23,7 @@ from pipeline.config import IngestConfig
 from pipeline.errors import InputError, short
 from openpyxl.utils import get_column_letter, range_boundaries
 
-from pipeline.danish import count, number
+from pipeline.danish import count, listing, number
 from pipeline.ingest.files import open_workbook, read_text, reason
 from pipeline.ingest.normalise import is_number_or_date
 from pipeline.ingest.report import Extract
@@ -232,7 +232,7 @@ def workbook_grids(path: Path) -> WorkbookGrids:
                 uncomputed.append(f"{get_column_letter(c + 1)}{r + 1}")
             grids[title][r][c] = value
         if uncomputed:
-            cells = ", ".join(uncomputed[:5]) + (f" og {len(uncomputed) - 5} flere" if len(uncomputed) > 5 else "")
+            cells = listing(uncomputed, shown=5)
             notes.append(f"ark '{title}': {count(len(uncomputed), 'formelcelle', 'formelceller')} uden beregnet "
                          f"værdi læst som formlens tekst ({cells})")
     return WorkbookGrids({title: [_trim(row) for row in rows] for title, rows in grids.items()}, notes, hidden, merged)
@@ -451,7 +451,7 @@ def _raise_no_text_column(path: Path, first_columns, config: IngestConfig):
         raise InputError(path, "ingen rækker i filen")
     sheet, columns = first_columns
     where = f"ark '{sheet}'" if sheet is not None else None
-    found = ", ".join(short(c) for c in columns[:20]) + (f" og {len(columns) - 20} flere" if len(columns) > 20 else "")
+    found = listing([short(c) for c in columns], shown=20)
     if config.text_column is not None:
         raise InputError(path, f"tekstkolonnen '{config.text_column}' findes ikke (kolonner: {found})", where=where)
     answer = next((c for c in columns if len(c.split()) >= _ANSWER_WORDS), None)
