@@ -147,7 +147,8 @@ def _validation_message(error: ValidationError, data: dict) -> str:
         theme_id = theme.get("id") if isinstance(theme, dict) else None
         place.append(f"tema {loc[1] + 1}" + (f" ({short(theme_id)})" if isinstance(theme_id, (str, int)) else ""))
         loc = loc[2:]
-    place += [short(".".join(str(part) for part in loc), 80)] if loc else []
+    # Counted from 1 like the themes: the second keyword is "keywords nr. 2".
+    place += [short(" ".join(f"nr. {part + 1}" if isinstance(part, int) else str(part) for part in loc), 80)] if loc else []
     kind = first["type"]
     if kind == "extra_forbidden":
         problem = f"ukendt nøgle ({_KEYS[Theme] if place and place[0].startswith('tema ') else _KEYS[Taxonomy]})"

@@ -61,7 +61,7 @@ def test_default_and_listing():
 
 
 def test_custom_file_loads_and_normalises(tmp_path):
-    data = {**VALID, "version": 2024.1}
+    data = {**VALID, "version": 2024.1, "themes": list(VALID["themes"])}  # VALID itself stays as it is for the other tests
     data["themes"][0] = {**VALID["themes"][0], "keywords": ["Mad", " kage ", "mad"]}
     taxonomy = load_taxonomy(write(tmp_path, data))
     assert isinstance(taxonomy, Taxonomy)
@@ -91,6 +91,7 @@ def test_version_is_optional(tmp_path, version_line):
         (lambda d: d["themes"][0].update(id="Grøn omstilling"), ("tema 1 (Grøn omstilling), id: skal være små "
                                                                  "bogstaver a-z og tal, ord forbundet med _")),
         (lambda d: d["themes"][1].update(label=""), "tema 2 (sport), label: må ikke være tom"),
+        (lambda d: d["themes"][0]["keywords"].append(["is"]), "tema 1 (mad), keywords nr. 3: skal være tekst"),
         (lambda d: d.update(version=["1", "2"]), "ugyldig taksonomi: version: skal være tekst"),
         (lambda d: d.update(themes=d["themes"][:1]), "ugyldig taksonomi: themes: skal have mindst 2 (har 1)"),
         (lambda d: d["themes"][0].update(colour="green"), ("tema 1 (mad), colour: ukendt nøgle (et tema har id, "
