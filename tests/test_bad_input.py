@@ -47,9 +47,9 @@ def test_corrupt_workbook(tmp_path):
     good = write_table_workbook(tmp_path / "god.xlsx", {"Ark1": [["svar"], ["Et svar"]]})
     (tmp_path / "halv.xlsx").write_bytes(good.read_bytes()[: len(good.read_bytes()) // 2])
     (tmp_path / "tekst.xlsx").write_text("svar\nikke en projektmappe\n", encoding="utf-8")
-    for name in ("halv.xlsx",):
-        error = _error([tmp_path / name])
-        assert str(error).startswith(f"{tmp_path / name}: filen kan ikke læses som Excel-projektmappe")
+    assert str(_error([tmp_path / "halv.xlsx"])).startswith(f"{tmp_path / 'halv.xlsx'}: filen kan ikke læses som Excel-projektmappe")
+    # A text file named .xlsx is named for what it is, with the fix.
+    assert str(_error([tmp_path / "tekst.xlsx"])).startswith(f"{tmp_path / 'tekst.xlsx'}: filen er en tekstfil, ikke en Excel-projektmappe")
 
 
 def test_corrupt_document(tmp_path):
