@@ -61,6 +61,12 @@ def process_alive(pid: int) -> bool:
     return True
 
 
+def file_in_the_way(folder: Path) -> Path | None:
+    """The first of ``folder`` and its parents that exists as a file: nothing can be made below it."""
+    folder = Path(folder)
+    return next((path for path in [folder, *folder.parents] if path.exists() and not path.is_dir()), None)
+
+
 def write_atomically(target: Path, write: Callable[[Path], None]) -> Path:
     """Call ``write(folder)`` on a staging folder, then rename it to ``target`` (all or nothing)."""
     target = Path(target)

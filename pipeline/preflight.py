@@ -25,6 +25,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from pipeline.atomic import clean_stale_staging, file_in_the_way
 from pipeline.errors import InputError
 
 if TYPE_CHECKING:
@@ -107,7 +108,7 @@ def check_writable(folder: Path, what: str) -> list[Path]:
             pass
     except OSError as error:
         _remove_empty(created)
-        blocking = next((path for path in [folder, *folder.parents] if path.exists() and not path.is_dir()), None)
+        blocking = file_in_the_way(folder)
         if blocking is not None:
             raise InputError(folder, f"{what} kan ikke oprettes: {blocking} er en fil, ikke en mappe") from None
         raise InputError(folder, f"{what} kan ikke skrives ({_OS_PROBLEMS.get(error.errno, error.strerror or error)})") from None
@@ -132,7 +133,6 @@ def _remove_empty(folders: list[Path]) -> None:
 
 def check_settings(config: RunConfig, out: Path | None = None, models: Path | None = None) -> Taxonomy:
     """Everything that can be checked before the analysis starts; returns the taxonomy that will run."""
-    from pipeline.atomic import clean_stale_staging
     from pipeline.embeddings import check_backend
     from pipeline.taxonomy import load_taxonomy
 

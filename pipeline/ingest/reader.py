@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from pipeline.atomic import file_in_the_way
 from pipeline.config import IngestConfig
 from pipeline.danish import count, number
 from pipeline.errors import InputError
@@ -148,7 +149,7 @@ def check_texts_target(path: str | Path, inputs: Sequence[str | Path]) -> None:
         raise InputError(path, "er en mappe; angiv CSV-filen, fx " + str(path / "tekster.csv"))
     if path.exists() and any(path.samefile(file) for file, _ in expand_with_folders(inputs)[0]):
         raise InputError(path, "er en af inputfilerne; vælg et andet navn til teksttabellen (input ændres aldrig)")
-    blocking = next((parent for parent in path.parents if parent.exists() and not parent.is_dir()), None)
+    blocking = file_in_the_way(path.parent)
     if blocking is not None:
         raise InputError(path, f"mappen til teksttabellen kan ikke oprettes: {blocking} er en fil, ikke en mappe")
 
