@@ -119,8 +119,6 @@ def _save_as_hint(files: Iterable[Path]) -> str:
     return "; " + "; ".join(hints) if hints else ""
 
 
-
-
 def _is_own_output(folder: Path) -> bool:
     """A run's output folder (``manifest.json`` beside ``assignments.csv``) or saved run (``texts.json``, ``config.json``)."""
     return ((folder / "manifest.json").is_file() and (folder / "assignments.csv").is_file()) or (

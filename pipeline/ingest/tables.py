@@ -367,12 +367,12 @@ def table_extract(
                 why = f"tekstkolonnen '{candidates[0]}' rummer kun tal og datoer" if candidates else "ingen tekstkolonne"
                 notes.append(f"ark '{sheet}' sprunget over ({why})")
             continue
-        if merged and merged.get(sheet):
-            grid = _fill_merged(grid, merged[sheet], head, columns.index(text_column))
         if sheet in hidden:  # what a workbook hides is not what its readers see: not the answers
             hidden_with_texts.append(sheet)
             notes.append(f"ark '{sheet}' er skjult og ikke læst")
             continue
+        if merged and merged.get(sheet):
+            grid = _fill_merged(grid, merged[sheet], head, columns.index(text_column))
         if config.table_sheets == "first" and used:
             notes.append(f"ark '{sheet}' ikke læst (table_sheets='first')")
             continue
