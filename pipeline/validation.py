@@ -179,23 +179,17 @@ class Validation:
 _HEADER_SEARCH_ROWS = 10
 
 
-def _missing_headers(sheet) -> list[str]:
-    """Which of the two columns no row among the sheet's first rows names."""
+def _header_cells(sheet) -> list[tuple[int, dict[str, int]]]:
+    """Each of the sheet's first rows as (its number, {id or answer column: its position}) for the
+    columns it names, by name in any order, case and spacing."""
     wanted = {as_typed(name): name for name in (ID_HEADER, CORRECT_HEADER)}
-    seen = {wanted[key] for row in sheet.iter_rows(max_row=_HEADER_SEARCH_ROWS, values_only=True)
-            for key in map(as_typed, row) if key in wanted}  # fmt: skip
-    return [name for name in (ID_HEADER, CORRECT_HEADER) if name not in seen]
+    return [(number, {wanted[key]: position for position, key in enumerate(map(as_typed, row)) if key in wanted})
+            for number, row in enumerate(sheet.iter_rows(max_row=_HEADER_SEARCH_ROWS, values_only=True), start=1)]  # fmt: skip
 
 
-def _header(sheet) -> tuple[int, dict[str, int]] | None:
-    """The header row's number and the positions of the id and answer columns, found by name in any order,
-    case and spacing among the sheet's first rows; None when the sheet has no such row."""
-    wanted = {as_typed(name): name for name in (ID_HEADER, CORRECT_HEADER)}
-    for number, row in enumerate(sheet.iter_rows(max_row=_HEADER_SEARCH_ROWS, values_only=True), start=1):
-        found = {wanted[key]: position for position, key in enumerate(map(as_typed, row)) if key in wanted}
-        if len(found) == len(wanted):
-            return number, found
-    return None
+def _header(cells: list[tuple[int, dict[str, int]]]) -> tuple[int, dict[str, int]] | None:
+    """The header row among :func:`_header_cells`: the first that names both columns; None when none does."""
+    return next(((number, found) for number, found in cells if len(found) == 2), None)
 
 
 def read_sheet(path: Path, assignments: pd.DataFrame, labels: Mapping[str, str]) -> Validation:
@@ -216,13 +210,18 @@ def read_sheet(path: Path, assignments: pd.DataFrame, labels: Mapping[str, str])
         raise InputError(path, "kan ikke læses som Excel-fil (beskadiget eller et andet format)") from None
     try:
         # The sheet tematik wrote, or that sheet renamed: the first visible sheet with the two columns.
-        sheet = workbook[SHEET] if SHEET in workbook.sheetnames else next(
-            (sheet for sheet in workbook.worksheets if sheet.sheet_state == "visible" and _header(sheet)), None)
+        if SHEET in workbook.sheetnames:
+            sheet = workbook[SHEET]
+            cells = _header_cells(sheet)
+        else:
+            found = ((sheet, _header_cells(sheet)) for sheet in workbook.worksheets if sheet.sheet_state == "visible")
+            sheet, cells = next(((sheet, cells) for sheet, cells in found if _header(cells)), (None, []))
         if sheet is None:
             raise InputError(path, f"arket '{SHEET}' mangler: brug det ark, tematik validate --sample skrev")
-        name, header = sheet.title, _header(sheet)
+        name, header = sheet.title, _header(cells)
         if header is None:
-            missing = _missing_headers(sheet)
+            seen = {column for _, named in cells for column in named}
+            missing = [column for column in (ID_HEADER, CORRECT_HEADER) if column not in seen]
             what = f"kolonnen {missing[0]} mangler" if len(missing) == 1 else f"kolonnerne {ID_HEADER} og {CORRECT_HEADER} mangler"
             raise InputError(path, what, where=f"ark '{name}'")
         header_row, columns = header
