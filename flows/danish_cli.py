@@ -15,6 +15,8 @@ import re
 from typer import rich_utils
 from typer.core import TyperCommand, TyperGroup
 
+from pipeline.errors import PYDANTIC_DANISH
+
 # The help screens in Danish: typer's panel titles are module settings; click's "Usage:"
 # and the --help text are set on the command classes below.
 rich_utils.ARGUMENTS_PANEL_TITLE = "Argumenter"
@@ -51,15 +53,15 @@ TYPE_LABELS = {"<str>": "<tekst>", "<path>": "<sti>", "<list[Path]>": "<stier>",
 
 
 # Why a value is invalid: typer checks an option's type and bounds with pydantic and passes on
-# only its English message, so it is matched here; the same Danish words as for a setting's
-# error type (pipeline.errors.PYDANTIC_DANISH): "Ugyldig værdi for '--sample': skal være mindst 1".
-VALUE_DANISH = [
-    (r"Input should be greater than or equal to (\S+)", r"skal være mindst \1"),
-    (r"Input should be greater than (\S+)", r"skal være større end \1"),
-    (r"Input should be less than or equal to (\S+)", r"skal være højst \1"),
-    (r"Input should be less than (\S+)", r"skal være mindre end \1"),
-    (r"Input should be a valid integer.*", "skal være et heltal"),
-    (r"Input should be a valid number.*", "skal være et tal"),
+# only its English message. Each is matched to pydantic's error type and said with the Danish
+# words of a bad setting (pipeline.errors.PYDANTIC_DANISH): "Ugyldig værdi for '--sample': skal være mindst 1".
+VALUE_ERROR_TYPES = [
+    (r"Input should be greater than or equal to (?P<ge>\S+)", "greater_than_equal"),
+    (r"Input should be greater than (?P<gt>\S+)", "greater_than"),
+    (r"Input should be less than or equal to (?P<le>\S+)", "less_than_equal"),
+    (r"Input should be less than (?P<lt>\S+)", "less_than"),
+    (r"Input should be a valid integer.*", "int_parsing"),
+    (r"Input should be a valid number.*", "float_parsing"),
 ]  # fmt: skip
 
 
@@ -69,8 +71,8 @@ def danish_click_message(message: str) -> str:
         if re.fullmatch(english, message, flags=re.DOTALL):
             message = re.sub(english, danish, message, count=1, flags=re.DOTALL)
             break
-    for english, danish in VALUE_DANISH:
-        message = re.sub(english, danish, message, flags=re.DOTALL)
+    for english, error_type in VALUE_ERROR_TYPES:
+        message = re.sub(english, lambda match: PYDANTIC_DANISH[error_type].format(**match.groupdict()), message, flags=re.DOTALL)
     return message
 
 
