@@ -345,11 +345,11 @@ class PhraseNamer:
                 # maritime answers), but a reader still asks "maritime what?": a short answer that uses it
                 # ("Maritime erhverv") names the group better, and the adjective alone only without one.
                 defining = len(phrase) == 1 and is_adjective(phrase[0]) and 2 * row_counts[label][index[phrase]] >= len(members)
-                if alone(label, phrase):
-                    names.append((as_name(shown[label, phrase][0], forms)[:MAX_NAME_CHARS], float(value)))
-                elif said := self._in_context(shown[label, phrase][0], [texts[i] for i in members], vectors[members], centroid):
+                standalone = alone(label, phrase)
+                said = None if standalone else self._in_context(shown[label, phrase][0], [texts[i] for i in members], vectors[members], centroid)
+                if said:
                     names.append((said, float(value)))
-                elif defining:
+                elif standalone or defining:
                     names.append((as_name(shown[label, phrase][0], forms)[:MAX_NAME_CHARS], float(value)))
             result[group] = list(dict(names).items()) or [(self._fallback([texts[i] for i in members], vectors[members], centroid), 0.0)]
         return result
