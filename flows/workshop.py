@@ -31,6 +31,7 @@ class RunOutcome:
     shares: list[tuple[str, float, float, float]]  # (theme label, share, ci_low, ci_high), by share, andet last
     n_texts: int
     n_topics: int
+    n_themes: int  # the taxonomy's, andet not counted
     emerging: list[tuple[str, int, float]] = field(default_factory=list)  # (name, texts, share), biggest first
     cached_steps: list[str] = field(default_factory=list)
 
@@ -46,6 +47,7 @@ class RunOutcome:
             ),
             n_texts=len(analysis.texts),
             n_topics=analysis.n_topics,
+            n_themes=len(analysis.taxonomy.themes),
             emerging=[(str(row.name), int(row.size), float(row.share)) for row in result.emerging.itertuples()],
             cached_steps=cached,
         )

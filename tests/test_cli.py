@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+import shlex
 import subprocess
 import sys
 from pathlib import Path
@@ -187,3 +188,44 @@ def test_a_bad_input_stops_the_temporary_server_it_started_and_leaves_nothing(tm
     assert len(lines) == 1 and "svar.csv" in lines[0], lines
     assert not list((tmp_path / "tmp").glob(f"{server.SERVER_FOLDER_PREFIX}*"))
     assert not out.exists() and not models.exists()
+
+
+def test_a_run_ends_with_the_check_its_taxonomy_needs_as_a_command_that_works(tmp_path, prefect_server):
+    """The summary's last lines: the check's size for the run's taxonomy, and the command that
+    writes the sheet, whole on one line (a path long enough to wrap stays copyable)."""
+    out, models = tmp_path / "outputs", tmp_path / ("modeller-" + "x" * 90)
+    ran = runner.invoke(app, ["run", str(DEMO / "postkort.csv"), "--taxonomy", "nordjylland-2023",
+                              "--out", str(out), "--models", str(models)])  # fmt: skip
+    assert ran.exit_code == 0, ran.output
+    (model,) = models.iterdir()
+    lines = ran.output.splitlines()
+    assert lines[-2] == "Kontrollér temaerne på en stikprøve (60 tekster anbefales ved 6 temaer):"
+    command = shlex.split(lines[-1])
+    assert Path(command[0]).name == "tematik" and command[1:3] == ["validate", str(model)] and "--sample" in command
+
+    sheet = tmp_path / "kontrol.xlsx"
+    command[command.index("-o") + 1] = str(sheet)
+    checked = runner.invoke(app, command[1:])
+    assert checked.exit_code == 0, checked.output
+    from openpyxl import load_workbook
+
+    from pipeline.validation import CORRECT_HEADER, DECIDED_HEADER, ID_HEADER, SHEET
+
+    drawn = pd.read_excel(sheet, sheet_name=SHEET)
+    (run,) = out.iterdir()
+    texts = pd.read_csv(run / "data" / "assignments.csv")
+    assert sorted(drawn[ID_HEADER]) == sorted(texts["text_id"])  # all 26: fewer than the 60 recommended
+
+    # The analyst agrees with every theme, then runs the command the sheet's writing printed.
+    workbook = load_workbook(sheet)
+    rows = list(workbook[SHEET].iter_rows())
+    header = [cell.value for cell in rows[0]]
+    for row in rows[1:]:
+        row[header.index(CORRECT_HEADER)].value = row[header.index(DECIDED_HEADER)].value
+    workbook.save(sheet)
+    read_back = shlex.split(checked.output.splitlines()[-1])
+    assert read_back[1:5] == ["validate", str(model), "--labels", str(sheet)]
+    read_back[read_back.index("-o") + 1] = str(tmp_path / "kontrolleret")
+    corrected = runner.invoke(app, read_back[1:])
+    assert corrected.exit_code == 0, corrected.output
+    assert "26 tilfældige tekster: 100 % enige" in corrected.output
