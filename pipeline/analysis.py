@@ -142,13 +142,27 @@ class Analysis:
     def _fail(self, message: str) -> InputError:
         return InputError(self.folder, message)
 
-    def _check_topics(self, topics: list[int]) -> None:
-        known = set(self.topics.loc[self.topics["topic"] >= 0, "topic"].astype(int))
+    def _check_topics(self, topics: list[int], known: set[int] | None = None) -> None:
+        """Every one of ``topics`` is a topic of the run (of ``known`` when given); a merged-away one is
+        named with the topic it is now part of."""
+        if known is None:
+            known = set(self.topics.loc[self.topics["topic"] >= 0, "topic"].astype(int))
         if not known:
             raise self._fail("kørslen har ingen emner (for få tekster til at finde emner)")
-        unknown = [t for t in topics if t not in known]
-        if unknown:
-            raise self._fail(f"intet emne {', '.join(map(str, unknown))} (emner: {', '.join(map(str, sorted(known)))})")
+        merged_into = self._merged_into()
+        for topic in topics:
+            if topic in known:
+                continue
+            target = merged_into.get(topic)
+            while target is not None and target not in known:  # merged, then merged again
+                target = merged_into.get(target)
+            if target is not None:
+                raise self._fail(f"emne {topic} er lagt sammen med emne {target}; brug {target}")
+            raise self._fail(f"intet emne {topic} (emner: {', '.join(map(str, sorted(known)))})")
+
+    def _merged_into(self) -> dict[int, int]:
+        """{merged-away topic: the topic it was merged into} of the recorded merges."""
+        return {topic: group[0] for group in self.edits.merge for topic in group[1:]}
 
     def _theme_id(self, theme: str) -> str:
         """The theme an analyst names by its id or its label, in any case ("Digitalisering og automatisering")."""
@@ -177,14 +191,15 @@ class Analysis:
         correction of a topic that disappears stays with that topic's texts (as text
         corrections); the merged topic's own correction covers all its texts.
         """
-        seen: set[int] = set()
+        # Groups merge one after the other (a later group may name an earlier group's merged topic, as
+        # a second `tematik edit --merge` does), so each is checked against the topics left before it.
+        groups = [list(dict.fromkeys(group)) for group in groups]  # "1,1,2" is 1 and 2: topic 1 stays
+        known = set(self.topics.loc[self.topics["topic"] >= 0, "topic"].astype(int))
         for group in groups:
             if len(set(group)) < 2:
-                raise self._fail(f"en sammenlægning kræver mindst to forskellige emner: {group}")
-            if seen & set(group):
-                raise self._fail(f"emne {', '.join(map(str, sorted(seen & set(group))))} står i flere sammenlægninger")
-            seen |= set(group)
-            self._check_topics(group)
+                raise self._fail(f"en sammenlægning kræver mindst to forskellige emner: {','.join(map(str, group))}")
+            self._check_topics(group, known)
+            known -= set(group[1:])
         # The mapper's own rules for a topic's theme and for a mixed topic (scikit-learn: imported on merge only).
         from pipeline.context import TopicContext
         from pipeline.decision import Decision

@@ -193,3 +193,43 @@ def test_a_reexport_does_not_copy_the_fits_stage_timings(saved_model, tmp_path):
     assert manifest["timings_seconds"] == {}
     assert "Tidsforbrug" not in (folder / "report.html").read_text(encoding="utf-8")
     assert json.loads((saved_model / "facts.json").read_text(encoding="utf-8")) == fitted  # the saved run is untouched
+
+
+def _topic_sizes(model) -> dict[int, int]:
+    topics = load_run(model).topics
+    return dict(zip(topics["topic"].astype(int), topics["size"].astype(int)))
+
+
+def test_a_second_merge_with_the_merged_topic_is_saved_and_the_run_still_opens(saved_model, tmp_path):
+    sizes = _topic_sizes(saved_model)
+    first, second, third = sorted(topic for topic in sizes if topic >= 0)[:3]
+    assert runner.invoke(app, ["edit", str(saved_model), "--merge", f"{first},{second}"]).exit_code == 0
+    again = runner.invoke(app, ["edit", str(saved_model), "--merge", f"{first},{third}", "--rename", f"{first}=Små firmaer"])
+    assert again.exit_code == 0, again.output
+
+    merged = _topic_sizes(saved_model)  # the saved edits reopen: the two merges apply one after the other
+    assert merged[first] == sizes[first] + sizes[second] + sizes[third]
+    assert second not in merged and third not in merged
+    result = runner.invoke(app, ["export", str(saved_model), "--out", str(tmp_path / "eksport")])
+    assert result.exit_code == 0, result.output
+    (folder,) = (tmp_path / "eksport").iterdir()
+    topics_csv = (folder / "topics.csv").read_text(encoding="utf-8-sig")
+    assert f"\n{first};{merged[first]};" in topics_csv and "Små firmaer" in topics_csv
+
+
+def test_a_merged_away_topic_is_named_with_the_topic_it_is_now_part_of(saved_model):
+    first, second = sorted(topic for topic in _topic_sizes(saved_model) if topic >= 0)[:2]
+    assert runner.invoke(app, ["edit", str(saved_model), "--merge", f"{first},{second}"]).exit_code == 0
+    edits = (saved_model / "edits.yaml").read_bytes()
+    result = runner.invoke(app, ["edit", str(saved_model), "--rename", f"{second}=Nyt navn"])
+    assert result.exit_code == 1
+    assert f"emne {second} er lagt sammen med emne {first}; brug {first}" in result.output
+    assert (saved_model / "edits.yaml").read_bytes() == edits  # a refused edit records nothing
+
+
+def test_a_topic_named_twice_in_a_merge_is_kept(saved_model):
+    sizes = _topic_sizes(saved_model)
+    first, second = sorted(topic for topic in sizes if topic >= 0)[:2]
+    result = runner.invoke(app, ["edit", str(saved_model), "--merge", f"{first},{first},{second}"])
+    assert result.exit_code == 0, result.output
+    assert _topic_sizes(saved_model)[first] == sizes[first] + sizes[second]
