@@ -229,3 +229,46 @@ def test_a_run_ends_with_the_check_its_taxonomy_needs_as_a_command_that_works(tm
     corrected = runner.invoke(app, read_back[1:])
     assert corrected.exit_code == 0, corrected.output
     assert "26 tilfældige tekster: 100 % enige" in corrected.output
+
+
+# --- tematik series: what a manifest or a workshop column says is what runs ------------------------
+
+
+def _series_folders(root: Path, *workshops: str) -> None:
+    for workshop in workshops:
+        (root / workshop).mkdir(parents=True)
+        (root / workshop / "svar.csv").write_text("svar\nFlere cykelstier til skolen\nBedre busser om aftenen\n",
+                                                  encoding="utf-8")  # fmt: skip
+
+
+@pytest.mark.parametrize("manifest, content, where, message", [
+    # PyYAML keeps the last of two equal keys: Aalborg's own files were silently left out.
+    ("serie.yaml", "workshops:\n  Aalborg: aalborg\n  Aalborg: aarhus\n", "linje 3", "workshoppen 'Aalborg' står to gange"),
+    ("serie.yaml", "Aalborg: aalborg\nAarhus: []\n", "post 2", "workshoppen 'Aarhus' har ingen fil eller mappe"),
+    ("serie.csv", "workshop,path\nAalborg,aalborg\nAarhus\n", "post 2", "workshoppen 'Aarhus' har ingen fil eller mappe"),
+    ("serie.csv", "workshop,path\n,aalborg\n", "post 1", "posten mangler en workshop"),
+])  # fmt: skip
+def test_a_manifest_that_names_a_workshop_twice_or_without_files_is_refused(tmp_path, manifest, content, where, message):
+    from pipeline.errors import InputError
+    from pipeline.ingest.series import plan_series
+
+    _series_folders(tmp_path, "aalborg", "aarhus")
+    (tmp_path / manifest).write_text(content, encoding="utf-8")
+    with pytest.raises(InputError) as caught:
+        plan_series([tmp_path / manifest])
+    assert caught.value.path == tmp_path / manifest and caught.value.where == where
+    assert str(caught.value).endswith(message)
+
+
+def test_a_blank_cell_of_the_workshop_column_keeps_the_files_workshop(tmp_path):
+    from pipeline.ingest import read_inputs
+    from pipeline.ingest.series import workshops_from_column
+
+    table = tmp_path / "samlet.csv"
+    table.write_text("kommune;svar\nViborg;Flere cykelstier\n;Bedre busser om aftenen\n  ;Billigere boliger\n"
+                     " Skive ;Et nyt svømmebad\n", encoding="utf-8")  # fmt: skip
+    texts = workshops_from_column(read_inputs([table]).texts, "kommune")
+    assert dict(zip(texts["text"], texts["workshop"])) == {
+        "Flere cykelstier": "Viborg", "Bedre busser om aftenen": "samlet", "Billigere boliger": "samlet",
+        "Et nyt svømmebad": "Skive",
+    }  # fmt: skip

@@ -16,6 +16,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
+import pandas as pd
+import yaml
 
 from pipeline.errors import InputError, read_yaml, short
 from pipeline.ingest.files import expand_with_folders, folder_name, is_readable
@@ -46,12 +48,14 @@ def plan_series(inputs: Sequence[str | Path]) -> list[tuple[str, Path]]:
 
 
 def workshops_from_column(texts, column: str | None):
-    """``texts`` with each row's workshop taken from ``column`` where it has a value (``None``: unchanged)."""
+    """``texts`` with each row's workshop taken from ``column`` where it has a value (``None``: unchanged);
+    a blank cell (a table's empty cell reads as "") keeps the row's workshop from its folder or file."""
     if not column:
         return texts
     if column not in texts.columns:
         raise InputError(None, f"ingen kolonne '{column}' i inputtenes tabeller")
-    texts["workshop"] = texts[column].fillna(texts["workshop"]).astype(str)
+    named = texts[column].astype("string").str.strip().replace("", pd.NA)
+    texts["workshop"] = named.fillna(texts["workshop"]).astype(str)
     return texts
 
 
@@ -96,20 +100,22 @@ def _manifest_entries(path: Path) -> list[tuple[str, Path]]:
         rows = [row for row in csv_rows(path)[0] if any(cell.strip() for cell in row)]
         names = [cell.strip().casefold() for cell in rows[0]]
         w, p = names.index("workshop"), next(names.index(c) for c in _PATH_COLUMNS if c in names)
-        pairs = [(row[w].strip(), row[p].strip()) for row in rows[1:] if len(row) > max(w, p)]
+        pairs = [(row[w].strip() if len(row) > w else "", row[p].strip() if len(row) > p else "") for row in rows[1:]]
     else:
         data = read_yaml(path, "ugyldigt manifest") or {}
+        _check_names_unique(path)
         data = data.get("workshops", data) if isinstance(data, dict) else data
         if isinstance(data, list):  # [{name: Aalborg, inputs: [...]}, ...], as the README shows it
             data = _named_workshops(path, data)
         if not isinstance(data, dict):
             raise InputError(path, "ugyldigt manifest: forventede 'workshop: filer' for hver workshop")
         pairs = [(str(name), item) for name, items in data.items()
-                 for item in (items if isinstance(items, list) else [items])]
+                 for item in ((items or [None]) if isinstance(items, list) else [items])]  # []: no files, said below
     entries = []
     for number, (workshop, item) in enumerate(pairs, start=1):
         if not workshop or not item:
-            raise InputError(path, "posten mangler en workshop eller en sti", where=f"post {number}")
+            what = f"workshoppen '{short(workshop)}' har ingen fil eller mappe" if workshop else "posten mangler en workshop"
+            raise InputError(path, what, where=f"post {number}")
         if not isinstance(item, str):
             message = f"forventede stien til en fil eller mappe, ikke {short(item)}"
             raise InputError(path, message, where=f"post {number}")
@@ -120,3 +126,18 @@ def _manifest_entries(path: Path) -> list[tuple[str, Path]]:
     if not entries:
         raise InputError(path, "manifestet nævner ingen filer")
     return entries
+
+
+def _check_names_unique(path: Path) -> None:
+    """A workshop named twice in a YAML mapping is refused: PyYAML keeps the last of two equal keys,
+    so the first one's files would silently be left out of the series."""
+    node = yaml.compose(path.read_text(encoding="utf-8"))  # valid and bounded: read_yaml read it first
+    if isinstance(node, yaml.MappingNode):
+        node = next((value for key, value in node.value if key.value == "workshops"), node)
+    if not isinstance(node, yaml.MappingNode):
+        return
+    seen: set[str] = set()
+    for key in (key for key, _ in node.value if isinstance(key, yaml.ScalarNode)):
+        if key.value in seen:
+            raise InputError(path, f"workshoppen '{short(key.value)}' står to gange", where=f"linje {key.start_mark.line + 1}")
+        seen.add(key.value)
