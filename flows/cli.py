@@ -20,6 +20,7 @@ from typing import Annotated, Optional
 import typer
 from rich import box
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from flows.danish_cli import DanishCommand, DanishGroup
@@ -270,7 +271,7 @@ def topics(model: ModelArg, debug: DebugOpt = False) -> None:
     # Fits 80 columns: no vertical rules, short headers, the words get what is left.
     fixed = 2 + 5 + 6 + max(len(str(t)) for t in table["theme"]) + 5 + 3 * 6 + 1  # + padding, gaps and edge
     width = max(out.width - fixed, 16)
-    view = Table(title=f"Emner i {model.name}", box=box.SIMPLE_HEAD, padding=(0, 1))
+    view = Table(title=f"Emner i {escape(model.name)}", box=box.SIMPLE_HEAD, padding=(0, 1))
     view.add_column("Nr", justify="right", no_wrap=True)
     view.add_column("Antal", justify="right", no_wrap=True)
     view.add_column("Følger", justify="right", no_wrap=True)
@@ -282,7 +283,7 @@ def topics(model: ModelArg, debug: DebugOpt = False) -> None:
         name = "" if generated else f"{row.name}: "
         following = int(analysis.moved_by_topic_theme(int(row.topic)).sum()) if row.topic >= 0 else 0
         view.add_row(
-            str(row.topic), number(row.size), number(following), _words_that_fit(name + str(row.words), width),
+            str(row.topic), number(row.size), number(following), escape(_words_that_fit(name + str(row.words), width)),
             str(row.theme), decimal(row.theme_score, 2),
         )  # fmt: skip
     out.print(view)
@@ -292,11 +293,16 @@ def topics(model: ModelArg, debug: DebugOpt = False) -> None:
     out.print(f"Tema-id'er til --theme/--text: {ids}", highlight=False)
 
 
+# What each option of ``tematik edit`` takes, with an example, for the line that says it was misspelt.
+_EDIT_PAIRS = {"rename": 'EMNE=NAVN, fx --rename 3="Robotter i produktionen"', "theme": "EMNE=TEMA, fx --theme 3=andet",
+               "text": "TEKST-ID=TEMA, fx --text postkort:P09=andet (kolonnen Tekst-id i assignments.csv)"}  # fmt: skip
+
+
 def _pairs(values: list[str], option: str, key=int) -> list[tuple]:
     try:
         return [(key(k.strip()), v.strip()) for k, v in (item.split("=", 1) for item in values)]
     except ValueError:
-        raise InputError(None, f"--{option} tager NØGLE=VÆRDI, fx --{option} 3=...") from None
+        raise InputError(None, f"--{option} tager {_EDIT_PAIRS[option]}") from None
 
 
 EDIT_HELP = """Læg emner sammen, omdøb dem eller ret temaer; gemmes i kørslens edits.yaml, uden genberegning.
@@ -318,6 +324,8 @@ def edit(
 
     lines = []
     with progress("retter emnemodel …", debug):
+        if not (merge or rename or theme or text):
+            raise InputError(None, "angiv en rettelse: --merge, --rename, --theme eller --text (se tematik edit --help)")
         analysis = load_run(model)
         try:
             groups = [[int(t) for t in item.split(",")] for item in merge]
@@ -328,6 +336,11 @@ def edit(
         lines += [f"Emne {'+'.join(map(str, group))} er nu emne {group[0]}" for group in groups]
         for topic, name in _pairs(rename, "rename"):
             analysis.rename_topic(topic, name)
+            lines.append(f"Emne {topic} hedder nu »{name.strip()}«")
+            namesakes = _other_topics_named(analysis, topic)
+            if namesakes:  # allowed (numbers tell them apart), but likely one topic in two
+                lines.append(f"  Bemærk: emne {', '.join(map(str, namesakes))} hedder det samme; er de ét emne, så læg dem "
+                             f"sammen: --merge {','.join(map(str, [topic, *namesakes]))}")  # fmt: skip
         for topic, theme_id in _pairs(theme, "theme"):
             size = int((analysis.texts["topic"] == topic).sum())
             changed = analysis.set_topic_theme(topic, theme_id, every_text=all_texts)
@@ -340,9 +353,17 @@ def edit(
             changed = analysis.set_text_theme(text_id, theme_id)
             lines.append(f"Tekst {text_id} → {theme_id}: " + ("skiftede tema" if changed else "havde allerede temaet"))
         path = save_edits(analysis)
-    for line in lines:
-        out.print(line, highlight=False)
-    out.print(f"Rettelser gemt i {path}; kør `tematik export {model}` for nye tabeller.", highlight=False)
+    for line in lines:  # names and ids as the analyst typed them, "[" included: no markup
+        out.print(line, highlight=False, markup=False)
+    out.print(f"Rettelser gemt i {path}; kør `tematik export {model}` for nye tabeller.", highlight=False, markup=False)
+
+
+def _other_topics_named(analysis, topic: int) -> list[int]:
+    """The other topics whose name is ``topic``'s, in any case."""
+    topics = analysis.topics[analysis.topics["topic"] >= 0]
+    names = topics["name"].astype(str).str.strip().str.casefold()
+    name = names[topics["topic"] == topic].iloc[0]
+    return sorted(int(other) for other in topics.loc[(names == name) & (topics["topic"] != topic), "topic"])
 
 
 def _export_saved(model: Path, out_dir: Path, suffix: str, labels: Path | None = None):
@@ -374,7 +395,7 @@ def export(
     """Eksportér en gemt kørsel igen, med dens rettelser, uden at genberegne emnemodellen."""
     with progress("eksporterer …", debug):
         folder, _ = _export_saved(model, out_dir, "rettet")
-    out.print(f"Resultater: [bold]{folder}[/]")
+    out.print(f"Resultater: [bold]{escape(str(folder))}[/]")
 
 
 @app.command(cls=DanishCommand)
@@ -395,7 +416,7 @@ def validate(
                 raise InputError(None, "angiv enten --sample eller --labels, ikke begge")
             folder, validation = _export_saved(model, out_path, "kontrolleret", labels)
         out.print(check_summary(validation.facts()))
-        out.print(f"Resultater med rettede andele: [bold]{folder}[/]")
+        out.print(f"Resultater med rettede andele: [bold]{escape(str(folder))}[/]")
         return
     from pipeline.atomic import write_file_atomically
     from pipeline.preflight import check_writable
@@ -415,7 +436,7 @@ def validate(
         drawn = draw_sample(table, sample, random_state=seed)
         check_writable(out_path.parent, "mappen til kontrolarket")
         write_file_atomically(out_path, lambda path: write_sheet(drawn, analysis.labels, path, model.name, fingerprint(table)))
-    out.print(f"Kontrolark med {count(len(drawn), 'tekst', 'tekster')}: [bold]{out_path}[/]. Udfyld kolonnen "
+    out.print(f"Kontrolark med {count(len(drawn), 'tekst', 'tekster')}: [bold]{escape(str(out_path))}[/]. Udfyld kolonnen "
               "'Korrekt tema', og kør:")  # fmt: skip
     out.print(f"  {_command_line('validate', model, '--labels', out_path, '-o', 'outputs')}", soft_wrap=True)
     n_themes = len(analysis.labels) - 1  # labels: the themes and andet

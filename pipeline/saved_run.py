@@ -111,6 +111,12 @@ def _read_topics(path: Path) -> tuple[pd.DataFrame, dict[int, list[tuple[str, fl
     return table, words
 
 
+def _read_taxonomy(path: Path):
+    if not path.is_file():  # load_taxonomy would take the name for a shipped taxonomy's and say it has none
+        raise FileNotFoundError(path)
+    return load_taxonomy(path)
+
+
 def _read_json(path: Path) -> dict:
     data = json.loads(path.read_text(encoding="utf-8"))
     if not isinstance(data, dict):
@@ -129,12 +135,15 @@ def load_run(folder: str | Path) -> Analysis:
         raise InputError(folder, "er en resultatmappe, ikke en gemt kørsel; angiv kørslens modelmappe "
                          "(den, --models pegede på: som standard models/<kørsels-id>)")
     if not folder.is_dir() or not (folder / "texts.json").exists():
+        runs = sorted(folder.glob("*/texts.json"), key=lambda path: path.stat().st_mtime) if folder.is_dir() else []
+        if runs:  # --models' folder itself, which holds one saved run per run id: name the newest
+            raise InputError(folder, f"er mappen med gemte kørsler; angiv én af dem, fx {runs[-1].parent}")
         raise InputError(folder, "ikke en gemt tematik-kørsel (ingen texts.json)")
     texts = _read(folder / "texts.json", _read_table)
     embeddings = _read(folder / "embeddings.npy", lambda path: np.load(path, allow_pickle=False))
     topics, topic_words = _read(folder / "topics.json", _read_topics)
     config = _read(folder / "config.json", lambda path: RunConfig.model_validate_json(path.read_text(encoding="utf-8")))
-    taxonomy = load_taxonomy(folder / "taxonomy.yaml")
+    taxonomy = _read(folder / "taxonomy.yaml", _read_taxonomy)
     facts = _read(folder / "facts.json", _read_json) if (folder / "facts.json").exists() else {}
     # The stage timings describe the process that fitted (they stay in facts.json); a re-export measured none of them.
     facts.pop("timings_seconds", None)

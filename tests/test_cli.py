@@ -272,3 +272,50 @@ def test_a_blank_cell_of_the_workshop_column_keeps_the_files_workshop(tmp_path):
         "Flere cykelstier": "Viborg", "Bedre busser om aftenen": "samlet", "Billigere boliger": "samlet",
         "Et nyt svømmebad": "Skive",
     }  # fmt: skip
+
+
+# --- tematik topics / edit on a saved run: the analyst's words as typed, one line for a slip ---------
+
+wide = CliRunner(env={"COLUMNS": "200"})
+
+
+def test_a_topic_name_with_square_brackets_is_shown_as_typed(saved_model):
+    # rich read "[/]" as markup: the edit was saved, then printing it (and every later `topics`) crashed.
+    name = "Plan [b] for havnen [/] og resten"
+    result = wide.invoke(app, ["edit", str(saved_model), "--rename", f"0={name}"])
+    assert result.exit_code == 0, result.output
+    assert f"Emne 0 hedder nu »{name}«" in result.output
+    listed = wide.invoke(app, ["topics", str(saved_model)])
+    assert listed.exit_code == 0, listed.output
+    assert f"{name}: " in listed.output
+
+
+def test_an_edit_without_a_correction_or_with_a_misspelt_one_says_what_it_takes(saved_model):
+    edits = (saved_model / "edits.yaml").read_bytes()
+    nothing = wide.invoke(app, ["edit", str(saved_model)])
+    assert nothing.exit_code == 1
+    assert nothing.output.strip() == "fejl: angiv en rettelse: --merge, --rename, --theme eller --text (se tematik edit --help)"
+    misspelt = wide.invoke(app, ["edit", str(saved_model), "--text", "postkort:P09"])
+    assert misspelt.exit_code == 1 and "fx --text postkort:P09=andet" in misspelt.output
+    assert (saved_model / "edits.yaml").read_bytes() == edits
+
+
+def test_a_rename_to_another_topics_name_is_kept_and_points_to_a_merge(saved_model):
+    from pipeline.saved_run import load_run
+
+    topics = load_run(saved_model).topics.query("topic >= 0")
+    (first, first_name), (second, _) = topics[["topic", "name"]].head(2).itertuples(index=False)
+    result = wide.invoke(app, ["edit", str(saved_model), "--rename", f"{second}={str(first_name).upper()}"])
+    assert result.exit_code == 0, result.output
+    assert f"Bemærk: emne {first} hedder det samme; er de ét emne, så læg dem sammen: --merge {second},{first}" in result.output
+    assert load_run(saved_model).edits.rename == {second: str(first_name).upper()}
+
+
+def test_a_saved_run_without_its_taxonomy_or_the_models_folder_itself_is_named_for_what_it_is(saved_model):
+    (saved_model / "taxonomy.yaml").unlink()
+    missing = wide.invoke(app, ["topics", str(saved_model)])
+    assert missing.exit_code == 1
+    assert missing.output.strip() == f"fejl: {saved_model / 'taxonomy.yaml'}: mangler i den gemte kørsel"
+    parent = wide.invoke(app, ["topics", str(saved_model.parent)])
+    assert parent.exit_code == 1
+    assert f"{saved_model.parent}: er mappen med gemte kørsler; angiv én af dem, fx {saved_model}" in parent.output
