@@ -404,7 +404,7 @@ def validate(
     out_path: Annotated[Path, typer.Option("--out", "-o", help="Med --sample: kontrolarket (.xlsx) der skrives. Med --labels: mappe til de kontrollerede resultater.")],
     sample: Annotated[Optional[int], typer.Option("--sample", min=1, help="Træk så mange tekster, lagdelt efter tematiks tema, til et kontrolark.")] = None,
     labels: Annotated[Optional[Path], typer.Option("--labels", help="Et udfyldt kontrolark: andelene rettes efter det og eksporteres.")] = None,
-    seed: Annotated[int, typer.Option("--seed", help="Startværdi for udtrækningen (samme værdi, samme tekster).")] = 42,
+    seed: Annotated[int, typer.Option("--seed", min=0, help="Startværdi for udtrækningen (samme værdi, samme tekster).")] = 42,
     debug: DebugOpt = False,
 ) -> None:
     """Kontrollér temaerne på en stikprøve: skriv et kontrolark, eller læs det udfyldte ark og eksportér rettede andele."""

@@ -319,3 +319,11 @@ def test_a_saved_run_without_its_taxonomy_or_the_models_folder_itself_is_named_f
     parent = wide.invoke(app, ["topics", str(saved_model.parent)])
     assert parent.exit_code == 1
     assert f"{saved_model.parent}: er mappen med gemte kørsler; angiv én af dem, fx {saved_model}" in parent.output
+
+
+def test_a_negative_seed_is_a_danish_usage_error_and_writes_no_sheet(saved_model, tmp_path):
+    sheet = tmp_path / "kontrol.xlsx"
+    result = wide.invoke(app, ["validate", str(saved_model), "--sample", "10", "--seed=-1", "-o", str(sheet)])
+    assert result.exit_code == 2  # as any bad option value (--sample 0)
+    assert "Ugyldig værdi for '--seed'" in result.output and "non-negative" not in result.output
+    assert not sheet.exists()
