@@ -336,7 +336,7 @@ def edit(
         lines += [f"Emne {'+'.join(map(str, group))} er nu emne {group[0]}" for group in groups]
         for topic, name in _pairs(rename, "rename"):
             analysis.rename_topic(topic, name)
-            lines.append(f"Emne {topic} hedder nu »{name.strip()}«")
+            lines.append(f"Emne {topic} hedder nu »{analysis.edits.rename[topic]}«")
             namesakes = _other_topics_named(analysis, topic)
             if namesakes:  # allowed (numbers tell them apart), but likely one topic in two
                 lines.append(f"  Bemærk: emne {', '.join(map(str, namesakes))} hedder det samme; er de ét emne, så læg dem "

@@ -252,12 +252,13 @@ class Analysis:
 
     def rename_topic(self, topic: int, name: str) -> None:
         self._check_topics([topic])
-        if not name.strip():
+        name = " ".join(name.split())  # a heading on one line: a pasted line break or tab would split it
+        if not name:
             raise self._fail(f"tomt navn til emne {topic}")
-        if len(name.strip()) > MAX_TOPIC_NAME_LENGTH:
-            raise self._fail(f"navnet til emne {topic} har {len(name.strip()):,} tegn (højst {MAX_TOPIC_NAME_LENGTH})".replace(",", "."))
-        self.topics.loc[self.topics["topic"] == topic, "name"] = name.strip()
-        self.edits.rename[topic] = name.strip()
+        if len(name) > MAX_TOPIC_NAME_LENGTH:
+            raise self._fail(f"navnet til emne {topic} har {len(name):,} tegn (højst {MAX_TOPIC_NAME_LENGTH})".replace(",", "."))
+        self.topics.loc[self.topics["topic"] == topic, "name"] = name
+        self.edits.rename[topic] = name
 
     def moved_by_topic_theme(self, topic: int, every_text: bool = False) -> pd.Series:
         """The texts a theme correction of ``topic`` moves: those that follow it (all with ``every_text``),

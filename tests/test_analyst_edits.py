@@ -233,3 +233,14 @@ def test_a_topic_named_twice_in_a_merge_is_kept(saved_model):
     result = runner.invoke(app, ["edit", str(saved_model), "--merge", f"{first},{first},{second}"])
     assert result.exit_code == 0, result.output
     assert _topic_sizes(saved_model)[first] == sizes[first] + sizes[second]
+
+
+def test_a_topic_name_with_a_line_break_is_kept_on_one_line_in_every_export(saved_model, tmp_path):
+    result = runner.invoke(app, ["edit", str(saved_model), "--rename", "0=Havnen\nog\tbyen "])
+    assert result.exit_code == 0, result.output
+    assert "Emne 0 hedder nu »Havnen og byen«" in result.output
+    assert load_run(saved_model).edits.rename == {0: "Havnen og byen"}
+    assert runner.invoke(app, ["export", str(saved_model), "--out", str(tmp_path / "eksport")]).exit_code == 0
+    (folder,) = (tmp_path / "eksport").iterdir()
+    assert "\n0;" in (folder / "topics.csv").read_text(encoding="utf-8-sig")
+    assert "Havnen og byen" in (folder / "topics.csv").read_text(encoding="utf-8-sig")
