@@ -436,6 +436,8 @@ def validate(
         drawn = draw_sample(table, sample, random_state=seed)
         check_writable(out_path.parent, "mappen til kontrolarket")
         write_file_atomically(out_path, lambda path: write_sheet(drawn, analysis.labels, path, model.name, fingerprint(table)))
+    if len(drawn) < sample:  # texts that count nothing (weight 0) are never drawn
+        out.print(f"Kørslen har {count(len(drawn), 'optalt tekst', 'optalte tekster')}: alle er med i arket.", highlight=False)
     out.print(f"Kontrolark med {count(len(drawn), 'tekst', 'tekster')}: [bold]{escape(str(out_path))}[/]. Udfyld kolonnen "
               "'Korrekt tema', og kør:")  # fmt: skip
     out.print(f"  {_command_line('validate', model, '--labels', out_path, '-o', 'outputs')}", soft_wrap=True)

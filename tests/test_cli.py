@@ -327,3 +327,17 @@ def test_a_negative_seed_is_a_danish_usage_error_and_writes_no_sheet(saved_model
     assert result.exit_code == 2  # as any bad option value (--sample 0)
     assert "Ugyldig værdi for '--seed'" in result.output and "non-negative" not in result.output
     assert not sheet.exists()
+
+
+def test_a_sample_larger_than_the_run_draws_every_counted_text_and_says_so(saved_model, tmp_path):
+    from pipeline.saved_run import load_run
+    from pipeline.validation import ID_HEADER, SHEET
+    from pipeline.views import assignments
+
+    table = assignments(load_run(saved_model))
+    counted = table[table["weight"] > 0]
+    sheet = tmp_path / "kontrol.xlsx"
+    result = wide.invoke(app, ["validate", str(saved_model), "--sample", "5000", "-o", str(sheet)])
+    assert result.exit_code == 0, result.output
+    assert f"Kørslen har {len(counted)} optalte tekster: alle er med i arket." in result.output
+    assert sorted(pd.read_excel(sheet, sheet_name=SHEET)[ID_HEADER]) == sorted(counted["text_id"])
