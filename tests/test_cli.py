@@ -341,3 +341,16 @@ def test_a_sample_larger_than_the_run_draws_every_counted_text_and_says_so(saved
     assert result.exit_code == 0, result.output
     assert f"Kørslen har {len(counted)} optalte tekster: alle er med i arket." in result.output
     assert sorted(pd.read_excel(sheet, sheet_name=SHEET)[ID_HEADER]) == sorted(counted["text_id"])
+
+
+def test_two_files_of_the_same_name_are_not_silently_one_workshop(tmp_path):
+    from pipeline.errors import InputError
+    from pipeline.ingest.series import plan_series
+
+    _series_folders(tmp_path, "aalborg", "aarhus")
+    files = [tmp_path / "aalborg" / "svar.csv", tmp_path / "aarhus" / "svar.csv"]
+    with pytest.raises(InputError) as caught:
+        plan_series(files)
+    assert caught.value.path == files[1] and f"hedder det samme som {files[0]}" in str(caught.value)
+    (tmp_path / "aarhus" / "svar.csv").rename(tmp_path / "aarhus" / "aarhus.csv")
+    assert [workshop for workshop, _ in plan_series([files[0], tmp_path / "aarhus" / "aarhus.csv"])] == ["svar", "aarhus"]

@@ -29,6 +29,7 @@ _PATH_COLUMNS = ("path", "file", "fil", "sti")
 def plan_series(inputs: Sequence[str | Path]) -> list[tuple[str, Path]]:
     """``[(workshop, file)]`` for every readable file of the series, in input order, without repeats."""
     plan: list[tuple[str, Path]] = []
+    named_by_file: dict[str, Path] = {}
     for given in map(Path, inputs):
         if given.is_file() and _is_manifest(given):
             entries = _manifest_entries(given)
@@ -36,6 +37,10 @@ def plan_series(inputs: Sequence[str | Path]) -> list[tuple[str, Path]]:
             entries = _folder_entries(given)
         else:
             entries = [(given.stem, given)]
+            other = named_by_file.setdefault(given.stem, given)
+            if other != given:  # each file is a workshop of its own: two would silently become one
+                raise InputError(given, f"hedder det samme som {other}, og hver fil er sin egen workshop, navngivet efter "
+                                 "filen: giv filerne forskellige navne, eller brug et manifest (workshop: filer)")
         for workshop, path in entries:
             plan += [(workshop, file) for file in _files(path)]
     seen: set[Path] = set()
