@@ -345,12 +345,14 @@ def edit(
             size = int((analysis.texts["topic"] == topic).sum())
             changed = analysis.set_topic_theme(topic, theme_id, every_text=all_texts)
             kept = size - int(analysis.moved_by_topic_theme(topic, all_texts).sum())
+            theme_id = analysis.edits.topic_themes[topic]  # by its id, however it was named
             line = f"Emne {topic} → {theme_id}: {number(changed)} af {count(size, 'tekst', 'tekster')} skiftede tema"
             if kept:
                 line += f"; {number(kept)} med tema efter egen evidens beholdt det (--all-texts flytter dem)"
             lines.append(line)
         for text_id, theme_id in _pairs(text, "text", key=str):
             changed = analysis.set_text_theme(text_id, theme_id)
+            theme_id = analysis.edits.text_themes[text_id]
             lines.append(f"Tekst {text_id} → {theme_id}: " + ("skiftede tema" if changed else "havde allerede temaet"))
         path = save_edits(analysis)
     for line in lines:  # names and ids as the analyst typed them, "[" included: no markup

@@ -139,6 +139,7 @@ def test_a_theme_is_named_by_its_id_or_its_label_in_any_case(saved_model):
     theme = load_run(saved_model).taxonomy.themes[-1]
     result = runner.invoke(app, ["edit", str(saved_model), "--theme", f"{topic}={theme.label.upper()}"])
     assert result.exit_code == 0, result.output
+    assert f"Emne {topic} → {theme.id}: " in result.output  # said by its id, as topics lists it
     assert load_run(saved_model).edits.topic_themes == {topic: theme.id}  # kept by its id
     unknown = runner.invoke(app, ["edit", str(saved_model), "--theme", f"{topic}=Sport"])
     assert unknown.exit_code == 1 and "ukendt tema 'Sport'" in unknown.output
