@@ -354,3 +354,15 @@ def test_two_files_of_the_same_name_are_not_silently_one_workshop(tmp_path):
     assert caught.value.path == files[1] and f"hedder det samme som {files[0]}" in str(caught.value)
     (tmp_path / "aarhus" / "svar.csv").rename(tmp_path / "aarhus" / "aarhus.csv")
     assert [workshop for workshop, _ in plan_series([files[0], tmp_path / "aarhus" / "aarhus.csv"])] == ["svar", "aarhus"]
+
+
+def test_the_workshop_column_is_found_in_any_case_and_a_missing_one_lists_the_tables_columns(tmp_path):
+    from pipeline.errors import InputError
+    from pipeline.ingest import read_inputs
+    from pipeline.ingest.series import workshops_from_column
+
+    table = tmp_path / "samlet.csv"
+    table.write_text("Kommune;svar\nViborg;Flere cykelstier\n", encoding="utf-8")
+    assert workshops_from_column(read_inputs([table]).texts, "kommune")["workshop"].tolist() == ["Viborg"]
+    with pytest.raises(InputError, match=r"^ingen kolonne 'region' i inputtenes tabeller \(tabellernes øvrige kolonner: Kommune\)$"):
+        workshops_from_column(read_inputs([table]).texts, "region")

@@ -22,6 +22,7 @@ import yaml
 from pipeline.errors import InputError, read_yaml, short
 from pipeline.ingest.files import expand_with_folders, folder_name, is_readable
 from pipeline.ingest.tables import csv_rows
+from pipeline.schema import TEXT_COLUMNS
 
 _PATH_COLUMNS = ("path", "file", "fil", "sti")
 
@@ -57,8 +58,12 @@ def workshops_from_column(texts, column: str | None):
     a blank cell (a table's empty cell reads as "") keeps the row's workshop from its folder or file."""
     if not column:
         return texts
+    own = [name for name in texts.columns if name not in TEXT_COLUMNS]  # the tables' own columns, kept as read
+    if column not in texts.columns:  # "kommune" for a column headed "Kommune"
+        column = next((name for name in own if str(name).strip().casefold() == column.strip().casefold()), column)
     if column not in texts.columns:
-        raise InputError(None, f"ingen kolonne '{column}' i inputtenes tabeller")
+        said = f"tabellernes øvrige kolonner: {', '.join(own)}" if own else "tabellerne har ingen andre kolonner end teksten"
+        raise InputError(None, f"ingen kolonne '{column}' i inputtenes tabeller ({said})")
     named = texts[column].astype("string").str.strip().replace("", pd.NA)
     texts["workshop"] = named.fillna(texts["workshop"]).astype(str)
     return texts
