@@ -406,6 +406,23 @@ def test_word_tables_full_width_normal_weight_answers_and_note_apart(run_dir, re
     assert HOSTILE["hyperlink"] in quoted  # Word evaluates nothing: the text as written
 
 
+def test_a_quote_longer_than_a_page_may_break_across_pages(result, tmp_path):
+    """Word cuts off the bottom of a table row that is taller than a page and may not break: a long
+    note passage (ingestion keeps up to 10,000 characters) must flow on, short quotes stay whole."""
+    from pipeline.ingest.normalise import MAX_TEXT_CHARS
+
+    long_passage = " ".join(["Bordene drøftede, hvordan de små virksomheder kan få hjælp til data og robotter."] * 200)
+    long_passage = long_passage[: MAX_TEXT_CHARS - 1]
+    quotes = result.quotes_by_theme.copy()
+    quotes.loc[quotes.index[0], "text"] = long_passage
+    folder = write_run(RunResult(**{**result.__dict__, "quotes_by_theme": quotes}), tmp_path / "run")
+    document = docx.Document(str(folder / "quotes.docx"))
+    rows = [row for table in document.tables[1:] for row in table.rows[1:]]
+    kept_whole = {row.cells[0].text: bool(row._tr.xpath("./w:trPr/w:cantSplit")) for row in rows}
+    assert kept_whole.pop(long_passage) is False
+    assert kept_whole and all(kept_whole.values())
+
+
 def test_emerging_themes_in_markdown_and_word(run_dir):
     emerging = (run_dir / "emerging_topics.md").read_text(encoding="utf-8")
     assert emerging.index("## Færger og busser") < emerging.index("## Øernes vinter")
