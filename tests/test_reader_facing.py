@@ -170,6 +170,40 @@ def test_a_temporary_servers_run_page_link_is_not_shown(prefect_server, capsys):
         assert ("Kørslen i Prefect-UI'et:" in shown) == keeps_running, shown
 
 
+def test_the_run_pages_quotes_show_as_written(prefect_server, demo, tmp_path):
+    """The Prefect run page's quote artifact is Markdown: an answer starting "1)" is no list, "<b>" no HTML."""
+    import copy
+
+    from markdown_it import MarkdownIt
+    from prefect import flow
+    from prefect.client.orchestration import get_client
+
+    from flows.artifacts import publish_artifacts
+
+    _, result, _ = demo
+    marked = "1) <b>flere</b> lærepladser & *mange* flere hænder"
+    changed = copy.copy(result)
+    changed.quotes_by_theme = result.quotes_by_theme.copy()
+    first = changed.quotes_by_theme.sort_values("rank").index[0]
+    changed.quotes_by_theme.loc[first, "text"] = marked
+
+    @flow(name="tematik-artefakt-proeve")
+    def publish() -> None:
+        publish_artifacts(changed, tmp_path)
+
+    state = publish(return_state=True)
+    body = {"artifacts": {"flow_run_id": {"any_": [str(state.state_details.flow_run_id)]}, "key": {"any_": ["top-quotes"]}},
+            "limit": 5, "offset": 0}  # fmt: skip
+    with get_client(sync_client=True) as client:
+        (artifact,) = client.request("POST", "/artifacts/filter", json=body).json()
+    page = MarkdownIt("commonmark").parse(artifact["data"])
+    inline = [token for token in page if token.type == "inline"]
+    texts = ["".join(child.content for child in token.children if child.type == "text") for token in inline]
+    assert marked in texts
+    assert {token.type for token in page} <= {"heading_open", "heading_close", "inline", "paragraph_open",
+                                              "paragraph_close", "blockquote_open", "blockquote_close"}  # fmt: skip
+
+
 def test_the_readme_documents_what_a_user_meets():
     readme = (REPO / "README.md").read_text(encoding="utf-8")
     for fact in ("TEMATIK_CACHE", "PREFECT_HOME", "--models", "README", "recursive", ".markdown", ".tsv", ".xlsm",
