@@ -319,6 +319,21 @@ def test_series_workbook_has_shares_counts_and_intervals(run_dir, result):
     assert workbook["Tekster"]["B2"].number_format == "0" and workbook["95 %-intervaller"]["B2"].number_format == "0.0%"
 
 
+def test_a_text_longer_than_an_excel_cell_is_cut_at_a_word_and_marked(tmp_path):
+    """Excel holds 32,767 characters in a cell (pandas cut there, mid-word and unmarked): an emerging
+    theme's quotes (one cell) can be five 10,000-character note passages."""
+    passages = [" ".join(["Bordene drøftede færger, busser og veje mod nord og syd."] * 180)[:9_999]] * 5
+    emerging = EMERGING.assign(quotes=[passages, [HOSTILE["space"]]])
+    path = tmp_path / "quotes.xlsx"
+    xlsx.write_xlsx({"Nye temaer": tables.danish_table(tables.emerging_table(emerging))}, path)
+    cells = [row[5] for row in openpyxl.load_workbook(path)["Nye temaer"].iter_rows(min_row=2, values_only=True)]
+    joined = "\n".join(passages)
+    assert len(joined) > 32_767 >= len(cells[0])  # Excel's limit (Excel specifications and limits)
+    kept = cells[0].removesuffix(" …")
+    assert cells[0].endswith(" …") and joined.startswith(kept) and joined[len(kept)] == " "  # at a word's end
+    assert cells[1] == HOSTILE["space"]
+
+
 def test_quote_workbook_in_danish_with_emerging_themes(run_dir, result):
     workbook = openpyxl.load_workbook(run_dir / "quotes.xlsx")
     assert workbook.sheetnames == ["Temaer", "Emner", "Nye temaer"]
