@@ -90,6 +90,23 @@ def test_the_xlsx_total_is_in_the_report_order(demo):
     assert expected != [result.taxonomy_labels[t] for t in result.frequencies["total"]["theme"]]  # not taxonomy order
 
 
+def test_no_spreadsheet_text_is_cut_off_by_the_next_cell(demo):
+    """A text longer than its column is wide wraps: unwrapped, Excel cuts it off at the next
+    (filled) cell, as it did the demo's questions (79 characters in a column 45 wide)."""
+    from openpyxl.utils import get_column_letter
+
+    _, _, folder = demo
+    checked = 0
+    for path in sorted(folder.glob("*.xlsx")):
+        for sheet in openpyxl.load_workbook(path).worksheets:
+            for row in sheet.iter_rows(min_row=2):
+                for cell in (cell for cell in row if isinstance(cell.value, str)):
+                    width = sheet.column_dimensions[get_column_letter(cell.column)].width
+                    assert len(cell.value) <= width or cell.alignment.wrap_text, (path.name, sheet.title, cell.coordinate)
+                    checked += len(cell.value) > 45
+    assert checked  # the demo has texts longer than a fitted column
+
+
 def test_the_heat_map_never_cuts_a_word_without_a_hyphen(demo):
     from pipeline.writers.charts import workshop_chart
 

@@ -23,8 +23,11 @@ from pipeline.writers.tables import (
 # openpyxl is imported inside the functions that use it: it is slow to import, and
 # `tematik --help` must not pay for it.
 
-# Wrapped text columns and their widths (characters); other columns are fitted to their contents.
+# Wrapped text columns and their widths (characters); other columns are fitted to their contents,
+# up to FITTED_WIDTH_MAX, and wrap when a text is longer (a question, a name): the next cell would
+# cut it off.
 WRAPPED_COLUMNS = {"text": 70, "words": 70, "quotes": 70, "lemmas": 70, "source": 40}
+FITTED_WIDTH_MAX = 45
 # The most characters an Excel cell holds; pandas and openpyxl cut a longer text there, mid-word and
 # unmarked. An emerging theme's quotes, one cell, may be five note passages of 10,000 characters each.
 EXCEL_CELL_CHARS = 32_767
@@ -64,11 +67,13 @@ def write_xlsx(sheets: Mapping[str, Table], path: Path) -> None:
                 wrapped = next((w for c, w in WRAPPED_COLUMNS.items() if column in (c, DANISH_HEADERS.get(c))), None)
                 # Headers wrap, so a long header needs only half its length; numbers need little.
                 fitted = max(longest, len(str(column)) // 2 + 1) + 2
-                sheet.column_dimensions[letter].width = wrapped or max(10, min(fitted, 45))
+                width = wrapped or max(10, min(fitted, FITTED_WIDTH_MAX))
+                sheet.column_dimensions[letter].width = width
+                wraps = wrapped is not None or (not number_format and longest > width)
                 for cell in sheet[letter][1:]:
                     if number_format:
                         cell.number_format = number_format
-                    if wrapped:
+                    if wraps:
                         cell.alignment = Alignment(wrap_text=True, vertical="top")
                 header = sheet[f"{letter}1"]
                 header.font = Font(bold=True)
