@@ -476,6 +476,28 @@ def test_markdown_shows_every_quote_as_written(run_dir, result):
     assert set(inside) <= {"blockquote_open", "blockquote_close", "paragraph_open", "paragraph_close", "inline"}
 
 
+def test_markdown_starts_with_the_overview_table_of_the_word_file(run_dir):
+    """quotes.md has the overview of every report (Word, HTML), as a Markdown table that also lines up as plain text."""
+    from markdown_it import MarkdownIt
+
+    text = (run_dir / "quotes.md").read_text(encoding="utf-8")
+    tokens = MarkdownIt("commonmark").enable("table").parse(text)
+    kinds = [token.type for token in tokens]
+    start, end = kinds.index("table_open"), kinds.index("table_close")
+    cells, row = [], []
+    for token in tokens[start:end]:
+        if token.type == "inline":
+            row.append(token.content)
+        elif token.type == "tr_close":
+            cells.append(row)
+            row = []
+    word = docx.Document(str(run_dir / "quotes.docx")).tables[0]
+    assert cells == [[cell.text.replace("\u00a0", " ") for cell in line.cells] for line in word.rows]
+    plain = [line for line in text.splitlines() if line.startswith("|")]
+    assert len(plain) == len(cells) + 1 and len({len(line) for line in plain}) == 1  # aligned columns
+    assert start < kinds.index("heading_open", 1)  # after the title, before the first theme
+
+
 def test_no_emerging_themes_is_said_so(result, tmp_path):
     empty = RunResult(**{**result.__dict__, "emerging": None})
     assert list(empty.emerging.columns) == EMERGING_COLUMNS and empty.figures == result.figures

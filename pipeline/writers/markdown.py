@@ -1,6 +1,6 @@
-"""The Markdown files: quotes.md (per theme a heading, its paragraph and the quotes, the
-participants' answers and the note's excerpts apart; then the emerging themes) and
-emerging_topics.md (the emerging themes alone).
+"""The Markdown files: quotes.md (the overview table of the themes, then per theme a heading,
+its paragraph and the quotes, the participants' answers and the note's excerpts apart; then
+the emerging themes) and emerging_topics.md (the emerging themes alone).
 
 The texts are the public's and are shown as written: what CommonMark would read as markup in
 them (a "1) …" or "- …" answer as a list, "# …" as a heading, "<b>" as HTML, "*ord*" as
@@ -10,13 +10,14 @@ emphasis) is backslash-escaped (:func:`markdown_text`).
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from pathlib import Path
 
 import pandas as pd
 
 from pipeline.report import (
-    EMERGING_INTRO, RunResult, emerging_quotes, emerging_summary, no_quotes_note, quote_parts, quoted_rows, share_basis,
-    source, theme_order, theme_summary,
+    EMERGING_INTRO, RunResult, emerging_quotes, emerging_summary, no_quotes_note, overview_rows, quote_parts, quoted_rows,
+    share_basis, source, theme_order, theme_summary,
 )
 
 # Markup anywhere in a line: backslash escapes, code, emphasis, strikethrough, links, raw HTML, entities.
@@ -34,6 +35,20 @@ def markdown_text(text: object) -> str:
     escaped = _INLINE_MARKUP.sub(lambda match: "\\" + match.group(), str(text))
     lines = (_NUMBERED_ITEM.sub(r"\1\\\2", _BLOCK_MARKER.sub(r"\1\\\2", line)) for line in _LINE_BREAK.split(escaped))
     return "\n".join(lines)
+
+
+def markdown_table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str]:
+    """A table whose columns line up in the plain text too: the first column to the left, the others
+    (numbers) to the right."""
+    cells = [[markdown_text(cell).replace("|", "\\|") for cell in row] for row in [header, *rows]]
+    widths = [max(len(row[column]) for row in cells) for column in range(len(header))]
+
+    def line(row: Sequence[str]) -> str:
+        return "| " + " | ".join(cell.ljust(width) if column == 0 else cell.rjust(width)
+                                 for column, (cell, width) in enumerate(zip(row, widths))) + " |"  # fmt: skip
+
+    rule = "| " + " | ".join("-" * width if column == 0 else "-" * (width - 1) + ":" for column, width in enumerate(widths)) + " |"
+    return [line(cells[0]), rule, *map(line, cells[1:]), ""]
 
 
 def _blockquote(text: object, where: str) -> list[str]:
@@ -64,7 +79,8 @@ def emerging_markdown(result: RunResult, level: int) -> list[str]:
 
 
 def quotes_markdown(result: RunResult) -> str:
-    lines = ["# Repræsentative citater", "", share_basis(result), ""]
+    header, overview = overview_rows(result)
+    lines = ["# Repræsentative citater", "", share_basis(result), "", *markdown_table(header, [cells for _, cells in overview])]
     for theme in theme_order(result):
         label = markdown_text(result.taxonomy_labels.get(theme, theme))
         lines += [f"## {label}", "", markdown_text(theme_summary(result, theme)), ""]
