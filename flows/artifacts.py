@@ -8,6 +8,7 @@ from prefect.artifacts import create_link_artifact, create_markdown_artifact, cr
 
 from pipeline.danish import interval, percent
 from pipeline.report import RunResult, in_report_order, share_basis, source, voice_columns, voice_name
+from pipeline.writers.markdown import markdown_text
 
 
 def publish_artifacts(result: RunResult, output_dir: Path, top_quotes: int = 3) -> None:
@@ -38,7 +39,7 @@ def publish_artifacts(result: RunResult, output_dir: Path, top_quotes: int = 3) 
         if chosen.empty:
             continue
         lines += [f"## {label}", ""]
-        lines += [f"> {quote['text']}\n>\n> — *{source(quote)}*\n" for quote in chosen.to_dict("records")]
+        lines += [f"> {markdown_text(quote['text'])}\n>\n> — *{markdown_text(source(quote))}*\n" for quote in chosen.to_dict("records")]
     create_markdown_artifact(key="top-quotes", markdown="\n".join(lines), description="Citater pr. tema")
 
     create_link_artifact(

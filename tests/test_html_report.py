@@ -235,3 +235,25 @@ def test_the_page_templates_are_package_data():
             if path.is_file() and path.suffix not in (".py", ".pyc")]  # fmt: skip
     assert {"writers/templates/report.html", "writers/templates/report.css", "writers/templates/draw.js"} <= set(data)
     assert [name for name in data if not any(fnmatch.fnmatch(name, pattern) for pattern in patterns)] == []
+
+
+def test_emerging_themes_keep_the_two_voices_apart_with_their_sources(demo):
+    """As in the themes' sections and in Word: an emerging theme's quotes under "Deltagernes svar"
+    and "Fra opsamlingen", each with its source (they were one list without sources)."""
+    from lxml import html as lxml_html
+
+    _, result, folder = demo
+    page = lxml_html.fromstring((folder / "report.html").read_bytes())
+    note_texts = set(result.assignments.loc[result.assignments["source_kind"] == "note", "text"])
+    cards = page.xpath('//section[@id="nye"]/section[@class="emerging"]')
+    assert len(cards) == len(result.emerging)
+    quoted = []
+    for card in cards:
+        for group in card.xpath('.//div[@class="quote-group"]'):
+            title = group.findtext("h4")
+            for item in group.xpath(".//li"):
+                text, where = item.findtext("blockquote"), item.findtext('div[@class="source"]')
+                assert (text in note_texts) == (title == "Fra opsamlingen") and where
+                quoted.append(text)
+    assert sorted(quoted) == sorted(text for quotes in result.emerging["quotes"] for text in quotes)
+    assert note_texts & set(quoted)  # the demo's emerging themes quote the note too

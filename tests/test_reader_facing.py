@@ -90,6 +90,23 @@ def test_the_xlsx_total_is_in_the_report_order(demo):
     assert expected != [result.taxonomy_labels[t] for t in result.frequencies["total"]["theme"]]  # not taxonomy order
 
 
+def test_no_spreadsheet_text_is_cut_off_by_the_next_cell(demo):
+    """A text longer than its column is wide wraps: unwrapped, Excel cuts it off at the next
+    (filled) cell, as it did the demo's questions (79 characters in a column 45 wide)."""
+    from openpyxl.utils import get_column_letter
+
+    _, _, folder = demo
+    checked = 0
+    for path in sorted(folder.glob("*.xlsx")):
+        for sheet in openpyxl.load_workbook(path).worksheets:
+            for row in sheet.iter_rows(min_row=2):
+                for cell in (cell for cell in row if isinstance(cell.value, str)):
+                    width = sheet.column_dimensions[get_column_letter(cell.column)].width
+                    assert len(cell.value) <= width or cell.alignment.wrap_text, (path.name, sheet.title, cell.coordinate)
+                    checked += len(cell.value) > 45
+    assert checked  # the demo has texts longer than a fitted column
+
+
 def test_the_heat_map_never_cuts_a_word_without_a_hyphen(demo):
     from pipeline.writers.charts import workshop_chart
 
@@ -168,6 +185,40 @@ def test_a_temporary_servers_run_page_link_is_not_shown(prefect_server, capsys):
         shown = "\n".join(re.findall(r"^\s+[\d.]+,\d s  .*$", capsys.readouterr().err, flags=re.MULTILINE))
         assert "View at" not in shown
         assert ("Kørslen i Prefect-UI'et:" in shown) == keeps_running, shown
+
+
+def test_the_run_pages_quotes_show_as_written(prefect_server, demo, tmp_path):
+    """The Prefect run page's quote artifact is Markdown: an answer starting "1)" is no list, "<b>" no HTML."""
+    import copy
+
+    from markdown_it import MarkdownIt
+    from prefect import flow
+    from prefect.client.orchestration import get_client
+
+    from flows.artifacts import publish_artifacts
+
+    _, result, _ = demo
+    marked = "1) <b>flere</b> lærepladser & *mange* flere hænder"
+    changed = copy.copy(result)
+    changed.quotes_by_theme = result.quotes_by_theme.copy()
+    first = changed.quotes_by_theme.sort_values("rank").index[0]
+    changed.quotes_by_theme.loc[first, "text"] = marked
+
+    @flow(name="tematik-artefakt-proeve")
+    def publish() -> None:
+        publish_artifacts(changed, tmp_path)
+
+    state = publish(return_state=True)
+    body = {"artifacts": {"flow_run_id": {"any_": [str(state.state_details.flow_run_id)]}, "key": {"any_": ["top-quotes"]}},
+            "limit": 5, "offset": 0}  # fmt: skip
+    with get_client(sync_client=True) as client:
+        (artifact,) = client.request("POST", "/artifacts/filter", json=body).json()
+    page = MarkdownIt("commonmark").parse(artifact["data"])
+    inline = [token for token in page if token.type == "inline"]
+    texts = ["".join(child.content for child in token.children if child.type == "text") for token in inline]
+    assert marked in texts
+    assert {token.type for token in page} <= {"heading_open", "heading_close", "inline", "paragraph_open",
+                                              "paragraph_close", "blockquote_open", "blockquote_close"}  # fmt: skip
 
 
 def test_the_readme_documents_what_a_user_meets():

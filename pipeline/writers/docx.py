@@ -27,6 +27,10 @@ DOCX_TABLE_STYLE = "Light Grid Accent 1"
 _PAGE_MM = (210, 297)  # A4
 _MARGIN_MM = 25
 _QUOTE_COLUMN_SHARE = 0.68  # of the text width; the source column gets the rest
+# A row is kept on one page up to this many characters (about 25 lines of the quote column, half a
+# page). A longer quote's row may break across pages: Word cuts off the bottom of a row that is
+# taller than a page and may not break, and a note passage can be 10,000 characters.
+_ROW_KEPT_WHOLE_CHARS = 1500
 
 
 def _docx_text(value) -> str:
@@ -64,7 +68,7 @@ def set_document_language(document, language: str = DOCX_LANGUAGE) -> None:
 
 def _quote_table(document, header: Sequence[str], rows: Sequence[Sequence[str]], widths: Sequence[int], muted: bool = True):
     """A table over the full text width in normal weight: the style's bold first column off,
-    the header row repeated on every page, rows not split across pages; ``muted``: the columns
+    the header row repeated on every page, rows not split across pages unless a page is too short for them; ``muted``: the columns
     after the first (the source) in small grey type."""
     from docx.oxml import OxmlElement
     from docx.oxml.ns import qn
@@ -91,7 +95,8 @@ def _quote_table(document, header: Sequence[str], rows: Sequence[Sequence[str]],
     header_row.append(OxmlElement("w:tblHeader"))
     for values in rows:
         row = table.add_row()
-        row._tr.get_or_add_trPr().append(OxmlElement("w:cantSplit"))
+        if sum(len(str(value)) for value in values) <= _ROW_KEPT_WHOLE_CHARS:
+            row._tr.get_or_add_trPr().append(OxmlElement("w:cantSplit"))
         for column, (cell, value) in enumerate(zip(row.cells, values)):
             run = cell.paragraphs[0].add_run(_docx_text(value))
             run.bold = False  # the table style makes the first column bold; quotes are not headings

@@ -44,7 +44,8 @@ from markupsafe import Markup
 
 from pipeline.danish import count, interval, number, percent
 from pipeline.report import (
-    RunResult, joined_words, no_quotes_note, overview_rows, quote_parts, ranked_themes, share_basis, source,
+    RunResult, emerging_quotes, joined_words, no_quotes_note, overview_rows, quote_parts, quoted_rows, ranked_themes,
+    share_basis, source,
 )
 from pipeline.schema import ANDET
 from pipeline.writers.html_figures import spaced_word_bars, theme_share_figure, workshop_heatmap_figure
@@ -243,8 +244,11 @@ def _themes(result: RunResult, shares: pd.DataFrame, with_workshop: bool) -> lis
     return sections
 
 
-def _emerging(emerging: pd.DataFrame | None) -> list[dict]:
-    cards = []
+def _emerging(result: RunResult, with_workshop: bool) -> list[dict]:
+    """Per emerging theme its facts, words and quotes: participants' answers and note excerpts
+    apart, each with its source, as in the themes' sections (and in Word)."""
+    emerging, cards = result.emerging, []
+    quoted = quoted_rows(emerging, result.assignments) if emerging is not None and len(emerging) else None
     for index, theme in enumerate([] if emerging is None else emerging.to_dict("records"), start=1):
         name = theme.get("name")
         facts = []
@@ -252,12 +256,11 @@ def _emerging(emerging: pd.DataFrame | None) -> list[dict]:
             facts.append(f"{number(theme['size'])} tekster")
         if "share" in theme and pd.notna(theme.get("share")):
             facts.append(f"{percent(theme['share'])} af input")
-        quotes = theme.get("quotes")
         cards.append({
             "title": _topic_title({"name": name, "topic": theme.get("topic", index)}) if name else f"Nyt tema {index}",
             "facts": ", ".join(facts),
             "words": joined_words(theme.get("words"), _SHOWN_WORDS),
-            "quotes": list(quotes) if isinstance(quotes, (list, tuple)) else [],
+            "quote_parts": _quote_parts(emerging_quotes(theme, quoted), with_workshop),
         })  # fmt: skip
     return cards
 
@@ -375,7 +378,7 @@ def render_html_report(result: RunResult, plotly_js: str | None = None) -> str:
         overview=overview,
         heatmap=heatmap,
         themes=_themes(result, total.set_index("theme"), len(workshops) > 1),
-        emerging=_emerging(result.emerging),
+        emerging=_emerging(result, len(workshops) > 1),
         views=views,
         facts=_run_facts(manifest),
         run_id=manifest.get("run_id", ""),

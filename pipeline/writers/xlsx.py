@@ -2,7 +2,8 @@
 series of workshops, workshop_themes.xlsx.
 
 Sheets with a bold, wrapped, frozen header with filters, fitted column widths, Excel
-number formats (shares as percentages) and wrapped long texts. A formula-like text stays
+number formats (shares as percentages) and wrapped long texts (cut, marked "…", only beyond
+the 32,767 characters an Excel cell holds). A formula-like text stays
 text: verbatim, with Excel's quote prefix (:func:`pipeline.formulas.keep_as_text`).
 """
 
@@ -22,8 +23,22 @@ from pipeline.writers.tables import (
 # openpyxl is imported inside the functions that use it: it is slow to import, and
 # `tematik --help` must not pay for it.
 
-# Wrapped text columns and their widths (characters); other columns are fitted to their contents.
+# Wrapped text columns and their widths (characters); other columns are fitted to their contents,
+# up to FITTED_WIDTH_MAX, and wrap when a text is longer (a question, a name): the next cell would
+# cut it off.
 WRAPPED_COLUMNS = {"text": 70, "words": 70, "quotes": 70, "lemmas": 70, "source": 40}
+FITTED_WIDTH_MAX = 45
+# The most characters an Excel cell holds; pandas and openpyxl cut a longer text there, mid-word and
+# unmarked. An emerging theme's quotes, one cell, may be five note passages of 10,000 characters each.
+EXCEL_CELL_CHARS = 32_767
+
+
+def cell_value(value):
+    """``value`` as an xlsx cell can hold it: XML-safe, a text longer than a cell cut at a space and marked "…"."""
+    from pipeline.ingest.normalise import cut_text  # pipeline.ingest imports the readers (docx, openpyxl)
+
+    value = printable(value)
+    return cut_text(value, EXCEL_CELL_CHARS) if isinstance(value, str) else value
 
 
 def write_xlsx(sheets: Mapping[str, Table], path: Path) -> None:
@@ -34,7 +49,7 @@ def write_xlsx(sheets: Mapping[str, Table], path: Path) -> None:
 
     with pd.ExcelWriter(path, engine="openpyxl") as writer:
         for name, table in sheets.items():
-            frame = table.frame.map(printable).rename(columns=printable)
+            frame = table.frame.map(cell_value).rename(columns=printable)
             frame.to_excel(writer, sheet_name=name[:31], index=False)
             sheet = writer.sheets[name[:31]]
             for row in sheet.iter_rows():
@@ -52,11 +67,13 @@ def write_xlsx(sheets: Mapping[str, Table], path: Path) -> None:
                 wrapped = next((w for c, w in WRAPPED_COLUMNS.items() if column in (c, DANISH_HEADERS.get(c))), None)
                 # Headers wrap, so a long header needs only half its length; numbers need little.
                 fitted = max(longest, len(str(column)) // 2 + 1) + 2
-                sheet.column_dimensions[letter].width = wrapped or max(10, min(fitted, 45))
+                width = wrapped or max(10, min(fitted, FITTED_WIDTH_MAX))
+                sheet.column_dimensions[letter].width = width
+                wraps = wrapped is not None or (not number_format and longest > width)
                 for cell in sheet[letter][1:]:
                     if number_format:
                         cell.number_format = number_format
-                    if wrapped:
+                    if wraps:
                         cell.alignment = Alignment(wrap_text=True, vertical="top")
                 header = sheet[f"{letter}1"]
                 header.font = Font(bold=True)
