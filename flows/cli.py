@@ -122,16 +122,18 @@ def _run_flow(kind: str, out_dir: Path, models: Path, config: Path | None, verbo
     Once every input path exists, the Prefect API (a temporary server if none runs) starts
     and boots while the inputs are checked (:mod:`pipeline.preflight`: a bad input fails in a
     second or two, in one line, the server stopped) and the flow and the models load;
-    Ctrl-C ends the run within 5 s (exit 130), server stopped.
+    Ctrl-C ends the run within 5 s (exit 130), server stopped. A run that fails leaves no empty
+    output or model folder it created.
     """
     from flows.server import exit_on_interrupt, prefect_api, remove_own_staging
-    from pipeline.preflight import check_paths_exist
+    from pipeline.preflight import check_paths_exist, removed_if_failed
 
     title = "starter workshop-flow …" if kind == "workshop" else "starter serie-flow …"
     with progress("kontrollerer input …", debug, verbose):
         check_paths_exist(parameters["inputs"])  # instant: a typo in a path starts nothing
     quiet_prefect(verbose)
     with (
+        removed_if_failed(out_dir, models),
         progress("kontrollerer input …", debug, verbose) as display,
         exit_on_interrupt(_interrupted) as interrupt,
         prefect_api(announce=False) as api,

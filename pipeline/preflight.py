@@ -22,6 +22,7 @@ from __future__ import annotations
 import errno
 import tempfile
 from collections.abc import Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -101,7 +102,7 @@ def check_writable(folder: Path, what: str) -> list[Path]:
     """Fail before any analysis when ``folder`` cannot be created or written (``what`` names it);
     returns the folders created for it (parents first), which a later failed check removes again."""
     folder = Path(folder)
-    created = [path for path in reversed([folder, *folder.parents]) if not path.exists() and not path.is_symlink()]
+    created = _missing(folder)
     try:
         folder.mkdir(parents=True, exist_ok=True)
         with tempfile.TemporaryFile(dir=folder):
@@ -120,6 +121,24 @@ _OS_PROBLEMS = {
     errno.EACCES: "ingen skriveadgang", errno.EPERM: "ingen skriveadgang", errno.EROFS: "drevet er skrivebeskyttet",
     errno.ENOSPC: "disken er fuld", errno.ENAMETOOLONG: "stien er for lang",
 }  # fmt: skip
+
+
+def _missing(folder: Path) -> list[Path]:
+    """``folder`` and its parents that do not exist yet (parents first): what creating it creates."""
+    return [path for path in reversed([folder, *folder.parents]) if not path.exists() and not path.is_symlink()]
+
+
+@contextmanager
+def removed_if_failed(*folders: Path | str):
+    """The output folders a command creates (and their parents) removed again, where still empty,
+    when the command fails: after a failure no empty ``--out``/``--models`` folder is left behind
+    (the checks create them; a Prefect server that does not answer fails the run later)."""
+    created = [path for folder in folders for path in _missing(Path(folder))]
+    try:
+        yield
+    except BaseException:
+        _remove_empty(list(dict.fromkeys(created)))
+        raise
 
 
 def _remove_empty(folders: list[Path]) -> None:

@@ -366,3 +366,21 @@ def test_the_workshop_column_is_found_in_any_case_and_a_missing_one_lists_the_ta
     assert workshops_from_column(read_inputs([table]).texts, "kommune")["workshop"].tolist() == ["Viborg"]
     with pytest.raises(InputError, match=r"^ingen kolonne 'region' i inputtenes tabeller \(tabellernes øvrige kolonner: Kommune\)$"):
         workshops_from_column(read_inputs([table]).texts, "region")
+
+
+def test_a_configured_prefect_server_that_does_not_answer_leaves_no_empty_folders(tmp_path):
+    """The input checks create --out and --models; a configured server that is down fails the run
+    after them, in one line, and the folders the command created go again (the parent too)."""
+    import socket
+
+    with socket.socket() as probe:  # a port nothing listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = {k: v for k, v in os.environ.items() if k != "PREFECT_API_URL"}
+    env.update(PREFECT_HOME=str(tmp_path / "prefect"), PREFECT_API_URL=f"http://127.0.0.1:{port}/api", COLUMNS="300")
+    root = tmp_path / "nyt"
+    done = subprocess.run([str(TEMATIK), "run", str(DEMO / "postkort.csv"), "--out", str(root / "outputs"),
+                           "--models", str(root / "models")], env=env, capture_output=True, text=True, timeout=300)  # fmt: skip
+    assert done.returncode == 2, done.stderr
+    assert "svarer ikke" in done.stderr and "Traceback" not in done.stderr
+    assert not root.exists()
