@@ -80,9 +80,12 @@ class ReadableWords(BaseRepresentation):
     def extract_topics(self, topic_model, documents, c_tf_idf, topics):
         from pipeline.lexicon import FIXED_EXPRESSIONS, english_words
 
-        candidates = {word for pairs in topics.values() for word, _ in pairs if word}
-        lemma_sets = [candidates.intersection(str(doc).split()) for doc in documents["Document"]]
-        frequency = Counter(lemma for lemmas in lemma_sets for lemma in lemmas)
+        candidates = sorted({word for pairs in topics.values() for word, _ in pairs if word})
+        matrix, column_of = self._document_lemmas(documents)
+        columns = {word: column_of[word] for word in candidates if word in column_of}
+        used_by = matrix[:, list(columns.values())].tocsc()  # documents x candidate lemmas, binary
+        frequency = Counter(dict(zip(columns, np.asarray(used_by.sum(axis=0)).ravel().tolist())))
+        position = {word: k for k, word in enumerate(columns)}
         english = english_words()
         ids = documents["ID"].to_numpy() if "ID" in documents.columns else np.arange(len(documents))
         texts = [self.texts[i] for i in ids] if self.texts is not None else None
@@ -108,10 +111,36 @@ class ReadableWords(BaseRepresentation):
                     users = [k for k in members if pattern.search(str(texts[k]).casefold())]
                     if len(users) < 2:
                         continue
-                    uses = sum(words[at][0] in lemma_sets[k] for k in members)
+                    word = words[at][0]
+                    uses = int(used_by[members, position[word]].sum()) if word in position else 0
                     if 2 * len(users) >= uses:
                         score = words[at][1]
                         words = [(w, s) for w, s in words if w not in lemmas]
                         words.insert(at, (expression, score))
             result[topic] = words[: self.top_n_words] or pairs[: self.top_n_words]
         return result
+
+    def _document_lemmas(self, documents):
+        """``(binary documents x lemmas matrix, {lemma: column})`` of ``documents``' rows (lemmas: the
+        document split at whitespace). BERTopic's hierarchy asks for each merge's words with a subset
+        of the fitted documents (117 merges at 100,000 answers: 1 million documents split and
+        matched, 3.5 s); the corpus's matrix is kept from the first call that holds all of it, and a
+        subset whose documents are the same at the same ``ID``s takes its rows."""
+        from scipy.sparse import csr_matrix
+        from sklearn.feature_extraction.text import CountVectorizer
+
+        docs = documents["Document"].astype(str).to_numpy(dtype=object)
+        ids = documents["ID"].to_numpy() if "ID" in documents.columns else None
+        corpus = getattr(self, "_corpus", None)
+        if ids is not None and corpus is not None and len(ids) and ids.max() < len(corpus[0]) and np.array_equal(corpus[0][ids], docs):
+            return corpus[1][ids], corpus[2]
+        counted = CountVectorizer(token_pattern=r"\S+", lowercase=False, binary=True)
+        try:
+            matrix, vocabulary = counted.fit_transform(docs).tocsr(), counted.vocabulary_
+        except ValueError:  # no document has a lemma
+            return csr_matrix((len(docs), 0)), {}
+        if ids is not None and len(ids) and np.array_equal(np.sort(ids), np.arange(len(ids))):  # the whole corpus
+            order = np.argsort(ids)
+            self._corpus = (docs[order], matrix[order], vocabulary)
+        return matrix, vocabulary
+

@@ -410,3 +410,26 @@ def test_topic_fit_imports_no_torch_and_compiles_nothing_the_second_time(tmp_pat
     assert int(first[0]) > 0 and int(second[0]) == 0
     assert first[1:] == second[1:] == ["False", "False"]
     assert any((tmp_path / "numba").iterdir())
+
+
+def test_topic_words_of_a_subset_count_the_subset_as_a_fresh_model_would():
+    """BERTopic's hierarchy asks ReadableWords for each merge's words with a subset of the fitted
+    documents; the corpus's lemma matrix kept from the full call gives the same words as reading
+    the subset anew, and a subset whose documents differ at the same ids is read anew."""
+    import pandas as pd
+
+    from pipeline.representation import ReadableWords
+
+    docs = ["vækst eksport marked", "vækst eksport", "marked robot", "robot automatisering", "automatisering data",
+            "data"]  # fmt: skip
+    corpus = pd.DataFrame({"Document": docs, "ID": range(6), "Topic": [0, 0, 0, 1, 1, 1]})
+    words = ReadableWords(top_n_words=5)
+    full = words.extract_topics(None, corpus, None, {0: [("vækst", 1.0), ("marked", 0.5)], 1: [("robot", 1.0), ("data", 0.4)]})
+    assert full == {0: [("vækst", 1.0), ("marked", 0.5)], 1: [("robot", 1.0), ("data", 0.4)]}  # each in two texts
+
+    merge = {0: [("vækst", 1.0), ("marked", 0.6), ("robot", 0.3)]}
+    subset = corpus.iloc[[0, 1, 2]].assign(Topic=0)  # "robot" is in one of these texts: dropped
+    assert words.extract_topics(None, subset, None, merge) == ReadableWords(top_n_words=5).extract_topics(None, subset, None, merge)
+    assert [word for word, _ in words.extract_topics(None, subset, None, merge)[0]] == ["vækst", "marked"]
+    changed = subset.assign(Document=["vækst eksport marked", "vækst robot", "marked robot"])  # other texts, same ids
+    assert [word for word, _ in words.extract_topics(None, changed, None, merge)[0]] == ["vækst", "marked", "robot"]
