@@ -109,8 +109,6 @@ def _command_line(*arguments) -> str:
     not on the PATH), paths quoted for the shell, escaped for rich's markup."""
     import shlex
 
-    from rich.markup import escape
-
     program = sys.argv[0] if Path(sys.argv[0]).name == "tematik" else "tematik"
     return escape(shlex.join([program, *map(str, arguments)]))
 

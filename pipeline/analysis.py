@@ -146,7 +146,7 @@ class Analysis:
         """Every one of ``topics`` is a topic of the run (of ``known`` when given); a merged-away one is
         named with the topic it is now part of."""
         if known is None:
-            known = set(self.topics.loc[self.topics["topic"] >= 0, "topic"].astype(int))
+            known = self._topic_ids()
         if not known:
             raise self._fail("kørslen har ingen emner (for få tekster til at finde emner)")
         merged_into = self._merged_into()
@@ -159,6 +159,10 @@ class Analysis:
             if target is not None:
                 raise self._fail(f"emne {topic} er lagt sammen med emne {target}; brug {target}")
             raise self._fail(f"intet emne {topic} (emner: {', '.join(map(str, sorted(known)))})")
+
+    def _topic_ids(self) -> set[int]:
+        """The run's topics (not -1, the texts without one)."""
+        return set(self.topics.loc[self.topics["topic"] >= 0, "topic"].astype(int))
 
     def _merged_into(self) -> dict[int, int]:
         """{merged-away topic: the topic it was merged into} of the recorded merges."""
@@ -194,7 +198,7 @@ class Analysis:
         # Groups merge one after the other (a later group may name an earlier group's merged topic, as
         # a second `tematik edit --merge` does), so each is checked against the topics left before it.
         groups = [list(dict.fromkeys(group)) for group in groups]  # "1,1,2" is 1 and 2: topic 1 stays
-        known = set(self.topics.loc[self.topics["topic"] >= 0, "topic"].astype(int))
+        known = self._topic_ids()
         for group in groups:
             if len(set(group)) < 2:
                 raise self._fail(f"en sammenlægning kræver mindst to forskellige emner: {','.join(map(str, group))}")
