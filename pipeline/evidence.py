@@ -350,9 +350,11 @@ class SimilarityEvidence(TextEvidence):
         embeddings = np.asarray(embeddings, dtype=np.float64)
         to_prototypes = embeddings @ self.prototypes_.T
         to_keywords = embeddings @ self.keyword_vectors_.T
-        k = self.top_k
+        # Each theme's keywords are adjacent columns (embed_taxonomy stacks them theme by theme):
+        # slices are views, where a boolean mask per theme copied 100,000-row blocks.
+        counts = np.bincount(self.keyword_theme_, minlength=len(self.prototypes_))
         best = np.column_stack([
-            self._top_mean(to_keywords[:, self.keyword_theme_ == theme], k) for theme in range(len(self.prototypes_))
+            self._top_mean(to_keywords[:, end - count : end], self.top_k) for end, count in zip(np.cumsum(counts), counts)
         ])
         return (to_prototypes + best) / 2
 
