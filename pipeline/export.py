@@ -60,29 +60,30 @@ from pipeline.atomic import write_atomically
 from pipeline.config import ExportConfig
 from pipeline.report import RunResult
 from pipeline.writers.charts import write_charts
-from pipeline.writers.csv import MACHINE_READABLE_FOLDER, write_csv_files, write_danish_csv, write_machine_csv_files
+from pipeline.writers.csv import MACHINE_READABLE_FOLDER, write_assignments_csv_files, write_csv_files, write_machine_csv_files
 from pipeline.writers.docx import write_quotes_docx
 from pipeline.writers.html import write_html_report
 from pipeline.writers.markdown import write_markdown_files
-from pipeline.writers.tables import assignments_table, danish_table, readable_assignments
+from pipeline.writers.tables import assignments_table
 from pipeline.writers.xlsx import write_xlsx_files
 
-# From this many texts the people's assignments.csv is written by a child process
-# (pipeline.processes) beside the other files: at 100,000 it takes ~1.8 s, a child's start
-# ~0.5 s on the other core.
+# From this many texts the two assignments.csv files (for people and in data/) are written by a
+# child process (pipeline.processes) beside the other files: at 100,000 they take ~3 s, a
+# child's start ~0.5 s on the other core.
 CHILD_WRITES_FROM_ROWS = 20_000
 
 
 def _write_files(result: RunResult, folder: Path, config: ExportConfig) -> None:
     assignments = assignments_table(result)
-    # The largest file: on large runs a child process writes it while this one writes the rest.
-    people_assignments = danish_table(readable_assignments(assignments), result.taxonomy_labels)
-    writing = processes.start(write_danish_csv, people_assignments, folder / "assignments.csv",
-                              in_child=len(assignments) >= CHILD_WRITES_FROM_ROWS)  # fmt: skip
+    if config.machine_readable:
+        (folder / MACHINE_READABLE_FOLDER).mkdir()
+    # The largest files: on large runs a child process writes them while this one writes the rest.
+    writing = processes.start(write_assignments_csv_files, assignments, result.taxonomy_labels, folder,
+                              config.machine_readable, in_child=len(assignments) >= CHILD_WRITES_FROM_ROWS)  # fmt: skip
     try:
         write_csv_files(result, folder)
         if config.machine_readable:
-            write_machine_csv_files(result, assignments, folder / MACHINE_READABLE_FOLDER)
+            write_machine_csv_files(result, folder / MACHINE_READABLE_FOLDER)
         write_xlsx_files(result, folder)
         write_markdown_files(result, folder)
         write_quotes_docx(result, folder / "quotes.docx")

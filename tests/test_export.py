@@ -581,7 +581,7 @@ def test_danish_numbers_are_written_one_way_everywhere():
     assert csv_files.danish_numbers(values, "0.0%").tolist() == [danish.decimal(value * 100, 1) for value in values]
 
 
-def test_large_runs_write_the_assignments_in_a_child_process_with_the_same_bytes(result, run_dir, tmp_path, monkeypatch):
+def test_large_runs_write_both_assignments_files_in_a_child_process_with_the_same_bytes(result, run_dir, tmp_path, monkeypatch):
     from pipeline import processes
 
     started = []
@@ -594,7 +594,7 @@ def test_large_runs_write_the_assignments_in_a_child_process_with_the_same_bytes
     monkeypatch.setattr(processes, "start", recording_start)
     monkeypatch.setattr(export, "CHILD_WRITES_FROM_ROWS", 1)
     folder = write_run(result, tmp_path / "run-child")
-    assert started == [("write_danish_csv", True)]
+    assert started == [("write_assignments_csv_files", True)]
     files = sorted(path.relative_to(run_dir) for path in run_dir.rglob("*") if path.is_file())
     assert files == sorted(path.relative_to(folder) for path in folder.rglob("*") if path.is_file())
     for name in files:

@@ -13,7 +13,7 @@ import pandas as pd
 from pipeline.formulas import FORMULA_START, neutralise
 from pipeline.report import RunResult, source
 from pipeline.writers.tables import (
-    Table, danish_table, long_frequencies, quotes_table, readable_frequencies, topics_table,
+    Table, danish_table, long_frequencies, quotes_table, readable_assignments, readable_frequencies, topics_table,
 )
 
 MACHINE_READABLE_FOLDER = "data"
@@ -80,7 +80,7 @@ def write_machine_csv(frame: pd.DataFrame, path: Path) -> None:
 
 def write_csv_files(result: RunResult, folder: Path) -> None:
     """theme_frequencies.csv, topics.csv and quotes.csv for people (their assignments.csv, the
-    largest, is written beside the other files by :func:`pipeline.export.write_run`)."""
+    largest, is written beside the other files: :func:`write_assignments_csv_files`)."""
     labels = result.taxonomy_labels
     frequencies, topics, quotes = long_frequencies(result.frequencies), topics_table(result), quotes_table(result)
     write_danish_csv(danish_table(readable_frequencies(frequencies, labels), labels), folder / "theme_frequencies.csv")
@@ -91,10 +91,17 @@ def write_csv_files(result: RunResult, folder: Path) -> None:
     write_danish_csv(danish_table(readable_quotes, labels), folder / "quotes.csv")
 
 
-def write_machine_csv_files(result: RunResult, assignments: pd.DataFrame, data: Path) -> None:
-    """The four tables for programs into the new folder ``data``; ``assignments``: :func:`~pipeline.writers.tables.assignments_table`."""
-    data.mkdir()
-    write_machine_csv(assignments, data / "assignments.csv")
+def write_assignments_csv_files(assignments: pd.DataFrame, labels: dict[str, str], folder: Path, machine_readable: bool) -> None:
+    """assignments.csv for people and, with ``machine_readable``, ``data/assignments.csv`` (the folder
+    exists): the two largest files, which a child process may write while the parent writes the rest.
+    ``assignments``: :func:`~pipeline.writers.tables.assignments_table`; ``labels``: the taxonomy's."""
+    write_danish_csv(danish_table(readable_assignments(assignments), labels), folder / "assignments.csv")
+    if machine_readable:
+        write_machine_csv(assignments, folder / MACHINE_READABLE_FOLDER / "assignments.csv")
+
+
+def write_machine_csv_files(result: RunResult, data: Path) -> None:
+    """The tables for programs into the folder ``data``, but for its assignments.csv (:func:`write_assignments_csv_files`)."""
     write_machine_csv(long_frequencies(result.frequencies), data / "theme_frequencies.csv")
     write_machine_csv(topics_table(result), data / "topics.csv")
     write_machine_csv(quotes_table(result), data / "quotes.csv")
