@@ -168,14 +168,17 @@ def _bootstrap_totals(weighted: np.ndarray, strata: np.ndarray, config: WeightCo
         rows = weighted[strata == stratum]
         n_rows, mass = len(rows), rows.sum()
         step = max(1, min(config.n_bootstrap, _BOOTSTRAP_CELLS // n_rows))
+        counts = np.empty((step, n_rows), dtype=np.intp)
         for start in range(0, config.n_bootstrap, step):
             size = min(step, config.n_bootstrap - start)
             # Each resample draws n_rows row indices; bincount turns them into counts per row
-            # so the resampled totals are one matrix product instead of a Python loop.
-            picks = rng.integers(0, n_rows, size=(size, n_rows), dtype=np.int32)  # < 2**31: _BOOTSTRAP_CELLS
-            picks += (np.arange(size, dtype=np.int32) * n_rows)[:, None]
-            counts = np.bincount(picks.ravel(), minlength=size * n_rows).reshape(size, n_rows)
-            resampled = (rows.T @ counts.T).T  # this orientation is ~3x faster than counts @ rows
+            # so the resampled totals are one matrix product instead of a Python loop. One
+            # bincount per resample into a reused block: a block-wide bincount allocated (and
+            # page-faulted) a fresh 16 MB each time, 1.5x slower at 100,000 texts.
+            picks = rng.integers(0, n_rows, size=(size, n_rows), dtype=np.int32)
+            for resample in range(size):
+                counts[resample] = np.bincount(picks[resample], minlength=n_rows)
+            resampled = (rows.T @ counts[:size].T).T  # this orientation is ~3x faster than counts @ rows
             # The formula fixes each stratum's total: rescale the resample to it.
             drawn = resampled.sum(axis=1, keepdims=True)
             totals[start : start + size] += np.divide(resampled * mass, drawn, out=np.zeros_like(resampled), where=drawn > 0)
