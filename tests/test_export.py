@@ -277,7 +277,7 @@ def test_csv_columns_sharing_a_header_dates_and_categories_are_each_guarded(tmp_
 def test_frequency_workbook_in_danish_with_number_formats(run_dir, result):
     sheets = pd.read_excel(run_dir / "theme_frequencies.xlsx", sheet_name=None)
     assert list(sheets) == ["I alt", "Pr. workshop", "Pr. spørgsmål", "Pr. kildetype"]
-    total = sheets["I alt"]
+    total = sheets["I alt"].head(len(result.frequencies["total"]))  # the table; its note stands below it
     assert list(total.columns) == ["Tema", "Tekster", "Vægtet hyppighed", "Andel", "95 %-interval nedre",
                                    "95 %-interval øvre", "Tema-id", "Andel: deltagere", "Andel: notat"]  # fmt: skip
     expected = result.frequencies["total"]
@@ -297,6 +297,27 @@ def test_frequency_workbook_in_danish_with_number_formats(run_dir, result):
     assert formats["Tekster"] == "0" and formats["Vægtet hyppighed"] == "0.0"
     assert all(cell.font.bold for cell in sheet[1]) and sheet.freeze_panes == "A2" and sheet.auto_filter.ref
     assert sheet.column_dimensions["A"].width >= len(LABELS["groen"])
+
+
+def test_the_total_sheet_says_under_its_table_what_the_shares_rest_on(run_dir, result):
+    """theme_frequencies.xlsx, which writers paste from, says under its "I alt" table what quotes.docx,
+    quotes.md and report.html say with theirs (report.share_basis): for a run without a check, what the
+    interval leaves out. The note stays out of the table's filter, so sorting the table leaves it below."""
+    from openpyxl.utils import get_column_letter
+
+    sheet = openpyxl.load_workbook(run_dir / "theme_frequencies.xlsx")["I alt"]
+    last_row = len(result.frequencies["total"]) + 1
+    last_column = get_column_letter(sheet.max_column)
+    note = sheet.cell(row=last_row + 2, column=1)
+    assert note.value == report.share_basis(result) and "tematik validate" in note.value
+    assert note.value in (run_dir / "quotes.md").read_text(encoding="utf-8")  # the same words as the other reports
+    assert all(cell.value is None for cell in sheet[last_row + 1]) and sheet.max_row == last_row + 2
+    assert sheet.auto_filter.ref == f"A1:{last_column}{last_row}"
+    assert [str(cells) for cells in sheet.merged_cells.ranges] == [f"A{last_row + 2}:{last_column}{last_row + 2}"]
+    assert note.alignment.wrap_text and sheet.row_dimensions[last_row + 2].height >= 30  # two lines at least
+    assert "Kontrol" not in [cell.value for cell in sheet[1]]  # no check, no column for it
+    for name in ("Pr. workshop", "Pr. spørgsmål", "Pr. kildetype"):  # the breakdowns' tables are tables only
+        assert pd.read_excel(run_dir / "theme_frequencies.xlsx", sheet_name=name)["Tema"].notna().all()
 
 
 def test_series_workbook_has_shares_counts_and_intervals(run_dir, result):

@@ -34,10 +34,12 @@ MEMBERSHIP_FORMAT = "0.000"  # p_<theme>
 
 @dataclass
 class Table:
-    """A table ready for people: Danish headers and values, an Excel number format per column."""
+    """A table ready for people: Danish headers and values, an Excel number format per column, and
+    ``note``: what its figures rest on, said under it (:func:`~pipeline.report.share_basis`)."""
 
     frame: pd.DataFrame
     formats: dict[str, str]
+    note: str = ""
 
 
 def number_format_of(column: str, values: pd.Series) -> str | None:
