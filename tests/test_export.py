@@ -341,14 +341,13 @@ def test_series_workbook_has_shares_counts_and_intervals(run_dir, result):
 
 
 def test_a_text_longer_than_an_excel_cell_is_cut_at_a_word_and_marked(tmp_path):
-    """Excel holds 32,767 characters in a cell (pandas cut there, mid-word and unmarked): an emerging
-    theme's quotes (one cell) can be five 10,000-character note passages."""
+    """Excel holds 32,767 characters in a cell (pandas cut there, mid-word and unmarked); five
+    10,000-character note passages in one cell, as the emerging themes' sheet once held them."""
     passages = [" ".join(["Bordene drøftede færger, busser og veje mod nord og syd."] * 180)[:9_999]] * 5
-    emerging = EMERGING.assign(quotes=[passages, [HOSTILE["space"]]])
-    path = tmp_path / "quotes.xlsx"
-    xlsx.write_xlsx({"Nye temaer": tables.danish_table(tables.emerging_table(emerging))}, path)
-    cells = [row[5] for row in openpyxl.load_workbook(path)["Nye temaer"].iter_rows(min_row=2, values_only=True)]
     joined = "\n".join(passages)
+    path = tmp_path / "quotes.xlsx"
+    xlsx.write_xlsx({"Nye temaer": tables.danish_table(pd.DataFrame({"text": [joined, HOSTILE["space"]]}))}, path)
+    cells = [row[0] for row in openpyxl.load_workbook(path)["Nye temaer"].iter_rows(min_row=2, values_only=True)]
     assert len(joined) > 32_767 >= len(cells[0])  # Excel's limit (Excel specifications and limits)
     kept = cells[0].removesuffix(" …")
     assert cells[0].endswith(" …") and joined.startswith(kept) and joined[len(kept)] == " "  # at a word's end
@@ -362,8 +361,28 @@ def test_quote_workbook_in_danish_with_emerging_themes(run_dir, result):
     assert header[:5] == ["Tema", "Tema-id", "Nr.", "Tekst", "Kilde"]
     assert workbook["Temaer"].column_dimensions["D"].width >= 60
     emerging = pd.read_excel(run_dir / "quotes.xlsx", sheet_name="Nye temaer")
-    assert emerging["Navn"].tolist() == EMERGING["name"].tolist()
-    assert emerging["Ord"].iloc[0] == "færge, bus, ø" and "Færgen til øerne" in emerging["Citater"].iloc[0]
+    assert emerging["Navn"].drop_duplicates().tolist() == EMERGING["name"].tolist()  # one row per quote
+    assert emerging["Ord"].iloc[0] == "færge, bus, ø" and "Færgen til øerne" in " ".join(emerging["Tekst"])
+
+
+def test_the_emerging_themes_sheet_gives_each_quote_its_source(run_dir, result):
+    """As the quote sheets, quotes.docx and report.html: per emerging theme its quotes one per row, each with
+    its readable source beside it and its provenance after (one cell of quotes had no sources)."""
+    workbook = openpyxl.load_workbook(run_dir / "quotes.xlsx")
+    header = [cell.value for cell in workbook["Nye temaer"][1]]
+    assert header == ["Navn", "Tekster", "Vægtet størrelse", "Andel", "Ord", "Nr.", "Tekst", "Kilde", "Workshop",
+                      "Spørgsmål/afsnit", "Fil", "Kildetype"]  # fmt: skip
+    sheet = pd.read_excel(run_dir / "quotes.xlsx", sheet_name="Nye temaer")
+    expected = [(theme["name"], rank, text) for theme in EMERGING.to_dict("records")
+                for rank, text in enumerate(theme["quotes"], start=1)]  # fmt: skip
+    assert list(zip(sheet["Navn"], sheet["Nr."], sheet["Tekst"].str.strip())) == [(n, r, t.strip()) for n, r, t in expected]
+    by_text = result.assignments.set_index("text")
+    for row in sheet.to_dict("records"):
+        quote = by_text.loc[row["Tekst"] if row["Tekst"] in by_text.index else HOSTILE["space"]]
+        assert row["Kilde"] == report.source(quote) == f"{quote['workshop']} · {quote['question']}"
+        assert row["Fil"] == quote["source_file"] and row["Workshop"] == quote["workshop"]
+    assert sheet.loc[sheet["Navn"] == "Øernes vinter", "Tekster"].tolist() == [1]
+    assert workbook["Nye temaer"].column_dimensions["G"].width >= 60  # the quote column is a wide, wrapped one
 
 
 def _lang(element) -> str | None:

@@ -14,12 +14,14 @@ from dataclasses import dataclass
 import pandas as pd
 
 from pipeline.report import (
-    DANISH_HEADERS, GROUPING_NAMES, SOURCE_KIND_NAMES, VALUE_NAMES, VOICE_PREFIX, RunResult, joined_words, quote_texts,
-    source, topic_names,
+    DANISH_HEADERS, GROUPING_NAMES, SOURCE_KIND_NAMES, VALUE_NAMES, VOICE_PREFIX, RunResult, emerging_quotes,
+    joined_words, quoted_rows, source, topic_names,
 )
 
-# The emerging themes' columns people read (the ids stay in the data).
-EMERGING_SHEET_COLUMNS = ["name", "size", "weighted_size", "share", "words", "quotes"]
+# The emerging themes' sheet: per quote its theme's columns people read (the ids stay in the data), then the
+# quote with its source and provenance, as in the quote sheets.
+EMERGING_SHEET_COLUMNS = ["name", "size", "weighted_size", "share", "words"]
+EMERGING_QUOTE_COLUMNS = ["rank", "text", "source", "workshop", "question", "source_file", "source_kind"]
 
 # Excel number formats by column id (Excel stores "." and shows the reader's locale: 13,8%).
 PERCENT = "0.0%"
@@ -140,13 +142,24 @@ def readable_quotes(quotes: pd.DataFrame, grouping: str, names: Mapping) -> Tabl
     return danish_table(table, rename={"label": header, "group": f"{header}-id" if grouping == "theme" else "Emne-nr."})
 
 
-def emerging_table(emerging: pd.DataFrame) -> pd.DataFrame:
-    table = emerging.reindex(columns=[c for c in EMERGING_SHEET_COLUMNS if c in emerging.columns]).copy()
-    if "words" in table:
-        table["words"] = table["words"].map(joined_words)
-    if "quotes" in table:
-        table["quotes"] = table["quotes"].map(lambda quotes: "\n".join(quote_texts(quotes)))
-    return table
+def emerging_table(emerging: pd.DataFrame, assignments: pd.DataFrame) -> pd.DataFrame:
+    """One row per quote of the emerging themes (biggest theme first): its theme's name, size, share and
+    words, then the quote's rank, text and source (:func:`~pipeline.report.source`) and its provenance,
+    as in the quote sheets; a theme without quotes has one row without them."""
+    themes = emerging.reindex(columns=[c for c in EMERGING_SHEET_COLUMNS if c in emerging.columns])
+    if "words" in themes:
+        themes = themes.assign(words=themes["words"].map(joined_words))
+    quoted = quoted_rows(emerging, assignments)
+    blocks = []
+    for (_, facts), theme in zip(themes.iterrows(), emerging.to_dict("records")):
+        quotes = emerging_quotes(theme, quoted)
+        quotes.insert(0, "rank", range(1, len(quotes) + 1))
+        quotes.insert(2, "source", [source(quote) for quote in quotes.to_dict("records")])
+        rows = quotes if len(quotes) else pd.DataFrame([{}], columns=EMERGING_QUOTE_COLUMNS)
+        blocks.append(rows.assign(**facts.to_dict())[[*themes.columns, *EMERGING_QUOTE_COLUMNS]])
+    if not blocks:
+        return pd.DataFrame(columns=[*themes.columns, *EMERGING_QUOTE_COLUMNS])
+    return pd.concat(blocks, ignore_index=True)
 
 
 def topics_table(result: RunResult) -> pd.DataFrame:

@@ -32,7 +32,8 @@ from pipeline.writers.tables import (
 WRAPPED_COLUMNS = {"text": 70, "words": 70, "quotes": 70, "lemmas": 70, "source": 40}
 FITTED_WIDTH_MAX = 45
 # The most characters an Excel cell holds; pandas and openpyxl cut a longer text there, mid-word and
-# unmarked. An emerging theme's quotes, one cell, may be five note passages of 10,000 characters each.
+# unmarked. A text is at most 10,000 characters (pipeline.ingest) and every sheet holds one per cell,
+# so this is a guard: a longer cell would still end at a word, marked.
 EXCEL_CELL_CHARS = 32_767
 # A table's note (Table.note) stands one empty row below it, over the table's width; Excel sizes no
 # merged cell's row to its text, so the row gets the height of its wrapped lines (Calibri 11: 15 pt).
@@ -156,7 +157,7 @@ def write_xlsx_files(result: RunResult, folder: Path) -> None:
     write_xlsx(frequency_sheets(result), folder / "theme_frequencies.xlsx")
     quote_sheets = {"Temaer": readable_quotes(result.quotes_by_theme, "theme", labels),
                     "Emner": readable_quotes(result.quotes_by_topic, "topic", names),
-                    "Nye temaer": danish_table(emerging_table(result.emerging))}  # fmt: skip
+                    "Nye temaer": danish_table(emerging_table(result.emerging, result.assignments))}  # fmt: skip
     write_xlsx(quote_sheets, folder / "quotes.xlsx")
     by_workshop = result.frequencies.get("workshop")
     if by_workshop is not None and by_workshop["workshop"].nunique() > 1:
