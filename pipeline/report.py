@@ -169,9 +169,15 @@ def ranked_themes(total: pd.DataFrame, themes: Sequence[str] = ()) -> list[str]:
     return ranked + ([ANDET] if ANDET in themes else [])
 
 
-def in_report_order(total: pd.DataFrame) -> pd.DataFrame:
-    """The rows of a frequency table (one per theme) in report order (:func:`ranked_themes`)."""
-    return total.set_index("theme").loc[ranked_themes(total)].reset_index()
+def in_report_order(table: pd.DataFrame, total: pd.DataFrame | None = None) -> pd.DataFrame:
+    """The rows of a frequency table in report order: its themes as :func:`ranked_themes` ranks them in
+    ``total`` (by default ``table`` itself, the overall table); a breakdown's groups (workshops, questions,
+    source kinds) stay in their order, and within each the themes follow the overall table's order, so every
+    sheet and CSV lists the themes as the reports do."""
+    ranked = ranked_themes(table if total is None else total, table["theme"])
+    rank = table["theme"].map({theme: place for place, theme in enumerate(ranked)}).to_numpy()
+    groups = [pd.factorize(table[column])[0] for column in BREAKDOWN_NAMES if column in table.columns]
+    return table.iloc[np.lexsort((rank, *reversed(groups)))].reset_index(drop=True)  # the last key sorts first
 
 
 def theme_order(result: RunResult) -> list[str]:

@@ -15,7 +15,7 @@ import pandas as pd
 
 from pipeline.report import (
     DANISH_HEADERS, GROUPING_NAMES, SOURCE_KIND_NAMES, VALUE_NAMES, VOICE_PREFIX, RunResult, emerging_quotes,
-    joined_words, quoted_rows, source, topic_names,
+    in_report_order, joined_words, quoted_rows, source, topic_names,
 )
 
 # The emerging themes' sheet: per quote its theme's columns people read (the ids stay in the data), then the
@@ -103,8 +103,10 @@ def readable_assignments(table: pd.DataFrame) -> pd.DataFrame:
 
 
 def long_frequencies(frequencies: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
+    """Every breakdown's table under the overall one, each in report order (:func:`~pipeline.report.in_report_order`)."""
     blocks = []
     for breakdown, table in frequencies.items():
+        table = in_report_order(table, frequencies["total"])
         group = table[breakdown].astype(str) if breakdown in table.columns else ""
         blocks.append(table.drop(columns=[breakdown], errors="ignore").assign(breakdown=breakdown, group=group))
     long = pd.concat(blocks, ignore_index=True)

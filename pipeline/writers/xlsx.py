@@ -133,13 +133,13 @@ def workshop_theme_sheets(by_workshop: pd.DataFrame, labels: Mapping[str, str]) 
 
 
 def frequency_sheets(result: RunResult) -> dict[str, Table]:
-    """One sheet per breakdown. "I alt" in report order (by share, andet last), as Word, HTML and the
-    console show it, with each theme's check after a validation, and under it what the shares rest on
-    (the validation, or what the interval leaves out), as the other reports say it."""
+    """One sheet per breakdown, each in report order (by the overall share, andet last), as Word, HTML and
+    the console show it. "I alt" with each theme's check after a validation, and under it what the shares
+    rest on (the validation, or what the interval leaves out), as the other reports say it."""
     labels = result.taxonomy_labels
     sheets = {}
     for name, table in result.frequencies.items():
-        table = in_report_order(table) if name == "total" else table
+        table = in_report_order(table, result.frequencies["total"])
         sheet = danish_table(readable_frequencies(table, labels), labels)
         if name == "total":
             checks = check_cells(result, table["theme"].tolist())
