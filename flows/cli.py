@@ -372,7 +372,7 @@ def _export_saved(model: Path, out_dir: Path, suffix: str, labels: Path | None =
     """A new export folder of a saved run as it stands (with its edits), corrected by the filled-in sheet ``labels``
     when given: ``(folder, validation or None)``."""
     from pipeline.preflight import check_writable
-    from pipeline.run import new_run_id
+    from pipeline.run import new_run_id, run_name
     from pipeline.saved_run import load_run
     from pipeline.stages import LocalStages
     from pipeline.validation import read_sheet
@@ -381,7 +381,9 @@ def _export_saved(model: Path, out_dir: Path, suffix: str, labels: Path | None =
     analysis = load_run(model)
     validation = read_sheet(labels, assignments(analysis), analysis.labels) if labels is not None else None
     check_writable(out_dir, "resultatmappen")  # after the run and the sheet are read: a bad one leaves no folder
-    run_id = new_run_id(f"{analysis.config.ingest.workshop or model.name}-{suffix}")
+    # Named as the run was: by its workshop, else (a series, a run named by its folder) by its model folder's
+    # run id without its time, so a re-export's id does not repeat the fitted run's.
+    run_id = new_run_id(f"{analysis.config.ingest.workshop or run_name(model.resolve().name)}-{suffix}")
     stages = LocalStages(analysis.config)  # report and write only: nothing is built
     result = stages.report(analysis, run_id, inputs=[], validation=validation)
     folder, _ = stages.write(result, analysis, None, out_dir / run_id, None)
