@@ -19,7 +19,6 @@ place that says an input is missing.
 
 from __future__ import annotations
 
-import errno
 import tempfile
 from collections.abc import Sequence
 from contextlib import contextmanager
@@ -27,7 +26,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from pipeline.atomic import clean_stale_staging, file_in_the_way
-from pipeline.errors import InputError
+from pipeline.errors import InputError, os_problem, unreadable
 
 if TYPE_CHECKING:
     from pipeline.config import RunConfig
@@ -42,7 +41,11 @@ def check_paths_exist(paths: Sequence[str | Path]) -> None:
     if not paths:
         raise InputError(None, "ingen inputfiler angivet")
     for path in map(Path, paths):
-        if not path.exists():
+        try:
+            exists = path.exists()
+        except OSError as error:  # a path the system will not look at (/proc/1/cwd: "Permission denied")
+            raise unreadable(error, path) from None
+        if not exists:
             raise InputError(path, "filen eller mappen findes ikke")
 
 
@@ -112,15 +115,8 @@ def check_writable(folder: Path, what: str) -> list[Path]:
         blocking = file_in_the_way(folder)
         if blocking is not None:
             raise InputError(folder, f"{what} kan ikke oprettes: {blocking} er en fil, ikke en mappe") from None
-        raise InputError(folder, f"{what} kan ikke skrives ({_OS_PROBLEMS.get(error.errno, error.strerror or error)})") from None
+        raise InputError(folder, f"{what} kan ikke skrives ({os_problem(error, 'skrive')})") from None
     return created
-
-
-# Why a folder cannot be written, in Danish (by errno).
-_OS_PROBLEMS = {
-    errno.EACCES: "ingen skriveadgang", errno.EPERM: "ingen skriveadgang", errno.EROFS: "drevet er skrivebeskyttet",
-    errno.ENOSPC: "disken er fuld", errno.ENAMETOOLONG: "stien er for lang",
-}  # fmt: skip
 
 
 def _missing(folder: Path) -> list[Path]:

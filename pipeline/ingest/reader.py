@@ -13,7 +13,7 @@ import pandas as pd
 from pipeline.atomic import file_in_the_way
 from pipeline.config import IngestConfig
 from pipeline.danish import count, number
-from pipeline.errors import InputError
+from pipeline.errors import InputError, unreadable
 from pipeline.ingest import mentimeter, notes, tables
 from pipeline.ingest.files import (
     CSV_SUFFIXES,
@@ -67,8 +67,11 @@ def read_file(path: str | Path, config: IngestConfig | None = IngestConfig()) ->
     The file's report (layout, skipped questions) travels in ``frame.attrs`` for :func:`combine`.
     """
     path, config = Path(path), config or IngestConfig()
-    check_file(path)
-    kind, extract = _extract(path, config)
+    try:
+        check_file(path)
+        kind, extract = _extract(path, config)
+    except OSError as error:  # no access, or a system file that reads as an error (/proc/self/mem): named, in Danish
+        raise unreadable(error, path) from None
     frame = pd.DataFrame(extract.rows) if extract.rows else empty_texts()
     frame["source_file"] = path.name
     frame["source_kind"] = kind
