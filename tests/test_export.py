@@ -340,6 +340,34 @@ def test_series_workbook_has_shares_counts_and_intervals(run_dir, result):
     assert workbook["Tekster"]["B2"].number_format == "0" and workbook["95 %-intervaller"]["B2"].number_format == "0.0%"
 
 
+def test_the_series_overview_and_heat_maps_list_the_themes_in_the_report_order(result, tmp_path):
+    """workshop_themes.xlsx's theme columns and the heat maps (report.html, workshop_themes.png) follow the
+    order of "I alt" and the reports (by overall share, andet last), not the taxonomy's."""
+    import dataclasses
+
+    from pipeline.writers import charts, html
+
+    themes = ["digital", "groen", "arbejdskraft"]  # a taxonomy whose order is not the shares'
+    labels = {theme: LABELS[theme] for theme in themes}
+    frequencies = frequency_tables(result.assignments, themes, WeightConfig(n_bootstrap=50), labels={**labels, "andet": "Andet"})
+    reordered = dataclasses.replace(result, frequencies=frequencies, taxonomy_labels=labels)
+    order = report.ranked_themes(frequencies["total"])
+    expected = [reordered.taxonomy_labels[theme] for theme in order]
+    assert order != [*themes, "andet"]
+
+    xlsx.write_xlsx_files(reordered, tmp_path)
+    sheets = pd.read_excel(tmp_path / "workshop_themes.xlsx", sheet_name=None)
+    assert list(sheets["Andele"].columns) == ["Workshop", "Tekster i alt", *expected]
+    assert list(sheets["Tekster"].columns) == ["Workshop", *expected]
+    assert list(sheets["95 %-intervaller"].columns[1:3]) == [f"{expected[0]} nedre", f"{expected[0]} øvre"]
+    page = html.render_html_report(reordered, plotly_js="")
+    blocks = re.findall(r'<script type="application/json" id="figur-\d+">(.*?)</script>', page)
+    (heat_map,) = [figure for figure in map(json.loads, blocks) if figure["data"] and figure["data"][0]["type"] == "heatmap"]
+    assert heat_map["data"][0]["x"] == expected
+    figure = charts.workshop_chart(frequencies["workshop"], reordered.taxonomy_labels, order)
+    assert [tick.get_text().replace("\n", " ") for tick in figure.axes[0].get_xticklabels()] == expected
+
+
 def test_a_text_longer_than_an_excel_cell_is_cut_at_a_word_and_marked(tmp_path):
     """Excel holds 32,767 characters in a cell (pandas cut there, mid-word and unmarked); five
     10,000-character note passages in one cell, as the emerging themes' sheet once held them."""

@@ -8,7 +8,7 @@ For programs: the schema's column ids, full precision (:func:`assignments_table`
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import pandas as pd
@@ -182,8 +182,11 @@ def quotes_table(result: RunResult) -> pd.DataFrame:
                      ignore_index=True)  # fmt: skip
 
 
-def workshop_theme_table(by_workshop: pd.DataFrame, labels: Mapping[str, str], values: str = "share") -> pd.DataFrame:
-    """Workshops as rows, themes (labels) as columns, ``values`` (share, n_texts, ci_low, …) as cells."""
+def workshop_theme_table(
+    by_workshop: pd.DataFrame, labels: Mapping[str, str], values: str = "share", order: Sequence[str] | None = None
+) -> pd.DataFrame:
+    """Workshops as rows, themes (labels) as columns in ``order`` (the reports': :func:`~pipeline.report.ranked_themes`;
+    None: the taxonomy's), ``values`` (share, n_texts, ci_low, …) as cells."""
     table = by_workshop.pivot(index="workshop", columns="theme", values=values)
-    order = [theme for theme in labels if theme in table.columns]
+    order = [theme for theme in (labels if order is None else order) if theme in table.columns]
     return table[order].rename(columns=lambda theme: labels.get(theme, theme))

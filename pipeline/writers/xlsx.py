@@ -10,14 +10,15 @@ text: verbatim, with Excel's quote prefix (:func:`pipeline.formulas.keep_as_text
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import pandas as pd
 
 from pipeline.formulas import keep_as_text, printable
 from pipeline.report import (
-    CHECK_HEADER, DANISH_HEADERS, SHEET_NAMES, RunResult, check_cells, in_report_order, share_basis, topic_names,
+    CHECK_HEADER, DANISH_HEADERS, SHEET_NAMES, RunResult, check_cells, in_report_order, ranked_themes, share_basis,
+    topic_names,
 )
 from pipeline.writers.tables import (
     PERCENT, Table, danish_table, emerging_table, readable_frequencies, readable_quotes, workshop_theme_table,
@@ -104,12 +105,15 @@ def write_note(sheet, note: str, row: int, columns: int) -> None:
     sheet.row_dimensions[row].height = NOTE_LINE_POINTS * max(1, math.ceil(len(note) / width))
 
 
-def workshop_theme_sheets(by_workshop: pd.DataFrame, labels: Mapping[str, str]) -> dict[str, Table]:
-    """The series overview: shares (with each workshop's texts), text counts, intervals, all figures."""
+def workshop_theme_sheets(
+    by_workshop: pd.DataFrame, labels: Mapping[str, str], order: Sequence[str] | None = None
+) -> dict[str, Table]:
+    """The series overview: shares (with each workshop's texts), text counts, intervals, all figures;
+    the themes in ``order`` (the reports'; None: the taxonomy's)."""
     workshop = DANISH_HEADERS["workshop"]
-    shares = workshop_theme_table(by_workshop, labels)
-    counts = workshop_theme_table(by_workshop, labels, "n_texts")
-    low, high = (workshop_theme_table(by_workshop, labels, bound) for bound in ("ci_low", "ci_high"))
+    shares = workshop_theme_table(by_workshop, labels, order=order)
+    counts = workshop_theme_table(by_workshop, labels, "n_texts", order)
+    low, high = (workshop_theme_table(by_workshop, labels, bound, order) for bound in ("ci_low", "ci_high"))
     bounds = pd.concat([low.add_suffix(" nedre"), high.add_suffix(" øvre")], axis=1)
     bounds = bounds[[f"{name} {end}" for name in shares.columns for end in ("nedre", "øvre")]]
 
@@ -161,4 +165,5 @@ def write_xlsx_files(result: RunResult, folder: Path) -> None:
     write_xlsx(quote_sheets, folder / "quotes.xlsx")
     by_workshop = result.frequencies.get("workshop")
     if by_workshop is not None and by_workshop["workshop"].nunique() > 1:
-        write_xlsx(workshop_theme_sheets(by_workshop, labels), folder / "workshop_themes.xlsx")
+        order = ranked_themes(result.frequencies["total"])
+        write_xlsx(workshop_theme_sheets(by_workshop, labels, order), folder / "workshop_themes.xlsx")
