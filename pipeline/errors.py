@@ -107,9 +107,14 @@ def read_yaml(path: Path, problem: str) -> object:
     should have been, e.g. "ikke gyldig YAML"). Files over :data:`MAX_YAML_BYTES` and files whose
     aliases expand beyond :data:`MAX_YAML_NODES` values are refused. A missing file raises
     ``FileNotFoundError``."""
-    if path.is_dir():
-        raise InputError(path, FOLDER_NOT_FILE)
-    size = path.stat().st_size
+    try:
+        if path.is_dir():
+            raise InputError(path, FOLDER_NOT_FILE)
+        size = path.stat().st_size
+    except FileNotFoundError:
+        raise
+    except OSError as error:  # a file the system will not show (under /proc)
+        raise unreadable(error, path) from None
     if size > MAX_YAML_BYTES:
         raise InputError(path, f"{problem}: filen er for stor ({_size(size)}; højst {_size(MAX_YAML_BYTES)})")
     try:
@@ -121,8 +126,8 @@ def read_yaml(path: Path, problem: str) -> object:
         raise InputError(path, f"{problem}: {short(said, 200)}", where=where) from None
     except UnicodeDecodeError:
         raise InputError(path, "ikke en UTF-8-tekstfil; gem den med kodningen UTF-8") from None
-    except PermissionError:
-        raise InputError(path, "ingen læseadgang til filen") from None
+    except OSError as error:  # no access, or a system file that reads as an error (/proc/self/mem)
+        raise unreadable(error, path) from None
     except RecursionError:  # "[[[[[[..." thousands deep
         raise InputError(path, f"{problem}: for dybt indlejret") from None
     if _expanded_size(data, MAX_YAML_NODES) > MAX_YAML_NODES:

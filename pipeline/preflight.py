@@ -87,10 +87,8 @@ def check_run(
     from pipeline import ingest
     from pipeline.config import RunConfig
     from pipeline.ingest.series import plan_series, workshops_from_column
-    from pipeline.taxonomy import load_taxonomy
-
     config = overrides.apply(RunConfig.from_file(config_file))
-    load_taxonomy(config.themes.taxonomy)
+    _taxonomy(config)
     if series:
         frames = [_read_now(path, config.ingest.model_copy(update={"workshop": workshop}))
                   for workshop, path in plan_series(inputs)]  # fmt: skip
@@ -112,7 +110,10 @@ def check_writable(folder: Path, what: str) -> list[Path]:
             pass
     except OSError as error:
         _remove_empty(created)
-        blocking = file_in_the_way(folder)
+        try:
+            blocking = file_in_the_way(folder)
+        except OSError:  # a parent the system will not show (/proc/1/cwd): the reason below says so
+            blocking = None
         if blocking is not None:
             raise InputError(folder, f"{what} kan ikke oprettes: {blocking} er en fil, ikke en mappe") from None
         raise InputError(folder, f"{what} kan ikke skrives ({os_problem(error, 'skrive')})") from None
@@ -121,7 +122,15 @@ def check_writable(folder: Path, what: str) -> list[Path]:
 
 def _missing(folder: Path) -> list[Path]:
     """``folder`` and its parents that do not exist yet (parents first): what creating it creates."""
-    return [path for path in reversed([folder, *folder.parents]) if not path.exists() and not path.is_symlink()]
+    return [path for path in reversed([folder, *folder.parents]) if not _shown(path)]
+
+
+def _shown(path: Path) -> bool:
+    """``path`` is there (a link too); one the system will not show (/proc/1/cwd) is not ours to create or remove."""
+    try:
+        return path.exists() or path.is_symlink()
+    except OSError:
+        return True
 
 
 @contextmanager
@@ -149,9 +158,7 @@ def _remove_empty(folders: list[Path]) -> None:
 def check_settings(config: RunConfig, out: Path | None = None, models: Path | None = None) -> Taxonomy:
     """Everything that can be checked before the analysis starts; returns the taxonomy that will run."""
     from pipeline.embeddings import check_backend
-    from pipeline.taxonomy import load_taxonomy
-
-    taxonomy = load_taxonomy(config.themes.taxonomy)
+    taxonomy = _taxonomy(config)
     check_backend(config.embeddings)
     created: list[Path] = []
     try:
@@ -163,3 +170,13 @@ def check_settings(config: RunConfig, out: Path | None = None, models: Path | No
         _remove_empty(created)  # a bad --models leaves no empty --out behind
         raise
     return taxonomy
+
+
+def _taxonomy(config: RunConfig) -> Taxonomy:
+    """The taxonomy the run will use; one the system will not let tematik read is the one Danish line naming it."""
+    from pipeline.taxonomy import load_taxonomy
+
+    try:
+        return load_taxonomy(config.themes.taxonomy)
+    except OSError as error:  # a file under /proc: the stat before its reading is refused
+        raise unreadable(error, config.themes.taxonomy) from None

@@ -794,3 +794,33 @@ def test_a_path_the_system_refuses_to_show_is_one_danish_line_naming_it(tmp_path
         with pytest.raises(InputError) as caught:
             read()
         assert str(caught.value) == f"{named}: kan ikke læses (ingen læseadgang)"
+
+
+def test_settings_outputs_and_saved_runs_the_system_refuses_are_one_danish_line_each(tmp_path):
+    """A config, taxonomy, --out, saved run or text table under a path the system will not show: each
+    one Danish line naming it, before anything is written (they ended "[Errno 13] Permission denied", the
+    output folders in a traceback)."""
+    from pipeline.config import RunOverrides
+    from pipeline.ingest import check_texts_target
+    from pipeline.preflight import check_run
+    from pipeline.saved_run import load_run
+
+    refused = _refused_path(tmp_path)
+    answers = tmp_path / "svar.csv"
+    answers.write_text("svar\nEt svar om grøn omstilling i industrien\n", encoding="utf-8")
+    out, models = tmp_path / "outputs", tmp_path / "models"
+    cases = [
+        (lambda: check_run([answers], refused / "x.yaml", RunOverrides(), out, models), refused / "x.yaml", "kan ikke læses (ingen læseadgang)"),
+        (lambda: check_run([answers], None, RunOverrides(taxonomy=str(refused / "t.yaml")), out, models), refused / "t.yaml",
+         "kan ikke læses (ingen læseadgang)"),
+        (lambda: check_run([answers], None, RunOverrides(), refused / "ud", models), refused / "ud",
+         "resultatmappen kan ikke skrives (ingen skriveadgang)"),
+        (lambda: load_run(refused), refused, "kan ikke læses (ingen læseadgang)"),
+        (lambda: check_texts_target(refused / "tekster.csv", [answers]), refused / "tekster.csv",
+         "teksttabellen kan ikke skrives (ingen skriveadgang)"),
+    ]  # fmt: skip
+    for check, named, message in cases:
+        with pytest.raises(InputError) as caught:
+            check()
+        assert str(caught.value) == f"{named}: {message}"
+    assert not out.exists() and not models.exists()

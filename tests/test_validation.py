@@ -155,6 +155,24 @@ def test_the_frequency_workbook_states_the_check_as_the_other_reports_do(saved_m
     assert {labels[theme]: check for theme, check in checks.items()} == words  # the Word overview's column
 
 
+@pytest.mark.slow
+def test_a_sheet_path_the_system_refuses_is_one_danish_line(saved_model, tmp_path):
+    """A sheet to write or read under a path the system will not show (under /proc): one Danish line naming
+    it, exit code 1, nothing written (it ended "fejlede: [Errno 13] Permission denied: …", exit code 2)."""
+    from test_ingest import _refused_path
+
+    refused = _refused_path(tmp_path)
+    out = tmp_path / "kontrolleret"
+    for arguments, message in (
+        (["--sample", "5", "-o", str(refused / "kontrol.xlsx")], f"{refused / 'kontrol.xlsx'}: kontrolarket kan ikke skrives (ingen skriveadgang)"),
+        (["--labels", str(refused / "kontrol.xlsx"), "-o", str(out)], f"{refused / 'kontrol.xlsx'}: kan ikke læses (ingen læseadgang)"),
+    ):  # fmt: skip
+        result = runner.invoke(app, ["validate", str(saved_model), *arguments])
+        assert result.exit_code == 1, result.output
+        assert "".join(result.output.split()) == "".join(f"fejl: {message}".split())  # however the console wrapped it
+    assert not out.exists()
+
+
 def analysis_shares(saved_model) -> pd.Series:
     from pipeline.views import frequencies
 
