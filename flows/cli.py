@@ -26,7 +26,7 @@ from rich.table import Table
 from flows.danish_cli import DanishCommand, DanishGroup
 from flows.progress import console, follow_logs, progress, quiet_prefect
 from pipeline.danish import count, decimal, interval, number, percent
-from pipeline.errors import InputError
+from pipeline.errors import InputError, os_problem, unreadable
 
 # Before Prefect is imported (inside the commands): no telemetry.
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
@@ -372,16 +372,21 @@ def _export_saved(model: Path, out_dir: Path, suffix: str, labels: Path | None =
     """A new export folder of a saved run as it stands (with its edits), corrected by the filled-in sheet ``labels``
     when given: ``(folder, validation or None)``."""
     from pipeline.preflight import check_writable
-    from pipeline.run import new_run_id
+    from pipeline.run import new_run_id, run_name
     from pipeline.saved_run import load_run
     from pipeline.stages import LocalStages
     from pipeline.validation import read_sheet
     from pipeline.views import assignments
 
     analysis = load_run(model)
-    validation = read_sheet(labels, assignments(analysis), analysis.labels) if labels is not None else None
+    try:
+        validation = read_sheet(labels, assignments(analysis), analysis.labels) if labels is not None else None
+    except OSError as error:  # a sheet the system will not let tematik read (under /proc): one Danish line
+        raise unreadable(error, labels) from None
     check_writable(out_dir, "resultatmappen")  # after the run and the sheet are read: a bad one leaves no folder
-    run_id = new_run_id(f"{analysis.config.ingest.workshop or model.name}-{suffix}")
+    # Named as the run was: by its workshop, else (a series, a run named by its folder) by its model folder's
+    # run id without its time, so a re-export's id does not repeat the fitted run's.
+    run_id = new_run_id(f"{analysis.config.ingest.workshop or run_name(model.resolve().name)}-{suffix}")
     stages = LocalStages(analysis.config)  # report and write only: nothing is built
     result = stages.report(analysis, run_id, inputs=[], validation=validation)
     folder, _ = stages.write(result, analysis, None, out_dir / run_id, None)
@@ -431,7 +436,11 @@ def validate(
             raise InputError(None, "angiv --sample ANTAL (skriv et kontrolark) eller --labels ARK.xlsx (læs det udfyldte ark)")
         if out_path.suffix.lower() != ".xlsx":
             raise InputError(out_path, "kontrolarket skal være en .xlsx-fil")
-        if out_path.exists():
+        try:
+            taken = out_path.exists()
+        except OSError as error:  # a place the system will not show (under /proc)
+            raise InputError(out_path, f"kontrolarket kan ikke skrives ({os_problem(error, 'skrive')})") from None
+        if taken:
             raise InputError(out_path, "findes allerede: vælg et andet navn (et udfyldt ark overskrives aldrig)")
         analysis = load_run(model)
         table = assignments(analysis)

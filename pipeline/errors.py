@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import re
 from collections.abc import Callable
 from pathlib import Path
@@ -38,6 +39,31 @@ class InputError(Exception):
 
 def _input_error(path: Path | None, message: str, where: str | None) -> InputError:
     return InputError(path, message, where=where)
+
+
+# Why the system refused a file or folder, in Danish (by errno): its own words (``strerror``) are English.
+# ``{access}``: "læse" or "skrive".
+_OS_PROBLEMS = {
+    errno.EACCES: "ingen {access}adgang", errno.EPERM: "ingen {access}adgang", errno.EROFS: "drevet er skrivebeskyttet",
+    errno.ENOSPC: "disken er fuld", errno.ENAMETOOLONG: "stien er for lang", errno.ENOENT: "findes ikke",
+    errno.ENOTDIR: "en del af stien er ikke en mappe", errno.EISDIR: "er en mappe", errno.ELOOP: "genveje der peger i ring",
+    errno.EIO: "læsefejl: en systemfil eller et drev med fejl",
+    errno.ENXIO: "enheden findes ikke", errno.ENODEV: "enheden findes ikke",
+    errno.ETIMEDOUT: "drevet svarer ikke", errno.ESTALE: "netværksdrevet svarer ikke",
+}  # fmt: skip
+
+
+def os_problem(error: OSError, access: str = "læse") -> str:
+    """Why the system refused (``error``), in Danish, for a one-line message; an errno without Danish
+    words is named by its code ("systemfejl EBUSY"), never by the system's English text."""
+    said = _OS_PROBLEMS.get(error.errno)
+    return said.format(access=access) if said else f"systemfejl {errno.errorcode.get(error.errno, error.errno)}"
+
+
+def unreadable(error: OSError, path: str | Path) -> InputError:
+    """The one line for an input the system will not let tematik read: named by the file or folder the
+    system refused (``error.filename``: maybe a file inside the folder ``path``), else ``path``."""
+    return InputError(error.filename or path, f"kan ikke læses ({os_problem(error)})")
 
 
 def short(text: object, limit: int = 40) -> str:
@@ -81,9 +107,14 @@ def read_yaml(path: Path, problem: str) -> object:
     should have been, e.g. "ikke gyldig YAML"). Files over :data:`MAX_YAML_BYTES` and files whose
     aliases expand beyond :data:`MAX_YAML_NODES` values are refused. A missing file raises
     ``FileNotFoundError``."""
-    if path.is_dir():
-        raise InputError(path, FOLDER_NOT_FILE)
-    size = path.stat().st_size
+    try:
+        if path.is_dir():
+            raise InputError(path, FOLDER_NOT_FILE)
+        size = path.stat().st_size
+    except FileNotFoundError:
+        raise
+    except OSError as error:  # a file the system will not show (under /proc)
+        raise unreadable(error, path) from None
     if size > MAX_YAML_BYTES:
         raise InputError(path, f"{problem}: filen er for stor ({_size(size)}; højst {_size(MAX_YAML_BYTES)})")
     try:
@@ -95,8 +126,8 @@ def read_yaml(path: Path, problem: str) -> object:
         raise InputError(path, f"{problem}: {short(said, 200)}", where=where) from None
     except UnicodeDecodeError:
         raise InputError(path, "ikke en UTF-8-tekstfil; gem den med kodningen UTF-8") from None
-    except PermissionError:
-        raise InputError(path, "ingen læseadgang til filen") from None
+    except OSError as error:  # no access, or a system file that reads as an error (/proc/self/mem)
+        raise unreadable(error, path) from None
     except RecursionError:  # "[[[[[[..." thousands deep
         raise InputError(path, f"{problem}: for dybt indlejret") from None
     if _expanded_size(data, MAX_YAML_NODES) > MAX_YAML_NODES:

@@ -19,7 +19,6 @@ place that says an input is missing.
 
 from __future__ import annotations
 
-import errno
 import tempfile
 from collections.abc import Sequence
 from contextlib import contextmanager
@@ -27,7 +26,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from pipeline.atomic import clean_stale_staging, file_in_the_way
-from pipeline.errors import InputError
+from pipeline.errors import InputError, os_problem, unreadable
 
 if TYPE_CHECKING:
     from pipeline.config import RunConfig
@@ -42,7 +41,11 @@ def check_paths_exist(paths: Sequence[str | Path]) -> None:
     if not paths:
         raise InputError(None, "ingen inputfiler angivet")
     for path in map(Path, paths):
-        if not path.exists():
+        try:
+            exists = path.exists()
+        except OSError as error:  # a path the system will not look at (/proc/1/cwd: "Permission denied")
+            raise unreadable(error, path) from None
+        if not exists:
             raise InputError(path, "filen eller mappen findes ikke")
 
 
@@ -84,10 +87,8 @@ def check_run(
     from pipeline import ingest
     from pipeline.config import RunConfig
     from pipeline.ingest.series import plan_series, workshops_from_column
-    from pipeline.taxonomy import load_taxonomy
-
     config = overrides.apply(RunConfig.from_file(config_file))
-    load_taxonomy(config.themes.taxonomy)
+    _taxonomy(config)
     if series:
         frames = [_read_now(path, config.ingest.model_copy(update={"workshop": workshop}))
                   for workshop, path in plan_series(inputs)]  # fmt: skip
@@ -109,23 +110,27 @@ def check_writable(folder: Path, what: str) -> list[Path]:
             pass
     except OSError as error:
         _remove_empty(created)
-        blocking = file_in_the_way(folder)
+        try:
+            blocking = file_in_the_way(folder)
+        except OSError:  # a parent the system will not show (/proc/1/cwd): the reason below says so
+            blocking = None
         if blocking is not None:
             raise InputError(folder, f"{what} kan ikke oprettes: {blocking} er en fil, ikke en mappe") from None
-        raise InputError(folder, f"{what} kan ikke skrives ({_OS_PROBLEMS.get(error.errno, error.strerror or error)})") from None
+        raise InputError(folder, f"{what} kan ikke skrives ({os_problem(error, 'skrive')})") from None
     return created
-
-
-# Why a folder cannot be written, in Danish (by errno).
-_OS_PROBLEMS = {
-    errno.EACCES: "ingen skriveadgang", errno.EPERM: "ingen skriveadgang", errno.EROFS: "drevet er skrivebeskyttet",
-    errno.ENOSPC: "disken er fuld", errno.ENAMETOOLONG: "stien er for lang",
-}  # fmt: skip
 
 
 def _missing(folder: Path) -> list[Path]:
     """``folder`` and its parents that do not exist yet (parents first): what creating it creates."""
-    return [path for path in reversed([folder, *folder.parents]) if not path.exists() and not path.is_symlink()]
+    return [path for path in reversed([folder, *folder.parents]) if not _shown(path)]
+
+
+def _shown(path: Path) -> bool:
+    """``path`` is there (a link too); one the system will not show (/proc/1/cwd) is not ours to create or remove."""
+    try:
+        return path.exists() or path.is_symlink()
+    except OSError:
+        return True
 
 
 @contextmanager
@@ -153,9 +158,7 @@ def _remove_empty(folders: list[Path]) -> None:
 def check_settings(config: RunConfig, out: Path | None = None, models: Path | None = None) -> Taxonomy:
     """Everything that can be checked before the analysis starts; returns the taxonomy that will run."""
     from pipeline.embeddings import check_backend
-    from pipeline.taxonomy import load_taxonomy
-
-    taxonomy = load_taxonomy(config.themes.taxonomy)
+    taxonomy = _taxonomy(config)
     check_backend(config.embeddings)
     created: list[Path] = []
     try:
@@ -167,3 +170,13 @@ def check_settings(config: RunConfig, out: Path | None = None, models: Path | No
         _remove_empty(created)  # a bad --models leaves no empty --out behind
         raise
     return taxonomy
+
+
+def _taxonomy(config: RunConfig) -> Taxonomy:
+    """The taxonomy the run will use; one the system will not let tematik read is the one Danish line naming it."""
+    from pipeline.taxonomy import load_taxonomy
+
+    try:
+        return load_taxonomy(config.themes.taxonomy)
+    except OSError as error:  # a file under /proc: the stat before its reading is refused
+        raise unreadable(error, config.themes.taxonomy) from None

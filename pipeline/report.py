@@ -169,9 +169,15 @@ def ranked_themes(total: pd.DataFrame, themes: Sequence[str] = ()) -> list[str]:
     return ranked + ([ANDET] if ANDET in themes else [])
 
 
-def in_report_order(total: pd.DataFrame) -> pd.DataFrame:
-    """The rows of a frequency table (one per theme) in report order (:func:`ranked_themes`)."""
-    return total.set_index("theme").loc[ranked_themes(total)].reset_index()
+def in_report_order(table: pd.DataFrame, total: pd.DataFrame | None = None) -> pd.DataFrame:
+    """The rows of a frequency table in report order: its themes as :func:`ranked_themes` ranks them in
+    ``total`` (by default ``table`` itself, the overall table); a breakdown's groups (workshops, questions,
+    source kinds) stay in their order, and within each the themes follow the overall table's order, so every
+    sheet and CSV lists the themes as the reports do."""
+    ranked = ranked_themes(table if total is None else total, table["theme"])
+    rank = table["theme"].map({theme: place for place, theme in enumerate(ranked)}).to_numpy()
+    groups = [pd.factorize(table[column])[0] for column in BREAKDOWN_NAMES if column in table.columns]
+    return table.iloc[np.lexsort((rank, *reversed(groups)))].reset_index(drop=True)  # the last key sorts first
 
 
 def theme_order(result: RunResult) -> list[str]:
@@ -319,6 +325,17 @@ def kept_of_checked(check: tuple[int, int] | None) -> str:
     return f"{number(check[0])} af {number(check[1])}" if check else MISSING
 
 
+# The column of a theme's check (:func:`theme_check`, "7 af 8") in every report's overview of the themes.
+CHECK_HEADER = "Kontrol"
+
+
+def check_cells(result: RunResult, themes: Sequence[str]) -> list[str] | None:
+    """Per theme of ``themes`` its check as the overviews show it ("7 af 8"; None: the run was not validated)."""
+    if not result.manifest.get("validation"):
+        return None
+    return [kept_of_checked(theme_check(result, theme)) for theme in themes]
+
+
 def overview_rows(result: RunResult) -> tuple[tuple[str, ...], list[tuple[str, tuple[str, ...]]]]:
     """The overview table of every report (Word, HTML): header and ``(theme id, cells)`` per theme in report order.
 
@@ -327,12 +344,13 @@ def overview_rows(result: RunResult) -> tuple[tuple[str, ...], list[tuple[str, t
     """
     total = result.frequencies["total"]
     voices = voice_columns(total)
-    checked = bool(result.manifest.get("validation"))
+    themes = theme_order(result)
+    checks = check_cells(result, themes)
     header = ("Tema", "Andel", "95 %-interval", *[voice_name(column) for column in voices], "Tekster",
-              *(("Kontrol",) if checked else ()))  # fmt: skip
+              *((CHECK_HEADER,) if checks is not None else ()))  # fmt: skip
     indexed = total.set_index("theme")
     rows = []
-    for theme in theme_order(result):
+    for position, theme in enumerate(themes):
         row = indexed.loc[theme] if theme in indexed.index else None
         rows.append((theme, (
             result.taxonomy_labels.get(theme, theme),
@@ -340,6 +358,6 @@ def overview_rows(result: RunResult) -> tuple[tuple[str, ...], list[tuple[str, t
             interval(row["ci_low"], row["ci_high"]) if row is not None else "–",
             *[percent(row[column]) if row is not None else "–" for column in voices],
             number(row["n_texts"]) if row is not None and is_present(row.get("n_texts")) else "–",
-            *((kept_of_checked(theme_check(result, theme)),) if checked else ()),
+            *((checks[position],) if checks is not None else ()),
         )))  # fmt: skip
     return header, rows

@@ -53,6 +53,15 @@ def new_run_id(name: str, now: datetime | None = None) -> str:
     return f"{slug(name)}-{now:%Y%m%d-%H%M%S}-{secrets.token_hex(3)}"
 
 
+_RUN_ID_END = re.compile(r"-\d{8}-\d{6}-[0-9a-f]{6}$")  # what new_run_id adds to the name
+
+
+def run_name(run_id: str) -> str:
+    """The name a run id was made from (``runde-2026`` of ``runde-2026-20260322-101500-a1b2c3``); a name
+    that is no run id (a model folder renamed by hand) as it is."""
+    return _RUN_ID_END.sub("", run_id) or run_id
+
+
 # --- the install's one-time work ------------------------------------------------------------
 
 

@@ -33,7 +33,7 @@ import yaml
 from pipeline.analysis import Analysis, Edits
 from pipeline.atomic import write_atomically
 from pipeline.config import RunConfig
-from pipeline.errors import InputError
+from pipeline.errors import InputError, unreadable
 from pipeline.taxonomy import load_taxonomy
 
 def save_run(analysis: Analysis, folder: str | Path, topic_model_writer: Callable[[Path], None] | None = None) -> Path:
@@ -95,6 +95,8 @@ def _read(path: Path, reader: Callable[[Path], object]):
         raise InputError(path, "mangler i den gemte kørsel") from None
     except InputError:
         raise
+    except OSError as error:  # no access, or a system file: said in Danish, not as a broken file
+        raise unreadable(error, path) from None
     except Exception as exc:  # noqa: BLE001 - any parse error of a saved file is a broken file
         reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise InputError(path, f"ødelagt fil i den gemte kørsel ({reason[:160]})") from None
@@ -127,6 +129,13 @@ def _read_json(path: Path) -> dict:
 def load_run(folder: str | Path) -> Analysis:
     """Open a saved run as it was reported, with its recorded edits applied; nothing is refitted."""
     folder = Path(folder)
+    try:
+        return _load_run(folder)
+    except OSError as error:  # a folder the system will not show (under /proc): one Danish line naming it
+        raise unreadable(error, folder) from None
+
+
+def _load_run(folder: Path) -> Analysis:
     if not folder.exists():
         raise InputError(folder, "mappen findes ikke")
     if (folder / "manifest.json").is_file() and not (folder / "texts.json").exists():  # --out's folder, not --models'

@@ -55,6 +55,21 @@ def test_bad_input_is_one_line_naming_the_file_and_writes_nothing(tmp_path, name
     assert bad.read_bytes() == content  # inputs are never modified
 
 
+def test_a_system_file_given_as_input_is_one_danish_line_with_exit_code_1(tmp_path):
+    """/proc/self/mem under a readable name: `tematik ingest` ended "fejlede: [Errno 5] Input/output error"
+    (exit code 2, no file named); now the input error's one Danish line naming it, exit code 1."""
+    if not Path("/proc/self/mem").exists():
+        pytest.skip("no /proc")
+    link = tmp_path / "svar.csv"
+    link.symlink_to("/proc/self/mem")
+    out = tmp_path / "outputs"
+    result = runner.invoke(app, ["ingest", str(link), "--out", str(out / "texts.csv")])
+    assert result.exit_code == 1, result.output
+    message = [line for line in result.output.splitlines() if line.strip()]
+    assert len(message) == 1 and f"{link}: kan ikke læses (læsefejl" in " ".join(message[0].split()), message
+    assert "Errno" not in result.output and not out.exists()
+
+
 def test_unknown_taxonomy_stops_the_run_before_any_work(tmp_path, prefect_server):
     out = tmp_path / "outputs"
     result = runner.invoke(

@@ -277,7 +277,7 @@ def test_csv_columns_sharing_a_header_dates_and_categories_are_each_guarded(tmp_
 def test_frequency_workbook_in_danish_with_number_formats(run_dir, result):
     sheets = pd.read_excel(run_dir / "theme_frequencies.xlsx", sheet_name=None)
     assert list(sheets) == ["I alt", "Pr. workshop", "Pr. spørgsmål", "Pr. kildetype"]
-    total = sheets["I alt"]
+    total = sheets["I alt"].head(len(result.frequencies["total"]))  # the table; its note stands below it
     assert list(total.columns) == ["Tema", "Tekster", "Vægtet hyppighed", "Andel", "95 %-interval nedre",
                                    "95 %-interval øvre", "Tema-id", "Andel: deltagere", "Andel: notat"]  # fmt: skip
     expected = result.frequencies["total"]
@@ -297,6 +297,27 @@ def test_frequency_workbook_in_danish_with_number_formats(run_dir, result):
     assert formats["Tekster"] == "0" and formats["Vægtet hyppighed"] == "0.0"
     assert all(cell.font.bold for cell in sheet[1]) and sheet.freeze_panes == "A2" and sheet.auto_filter.ref
     assert sheet.column_dimensions["A"].width >= len(LABELS["groen"])
+
+
+def test_the_total_sheet_says_under_its_table_what_the_shares_rest_on(run_dir, result):
+    """theme_frequencies.xlsx, which writers paste from, says under its "I alt" table what quotes.docx,
+    quotes.md and report.html say with theirs (report.share_basis): for a run without a check, what the
+    interval leaves out. The note stays out of the table's filter, so sorting the table leaves it below."""
+    from openpyxl.utils import get_column_letter
+
+    sheet = openpyxl.load_workbook(run_dir / "theme_frequencies.xlsx")["I alt"]
+    last_row = len(result.frequencies["total"]) + 1
+    last_column = get_column_letter(sheet.max_column)
+    note = sheet.cell(row=last_row + 2, column=1)
+    assert note.value == report.share_basis(result) and "tematik validate" in note.value
+    assert note.value in (run_dir / "quotes.md").read_text(encoding="utf-8")  # the same words as the other reports
+    assert all(cell.value is None for cell in sheet[last_row + 1]) and sheet.max_row == last_row + 2
+    assert sheet.auto_filter.ref == f"A1:{last_column}{last_row}"
+    assert [str(cells) for cells in sheet.merged_cells.ranges] == [f"A{last_row + 2}:{last_column}{last_row + 2}"]
+    assert note.alignment.wrap_text and sheet.row_dimensions[last_row + 2].height >= 30  # two lines at least
+    assert "Kontrol" not in [cell.value for cell in sheet[1]]  # no check, no column for it
+    for name in ("Pr. workshop", "Pr. spørgsmål", "Pr. kildetype"):  # the breakdowns' tables are tables only
+        assert pd.read_excel(run_dir / "theme_frequencies.xlsx", sheet_name=name)["Tema"].notna().all()
 
 
 def test_series_workbook_has_shares_counts_and_intervals(run_dir, result):
@@ -319,15 +340,42 @@ def test_series_workbook_has_shares_counts_and_intervals(run_dir, result):
     assert workbook["Tekster"]["B2"].number_format == "0" and workbook["95 %-intervaller"]["B2"].number_format == "0.0%"
 
 
+def test_the_series_overview_and_heat_maps_list_the_themes_in_the_report_order(result, tmp_path):
+    """workshop_themes.xlsx's theme columns and the heat maps (report.html, workshop_themes.png) follow the
+    order of "I alt" and the reports (by overall share, andet last), not the taxonomy's."""
+    import dataclasses
+
+    from pipeline.writers import charts, html
+
+    themes = ["digital", "groen", "arbejdskraft"]  # a taxonomy whose order is not the shares'
+    labels = {theme: LABELS[theme] for theme in themes}
+    frequencies = frequency_tables(result.assignments, themes, WeightConfig(n_bootstrap=50), labels={**labels, "andet": "Andet"})
+    reordered = dataclasses.replace(result, frequencies=frequencies, taxonomy_labels=labels)
+    order = report.ranked_themes(frequencies["total"])
+    expected = [reordered.taxonomy_labels[theme] for theme in order]
+    assert order != [*themes, "andet"]
+
+    xlsx.write_xlsx_files(reordered, tmp_path)
+    sheets = pd.read_excel(tmp_path / "workshop_themes.xlsx", sheet_name=None)
+    assert list(sheets["Andele"].columns) == ["Workshop", "Tekster i alt", *expected]
+    assert list(sheets["Tekster"].columns) == ["Workshop", *expected]
+    assert list(sheets["95 %-intervaller"].columns[1:3]) == [f"{expected[0]} nedre", f"{expected[0]} øvre"]
+    page = html.render_html_report(reordered, plotly_js="")
+    blocks = re.findall(r'<script type="application/json" id="figur-\d+">(.*?)</script>', page)
+    (heat_map,) = [figure for figure in map(json.loads, blocks) if figure["data"] and figure["data"][0]["type"] == "heatmap"]
+    assert heat_map["data"][0]["x"] == expected
+    figure = charts.workshop_chart(frequencies["workshop"], reordered.taxonomy_labels, order)
+    assert [tick.get_text().replace("\n", " ") for tick in figure.axes[0].get_xticklabels()] == expected
+
+
 def test_a_text_longer_than_an_excel_cell_is_cut_at_a_word_and_marked(tmp_path):
-    """Excel holds 32,767 characters in a cell (pandas cut there, mid-word and unmarked): an emerging
-    theme's quotes (one cell) can be five 10,000-character note passages."""
+    """Excel holds 32,767 characters in a cell (pandas cut there, mid-word and unmarked); five
+    10,000-character note passages in one cell, as the emerging themes' sheet once held them."""
     passages = [" ".join(["Bordene drøftede færger, busser og veje mod nord og syd."] * 180)[:9_999]] * 5
-    emerging = EMERGING.assign(quotes=[passages, [HOSTILE["space"]]])
-    path = tmp_path / "quotes.xlsx"
-    xlsx.write_xlsx({"Nye temaer": tables.danish_table(tables.emerging_table(emerging))}, path)
-    cells = [row[5] for row in openpyxl.load_workbook(path)["Nye temaer"].iter_rows(min_row=2, values_only=True)]
     joined = "\n".join(passages)
+    path = tmp_path / "quotes.xlsx"
+    xlsx.write_xlsx({"Nye temaer": tables.danish_table(pd.DataFrame({"text": [joined, HOSTILE["space"]]}))}, path)
+    cells = [row[0] for row in openpyxl.load_workbook(path)["Nye temaer"].iter_rows(min_row=2, values_only=True)]
     assert len(joined) > 32_767 >= len(cells[0])  # Excel's limit (Excel specifications and limits)
     kept = cells[0].removesuffix(" …")
     assert cells[0].endswith(" …") and joined.startswith(kept) and joined[len(kept)] == " "  # at a word's end
@@ -341,8 +389,28 @@ def test_quote_workbook_in_danish_with_emerging_themes(run_dir, result):
     assert header[:5] == ["Tema", "Tema-id", "Nr.", "Tekst", "Kilde"]
     assert workbook["Temaer"].column_dimensions["D"].width >= 60
     emerging = pd.read_excel(run_dir / "quotes.xlsx", sheet_name="Nye temaer")
-    assert emerging["Navn"].tolist() == EMERGING["name"].tolist()
-    assert emerging["Ord"].iloc[0] == "færge, bus, ø" and "Færgen til øerne" in emerging["Citater"].iloc[0]
+    assert emerging["Navn"].drop_duplicates().tolist() == EMERGING["name"].tolist()  # one row per quote
+    assert emerging["Ord"].iloc[0] == "færge, bus, ø" and "Færgen til øerne" in " ".join(emerging["Tekst"])
+
+
+def test_the_emerging_themes_sheet_gives_each_quote_its_source(run_dir, result):
+    """As the quote sheets, quotes.docx and report.html: per emerging theme its quotes one per row, each with
+    its readable source beside it and its provenance after (one cell of quotes had no sources)."""
+    workbook = openpyxl.load_workbook(run_dir / "quotes.xlsx")
+    header = [cell.value for cell in workbook["Nye temaer"][1]]
+    assert header == ["Navn", "Tekster", "Vægtet størrelse", "Andel", "Ord", "Nr.", "Tekst", "Kilde", "Workshop",
+                      "Spørgsmål/afsnit", "Fil", "Kildetype"]  # fmt: skip
+    sheet = pd.read_excel(run_dir / "quotes.xlsx", sheet_name="Nye temaer")
+    expected = [(theme["name"], rank, text) for theme in EMERGING.to_dict("records")
+                for rank, text in enumerate(theme["quotes"], start=1)]  # fmt: skip
+    assert list(zip(sheet["Navn"], sheet["Nr."], sheet["Tekst"].str.strip())) == [(n, r, t.strip()) for n, r, t in expected]
+    by_text = result.assignments.set_index("text")
+    for row in sheet.to_dict("records"):
+        quote = by_text.loc[row["Tekst"] if row["Tekst"] in by_text.index else HOSTILE["space"]]
+        assert row["Kilde"] == report.source(quote) == f"{quote['workshop']} · {quote['question']}"
+        assert row["Fil"] == quote["source_file"] and row["Workshop"] == quote["workshop"]
+    assert sheet.loc[sheet["Navn"] == "Øernes vinter", "Tekster"].tolist() == [1]
+    assert workbook["Nye temaer"].column_dimensions["G"].width >= 60  # the quote column is a wide, wrapped one
 
 
 def _lang(element) -> str | None:

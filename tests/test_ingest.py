@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import unicodedata
+from pathlib import Path
 
 import openpyxl
 import pandas as pd
@@ -726,3 +727,100 @@ def test_the_readme_manifest_form_with_names_and_inputs_is_read(tmp_path):
                         encoding="utf-8")
     with pytest.raises(InputError, match="workshoppen 'Aalborg' står to gange"):
         plan_series([manifest])
+
+
+# --- what the system will not let tematik read: one Danish line naming it ---------------------------
+
+
+def _refused_path(tmp_path):
+    """A path whose stat the system refuses ("Permission denied"): another process's working folder under
+    /proc for a user without access to it, or a file in a folder without access for a user other than root."""
+    import os
+
+    for path in ("/proc/1/cwd", "/proc/1/root"):
+        try:
+            os.stat(path)
+        except PermissionError:
+            return Path(path)
+        except OSError:
+            pass
+    if hasattr(os, "geteuid") and os.geteuid() != 0:
+        locked = tmp_path / "laast"
+        locked.mkdir()
+        (locked / "svar.csv").write_text("svar\nEt svar\n", encoding="utf-8")
+        locked.chmod(0)
+        return locked / "svar.csv"
+    pytest.skip("no path here refuses a stat (root outside a container)")
+
+
+def _english_free(message: str) -> bool:
+    return not any(word in message for word in ("Errno", "Permission", "denied", "Input/output", "error"))
+
+
+def test_a_system_file_that_reads_as_an_error_is_one_danish_line_naming_it(tmp_path):
+    """/proc/self/mem under a readable name opens, then fails to read ("[Errno 5] Input/output error",
+    which stopped the run as an unexpected failure without naming the file)."""
+    from pipeline.preflight import check_run
+
+    if not Path("/proc/self/mem").exists():
+        pytest.skip("no /proc")
+    link = tmp_path / "svar.csv"
+    link.symlink_to("/proc/self/mem")
+    for read in (lambda: read_inputs([link]), lambda: read_inputs([tmp_path]), lambda: read_file(link)):
+        with pytest.raises(InputError) as caught:
+            read()
+        assert str(caught.value) == f"{link}: kan ikke læses (læsefejl: en systemfil eller et drev med fejl)"
+    with pytest.raises(InputError) as caught:  # the checks before a run, as `tematik run` makes them
+        from pipeline.config import RunOverrides
+
+        check_run([link], None, RunOverrides(), tmp_path / "out", tmp_path / "models")
+    assert str(caught.value).startswith(f"{link}: kan ikke læses") and _english_free(str(caught.value))
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_path_the_system_refuses_to_show_is_one_danish_line_naming_it(tmp_path):
+    """A path under /proc (or a locked folder) whose stat is refused: given, inside a folder or in a
+    series, it stops the run in one Danish line naming it (it was "[Errno 13] Permission denied: …")."""
+    from pipeline.preflight import check_paths_exist
+
+    refused = _refused_path(tmp_path)
+    folder = tmp_path / "workshop"
+    folder.mkdir()
+    (folder / "svar.csv").write_text("svar\nEt svar om grøn omstilling\n", encoding="utf-8")
+    (folder / "genvej.csv").symlink_to(refused)
+    for read, named in ((lambda: check_paths_exist([refused]), refused), (lambda: read_inputs([refused]), refused),
+                        (lambda: read_inputs([folder]), folder / "genvej.csv"), (lambda: plan_series([folder]), folder / "genvej.csv"),
+                        (lambda: plan_series([refused]), refused)):  # fmt: skip
+        with pytest.raises(InputError) as caught:
+            read()
+        assert str(caught.value) == f"{named}: kan ikke læses (ingen læseadgang)"
+
+
+def test_settings_outputs_and_saved_runs_the_system_refuses_are_one_danish_line_each(tmp_path):
+    """A config, taxonomy, --out, saved run or text table under a path the system will not show: each
+    one Danish line naming it, before anything is written (they ended "[Errno 13] Permission denied", the
+    output folders in a traceback)."""
+    from pipeline.config import RunOverrides
+    from pipeline.ingest import check_texts_target
+    from pipeline.preflight import check_run
+    from pipeline.saved_run import load_run
+
+    refused = _refused_path(tmp_path)
+    answers = tmp_path / "svar.csv"
+    answers.write_text("svar\nEt svar om grøn omstilling i industrien\n", encoding="utf-8")
+    out, models = tmp_path / "outputs", tmp_path / "models"
+    cases = [
+        (lambda: check_run([answers], refused / "x.yaml", RunOverrides(), out, models), refused / "x.yaml", "kan ikke læses (ingen læseadgang)"),
+        (lambda: check_run([answers], None, RunOverrides(taxonomy=str(refused / "t.yaml")), out, models), refused / "t.yaml",
+         "kan ikke læses (ingen læseadgang)"),
+        (lambda: check_run([answers], None, RunOverrides(), refused / "ud", models), refused / "ud",
+         "resultatmappen kan ikke skrives (ingen skriveadgang)"),
+        (lambda: load_run(refused), refused, "kan ikke læses (ingen læseadgang)"),
+        (lambda: check_texts_target(refused / "tekster.csv", [answers]), refused / "tekster.csv",
+         "teksttabellen kan ikke skrives (ingen skriveadgang)"),
+    ]  # fmt: skip
+    for check, named, message in cases:
+        with pytest.raises(InputError) as caught:
+            check()
+        assert str(caught.value) == f"{named}: {message}"
+    assert not out.exists() and not models.exists()

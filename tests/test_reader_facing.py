@@ -84,10 +84,34 @@ def test_the_postcards_have_one_name_in_every_file(demo):
 def test_the_xlsx_total_is_in_the_report_order(demo):
     _, result, folder = demo
     expected = in_report_order(result.frequencies["total"])["theme"].map(result.taxonomy_labels).tolist()
-    sheet = pd.read_excel(folder / "theme_frequencies.xlsx", sheet_name="I alt")
+    sheet = pd.read_excel(folder / "theme_frequencies.xlsx", sheet_name="I alt", nrows=len(expected))  # the table, not its note
     assert sheet["Tema"].tolist() == expected
     assert expected[-1] == result.taxonomy_labels[ANDET]
     assert expected != [result.taxonomy_labels[t] for t in result.frequencies["total"]["theme"]]  # not taxonomy order
+
+
+def test_every_breakdown_lists_the_themes_in_the_report_order(demo):
+    """Per question, source kind and workshop, in theme_frequencies.xlsx and both CSVs, each group's themes
+    come in the order of "I alt" and the reports (by the overall share, andet last), not the taxonomy's."""
+    _, result, folder = demo
+    order = in_report_order(result.frequencies["total"])["theme"].tolist()
+    labels = [result.taxonomy_labels[theme] for theme in order]
+
+    def in_order(themes) -> bool:
+        themes = list(themes)
+        return themes == [theme for theme in order if theme in themes] or themes == [t for t in labels if t in themes]
+
+    sheets = pd.read_excel(folder / "theme_frequencies.xlsx", sheet_name=None)
+    for name, group in (("Pr. spørgsmål", "Spørgsmål/afsnit"), ("Pr. kildetype", "Kildetype"), ("Pr. workshop", "Workshop")):
+        blocks = sheets[name].groupby(group, sort=False)["Tema-id"]
+        assert len(blocks) >= (2 if name != "Pr. workshop" else 1)
+        assert all(in_order(themes) for _, themes in blocks), name
+    machine = pd.read_csv(folder / "data" / "theme_frequencies.csv")
+    danish = pd.read_csv(folder / "theme_frequencies.csv", sep=";", encoding="utf-8-sig")
+    for table, keys, theme in ((machine, ["breakdown", "group"], "theme"), (danish, ["Opdeling", "Gruppe"], "Tema-id")):
+        blocks = table.groupby(keys, sort=False)[theme]
+        assert len(blocks) > 4 and all(in_order(themes) for _, themes in blocks)
+    assert order != [theme for theme in result.taxonomy_labels if theme in order]  # the demo's shares reorder the taxonomy
 
 
 def test_no_spreadsheet_text_is_cut_off_by_the_next_cell(demo):

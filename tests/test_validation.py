@@ -117,6 +117,62 @@ def test_the_validation_round_trip_corrects_the_shares_and_says_so(saved_model, 
     assert "Kontrolleret på 12 af 30 udtrukne tekster" in (folder / "quotes.md").read_text(encoding="utf-8")
 
 
+@pytest.mark.slow
+def test_the_frequency_workbook_states_the_check_as_the_other_reports_do(saved_model, tmp_path):
+    """theme_frequencies.xlsx, which writers paste from, states the check like report.html, quotes.docx,
+    quotes.md and the manifest: the sentence under the "I alt" table, and per theme "kept af checked"
+    in a column "Kontrol", as the Word overview's column."""
+    import docx
+
+    sheet_path = tmp_path / "kontrol.xlsx"
+    assert runner.invoke(app, ["validate", str(saved_model), "--sample", "30", "-o", str(sheet_path)]).exit_code == 0
+    table = assignments(load_run(saved_model))
+    decided = dict(zip(table["text_id"], table["theme"]))
+    rows = sheet_rows(sheet_path)[2]
+    # The analyst agrees except on the first two texts, which are andet.
+    fill(sheet_path, {number: ANDET if number < 4 else decided[row[ID_HEADER]] for number, row in enumerate(rows, start=2)})
+    out = tmp_path / "kontrolleret"
+    result = runner.invoke(app, ["validate", str(saved_model), "--labels", str(sheet_path), "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    (folder,) = out.iterdir()
+    facts = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))["validation"]
+
+    sheet = load_workbook(folder / "theme_frequencies.xlsx")["I alt"]
+    header = [cell.value for cell in sheet[1]]
+    cells = list(sheet.iter_rows(min_row=2, values_only=True))
+    table = cells[: cells.index((None,) * len(header))]  # the table, then an empty row and the note
+    themes = [row[header.index("Tema-id")] for row in table]
+    note = sheet.cell(row=len(table) + 3, column=1).value
+    assert note.startswith("Kontrolleret på 30 tilfældige tekster: ") and "rettet efter kontrollen" in note
+    assert note in (folder / "quotes.md").read_text(encoding="utf-8")
+    assert note.split(".")[0] in (folder / "report.html").read_text(encoding="utf-8")
+    checks = dict(zip(themes, (row[header.index("Kontrol")] for row in table)))
+    for theme, check in facts["by_theme"].items():
+        assert checks[theme] == f"{check['kept']} af {check['checked']}"
+    overview = docx.Document(folder / "quotes.docx").tables[0]
+    words = {row.cells[0].text: row.cells[-1].text for row in overview.rows[1:]}
+    labels = load_run(saved_model).labels
+    assert {labels[theme]: check for theme, check in checks.items()} == words  # the Word overview's column
+
+
+@pytest.mark.slow
+def test_a_sheet_path_the_system_refuses_is_one_danish_line(saved_model, tmp_path):
+    """A sheet to write or read under a path the system will not show (under /proc): one Danish line naming
+    it, exit code 1, nothing written (it ended "fejlede: [Errno 13] Permission denied: …", exit code 2)."""
+    from test_ingest import _refused_path
+
+    refused = _refused_path(tmp_path)
+    out = tmp_path / "kontrolleret"
+    for arguments, message in (
+        (["--sample", "5", "-o", str(refused / "kontrol.xlsx")], f"{refused / 'kontrol.xlsx'}: kontrolarket kan ikke skrives (ingen skriveadgang)"),
+        (["--labels", str(refused / "kontrol.xlsx"), "-o", str(out)], f"{refused / 'kontrol.xlsx'}: kan ikke læses (ingen læseadgang)"),
+    ):  # fmt: skip
+        result = runner.invoke(app, ["validate", str(saved_model), *arguments])
+        assert result.exit_code == 1, result.output
+        assert "".join(result.output.split()) == "".join(f"fejl: {message}".split())  # however the console wrapped it
+    assert not out.exists()
+
+
 def analysis_shares(saved_model) -> pd.Series:
     from pipeline.views import frequencies
 

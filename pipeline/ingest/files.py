@@ -20,7 +20,7 @@ import docx
 import openpyxl
 
 from pipeline.danish import listing, number
-from pipeline.errors import InputError
+from pipeline.errors import InputError, unreadable
 
 WORKBOOK_SUFFIXES = {".xlsx", ".xlsm"}
 CSV_SUFFIXES = {".csv", ".tsv"}
@@ -73,25 +73,11 @@ def expand_with_folders(paths: Iterable[str | Path]) -> tuple[list[tuple[Path, P
     skipped: list[str] = []
     seen: set[Path] = set()
     for given in map(Path, paths):
-        if given.is_dir():
-            entries = [p for p in sorted(given.rglob("*")) if not _hidden(p.relative_to(given)) and not p.is_dir()]
-            # tematik's own output and model folders (an --out inside the input folder) are no input.
-            folders = {folder for p in entries for folder in p.relative_to(given).parents if folder != Path(".")}
-            own = sorted(folder for folder in folders if _is_own_output(given / folder))
-            inside = [p for p in entries if not any(folder in p.relative_to(given).parents for folder in own)]
-            files = [p for p in inside if p.is_file() and is_readable(p)]
-            skipped += [f"{folder}/ (resultater fra tematik)" for folder in own]
-            skipped += [str(p.relative_to(given)) + _why_not_read(p) for p in inside if not (p.is_file() and is_readable(p))]
-            if not files:
-                raise InputError(given, "ingen læsbare filer i mappen" + _save_as_hint(inside) + " (tematik læser "
-                                 + ", ".join(sorted(READABLE_SUFFIXES)) + ")")  # fmt: skip
-            candidates = [(p, given) for p in files]
-        elif given.exists():
-            candidates = [(given, None)]
-        elif given.is_symlink():
-            raise InputError(given, _not_a_file(given))
-        else:
-            raise InputError(given, "filen eller mappen findes ikke")
+        try:
+            candidates, not_read = _candidates(given)
+        except OSError as error:  # a file or folder the system will not show (under /proc): named, in Danish
+            raise unreadable(error, given) from None
+        skipped += not_read
         for file, folder in candidates:
             if file.resolve() not in seen:
                 seen.add(file.resolve())
@@ -99,6 +85,28 @@ def expand_with_folders(paths: Iterable[str | Path]) -> tuple[list[tuple[Path, P
     if not found:
         raise InputError(None, "ingen inputfiler angivet")
     return found, skipped
+
+
+def _candidates(given: Path) -> tuple[list[tuple[Path, Path | None]], list[str]]:
+    """The files ``given`` stands for (itself, or a folder's readable files) and what a folder holds that is not read."""
+    if given.is_dir():
+        entries = [p for p in sorted(given.rglob("*")) if not _hidden(p.relative_to(given)) and not p.is_dir()]
+        # tematik's own output and model folders (an --out inside the input folder) are no input.
+        folders = {folder for p in entries for folder in p.relative_to(given).parents if folder != Path(".")}
+        own = sorted(folder for folder in folders if _is_own_output(given / folder))
+        inside = [p for p in entries if not any(folder in p.relative_to(given).parents for folder in own)]
+        files = [p for p in inside if p.is_file() and is_readable(p)]
+        skipped = [f"{folder}/ (resultater fra tematik)" for folder in own]
+        skipped += [str(p.relative_to(given)) + _why_not_read(p) for p in inside if not (p.is_file() and is_readable(p))]
+        if not files:
+            raise InputError(given, "ingen læsbare filer i mappen" + _save_as_hint(inside) + " (tematik læser "
+                             + ", ".join(sorted(READABLE_SUFFIXES)) + ")")  # fmt: skip
+        return [(p, given) for p in files], skipped
+    if given.exists():
+        return [(given, None)], []
+    if given.is_symlink():
+        raise InputError(given, _not_a_file(given))
+    raise InputError(given, "filen eller mappen findes ikke")
 
 
 def _why_not_read(path: Path) -> str:

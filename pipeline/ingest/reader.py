@@ -13,7 +13,7 @@ import pandas as pd
 from pipeline.atomic import file_in_the_way
 from pipeline.config import IngestConfig
 from pipeline.danish import count, number
-from pipeline.errors import InputError
+from pipeline.errors import InputError, os_problem, unreadable
 from pipeline.ingest import mentimeter, notes, tables
 from pipeline.ingest.files import (
     CSV_SUFFIXES,
@@ -67,8 +67,11 @@ def read_file(path: str | Path, config: IngestConfig | None = IngestConfig()) ->
     The file's report (layout, skipped questions) travels in ``frame.attrs`` for :func:`combine`.
     """
     path, config = Path(path), config or IngestConfig()
-    check_file(path)
-    kind, extract = _extract(path, config)
+    try:
+        check_file(path)
+        kind, extract = _extract(path, config)
+    except OSError as error:  # no access, or a system file that reads as an error (/proc/self/mem): named, in Danish
+        raise unreadable(error, path) from None
     frame = pd.DataFrame(extract.rows) if extract.rows else empty_texts()
     frame["source_file"] = path.name
     frame["source_kind"] = kind
@@ -145,11 +148,15 @@ def check_texts_target(path: str | Path, inputs: Sequence[str | Path]) -> None:
     """The table of texts (``tematik ingest --out``) may be written to ``path``: not a folder, not one of
     the ``inputs`` (inputs are never modified). Checked before the inputs are read."""
     path = Path(path)
-    if path.is_dir():
+    try:
+        is_folder, exists = path.is_dir(), path.exists()
+        blocking = file_in_the_way(path.parent)
+    except OSError as error:  # a place the system will not show (under /proc)
+        raise InputError(error.filename or path, f"teksttabellen kan ikke skrives ({os_problem(error, 'skrive')})") from None
+    if is_folder:
         raise InputError(path, "er en mappe; angiv CSV-filen, fx " + str(path / "tekster.csv"))
-    if path.exists() and any(path.samefile(file) for file, _ in expand_with_folders(inputs)[0]):
+    if exists and any(path.samefile(file) for file, _ in expand_with_folders(inputs)[0]):
         raise InputError(path, "er en af inputfilerne; vælg et andet navn til teksttabellen (input ændres aldrig)")
-    blocking = file_in_the_way(path.parent)
     if blocking is not None:
         raise InputError(path, f"mappen til teksttabellen kan ikke oprettes: {blocking} er en fil, ikke en mappe")
 

@@ -19,7 +19,7 @@ from pathlib import Path
 import pandas as pd
 import yaml
 
-from pipeline.errors import InputError, read_yaml, short
+from pipeline.errors import InputError, read_yaml, short, unreadable
 from pipeline.ingest.files import expand_with_folders, folder_name, is_readable
 from pipeline.ingest.tables import csv_rows
 from pipeline.schema import TEXT_COLUMNS
@@ -32,11 +32,11 @@ def plan_series(inputs: Sequence[str | Path]) -> list[tuple[str, Path]]:
     plan: list[tuple[str, Path]] = []
     named_by_file: dict[str, Path] = {}
     for given in map(Path, inputs):
-        if given.is_file() and _is_manifest(given):
-            entries = _manifest_entries(given)
-        elif given.is_dir():
-            entries = _folder_entries(given)
-        else:
+        try:
+            entries = _entries(given)
+        except OSError as error:  # a file or folder the system will not show (under /proc): named, in Danish
+            raise unreadable(error, given) from None
+        if entries is None:
             entries = [(given.stem, given)]
             other = named_by_file.setdefault(given.stem, given)
             if other != given:  # each file is a workshop of its own: two would silently become one
@@ -67,6 +67,15 @@ def workshops_from_column(texts, column: str | None):
     named = texts[column].astype("string").str.strip().replace("", pd.NA)
     texts["workshop"] = named.fillna(texts["workshop"]).astype(str)
     return texts
+
+
+def _entries(given: Path) -> list[tuple[str, Path]] | None:
+    """``[(workshop, file or folder)]`` of a manifest or a folder of workshops; None for a file, its own workshop."""
+    if given.is_file() and _is_manifest(given):
+        return _manifest_entries(given)
+    if given.is_dir():
+        return _folder_entries(given)
+    return None
 
 
 def _files(path: Path) -> list[Path]:

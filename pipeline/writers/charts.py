@@ -8,14 +8,14 @@ The page's interactive charts are plotly figures drawn by the HTML writer
 from __future__ import annotations
 
 import textwrap
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from pipeline.danish import percent
-from pipeline.report import RunResult, in_report_order
+from pipeline.report import RunResult, in_report_order, ranked_themes
 from pipeline.schema import ANDET
 from pipeline.writers.tables import workshop_theme_table
 
@@ -47,9 +47,11 @@ def write_theme_chart(total: pd.DataFrame, labels: Mapping[str, str], path: Path
     figure.savefig(path)
 
 
-def write_workshop_chart(by_workshop: pd.DataFrame, labels: Mapping[str, str], path: Path) -> None:
-    """Heat map of theme shares per workshop, each cell labelled with its share."""
-    workshop_chart(by_workshop, labels).savefig(path)
+def write_workshop_chart(
+    by_workshop: pd.DataFrame, labels: Mapping[str, str], path: Path, order: Sequence[str] | None = None
+) -> None:
+    """Heat map of theme shares per workshop, each cell labelled with its share; themes in ``order``."""
+    workshop_chart(by_workshop, labels, order).savefig(path)
 
 
 def wrap_label(label: str, width: int) -> str:
@@ -58,12 +60,13 @@ def wrap_label(label: str, width: int) -> str:
     return "\n".join(textwrap.wrap(label, width, break_long_words=False)) or label
 
 
-def workshop_chart(by_workshop: pd.DataFrame, labels: Mapping[str, str]):
-    """The heat map of :func:`write_workshop_chart` as a matplotlib figure."""
+def workshop_chart(by_workshop: pd.DataFrame, labels: Mapping[str, str], order: Sequence[str] | None = None):
+    """The heat map of :func:`write_workshop_chart` as a matplotlib figure (themes in ``order``, the reports'
+    :func:`~pipeline.report.ranked_themes`; None: the taxonomy's)."""
     from matplotlib.figure import Figure
     from matplotlib.ticker import FuncFormatter
 
-    table = workshop_theme_table(by_workshop, labels)
+    table = workshop_theme_table(by_workshop, labels, order=order)
     figure = Figure(figsize=(1.2 * table.shape[1] + 3, 0.55 * table.shape[0] + 2.4), dpi=200, layout="constrained")
     axes = figure.add_subplot()
     image = axes.imshow(table.to_numpy(dtype=float), cmap="Blues", vmin=0, aspect="auto")
@@ -85,4 +88,5 @@ def write_charts(result: RunResult, folder: Path) -> None:
     write_theme_chart(result.frequencies["total"], result.taxonomy_labels, folder / "theme_shares.png")
     by_workshop = result.frequencies.get("workshop")
     if by_workshop is not None and by_workshop["workshop"].nunique() > 1:
-        write_workshop_chart(by_workshop, result.taxonomy_labels, folder / "workshop_themes.png")
+        order = ranked_themes(result.frequencies["total"])
+        write_workshop_chart(by_workshop, result.taxonomy_labels, folder / "workshop_themes.png", order)

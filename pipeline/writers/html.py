@@ -354,7 +354,8 @@ def render_html_report(result: RunResult, plotly_js: str | None = None) -> str:
     by_workshop = result.frequencies.get("workshop")
     heatmap = None
     if by_workshop is not None and "workshop" in by_workshop.columns and by_workshop["workshop"].nunique() > 1:
-        heatmap = charts.add(workshop_heatmap_figure(by_workshop, labels), "Varmekort: temaernes andel pr. workshop")
+        heatmap = charts.add(workshop_heatmap_figure(by_workshop, labels, ranked_themes(total)),
+                             "Varmekort: temaernes andel pr. workshop")  # fmt: skip
     views = []
     for name, figure_json in (getattr(result, "figures", None) or {}).items():
         heading, note = BERTOPIC_VIEWS.get(name, (name, ""))

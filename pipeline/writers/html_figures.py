@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from html import escape
 
 import pandas as pd
@@ -77,12 +77,14 @@ def theme_share_figure(total: pd.DataFrame, labels: Mapping[str, str]) -> str:
     return figure.to_json()
 
 
-def workshop_heatmap_figure(by_workshop: pd.DataFrame, labels: Mapping[str, str]) -> str:
-    """Workshops × themes, each cell its share (plotly JSON)."""
+def workshop_heatmap_figure(by_workshop: pd.DataFrame, labels: Mapping[str, str], order: Sequence[str] | None = None) -> str:
+    """Workshops × themes, each cell its share (plotly JSON); the themes in ``order`` (the reports'
+    :func:`~pipeline.report.ranked_themes`; None: the taxonomy's)."""
     import plotly.graph_objects as go
 
     table = by_workshop.pivot(index="workshop", columns="theme", values="share")
-    order = [theme for theme in labels if theme in table.columns] + [t for t in table.columns if t not in labels]
+    order = labels if order is None else order
+    order = [theme for theme in order if theme in table.columns] + [t for t in table.columns if t not in order]
     table = table[order]
     themes = [_e(labels.get(theme, theme)) for theme in table.columns]
     workshops = [_e(workshop) for workshop in table.index]

@@ -8,18 +8,20 @@ For programs: the schema's column ids, full precision (:func:`assignments_table`
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import pandas as pd
 
 from pipeline.report import (
-    DANISH_HEADERS, GROUPING_NAMES, SOURCE_KIND_NAMES, VALUE_NAMES, VOICE_PREFIX, RunResult, joined_words, quote_texts,
-    source, topic_names,
+    DANISH_HEADERS, GROUPING_NAMES, SOURCE_KIND_NAMES, VALUE_NAMES, VOICE_PREFIX, RunResult, emerging_quotes,
+    in_report_order, joined_words, quoted_rows, source, topic_names,
 )
 
-# The emerging themes' columns people read (the ids stay in the data).
-EMERGING_SHEET_COLUMNS = ["name", "size", "weighted_size", "share", "words", "quotes"]
+# The emerging themes' sheet: per quote its theme's columns people read (the ids stay in the data), then the
+# quote with its source and provenance, as in the quote sheets.
+EMERGING_SHEET_COLUMNS = ["name", "size", "weighted_size", "share", "words"]
+EMERGING_QUOTE_COLUMNS = ["rank", "text", "source", "workshop", "question", "source_file", "source_kind"]
 
 # Excel number formats by column id (Excel stores "." and shows the reader's locale: 13,8%).
 PERCENT = "0.0%"
@@ -34,10 +36,12 @@ MEMBERSHIP_FORMAT = "0.000"  # p_<theme>
 
 @dataclass
 class Table:
-    """A table ready for people: Danish headers and values, an Excel number format per column."""
+    """A table ready for people: Danish headers and values, an Excel number format per column, and
+    ``note``: what its figures rest on, said under it (:func:`~pipeline.report.share_basis`)."""
 
     frame: pd.DataFrame
     formats: dict[str, str]
+    note: str = ""
 
 
 def number_format_of(column: str, values: pd.Series) -> str | None:
@@ -99,8 +103,10 @@ def readable_assignments(table: pd.DataFrame) -> pd.DataFrame:
 
 
 def long_frequencies(frequencies: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
+    """Every breakdown's table under the overall one, each in report order (:func:`~pipeline.report.in_report_order`)."""
     blocks = []
     for breakdown, table in frequencies.items():
+        table = in_report_order(table, frequencies["total"])
         group = table[breakdown].astype(str) if breakdown in table.columns else ""
         blocks.append(table.drop(columns=[breakdown], errors="ignore").assign(breakdown=breakdown, group=group))
     long = pd.concat(blocks, ignore_index=True)
@@ -138,13 +144,24 @@ def readable_quotes(quotes: pd.DataFrame, grouping: str, names: Mapping) -> Tabl
     return danish_table(table, rename={"label": header, "group": f"{header}-id" if grouping == "theme" else "Emne-nr."})
 
 
-def emerging_table(emerging: pd.DataFrame) -> pd.DataFrame:
-    table = emerging.reindex(columns=[c for c in EMERGING_SHEET_COLUMNS if c in emerging.columns]).copy()
-    if "words" in table:
-        table["words"] = table["words"].map(joined_words)
-    if "quotes" in table:
-        table["quotes"] = table["quotes"].map(lambda quotes: "\n".join(quote_texts(quotes)))
-    return table
+def emerging_table(emerging: pd.DataFrame, assignments: pd.DataFrame) -> pd.DataFrame:
+    """One row per quote of the emerging themes (biggest theme first): its theme's name, size, share and
+    words, then the quote's rank, text and source (:func:`~pipeline.report.source`) and its provenance,
+    as in the quote sheets; a theme without quotes has one row without them."""
+    themes = emerging.reindex(columns=[c for c in EMERGING_SHEET_COLUMNS if c in emerging.columns])
+    if "words" in themes:
+        themes = themes.assign(words=themes["words"].map(joined_words))
+    quoted = quoted_rows(emerging, assignments)
+    blocks = []
+    for (_, facts), theme in zip(themes.iterrows(), emerging.to_dict("records")):
+        quotes = emerging_quotes(theme, quoted)
+        quotes.insert(0, "rank", range(1, len(quotes) + 1))
+        quotes.insert(2, "source", [source(quote) for quote in quotes.to_dict("records")])
+        rows = quotes if len(quotes) else pd.DataFrame([{}], columns=EMERGING_QUOTE_COLUMNS)
+        blocks.append(rows.assign(**facts.to_dict())[[*themes.columns, *EMERGING_QUOTE_COLUMNS]])
+    if not blocks:
+        return pd.DataFrame(columns=[*themes.columns, *EMERGING_QUOTE_COLUMNS])
+    return pd.concat(blocks, ignore_index=True)
 
 
 def topics_table(result: RunResult) -> pd.DataFrame:
@@ -165,8 +182,11 @@ def quotes_table(result: RunResult) -> pd.DataFrame:
                      ignore_index=True)  # fmt: skip
 
 
-def workshop_theme_table(by_workshop: pd.DataFrame, labels: Mapping[str, str], values: str = "share") -> pd.DataFrame:
-    """Workshops as rows, themes (labels) as columns, ``values`` (share, n_texts, ci_low, …) as cells."""
+def workshop_theme_table(
+    by_workshop: pd.DataFrame, labels: Mapping[str, str], values: str = "share", order: Sequence[str] | None = None
+) -> pd.DataFrame:
+    """Workshops as rows, themes (labels) as columns in ``order`` (the reports': :func:`~pipeline.report.ranked_themes`;
+    None: the taxonomy's), ``values`` (share, n_texts, ci_low, …) as cells."""
     table = by_workshop.pivot(index="workshop", columns="theme", values=values)
-    order = [theme for theme in labels if theme in table.columns]
+    order = [theme for theme in (labels if order is None else order) if theme in table.columns]
     return table[order].rename(columns=lambda theme: labels.get(theme, theme))

@@ -9,13 +9,17 @@ text: verbatim, with Excel's quote prefix (:func:`pipeline.formulas.keep_as_text
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import math
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import pandas as pd
 
 from pipeline.formulas import keep_as_text, printable
-from pipeline.report import DANISH_HEADERS, SHEET_NAMES, RunResult, in_report_order, topic_names
+from pipeline.report import (
+    CHECK_HEADER, DANISH_HEADERS, SHEET_NAMES, RunResult, check_cells, in_report_order, ranked_themes, share_basis,
+    topic_names,
+)
 from pipeline.writers.tables import (
     PERCENT, Table, danish_table, emerging_table, readable_frequencies, readable_quotes, workshop_theme_table,
 )
@@ -29,8 +33,12 @@ from pipeline.writers.tables import (
 WRAPPED_COLUMNS = {"text": 70, "words": 70, "quotes": 70, "lemmas": 70, "source": 40}
 FITTED_WIDTH_MAX = 45
 # The most characters an Excel cell holds; pandas and openpyxl cut a longer text there, mid-word and
-# unmarked. An emerging theme's quotes, one cell, may be five note passages of 10,000 characters each.
+# unmarked. A text is at most 10,000 characters (pipeline.ingest) and every sheet holds one per cell,
+# so this is a guard: a longer cell would still end at a word, marked.
 EXCEL_CELL_CHARS = 32_767
+# A table's note (Table.note) stands one empty row below it, over the table's width; Excel sizes no
+# merged cell's row to its text, so the row gets the height of its wrapped lines (Calibri 11: 15 pt).
+NOTE_LINE_POINTS = 15
 
 
 def cell_value(value):
@@ -78,15 +86,34 @@ def write_xlsx(sheets: Mapping[str, Table], path: Path) -> None:
                 header = sheet[f"{letter}1"]
                 header.font = Font(bold=True)
                 header.alignment = Alignment(wrap_text=True, vertical="top")
+            if table.note:
+                write_note(sheet, table.note, row=len(frame) + 3, columns=max(len(frame.columns), 1))
 
 
+def write_note(sheet, note: str, row: int, columns: int) -> None:
+    """``note`` in ``row``, over the first ``columns`` columns (set after their widths), wrapped; below
+    the table and outside its filter, so sorting and filtering the table leave it in place."""
+    from openpyxl.styles import Alignment, Font
+    from openpyxl.utils import get_column_letter
 
-def workshop_theme_sheets(by_workshop: pd.DataFrame, labels: Mapping[str, str]) -> dict[str, Table]:
-    """The series overview: shares (with each workshop's texts), text counts, intervals, all figures."""
+    cell = sheet.cell(row=row, column=1, value=cell_value(note))
+    cell.alignment = Alignment(wrap_text=True, vertical="top")
+    cell.font = Font(italic=True)
+    if columns > 1:
+        sheet.merge_cells(start_row=row, start_column=1, end_row=row, end_column=columns)
+    width = sum(sheet.column_dimensions[get_column_letter(column)].width or 10 for column in range(1, columns + 1))
+    sheet.row_dimensions[row].height = NOTE_LINE_POINTS * max(1, math.ceil(len(note) / width))
+
+
+def workshop_theme_sheets(
+    by_workshop: pd.DataFrame, labels: Mapping[str, str], order: Sequence[str] | None = None
+) -> dict[str, Table]:
+    """The series overview: shares (with each workshop's texts), text counts, intervals, all figures;
+    the themes in ``order`` (the reports'; None: the taxonomy's)."""
     workshop = DANISH_HEADERS["workshop"]
-    shares = workshop_theme_table(by_workshop, labels)
-    counts = workshop_theme_table(by_workshop, labels, "n_texts")
-    low, high = (workshop_theme_table(by_workshop, labels, bound) for bound in ("ci_low", "ci_high"))
+    shares = workshop_theme_table(by_workshop, labels, order=order)
+    counts = workshop_theme_table(by_workshop, labels, "n_texts", order)
+    low, high = (workshop_theme_table(by_workshop, labels, bound, order) for bound in ("ci_low", "ci_high"))
     bounds = pd.concat([low.add_suffix(" nedre"), high.add_suffix(" øvre")], axis=1)
     bounds = bounds[[f"{name} {end}" for name in shares.columns for end in ("nedre", "øvre")]]
 
@@ -109,19 +136,34 @@ def workshop_theme_sheets(by_workshop: pd.DataFrame, labels: Mapping[str, str]) 
 
 
 
+def frequency_sheets(result: RunResult) -> dict[str, Table]:
+    """One sheet per breakdown, each in report order (by the overall share, andet last), as Word, HTML and
+    the console show it. "I alt" with each theme's check after a validation, and under it what the shares
+    rest on (the validation, or what the interval leaves out), as the other reports say it."""
+    labels = result.taxonomy_labels
+    sheets = {}
+    for name, table in result.frequencies.items():
+        table = in_report_order(table, result.frequencies["total"])
+        sheet = danish_table(readable_frequencies(table, labels), labels)
+        if name == "total":
+            checks = check_cells(result, table["theme"].tolist())
+            if checks is not None:
+                sheet.frame[CHECK_HEADER] = checks
+            sheet.note = share_basis(result)
+        sheets[SHEET_NAMES.get(name, name)] = sheet
+    return sheets
+
+
 def write_xlsx_files(result: RunResult, folder: Path) -> None:
     """theme_frequencies.xlsx, quotes.xlsx and, with several workshops, workshop_themes.xlsx."""
     labels = result.taxonomy_labels
     names = topic_names(result.topics)
-    # "I alt" in report order (by share, andet last), as Word, HTML and the console show it.
-    frequency_sheets = {SHEET_NAMES.get(name, name): danish_table(readable_frequencies(
-                            in_report_order(table) if name == "total" else table, labels), labels)
-                        for name, table in result.frequencies.items()}  # fmt: skip
-    write_xlsx(frequency_sheets, folder / "theme_frequencies.xlsx")
+    write_xlsx(frequency_sheets(result), folder / "theme_frequencies.xlsx")
     quote_sheets = {"Temaer": readable_quotes(result.quotes_by_theme, "theme", labels),
                     "Emner": readable_quotes(result.quotes_by_topic, "topic", names),
-                    "Nye temaer": danish_table(emerging_table(result.emerging))}  # fmt: skip
+                    "Nye temaer": danish_table(emerging_table(result.emerging, result.assignments))}  # fmt: skip
     write_xlsx(quote_sheets, folder / "quotes.xlsx")
     by_workshop = result.frequencies.get("workshop")
     if by_workshop is not None and by_workshop["workshop"].nunique() > 1:
-        write_xlsx(workshop_theme_sheets(by_workshop, labels), folder / "workshop_themes.xlsx")
+        order = ranked_themes(result.frequencies["total"])
+        write_xlsx(workshop_theme_sheets(by_workshop, labels, order), folder / "workshop_themes.xlsx")
