@@ -151,6 +151,9 @@ class ThemeConfig(_Section):
     menti-nordjylland.csv and the Funen note (grid: keyword_fit_scale 0.5/1,
     similarity_fit_z 0.5-1, min_theme_score 0-0.35, calibration on/off; mean macro-F1
     0.938-0.954, chosen 0.954, mean share error 0.030).
+    One exception to "never used to choose": the real note's labels showed that a workshop's
+    coders give every note passage its session's theme, and the sections' pull (weight 3,
+    pipeline/context.py) follows that labelling, chosen on our notes relabelled the same way.
     """
 
     taxonomy: str = Field(DEFAULT_TAXONOMY, description="Shipped taxonomy name or path to a YAML taxonomy file.")

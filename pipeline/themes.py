@@ -116,9 +116,10 @@ class ThemeMapper(EstimatorWithServices):
     ``text_themes_``
         one row per input text: ``theme`` (an id or ``andet``), ``theme_score`` (the
         probability of that class), ``confident`` (the theme is not ``andet`` and its
-        probability reaches ``config.confident_score``: the text may be quoted as an
-        example of it) and ``p_<id>`` for every theme plus ``p_andet`` (rows sum to 1;
-        weighted frequencies count every text by this distribution, confident or not).
+        probability reaches ``config.confident_score``, and a note passage's own words, without
+        its section, decide the same: the text may be quoted as an example of it) and
+        ``p_<id>`` for every theme plus ``p_andet`` (rows sum to 1; weighted frequencies
+        count every text by this distribution, confident or not).
     ``topic_themes_``
         one row per topic (not -1): ``topic``, ``theme``, ``theme_score``, ``mixed``
         (its class has less than ``config.mixed_topic_threshold``: the topic does not
@@ -191,14 +192,17 @@ class ThemeMapper(EstimatorWithServices):
         )
         sources = evidence_sources(config) if self.sources is None else self.sources
         self.sources_ = [clone(source) for source in sources]
-        distribution = None
+        distribution = own = None
         for source in self.sources_:
+            if isinstance(source, SectionContext):
+                own = distribution  # what a note passage's own words say, before its section
             distribution = source.fit(corpus, distribution).transform(distribution)
             if isinstance(source, TextEvidence):
                 corpus.text_sources.append(source)
         if distribution is None:
             raise ValueError("no evidence source gives a distribution (all weights 0?)")
         self.text_distribution_ = distribution
+        self.own_distribution_ = distribution if own is None else own
         self.topic_context_ = TopicContext(config.topic_weight).fit(corpus, distribution)
         self._assign()
         return self
@@ -239,5 +243,10 @@ class ThemeMapper(EstimatorWithServices):
         text_table.insert(0, "theme", pd.Series(classes[best], dtype="object"))
         text_table.insert(1, "theme_score", score)
         strength = Decision.from_config(config).strength(final, best)
-        text_table.insert(2, "confident", (best != len(self.classes_) - 1) & (strength >= config.confident_score))
+        # A passage whose theme its section gave, not its own words ("Deltagerne pegede på tre
+        # veje:", an export point in the digitalisation session), counts for the theme but is
+        # no example of it. Texts outside note sections decide the same both ways.
+        own = context.transform(self.own_distribution_) if config.topic_weight > 0 else self.own_distribution_
+        own_words_agree = self.decide(own) == best
+        text_table.insert(2, "confident", (best != len(self.classes_) - 1) & (strength >= config.confident_score) & own_words_agree)
         self.text_themes_ = text_table
