@@ -356,3 +356,36 @@ def test_a_representation_and_an_evidence_source_handed_to_the_stages_are_the_on
     default, default_result, _ = run_workshop([DEMO], config)
     assert not any(name.startswith("Emne med ") for name in default_result.topics["name"])
     assert not np.allclose(default.texts["theme_score"].to_numpy(float), analysis.texts["theme_score"].to_numpy(float))
+
+
+def test_a_run_collects_garbage_rarely_and_gives_the_thresholds_back(tmp_path):
+    """At 100,000 texts the default thresholds cost 3 s of full collections (README, scale);
+    a run raises them while its stages work and restores the process's own afterwards."""
+    import gc
+
+    from pipeline.run import RUN_GC_THRESHOLDS, rare_collections, run_workshop
+    from pipeline.stages import LocalStages
+
+    seen = []
+
+    class Recording(LocalStages):
+        def fit_themes(self, *args):
+            seen.append(gc.get_threshold())
+            return super().fit_themes(*args)
+
+    before = gc.get_threshold()
+    assert before != RUN_GC_THRESHOLDS
+    answers = ["Flere lærepladser", "Mangel på arbejdskraft", "Grøn omstilling af produktionen", "Robotter i produktionen",
+               "Eksport til Tyskland", "Hjælp til iværksættere", "Mere samarbejde med universitetet", "Digitale værktøjer"]
+    path = tmp_path / "svar.csv"
+    pd.DataFrame({"svar": answers}).to_csv(path, index=False)
+    config = RunOverrides(embedder="lsa").apply(RunConfig())
+    run_workshop([path], config, stages=Recording(config))
+    assert seen == [RUN_GC_THRESHOLDS]
+    assert gc.get_threshold() == before
+    # Runs overlapping in threads: the thresholds come back when the last one ends.
+    with rare_collections():
+        with rare_collections():
+            pass
+        assert gc.get_threshold() == RUN_GC_THRESHOLDS
+    assert gc.get_threshold() == before
