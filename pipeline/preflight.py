@@ -87,8 +87,10 @@ def check_run(
     from pipeline import ingest
     from pipeline.config import RunConfig
     from pipeline.ingest.series import plan_series, workshops_from_column
+    from pipeline.taxonomy import load_taxonomy
+
     config = overrides.apply(RunConfig.from_file(config_file))
-    _taxonomy(config)
+    load_taxonomy(config.themes.taxonomy)
     if series:
         frames = [_read_now(path, config.ingest.model_copy(update={"workshop": workshop}))
                   for workshop, path in plan_series(inputs)]  # fmt: skip
@@ -158,7 +160,9 @@ def _remove_empty(folders: list[Path]) -> None:
 def check_settings(config: RunConfig, out: Path | None = None, models: Path | None = None) -> Taxonomy:
     """Everything that can be checked before the analysis starts; returns the taxonomy that will run."""
     from pipeline.embeddings import check_backend
-    taxonomy = _taxonomy(config)
+    from pipeline.taxonomy import load_taxonomy
+
+    taxonomy = load_taxonomy(config.themes.taxonomy)
     check_backend(config.embeddings)
     created: list[Path] = []
     try:
@@ -170,13 +174,3 @@ def check_settings(config: RunConfig, out: Path | None = None, models: Path | No
         _remove_empty(created)  # a bad --models leaves no empty --out behind
         raise
     return taxonomy
-
-
-def _taxonomy(config: RunConfig) -> Taxonomy:
-    """The taxonomy the run will use; one the system will not let tematik read is the one Danish line naming it."""
-    from pipeline.taxonomy import load_taxonomy
-
-    try:
-        return load_taxonomy(config.themes.taxonomy)
-    except OSError as error:  # a file under /proc: the stat before its reading is refused
-        raise unreadable(error, config.themes.taxonomy) from None

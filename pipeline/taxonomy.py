@@ -22,7 +22,7 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from pipeline.danish import number
-from pipeline.errors import FOLDER_NOT_FILE, PYDANTIC_DANISH, InputError, read_yaml, short
+from pipeline.errors import FOLDER_NOT_FILE, PYDANTIC_DANISH, InputError, read_yaml, short, unreadable
 from pipeline.schema import ANDET
 
 TAXONOMY_DIR = Path(__file__).with_name("taxonomies")
@@ -171,13 +171,18 @@ def taxonomy_path(name_or_path: str | Path) -> Path:
 def load_taxonomy(name_or_path: str | Path = DEFAULT_TAXONOMY) -> Taxonomy:
     """Read and validate a taxonomy; any problem is an :class:`InputError` naming the file."""
     path = taxonomy_path(name_or_path)
-    if path.is_dir():
+    try:
+        is_folder, is_file = path.is_dir(), path.is_file()
+        size = path.stat().st_size if is_file else 0
+    except OSError as error:  # a path the system will not show (under /proc): one Danish line naming it
+        raise unreadable(error, path) from None
+    if is_folder:
         raise InputError(path, FOLDER_NOT_FILE)
-    if not path.is_file():
+    if not is_file:
         shipped = ", ".join(shipped_taxonomies())
         raise InputError(path, f"taksonomien findes ikke (medfølgende taksonomier: {shipped})")
-    if path.stat().st_size > MAX_TAXONOMY_BYTES:
-        raise InputError(path, f"ikke en taksonomi: {number(path.stat().st_size)} byte (en taksonomi fylder få kilobyte)")
+    if size > MAX_TAXONOMY_BYTES:
+        raise InputError(path, f"ikke en taksonomi: {number(size)} byte (en taksonomi fylder få kilobyte)")
     data = read_yaml(path, "ikke gyldig YAML")
     if not isinstance(data, dict):
         raise InputError(path, "ugyldig taksonomi: forventede nøglerne name, themes og evt. version")

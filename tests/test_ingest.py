@@ -804,6 +804,7 @@ def test_settings_outputs_and_saved_runs_the_system_refuses_are_one_danish_line_
     from pipeline.ingest import check_texts_target
     from pipeline.preflight import check_run
     from pipeline.saved_run import load_run
+    from pipeline.taxonomy import load_taxonomy
 
     refused = _refused_path(tmp_path)
     answers = tmp_path / "svar.csv"
@@ -813,6 +814,7 @@ def test_settings_outputs_and_saved_runs_the_system_refuses_are_one_danish_line_
         (lambda: check_run([answers], refused / "x.yaml", RunOverrides(), out, models), refused / "x.yaml", "kan ikke læses (ingen læseadgang)"),
         (lambda: check_run([answers], None, RunOverrides(taxonomy=str(refused / "t.yaml")), out, models), refused / "t.yaml",
          "kan ikke læses (ingen læseadgang)"),
+        (lambda: load_taxonomy(refused / "t.yaml"), refused / "t.yaml", "kan ikke læses (ingen læseadgang)"),  # any caller
         (lambda: check_run([answers], None, RunOverrides(), refused / "ud", models), refused / "ud",
          "resultatmappen kan ikke skrives (ingen skriveadgang)"),
         (lambda: load_run(refused), refused, "kan ikke læses (ingen læseadgang)"),
