@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from pipeline.danish import percent
-from pipeline.report import RunResult, in_report_order, ranked_themes
+from pipeline.report import RunResult, in_report_order, theme_order
 from pipeline.schema import ANDET
 from pipeline.writers.tables import workshop_theme_table
 
@@ -62,7 +62,7 @@ def wrap_label(label: str, width: int) -> str:
 
 def workshop_chart(by_workshop: pd.DataFrame, labels: Mapping[str, str], order: Sequence[str] | None = None):
     """The heat map of :func:`write_workshop_chart` as a matplotlib figure (themes in ``order``, the reports'
-    :func:`~pipeline.report.ranked_themes`; None: the taxonomy's)."""
+    :func:`~pipeline.report.theme_order`; None: the taxonomy's)."""
     from matplotlib.figure import Figure
     from matplotlib.ticker import FuncFormatter
 
@@ -88,5 +88,4 @@ def write_charts(result: RunResult, folder: Path) -> None:
     write_theme_chart(result.frequencies["total"], result.taxonomy_labels, folder / "theme_shares.png")
     by_workshop = result.frequencies.get("workshop")
     if by_workshop is not None and by_workshop["workshop"].nunique() > 1:
-        order = ranked_themes(result.frequencies["total"])
-        write_workshop_chart(by_workshop, result.taxonomy_labels, folder / "workshop_themes.png", order)
+        write_workshop_chart(by_workshop, result.taxonomy_labels, folder / "workshop_themes.png", theme_order(result))

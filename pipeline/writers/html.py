@@ -45,7 +45,7 @@ from markupsafe import Markup
 from pipeline.danish import count, interval, number, percent
 from pipeline.report import (
     RunResult, emerging_quotes, joined_words, no_quotes_note, overview_rows, quote_parts, quoted_rows, ranked_themes,
-    share_basis, source,
+    share_basis, source, theme_order,
 )
 from pipeline.schema import ANDET
 from pipeline.writers.html_figures import spaced_word_bars, theme_share_figure, workshop_heatmap_figure
@@ -354,7 +354,7 @@ def render_html_report(result: RunResult, plotly_js: str | None = None) -> str:
     by_workshop = result.frequencies.get("workshop")
     heatmap = None
     if by_workshop is not None and "workshop" in by_workshop.columns and by_workshop["workshop"].nunique() > 1:
-        heatmap = charts.add(workshop_heatmap_figure(by_workshop, labels, ranked_themes(total)),
+        heatmap = charts.add(workshop_heatmap_figure(by_workshop, labels, theme_order(result)),
                              "Varmekort: temaernes andel pr. workshop")  # fmt: skip
     views = []
     for name, figure_json in (getattr(result, "figures", None) or {}).items():

@@ -79,7 +79,7 @@ def theme_share_figure(total: pd.DataFrame, labels: Mapping[str, str]) -> str:
 
 def workshop_heatmap_figure(by_workshop: pd.DataFrame, labels: Mapping[str, str], order: Sequence[str] | None = None) -> str:
     """Workshops × themes, each cell its share (plotly JSON); the themes in ``order`` (the reports'
-    :func:`~pipeline.report.ranked_themes`; None: the taxonomy's)."""
+    :func:`~pipeline.report.theme_order`; None: the taxonomy's)."""
     import plotly.graph_objects as go
 
     table = by_workshop.pivot(index="workshop", columns="theme", values="share")

@@ -185,7 +185,7 @@ def quotes_table(result: RunResult) -> pd.DataFrame:
 def workshop_theme_table(
     by_workshop: pd.DataFrame, labels: Mapping[str, str], values: str = "share", order: Sequence[str] | None = None
 ) -> pd.DataFrame:
-    """Workshops as rows, themes (labels) as columns in ``order`` (the reports': :func:`~pipeline.report.ranked_themes`;
+    """Workshops as rows, themes (labels) as columns in ``order`` (the reports': :func:`~pipeline.report.theme_order`;
     None: the taxonomy's), ``values`` (share, n_texts, ci_low, …) as cells."""
     table = by_workshop.pivot(index="workshop", columns="theme", values=values)
     order = [theme for theme in (labels if order is None else order) if theme in table.columns]

@@ -17,7 +17,7 @@ import pandas as pd
 
 from pipeline.formulas import keep_as_text, printable
 from pipeline.report import (
-    CHECK_HEADER, DANISH_HEADERS, SHEET_NAMES, RunResult, check_cells, in_report_order, ranked_themes, share_basis,
+    CHECK_HEADER, DANISH_HEADERS, SHEET_NAMES, RunResult, check_cells, in_report_order, share_basis, theme_order,
     topic_names,
 )
 from pipeline.writers.tables import (
@@ -165,5 +165,4 @@ def write_xlsx_files(result: RunResult, folder: Path) -> None:
     write_xlsx(quote_sheets, folder / "quotes.xlsx")
     by_workshop = result.frequencies.get("workshop")
     if by_workshop is not None and by_workshop["workshop"].nunique() > 1:
-        order = ranked_themes(result.frequencies["total"])
-        write_xlsx(workshop_theme_sheets(by_workshop, labels, order), folder / "workshop_themes.xlsx")
+        write_xlsx(workshop_theme_sheets(by_workshop, labels, theme_order(result)), folder / "workshop_themes.xlsx")
