@@ -8,7 +8,7 @@ saved outweigh a child's start (~0.7 s of Python, loky and pandas; busy 2 cores)
 
 - language detection (:meth:`pipeline.language.LanguageDetection.start`) at the lowest
   CPU priority beside the embedding and topic stages, taking the CPU they leave idle;
-- the people's assignments CSV (:func:`pipeline.export.write_run`), written while this
+- both assignments CSVs, for people and in ``data/`` (:func:`pipeline.export.write_run`), written while this
   process writes the other files.
 
 The child is a one-worker process pool from loky (joblib's, installed with scikit-learn):
